@@ -1,0 +1,333 @@
+//! Helpers for the end-to-end tests: containers that remove themselves, a tracer process that
+//! reports when it is attached, and loopback HTTP. Run through `cargo xtask test`, which sets
+//! the environment; a test without it fails rather than skips.
+use std::{
+    io::{BufRead as _, BufReader, Read as _, Write as _},
+    net::{TcpListener, TcpStream},
+    path::PathBuf,
+    process::{Child, Command, Output, Stdio},
+    sync::atomic::{AtomicU32, Ordering},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+/// A path or name the test harness (`cargo xtask test`) provides.
+pub fn env(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the end-to-end tests with `cargo xtask test`")
+    })
+}
+
+pub fn tracer_bin() -> PathBuf {
+    PathBuf::from(env("TRACER_BIN"))
+}
+
+pub fn workload_bin() -> PathBuf {
+    PathBuf::from(env("TRACER_WORKLOAD"))
+}
+
+/// A name no other test or earlier run uses.
+pub fn unique(what: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "tracer-test-{what}-{}-{}-{nanos:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Runs docker and returns its output; panics with docker's stderr when it fails.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker runs");
+    assert!(
+        out.status.success(),
+        "docker {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// A container removed (with its volumes) when dropped.
+pub struct Container {
+    pub name: String,
+}
+
+impl Container {
+    /// `docker run -d --name NAME ARGS…`
+    pub fn run(what: &str, args: &[&str]) -> Container {
+        let name = unique(what);
+        let mut all = vec!["run", "-d", "--name", &name];
+        all.extend_from_slice(args);
+        docker(&all);
+        Container { name }
+    }
+
+    /// `docker create` only: a container that exists and is not running.
+    pub fn create(what: &str, args: &[&str]) -> Container {
+        let name = unique(what);
+        let mut all = vec!["create", "--name", &name];
+        all.extend_from_slice(args);
+        docker(&all);
+        Container { name }
+    }
+
+    pub fn id(&self) -> String {
+        docker(&["inspect", "-f", "{{.Id}}", &self.name])
+    }
+
+    pub fn pid(&self) -> u32 {
+        docker(&["inspect", "-f", "{{.State.Pid}}", &self.name])
+            .parse()
+            .expect("pid")
+    }
+
+    /// The container's cgroup v2 directory.
+    pub fn cgroup_dir(&self) -> PathBuf {
+        let text = std::fs::read_to_string(format!("/proc/{}/cgroup", self.pid())).expect("cgroup");
+        let rel = text
+            .lines()
+            .find_map(|l| l.strip_prefix("0::"))
+            .expect("cgroup v2 line");
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+        let mount = mounts
+            .lines()
+            .find_map(|l| {
+                let (pre, post) = l.split_once(" - ")?;
+                post.starts_with("cgroup2 ")
+                    .then(|| pre.split_whitespace().nth(4))?
+            })
+            .expect("cgroup2 mount");
+        PathBuf::from(mount).join(rel.trim_start_matches('/'))
+    }
+
+    pub fn exec(&self, args: &[&str]) -> String {
+        let mut all = vec!["exec", &self.name];
+        all.extend_from_slice(args);
+        docker(&all)
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v", &self.name])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A workload container idling in `pause()`, no network.
+pub fn workload_container() -> Container {
+    Container::run(
+        "workload",
+        &["--network", "none", &env("TRACER_WORKLOAD_IMAGE")],
+    )
+}
+
+/// An nginx container on 127.0.0.1:`port` (host network), with its config in a temp file.
+pub fn nginx_container(port: u16) -> (Container, TempDir) {
+    let dir = TempDir::new("nginx");
+    let conf = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nginx.conf"))
+        .expect("nginx.conf fixture")
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+    let path = dir.0.join("nginx.conf");
+    std::fs::write(&path, conf).expect("write conf");
+    let mount = format!("{}:/etc/nginx/nginx.conf:ro", path.display());
+    let c = Container::run(
+        "nginx",
+        &[
+            "--network",
+            "host",
+            "-v",
+            &mount,
+            &env("TRACER_NGINX_IMAGE"),
+        ],
+    );
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nginx did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (c, dir)
+}
+
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(what: &str) -> TempDir {
+        let p = std::env::temp_dir().join(unique(what));
+        std::fs::create_dir_all(&p).expect("temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// One HTTP/1.0 GET on loopback; returns the status line.
+pub fn http_get(port: u16) -> String {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .expect("send");
+    let mut body = String::new();
+    s.read_to_string(&mut body).expect("read");
+    body.lines().next().unwrap_or_default().to_string()
+}
+
+/// A running `tracer observe` that has said it is attached.
+pub struct Tracer {
+    child: Option<Child>,
+    stderr: std::sync::mpsc::Receiver<String>,
+    pub stdout_path: PathBuf,
+    _dir: TempDir,
+}
+
+pub struct Finished {
+    pub status: std::process::ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Finished {
+    pub fn json(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
+            .collect()
+    }
+
+    /// Syscall records only.
+    pub fn syscalls(&self) -> Vec<Value> {
+        self.json()
+            .into_iter()
+            .filter(|v| v["type"] == "syscall")
+            .collect()
+    }
+}
+
+impl Tracer {
+    /// Starts `tracer observe ARGS --output FILE` and waits for the "tracing" line.
+    pub fn start(args: &[&str]) -> Tracer {
+        let dir = TempDir::new("out");
+        let stdout_path = dir.0.join("out");
+        let mut child = Command::new(tracer_bin())
+            .arg("observe")
+            .args(args)
+            .arg("--output")
+            .arg(&stdout_path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tracer starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let t = Tracer {
+            child: Some(child),
+            stderr: rx,
+            stdout_path,
+            _dir: dir,
+        };
+        match t.stderr.recv_timeout(Duration::from_secs(30)) {
+            Ok(l) if l.starts_with("tracer: tracing ") => t,
+            other => panic!("tracer did not report tracing: {other:?}"),
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Lets the ring buffer drain what was just done, then stops with SIGINT.
+    pub fn stop(mut self) -> Finished {
+        std::thread::sleep(Duration::from_millis(300));
+        let mut child = self.child.take().expect("child");
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        self.finish(&mut child)
+    }
+
+    /// Waits for tracer to end by itself (--count, --duration).
+    pub fn wait(mut self) -> Finished {
+        let mut child = self.child.take().expect("child");
+        self.finish(&mut child)
+    }
+
+    fn finish(&mut self, child: &mut Child) -> Finished {
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "tracer did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = Vec::new();
+        while let Ok(l) = self.stderr.recv_timeout(Duration::from_secs(2)) {
+            stderr.push(l);
+        }
+        Finished {
+            status,
+            stdout: std::fs::read_to_string(&self.stdout_path).unwrap_or_default(),
+            stderr: stderr.join("\n"),
+        }
+    }
+}
+
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Runs tracer to completion (error cases).
+pub fn run_tracer(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(tracer_bin())
+        .args(args)
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("tracer runs")
+}
+
+/// Runs the workload on the host (outside every container).
+pub fn host_workload(args: &[&str]) -> Child {
+    Command::new(workload_bin())
+        .args(args)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("workload runs")
+}

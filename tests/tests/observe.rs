@@ -1,0 +1,297 @@
+//! End to end on a real kernel and a real Docker engine: what `tracer observe` reports.
+use std::time::Instant;
+
+use serde_json::Value;
+use tests::{
+    Container, Tracer, free_port, host_workload, http_get, nginx_container, workload_container,
+};
+
+fn count(records: &[Value], pred: impl Fn(&Value) -> bool) -> usize {
+    records.iter().filter(|v| pred(v)).count()
+}
+
+/// `docker exec` of `workload burst K M`; returns its pid as it sees it.
+fn burst(c: &Container, k: u32, m: u32) -> u64 {
+    let out = c.exec(&["/workload", "burst", &k.to_string(), &m.to_string()]);
+    out.strip_prefix("pid ")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("workload printed {out:?}"))
+}
+
+#[test]
+fn nginx_requests_show_up_as_accept4_and_nothing_from_the_host() {
+    const N: usize = 300;
+    let port = free_port();
+    let (web, _conf) = nginx_container(port);
+    let id = web.id();
+    // A busy process on the host, outside the container: none of its syscalls may appear.
+    let mut busy = host_workload(&["storm", "2000000000"]);
+    let tracer = Tracer::start(&["--container", &web.name, "--format", "json"]);
+    let start = Instant::now();
+    for _ in 0..N {
+        assert!(http_get(port).contains("200 OK"));
+    }
+    let elapsed = start.elapsed();
+    let done = tracer.stop();
+    let busy_pid = busy.id() as u64;
+    let _ = busy.kill();
+    let _ = busy.wait();
+
+    assert!(done.status.success(), "{}", done.stderr);
+    let records = done.syscalls();
+    let accepted = count(&records, |v| {
+        v["syscall"] == "accept4" && v["ret"].as_i64().is_some_and(|r| r >= 0)
+    });
+    assert!(
+        accepted >= N,
+        "{accepted} successful accept4 for {N} requests"
+    );
+    let cgroup =
+        std::fs::metadata(web.cgroup_dir()).map(|m| std::os::unix::fs::MetadataExt::ino(&m));
+    for v in &records {
+        assert_eq!(v["container"]["name"], web.name.as_str(), "{v}");
+        assert_eq!(v["container"]["id"], id.as_str(), "{v}");
+        assert_eq!(v["comm"], "nginx", "{v}");
+        assert_eq!(
+            v["cgroup_id"].as_u64(),
+            cgroup.as_ref().ok().copied(),
+            "{v}"
+        );
+        assert_ne!(
+            v["pid"].as_u64(),
+            Some(busy_pid),
+            "host process traced: {v}"
+        );
+    }
+    assert!(!done.stdout.contains("\"type\":\"lost\""), "events lost");
+    eprintln!(
+        "event rate: {} records for {N} requests in {:.3} s = {:.0} records/s",
+        records.len(),
+        elapsed.as_secs_f64(),
+        records.len() as f64 / elapsed.as_secs_f64()
+    );
+}
+
+/// K getppid and M failing openat made by a `docker exec`'d process: exactly K and M records,
+/// nothing lost, namespace pid as the process itself saw it, and its exit_group.
+fn exact_counts(hook: &str) {
+    const K: u32 = 1000;
+    const M: u32 = 500;
+    let c = workload_container();
+    let tracer = Tracer::start(&["--container", &c.name, "--format", "json", "--hook", hook]);
+    let ns_pid = burst(&c, K, M);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(
+        done.stderr.ends_with(", 0 lost") || done.stderr.contains(" records, 0 lost"),
+        "{}",
+        done.stderr
+    );
+    let records = done.syscalls();
+    // runc's init runs as the same process before it execs the workload: keep what follows the
+    // exec (the comm changes there).
+    let mine: Vec<&Value> = records
+        .iter()
+        .filter(|v| v["ns_pid"].as_u64() == Some(ns_pid) && v["comm"] == "workload")
+        .collect();
+    let getppid = mine.iter().filter(|v| v["syscall"] == "getppid").count();
+    assert_eq!(getppid, K as usize);
+    let enoent = mine
+        .iter()
+        .filter(|v| v["syscall"] == "openat" && v["errno"] == "ENOENT")
+        .count();
+    assert_eq!(enoent, M as usize);
+    assert!(
+        mine.iter().all(|v| v["pid"].as_u64() != Some(ns_pid)),
+        "host pid differs from ns pid"
+    );
+    let execve = count(&records, |v| {
+        v["ns_pid"].as_u64() == Some(ns_pid) && v["syscall"] == "execve" && v["ret"] == 0
+    });
+    assert_eq!(execve, 1, "the exec into the workload");
+    let exits: Vec<&&Value> = mine
+        .iter()
+        .filter(|v| v["syscall"] == "exit_group")
+        .collect();
+    assert_eq!(exits.len(), 1, "one exit_group");
+    assert!(exits[0]["ret"].is_null() && exits[0]["duration_ns"].is_null());
+    assert_eq!(exits[0]["args"][0], 0);
+    let ok = mine
+        .iter()
+        .filter(|v| v["syscall"] == "getppid")
+        .all(|v| v["enter"] == "seen" && v["duration_ns"].as_u64().is_some() && v["ret"] == 0);
+    // The parent of a `docker exec`'d process is outside the container's PID namespace: 0.
+    assert!(ok, "getppid paired, returning 0, with a duration");
+    assert_eq!(count(&records, |v| v["type"] == "lost"), 0);
+}
+
+#[test]
+fn exact_counts_raw_tracepoint() {
+    exact_counts("raw");
+}
+
+#[test]
+fn exact_counts_btf_tracepoint() {
+    exact_counts("btf");
+}
+
+#[test]
+fn exact_counts_classic_tracepoint() {
+    exact_counts("tracepoint");
+}
+
+#[test]
+fn syscall_filter_keeps_only_the_named_syscalls() {
+    let c = workload_container();
+    let tracer = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "--syscalls",
+        "openat",
+    ]);
+    let ns_pid = burst(&c, 300, 70);
+    let done = tracer.stop();
+    let records = done.syscalls();
+    assert!(
+        records.iter().all(|v| v["syscall"] == "openat"),
+        "only openat"
+    );
+    let mine = count(&records, |v| {
+        v["ns_pid"].as_u64() == Some(ns_pid) && v["comm"] == "workload" && v["errno"] == "ENOENT"
+    });
+    assert_eq!(mine, 70);
+}
+
+#[test]
+fn count_stops_after_exactly_n_records() {
+    let c = workload_container();
+    let tracer = Tracer::start(&["--container", &c.name, "--format", "json", "--count", "25"]);
+    burst(&c, 100, 0);
+    let done = tracer.wait();
+    assert!(done.status.success(), "{}", done.stderr);
+    assert_eq!(done.stdout.lines().count(), 25);
+    assert_eq!(done.syscalls().len(), 25);
+}
+
+#[test]
+fn duration_ends_the_run_and_text_is_strace_shaped() {
+    let c = workload_container();
+    let tracer = Tracer::start(&["--container", &c.name, "--duration", "2s"]);
+    let ns_pid = burst(&c, 3, 2);
+    let done = tracer.wait();
+    assert!(done.status.success(), "{}", done.stderr);
+    let prefix = format!("[pid {ns_pid:>5}] ");
+    // From the workload's first syscall on (runc's init runs first under the same pid).
+    let lines: Vec<&str> = done
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with(&prefix))
+        .skip_while(|l| !l.contains("] getppid() = "))
+        .collect();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("] getppid() = "))
+            .count(),
+        3,
+        "{lines:#?}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("] openat(-100, 0x")
+                && l.contains(" = -1 ENOENT (No such file or directory) <"))
+            .count(),
+        2,
+        "{lines:#?}"
+    );
+    assert!(
+        lines.contains(&format!("{prefix}exit_group(0) = ?").as_str()),
+        "{lines:#?}"
+    );
+    assert!(lines.contains(&format!("{prefix}+++ exited with 0 +++").as_str()));
+}
+
+#[test]
+fn pid_and_cgroup_targets_follow_the_same_container() {
+    let c = workload_container();
+    let dir = c.cgroup_dir();
+    for args in [
+        vec!["--pid".to_string(), c.pid().to_string()],
+        vec!["--cgroup".to_string(), dir.display().to_string()],
+    ] {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.extend(["--format", "json", "--syscalls", "getppid"]);
+        let tracer = Tracer::start(&a);
+        let ns_pid = burst(&c, 42, 0);
+        let done = tracer.stop();
+        let records = done.syscalls();
+        assert_eq!(
+            count(&records, |v| v["ns_pid"].as_u64() == Some(ns_pid)),
+            42,
+            "{args:?}"
+        );
+        assert!(
+            records.iter().all(|v| v["container"].is_null()),
+            "no container info for {args:?}"
+        );
+    }
+}
+
+/// A cgroup v2 directory made for one test, removed when dropped (once empty).
+struct Cgroup(std::path::PathBuf);
+
+impl Drop for Cgroup {
+    fn drop(&mut self) {
+        for _ in 0..50 {
+            if std::fs::remove_dir(&self.0).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+
+#[test]
+fn the_tracer_never_traces_itself() {
+    // Put the tracer inside the cgroup it follows, next to a workload: only the workload shows.
+    let c = workload_container();
+    let mount = c
+        .cgroup_dir()
+        .ancestors()
+        .nth(2)
+        .expect("cgroup2 mount")
+        .to_path_buf();
+    let dir = Cgroup(mount.join(tests::unique("self")));
+    std::fs::create_dir(&dir.0).expect("mkdir cgroup");
+    let tracer = Tracer::start(&["--cgroup", &dir.0.display().to_string(), "--format", "json"]);
+    let own = tracer.pid();
+    std::fs::write(dir.0.join("cgroup.procs"), own.to_string()).expect("move tracer");
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec {} burst 10 0",
+        dir.0.display(),
+        tests::workload_bin().display()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .output()
+        .expect("workload");
+    let pid: u64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .strip_prefix("pid ")
+        .and_then(|p| p.parse().ok())
+        .expect("workload pid");
+    let done = tracer.stop();
+    let records = done.syscalls();
+    assert_eq!(
+        count(&records, |v| v["pid"].as_u64() == Some(pid)
+            && v["syscall"] == "getppid"),
+        10
+    );
+    assert_eq!(
+        count(&records, |v| v["pid"].as_u64() == Some(u64::from(own))),
+        0
+    );
+}

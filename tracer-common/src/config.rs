@@ -1,0 +1,35 @@
+//! Configuration the loader writes into the kernel programs before they are verified.
+//!
+//! Globals are read-only data (`.rodata`): the verifier sees their final values and prunes the
+//! branches a given configuration never takes.
+
+/// `FILTER_MODE`: follow the tasks whose cgroup v2 ancestor at `CGROUP_LEVEL` is in
+/// `TARGET_CGROUPS`.
+pub const FILTER_CGROUP: u32 = 1;
+/// `FILTER_MODE`: follow the tasks whose active PID namespace is (`PIDNS_DEV`, `PIDNS_INO`).
+pub const FILTER_PIDNS: u32 = 2;
+
+/// Capacity of the syscall-number filter (`SYSCALL_FILTER` array): numbers at or above it are
+/// never selected when a filter is set.
+pub const MAX_SYSCALL_NR: u32 = 1024;
+/// Capacity of `TARGET_CGROUPS`.
+pub const MAX_TARGET_CGROUPS: u32 = 1024;
+/// Default capacity of `PENDING` (threads with a syscall in flight), LRU evicted.
+pub const DEFAULT_PENDING_ENTRIES: u32 = 32_768;
+
+/// Per-thread state kept between enter and exit.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Pending {
+    pub enter_ns: u64,
+    pub args: [u64; 6],
+    pub nr: u32,
+    /// `PENDING_IN_FLIGHT` or `PENDING_DONE`.
+    pub state: u32,
+}
+const _: () = assert!(core::mem::size_of::<Pending>() == 64);
+
+/// The enter was seen, the exit not yet.
+pub const PENDING_IN_FLIGHT: u32 = 1;
+/// The thread is known (a syscall of it completed) and has nothing in flight.
+pub const PENDING_DONE: u32 = 2;

@@ -1,0 +1,62 @@
+//! Records written by the kernel programs into the ring buffer.
+
+/// Length of `task_struct::comm` (`TASK_COMM_LEN` in `include/linux/sched.h`).
+pub const COMM_LEN: usize = 16;
+
+/// `RecordHeader::kind` of a [`SyscallRecord`].
+pub const KIND_SYSCALL: u16 = 1;
+
+/// The syscall never returns (`exit`, `exit_group`): the record is emitted at enter and `ret` is
+/// meaningless.
+pub const FLAG_NO_RETURN: u16 = 1 << 0;
+/// An exit arrived with no pending enter on this thread: `enter_ns` is 0, and `args` were read
+/// from the registers at exit (zero where the hook has no register access).
+pub const FLAG_ENTER_MISSING: u16 = 1 << 1;
+/// With [`FLAG_ENTER_MISSING`]: the thread had already completed a followed syscall, so the
+/// enter was skipped by the kernel rather than missed by us (seccomp rejects a syscall before
+/// the `sys_enter` tracepoint runs).
+pub const FLAG_THREAD_KNOWN: u16 = 1 << 2;
+
+/// Every record starts with this header.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecordHeader {
+    /// One of the `KIND_*` constants.
+    pub kind: u16,
+    /// `FLAG_*` bits, meaning depends on `kind`.
+    pub flags: u16,
+    /// Total length of the record in bytes, header included.
+    pub len: u32,
+    /// `bpf_ktime_get_ns()` (CLOCK_MONOTONIC) when the record was made.
+    pub ktime_ns: u64,
+    /// Host thread-group id (the pid user space sees).
+    pub tgid: u32,
+    /// Host thread id.
+    pub tid: u32,
+}
+const _: () = assert!(core::mem::size_of::<RecordHeader>() == 24);
+
+/// One syscall, enter and exit paired in the kernel.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyscallRecord {
+    pub header: RecordHeader,
+    /// Syscall number of the host architecture.
+    pub nr: u32,
+    /// tgid in the target's PID namespace, 0 when unknown.
+    pub ns_tgid: u32,
+    /// tid in the target's PID namespace, 0 when unknown.
+    pub ns_tid: u32,
+    pub _pad: u32,
+    /// Return value as the kernel left it in the return register (negative errno on failure).
+    pub ret: i64,
+    /// `bpf_ktime_get_ns()` at enter, 0 when the enter was not seen.
+    pub enter_ns: u64,
+    /// cgroup v2 id of the calling task.
+    pub cgroup_id: u64,
+    /// The six raw argument registers.
+    pub args: [u64; 6],
+    /// `task_struct::comm`, NUL padded (not always NUL terminated).
+    pub comm: [u8; COMM_LEN],
+}
+const _: () = assert!(core::mem::size_of::<SyscallRecord>() == 128);

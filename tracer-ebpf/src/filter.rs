@@ -1,0 +1,65 @@
+//! Which tasks and syscalls are followed. Runs first in every program: a syscall of an unrelated
+//! process costs one helper call and one map lookup.
+use aya_ebpf::{
+    bindings::bpf_pidns_info,
+    helpers::{bpf_get_current_ancestor_cgroup_id, bpf_get_ns_current_pid_tgid},
+};
+use tracer_common::config::{FILTER_CGROUP, FILTER_PIDNS};
+
+use crate::maps::{
+    CGROUP_LEVEL, FILTER_MODE, OWN_TGID, PIDNS_DEV, PIDNS_INO, SYSCALL_FILTER, SYSCALL_FILTER_ON,
+    TARGET_CGROUPS, config_u32, config_u64,
+};
+
+/// Does the current task belong to the target? `pid_tgid` is `bpf_get_current_pid_tgid()`.
+#[inline(always)]
+pub fn task_followed(pid_tgid: u64) -> bool {
+    let mode = config_u32(&FILTER_MODE);
+    if mode == FILTER_CGROUP {
+        // include/linux/cgroup.h: the ancestor at `level` of the task's default-hierarchy
+        // (cgroup v2) cgroup, 0 when the task sits higher up.
+        let level = config_u32(&CGROUP_LEVEL) as i32;
+        // SAFETY: helper without pointer arguments.
+        let id = unsafe { bpf_get_current_ancestor_cgroup_id(level) };
+        if TARGET_CGROUPS.get_ptr(id).is_none() {
+            return false;
+        }
+    } else if mode == FILTER_PIDNS {
+        if ns_ids().is_none() {
+            return false;
+        }
+    } else {
+        return false;
+    }
+    (pid_tgid >> 32) as u32 != config_u32(&OWN_TGID)
+}
+
+/// (tgid, tid) of the current task in the target PID namespace, when it lives there.
+#[inline(always)]
+pub fn ns_ids() -> Option<(u32, u32)> {
+    let dev = config_u64(&PIDNS_DEV);
+    let ino = config_u64(&PIDNS_INO);
+    if ino == 0 {
+        return None;
+    }
+    let mut info = bpf_pidns_info { pid: 0, tgid: 0 };
+    // SAFETY: `info` is a valid, writable bpf_pidns_info of the size passed.
+    let ret = unsafe {
+        bpf_get_ns_current_pid_tgid(
+            dev,
+            ino,
+            &mut info,
+            core::mem::size_of::<bpf_pidns_info>() as u32,
+        )
+    };
+    (ret == 0).then_some((info.tgid, info.pid))
+}
+
+/// Is syscall `nr` selected by `--syscalls`?
+#[inline(always)]
+pub fn syscall_selected(nr: u32) -> bool {
+    if config_u32(&SYSCALL_FILTER_ON) == 0 {
+        return true;
+    }
+    matches!(SYSCALL_FILTER.get(nr), Some(&v) if v != 0)
+}

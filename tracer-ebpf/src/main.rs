@@ -1,0 +1,88 @@
+//! Kernel programs of `tracer`. Three interchangeable hook types on `raw_syscalls` enter and
+//! exit; user space loads one pair (`--hook`). Each entry point is a thin wrapper.
+#![no_std]
+#![no_main]
+
+mod filter;
+mod maps;
+mod regs;
+mod syscall;
+
+use aya_ebpf::{
+    macros::{btf_tracepoint, raw_tracepoint, tracepoint},
+    programs::{BtfTracePointContext, RawTracePointContext, TracePointContext},
+};
+use syscall::{ExitRegs, on_enter, on_exit};
+
+// --- raw tracepoints: TP_PROTO(struct pt_regs *regs, long id) / (struct pt_regs *regs, long ret)
+
+#[raw_tracepoint(tracepoint = "sys_enter")]
+pub fn raw_sys_enter(ctx: RawTracePointContext) -> i32 {
+    let regs: *const regs::PtRegs = ctx.arg(0);
+    let nr: i64 = ctx.arg(1);
+    let _ = on_enter(nr as u32, || {
+        regs::read(regs).map(|r| r.args).unwrap_or([0; 6])
+    });
+    0
+}
+
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn raw_sys_exit(ctx: RawTracePointContext) -> i32 {
+    let regs: *const regs::PtRegs = ctx.arg(0);
+    let ret: i64 = ctx.arg(1);
+    let _ = on_exit(ret, || ExitRegs::Regs(regs::read(regs)));
+    0
+}
+
+// --- BTF tracepoints: same arguments, typed by the kernel's BTF.
+
+#[btf_tracepoint(function = "sys_enter")]
+pub fn btf_sys_enter(ctx: BtfTracePointContext) -> i32 {
+    let regs: *const regs::PtRegs = ctx.arg(0);
+    let nr: i64 = ctx.arg(1);
+    let _ = on_enter(nr as u32, || {
+        regs::read(regs).map(|r| r.args).unwrap_or([0; 6])
+    });
+    0
+}
+
+#[btf_tracepoint(function = "sys_exit")]
+pub fn btf_sys_exit(ctx: BtfTracePointContext) -> i32 {
+    let regs: *const regs::PtRegs = ctx.arg(0);
+    let ret: i64 = ctx.arg(1);
+    let _ = on_exit(ret, || ExitRegs::Regs(regs::read(regs)));
+    0
+}
+
+// --- classic tracepoints: /sys/kernel/tracing/events/raw_syscalls/sys_{enter,exit}/format
+// sys_enter: `long id` at offset 8, `unsigned long args[6]` at offset 16.
+// sys_exit:  `long id` at offset 8, `long ret` at offset 16.
+
+#[tracepoint(category = "raw_syscalls", name = "sys_enter")]
+pub fn tp_sys_enter(ctx: TracePointContext) -> u32 {
+    // SAFETY: offsets from the tracepoint's format file.
+    let nr = unsafe { ctx.read_at::<i64>(8) }.unwrap_or(-1);
+    let _ = on_enter(nr as u32, || {
+        unsafe { ctx.read_at::<[u64; 6]>(16) }.unwrap_or([0; 6])
+    });
+    0
+}
+
+#[tracepoint(category = "raw_syscalls", name = "sys_exit")]
+pub fn tp_sys_exit(ctx: TracePointContext) -> u32 {
+    // SAFETY: offsets from the tracepoint's format file.
+    let nr = unsafe { ctx.read_at::<i64>(8) }.unwrap_or(-1);
+    let ret = unsafe { ctx.read_at::<i64>(16) }.unwrap_or(0);
+    let _ = on_exit(ret, || ExitRegs::Nr(nr as u32));
+    0
+}
+
+#[cfg(not(test))]
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    loop {}
+}
+
+#[unsafe(link_section = "license")]
+#[unsafe(no_mangle)]
+static LICENSE: [u8; 13] = *b"Dual MIT/GPL\0";

@@ -1,0 +1,67 @@
+//! Maps and read-only configuration shared by every program.
+use aya_ebpf::{
+    macros::map,
+    maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
+};
+use tracer_common::{
+    config::{DEFAULT_PENDING_ENTRIES, MAX_SYSCALL_NR, MAX_TARGET_CGROUPS, Pending},
+    stats::STAT_COUNT,
+};
+
+/// `FILTER_CGROUP` or `FILTER_PIDNS` (tracer_common::config).
+#[unsafe(no_mangle)]
+pub static FILTER_MODE: u32 = 0;
+/// cgroup v2 depth of the targets: the filter compares the caller's ancestor at this level, so
+/// tasks in child cgroups of a target are followed too.
+#[unsafe(no_mangle)]
+pub static CGROUP_LEVEL: u32 = 0;
+/// Device and inode of the target's PID namespace (`stat /proc/PID/ns/pid`); 0 when unknown.
+#[unsafe(no_mangle)]
+pub static PIDNS_DEV: u64 = 0;
+#[unsafe(no_mangle)]
+pub static PIDNS_INO: u64 = 0;
+/// The tracer's own tgid: never followed.
+#[unsafe(no_mangle)]
+pub static OWN_TGID: u32 = 0;
+/// Non-zero when `SYSCALL_FILTER` selects a subset of syscalls.
+#[unsafe(no_mangle)]
+pub static SYSCALL_FILTER_ON: u32 = 0;
+
+#[map]
+pub static TARGET_CGROUPS: HashMap<u64, u8> = HashMap::with_max_entries(MAX_TARGET_CGROUPS, 0);
+
+#[map]
+pub static SYSCALL_FILTER: Array<u8> = Array::with_max_entries(MAX_SYSCALL_NR, 0);
+
+/// Keyed by host tid. LRU: threads that die without `exit` (killed by `exit_group` of a sibling)
+/// are evicted instead of filling the map.
+#[map]
+pub static PENDING: LruHashMap<u32, Pending> =
+    LruHashMap::with_max_entries(DEFAULT_PENDING_ENTRIES, 0);
+
+/// Resized by the loader (`--ring-size`).
+#[map]
+pub static EVENTS: RingBuf = RingBuf::with_byte_size(8 << 20, 0);
+
+#[map]
+pub static STATS: PerCpuArray<u64> = PerCpuArray::with_max_entries(STAT_COUNT, 0);
+
+#[inline(always)]
+pub fn count(stat: u32) {
+    if let Some(counter) = STATS.get_ptr_mut(stat) {
+        // SAFETY: per-CPU slot, programs do not nest on one CPU for these hooks.
+        unsafe { *counter += 1 };
+    }
+}
+
+#[inline(always)]
+pub fn config_u32(global: &'static u32) -> u32 {
+    // SAFETY: reading a global; volatile so the loader-written value is used, not the default.
+    unsafe { core::ptr::read_volatile(global) }
+}
+
+#[inline(always)]
+pub fn config_u64(global: &'static u64) -> u64 {
+    // SAFETY: as above.
+    unsafe { core::ptr::read_volatile(global) }
+}

@@ -1,0 +1,243 @@
+//! Loads the embedded object, writes the configuration, fills the filter maps and attaches the
+//! chosen hook pair.
+use std::path::{Path, PathBuf};
+
+use aya::{
+    Btf, Ebpf, EbpfLoader,
+    maps::{Array, HashMap, MapData, PerCpuArray, RingBuf},
+    programs::{BtfTracePoint, RawTracePoint, TracePoint},
+};
+use tracer_common::config::{DEFAULT_PENDING_ENTRIES, FILTER_CGROUP, FILTER_PIDNS, MAX_SYSCALL_NR};
+
+use crate::{
+    cli::observe::Hook,
+    error::Error,
+    target::{Filter, PidNs},
+};
+
+static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/tracer"));
+
+#[derive(Debug, Clone)]
+pub struct BpfConfig {
+    pub hook: Hook,
+    pub ring_size: u32,
+    pub syscalls: Vec<u32>,
+    pub filter: Filter,
+    pub pidns: Option<PidNs>,
+}
+
+/// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
+/// the maps taken out of it stay usable, so the ring buffer can be drained after detaching.
+pub struct Loaded {
+    pub ebpf: Ebpf,
+    pub events: RingBuf<MapData>,
+    pub stats: PerCpuArray<MapData, u64>,
+}
+
+const CAP_SYS_ADMIN: u32 = 21;
+const CAP_PERFMON: u32 = 38;
+const CAP_BPF: u32 = 39;
+
+/// Checks the effective capabilities before the kernel refuses with a bare EPERM.
+fn check_capabilities() -> Result<(), Error> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let Some(eff) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+    else {
+        return Ok(());
+    };
+    let has = |cap: u32| eff & (1 << cap) != 0;
+    if has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON)) {
+        return Ok(());
+    }
+    let missing: Vec<&str> = [(CAP_BPF, "CAP_BPF"), (CAP_PERFMON, "CAP_PERFMON")]
+        .into_iter()
+        .filter(|(c, _)| !has(*c))
+        .map(|(_, n)| n)
+        .collect();
+    Err(Error::Privilege(format!(
+        "missing {}",
+        missing.join(" and ")
+    )))
+}
+
+/// tracefs root: `TRACER_TRACEFS` when set, else /sys/kernel/tracing (mounted when absent).
+fn tracefs() -> Result<PathBuf, Error> {
+    if let Some(p) = std::env::var_os("TRACER_TRACEFS") {
+        let p = PathBuf::from(p);
+        return if p.join("events/raw_syscalls").is_dir() {
+            Ok(p)
+        } else {
+            Err(Error::KernelSupport(format!(
+                "no tracefs at {} (TRACER_TRACEFS); unset it or point it at a mounted tracefs",
+                p.display()
+            )))
+        };
+    }
+    let p = PathBuf::from("/sys/kernel/tracing");
+    if !p.join("events/raw_syscalls").is_dir() {
+        let _ = nix::mount::mount(
+            Some("tracefs"),
+            &p,
+            Some("tracefs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        );
+    }
+    if p.join("events/raw_syscalls").is_dir() {
+        Ok(p)
+    } else {
+        Err(Error::KernelSupport(
+            "tracefs is not mounted at /sys/kernel/tracing; mount it with `mount -t tracefs nodev /sys/kernel/tracing` or use --hook raw".into(),
+        ))
+    }
+}
+
+/// Kernel BTF: `TRACER_BTF` when set, else /sys/kernel/btf/vmlinux.
+fn btf() -> Result<Btf, Error> {
+    let path = std::env::var_os("TRACER_BTF")
+        .map_or_else(|| PathBuf::from("/sys/kernel/btf/vmlinux"), PathBuf::from);
+    Btf::parse_file(Path::new(&path), aya::Endianness::default()).map_err(|e| {
+        Error::KernelSupport(format!(
+            "no kernel BTF at {} ({e}); use a kernel built with CONFIG_DEBUG_INFO_BTF or use --hook raw",
+            path.display()
+        ))
+    })
+}
+
+fn is_permission(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && matches!(io.raw_os_error(), Some(libc::EPERM | libc::EACCES))
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
+}
+
+fn bpf_error(what: &str, e: impl std::error::Error + 'static) -> Error {
+    if is_permission(&e) {
+        Error::Privilege(format!("{what}: {e}"))
+    } else {
+        Error::Internal(format!("{what}: {e}"))
+    }
+}
+
+pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
+    check_capabilities()?;
+    let tracefs = match cfg.hook {
+        Hook::Tracepoint => Some(tracefs()?),
+        _ => None,
+    };
+    let btf = match cfg.hook {
+        Hook::BtfTracepoint => Some(btf()?),
+        _ => None,
+    };
+    let (mode, level) = match &cfg.filter {
+        Filter::Cgroup(cg) => (FILTER_CGROUP, cg.level),
+        Filter::PidNs => (FILTER_PIDNS, 0),
+    };
+    let (dev, ino) = cfg.pidns.map_or((0, 0), |ns| (ns.dev, ns.ino));
+    let own = std::process::id();
+    let filter_on = u32::from(!cfg.syscalls.is_empty());
+    let mut ebpf = EbpfLoader::new()
+        .override_global("FILTER_MODE", &mode, true)
+        .override_global("CGROUP_LEVEL", &level, true)
+        .override_global("PIDNS_DEV", &dev, true)
+        .override_global("PIDNS_INO", &ino, true)
+        .override_global("OWN_TGID", &own, true)
+        .override_global("SYSCALL_FILTER_ON", &filter_on, true)
+        .map_max_entries("EVENTS", cfg.ring_size)
+        .map_max_entries("PENDING", DEFAULT_PENDING_ENTRIES)
+        .load(OBJECT)
+        .map_err(|e| bpf_error("loading the BPF object", e))?;
+
+    if let Filter::Cgroup(cg) = &cfg.filter {
+        let mut targets: HashMap<_, u64, u8> = HashMap::try_from(
+            ebpf.map_mut("TARGET_CGROUPS")
+                .ok_or_else(|| Error::Internal("map TARGET_CGROUPS missing".into()))?,
+        )
+        .map_err(|e| bpf_error("TARGET_CGROUPS", e))?;
+        targets
+            .insert(cg.id, 1, 0)
+            .map_err(|e| bpf_error("TARGET_CGROUPS insert", e))?;
+    }
+    if !cfg.syscalls.is_empty() {
+        let mut sel: Array<_, u8> = Array::try_from(
+            ebpf.map_mut("SYSCALL_FILTER")
+                .ok_or_else(|| Error::Internal("map SYSCALL_FILTER missing".into()))?,
+        )
+        .map_err(|e| bpf_error("SYSCALL_FILTER", e))?;
+        for &nr in cfg.syscalls.iter().filter(|&&nr| nr < MAX_SYSCALL_NR) {
+            sel.set(nr, 1, 0)
+                .map_err(|e| bpf_error("SYSCALL_FILTER set", e))?;
+        }
+    }
+
+    attach(&mut ebpf, cfg.hook, tracefs.as_deref(), btf.as_ref())?;
+
+    let events = RingBuf::try_from(
+        ebpf.take_map("EVENTS")
+            .ok_or_else(|| Error::Internal("map EVENTS missing".into()))?,
+    )
+    .map_err(|e| bpf_error("EVENTS", e))?;
+    let stats = PerCpuArray::try_from(
+        ebpf.take_map("STATS")
+            .ok_or_else(|| Error::Internal("map STATS missing".into()))?,
+    )
+    .map_err(|e| bpf_error("STATS", e))?;
+    Ok(Loaded {
+        ebpf,
+        events,
+        stats,
+    })
+}
+
+fn attach(
+    ebpf: &mut Ebpf,
+    hook: Hook,
+    _tracefs: Option<&Path>,
+    btf: Option<&Btf>,
+) -> Result<(), Error> {
+    // Enter first: an exit seen before its enter is reported as `enter: missing`, never lost.
+    for (side, tp) in [("enter", "sys_enter"), ("exit", "sys_exit")] {
+        match hook {
+            Hook::RawTracepoint => {
+                let name = format!("raw_sys_{side}");
+                let p: &mut RawTracePoint = program(ebpf, &name)?;
+                p.load().map_err(|e| bpf_error(&name, e))?;
+                p.attach(tp).map_err(|e| bpf_error(&name, e))?;
+            }
+            Hook::BtfTracepoint => {
+                let name = format!("btf_sys_{side}");
+                let btf = btf.ok_or_else(|| Error::Internal("BTF not loaded".into()))?;
+                let p: &mut BtfTracePoint = program(ebpf, &name)?;
+                p.load(tp, btf).map_err(|e| bpf_error(&name, e))?;
+                p.attach().map_err(|e| bpf_error(&name, e))?;
+            }
+            Hook::Tracepoint => {
+                let name = format!("tp_sys_{side}");
+                let p: &mut TracePoint = program(ebpf, &name)?;
+                p.load().map_err(|e| bpf_error(&name, e))?;
+                p.attach("raw_syscalls", tp)
+                    .map_err(|e| bpf_error(&name, e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, Error>
+where
+    &'a mut T: TryFrom<&'a mut aya::programs::Program, Error = aya::programs::ProgramError>,
+{
+    let p = ebpf
+        .program_mut(name)
+        .ok_or_else(|| Error::Internal(format!("program {name} missing from the object")))?;
+    p.try_into().map_err(|e| bpf_error(name, e))
+}

@@ -1,0 +1,5 @@
+//! The kernel side from user space: load, configure, attach, then read.
+pub mod load;
+pub mod reader;
+
+pub use load::{BpfConfig, Loaded, load_and_attach};

@@ -1,0 +1,174 @@
+//! The one ring buffer reader: waits for readiness, drains everything available into a batch
+//! (one buffer, records framed by their length), and polls the loss counters.
+use std::time::Duration;
+
+use aya::maps::{MapData, PerCpuArray, RingBuf};
+use bytes::{BufMut, Bytes, BytesMut};
+use tokio::{
+    io::unix::AsyncFd,
+    sync::{mpsc, watch},
+};
+use tracer_common::stats::{STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL};
+
+use super::Loaded;
+use crate::sink::Lost;
+
+/// Largest batch handed downstream at once.
+const BATCH_BYTES: usize = 256 << 10;
+/// How often the loss counters are read while tracing.
+const STATS_EVERY: Duration = Duration::from_millis(200);
+
+pub enum Message {
+    /// Records, each preceded by its length as a native-endian u32.
+    Batch(Bytes),
+    Lost(Lost),
+}
+
+/// Iterates the records of a batch.
+pub fn records(batch: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = batch;
+    std::iter::from_fn(move || {
+        let (len, tail) = rest.split_first_chunk::<4>()?;
+        let len = u32::from_ne_bytes(*len) as usize;
+        let (rec, tail) = tail.split_at_checked(len)?;
+        rest = tail;
+        Some(rec)
+    })
+}
+
+/// What the kernel side counted over the whole run.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KernelStats {
+    pub lost: u64,
+    pub pending_full: u64,
+    pub regs_unreadable: u64,
+}
+
+fn read_stat(stats: &PerCpuArray<MapData, u64>, index: u32) -> u64 {
+    stats
+        .get(&index, 0)
+        .map(|v| v.iter().copied().sum())
+        .unwrap_or(0)
+}
+
+fn now_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: valid clock id and out pointer.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+struct Reader {
+    ring: AsyncFd<RingBuf<MapData>>,
+    stats: PerCpuArray<MapData, u64>,
+    lost_reported: u64,
+    tx: mpsc::Sender<Message>,
+}
+
+impl Reader {
+    /// Moves every available record into batches. Returns false when downstream is gone.
+    async fn drain(&mut self) -> bool {
+        loop {
+            let mut buf = BytesMut::with_capacity(BATCH_BYTES);
+            {
+                let ring = self.ring.get_mut();
+                while buf.len() < BATCH_BYTES {
+                    let Some(item) = ring.next() else { break };
+                    buf.put_u32_ne(item.len() as u32);
+                    buf.put_slice(&item);
+                }
+            }
+            let full = buf.len() >= BATCH_BYTES;
+            if !buf.is_empty() && self.tx.send(Message::Batch(buf.freeze())).await.is_err() {
+                return false;
+            }
+            if !full {
+                return true;
+            }
+        }
+    }
+
+    async fn report_loss(&mut self) -> bool {
+        let total = read_stat(&self.stats, STAT_RINGBUF_FULL);
+        if total <= self.lost_reported {
+            return true;
+        }
+        let lost = Lost {
+            count: total - self.lost_reported,
+            total,
+            ktime_ns: now_ns(),
+        };
+        self.lost_reported = total;
+        self.tx.send(Message::Lost(lost)).await.is_ok()
+    }
+}
+
+/// Runs until `stop` turns true or downstream goes away; then detaches the programs (drops
+/// `ebpf`), drains what is left and reports the final loss.
+pub async fn run(
+    loaded: Loaded,
+    tx: mpsc::Sender<Message>,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<KernelStats> {
+    let Loaded {
+        ebpf,
+        events,
+        stats,
+    } = loaded;
+    let mut r = Reader {
+        // SAFETY: the RingBuf owns its map fd for as long as the AsyncFd owns the RingBuf.
+        ring: unsafe { AsyncFd::register_with_interest(events, tokio::io::Interest::READABLE) }
+            .map_err(std::io::Error::from)?,
+        stats,
+        lost_reported: 0,
+        tx,
+    };
+    let mut tick = tokio::time::interval(STATS_EVERY);
+    let mut alive = true;
+    while alive && !*stop.borrow() {
+        tokio::select! {
+            guard = r.ring.readable_mut() => {
+                let mut guard = guard?;
+                guard.clear_ready();
+                drop(guard);
+                alive = r.drain().await;
+            }
+            _ = tick.tick() => alive = r.report_loss().await,
+            _ = stop.changed() => {}
+        }
+    }
+    drop(ebpf);
+    if alive {
+        alive = r.drain().await;
+    }
+    if alive {
+        r.report_loss().await;
+    }
+    Ok(KernelStats {
+        lost: read_stat(&r.stats, STAT_RINGBUF_FULL),
+        pending_full: read_stat(&r.stats, STAT_PENDING_FULL),
+        regs_unreadable: read_stat(&r.stats, STAT_REGS_UNREADABLE),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let mut b = BytesMut::new();
+        for rec in [&b"abc"[..], b"", b"0123456789"] {
+            b.put_u32_ne(rec.len() as u32);
+            b.put_slice(rec);
+        }
+        let got: Vec<&[u8]> = records(&b).collect();
+        assert_eq!(got, [&b"abc"[..], b"", b"0123456789"]);
+        // A torn frame ends the iteration instead of reading past the end.
+        let torn = &b[..b.len() - 1];
+        assert_eq!(records(torn).count(), 2);
+    }
+}

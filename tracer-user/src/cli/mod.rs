@@ -1,0 +1,24 @@
+//! Command line: clap derive types, turned into checked configurations in one place each.
+pub mod observe;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tracer",
+    version,
+    about = "eBPF syscall observer for containers: strace's output without ptrace's cost"
+)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Stream the syscalls of one container, process or cgroup.
+    Observe(observe::ObserveArgs),
+}

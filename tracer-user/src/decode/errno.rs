@@ -1,0 +1,58 @@
+//! errno names and messages. Standard codes come from nix; the kernel-internal restart codes
+//! (include/linux/errno.h, never seen by user space but visible at `sys_exit`) are not in libc,
+//! so they are listed here with strace's wording.
+
+/// The range the kernel uses for error returns (include/linux/err.h, MAX_ERRNO).
+pub const MAX_ERRNO: i64 = 4095;
+
+/// The errno of a syscall return value, if it is an error.
+pub fn of_ret(ret: i64) -> Option<i32> {
+    (-MAX_ERRNO..0).contains(&ret).then_some((-ret) as i32)
+}
+
+const KERNEL_INTERNAL: [(i32, &str, &str); 7] = [
+    (512, "ERESTARTSYS", "To be restarted if SA_RESTART is set"),
+    (513, "ERESTARTNOINTR", "To be restarted"),
+    (514, "ERESTARTNOHAND", "To be restarted if no handler"),
+    (515, "ENOIOCTLCMD", "No ioctl command"),
+    (516, "ERESTART_RESTARTBLOCK", "Interrupted by signal"),
+    (517, "EPROBE_DEFER", "Driver requests probe retry"),
+    (518, "EOPENSTALE", "Open found a stale dentry"),
+];
+
+/// `ENOENT` for 2; `E1234` style for unknown numbers.
+pub fn name(errno: i32) -> String {
+    if let Some((_, n, _)) = KERNEL_INTERNAL.iter().find(|(e, _, _)| *e == errno) {
+        return (*n).to_string();
+    }
+    match nix::errno::Errno::from_raw(errno) {
+        nix::errno::Errno::UnknownErrno => format!("E{errno}"),
+        e => format!("{e:?}"),
+    }
+}
+
+/// "No such file or directory" for 2.
+pub fn message(errno: i32) -> &'static str {
+    if let Some((_, _, m)) = KERNEL_INTERNAL.iter().find(|(e, _, _)| *e == errno) {
+        return m;
+    }
+    nix::errno::Errno::from_raw(errno).desc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_messages() {
+        assert_eq!(of_ret(-2), Some(2));
+        assert_eq!(of_ret(0), None);
+        assert_eq!(of_ret(-4096), None);
+        assert_eq!(of_ret(5), None);
+        assert_eq!(name(2), "ENOENT");
+        assert_eq!(name(1), "EPERM");
+        assert_eq!(message(2), "No such file or directory");
+        assert_eq!(name(512), "ERESTARTSYS");
+        assert_eq!(name(4000), "E4000");
+    }
+}

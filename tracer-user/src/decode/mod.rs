@@ -1,0 +1,219 @@
+//! Bytes from the ring buffer → typed events. Lengths are checked, reads are unaligned copies,
+//! nothing from the kernel is trusted to be in range.
+pub mod errno;
+pub mod syscalls;
+
+use tracer_common::record::{
+    FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN, KIND_SYSCALL, RecordHeader,
+    SyscallRecord,
+};
+
+/// How the enter side of a syscall record was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enter {
+    /// Enter and exit paired in the kernel.
+    Seen,
+    /// No enter: the call was in flight when tracing began, or this is the child side of a
+    /// fork/clone returning for the first time.
+    Missing,
+    /// No enter on a thread that was already followed: the kernel skipped `sys_enter`, which is
+    /// what a seccomp rejection looks like.
+    Skipped,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyscallEvent {
+    /// CLOCK_MONOTONIC at exit (at enter for syscalls that never return).
+    pub ktime_ns: u64,
+    /// CLOCK_MONOTONIC at enter, when seen.
+    pub enter_ns: Option<u64>,
+    pub nr: u32,
+    pub args: [u64; 6],
+    /// `None` for syscalls that never return.
+    pub ret: Option<i64>,
+    pub tgid: u32,
+    pub tid: u32,
+    pub ns_tgid: Option<u32>,
+    pub ns_tid: Option<u32>,
+    pub cgroup_id: u64,
+    pub comm: [u8; 16],
+    pub enter: Enter,
+}
+
+impl SyscallEvent {
+    pub fn duration_ns(&self) -> Option<u64> {
+        match (self.enter_ns, self.ret) {
+            (Some(enter), Some(_)) => Some(self.ktime_ns.saturating_sub(enter)),
+            _ => None,
+        }
+    }
+
+    /// The comm up to its first NUL.
+    pub fn comm_bytes(&self) -> &[u8] {
+        let end = self
+            .comm
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.comm.len());
+        &self.comm[..end]
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("record of {got} bytes is shorter than its {need}-byte header or body")]
+    Short { need: usize, got: usize },
+    #[error("record says it is {said} bytes but the ring buffer gave {got}")]
+    LengthMismatch { said: u32, got: usize },
+    #[error("unknown record kind {0}")]
+    UnknownKind(u16),
+}
+
+/// Decodes one ring buffer item.
+pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
+    let header: RecordHeader = read(buf)?;
+    if header.len as usize != buf.len() {
+        return Err(DecodeError::LengthMismatch {
+            said: header.len,
+            got: buf.len(),
+        });
+    }
+    if header.kind != KIND_SYSCALL {
+        return Err(DecodeError::UnknownKind(header.kind));
+    }
+    let r: SyscallRecord = read(buf)?;
+    let flags = header.flags;
+    let enter = if flags & FLAG_ENTER_MISSING == 0 {
+        Enter::Seen
+    } else if flags & FLAG_THREAD_KNOWN != 0 {
+        Enter::Skipped
+    } else {
+        Enter::Missing
+    };
+    let no_return = flags & FLAG_NO_RETURN != 0;
+    Ok(SyscallEvent {
+        ktime_ns: header.ktime_ns,
+        enter_ns: (enter == Enter::Seen).then_some(r.enter_ns),
+        nr: r.nr,
+        args: r.args,
+        ret: (!no_return).then_some(r.ret),
+        tgid: header.tgid,
+        tid: header.tid,
+        ns_tgid: (r.ns_tgid != 0).then_some(r.ns_tgid),
+        ns_tid: (r.ns_tid != 0).then_some(r.ns_tid),
+        cgroup_id: r.cgroup_id,
+        comm: r.comm,
+        enter,
+    })
+}
+
+/// Unaligned copy of a plain-integer `repr(C)` type from the front of `buf`.
+fn read<T: aya::Pod>(buf: &[u8]) -> Result<T, DecodeError> {
+    let need = size_of::<T>();
+    if buf.len() < need {
+        return Err(DecodeError::Short {
+            need,
+            got: buf.len(),
+        });
+    }
+    // SAFETY: length checked above; `T: Pod` is valid for every bit pattern.
+    Ok(unsafe { std::ptr::read_unaligned(buf.as_ptr().cast::<T>()) })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub fn record(flags: u16, nr: u32, ret: i64) -> SyscallRecord {
+        SyscallRecord {
+            header: RecordHeader {
+                kind: KIND_SYSCALL,
+                flags,
+                len: size_of::<SyscallRecord>() as u32,
+                ktime_ns: 2_000_500,
+                tgid: 100,
+                tid: 101,
+            },
+            nr,
+            ns_tgid: 1,
+            ns_tid: 7,
+            _pad: 0,
+            ret,
+            enter_ns: 2_000_000,
+            cgroup_id: 4242,
+            args: [1, 2, 3, 4, 5, 6],
+            comm: *b"nginx\0\0\0\0\0\0\0\0\0\0\0",
+        }
+    }
+
+    pub fn bytes(r: &SyscallRecord) -> Vec<u8> {
+        // SAFETY: SyscallRecord is plain integers without implicit padding.
+        unsafe {
+            std::slice::from_raw_parts(
+                (r as *const SyscallRecord).cast::<u8>(),
+                size_of::<SyscallRecord>(),
+            )
+        }
+        .to_vec()
+    }
+
+    #[test]
+    fn decodes_a_paired_syscall() {
+        let ev = decode(&bytes(&record(0, 288, 4))).expect("decodes");
+        assert_eq!(ev.nr, 288);
+        assert_eq!(ev.ret, Some(4));
+        assert_eq!(ev.enter, Enter::Seen);
+        assert_eq!(ev.duration_ns(), Some(500));
+        assert_eq!(
+            (ev.tgid, ev.tid, ev.ns_tgid, ev.ns_tid),
+            (100, 101, Some(1), Some(7))
+        );
+        assert_eq!(ev.comm_bytes(), b"nginx");
+        assert_eq!(ev.args, [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn decodes_flags() {
+        let ev = decode(&bytes(&record(FLAG_NO_RETURN, 231, 0))).expect("decodes");
+        assert_eq!((ev.ret, ev.duration_ns()), (None, None));
+        let ev = decode(&bytes(&record(FLAG_ENTER_MISSING, 0, 5))).expect("decodes");
+        assert_eq!(
+            (ev.enter, ev.enter_ns, ev.duration_ns()),
+            (Enter::Missing, None, None)
+        );
+        let ev = decode(&bytes(&record(
+            FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN,
+            90,
+            -1,
+        )))
+        .expect("decodes");
+        assert_eq!(ev.enter, Enter::Skipped);
+    }
+
+    #[test]
+    fn rejects_bad_lengths_and_kinds() {
+        let good = bytes(&record(0, 1, 0));
+        assert_eq!(
+            decode(&good[..10]),
+            Err(DecodeError::Short { need: 24, got: 10 })
+        );
+        assert!(matches!(
+            decode(&good[..64]),
+            Err(DecodeError::LengthMismatch { said: 128, got: 64 })
+        ));
+        let mut r = record(0, 1, 0);
+        r.header.kind = 9;
+        assert_eq!(decode(&bytes(&r)), Err(DecodeError::UnknownKind(9)));
+        let mut r = record(0, 1, 0);
+        r.header.len = 24;
+        let b = bytes(&r);
+        assert_eq!(
+            decode(&b[..24]),
+            Err(DecodeError::Short { need: 128, got: 24 })
+        );
+        // Unaligned input decodes the same.
+        let mut shifted = vec![0u8];
+        shifted.extend_from_slice(&good);
+        assert_eq!(decode(&shifted[1..]), decode(&good));
+    }
+}

@@ -1,0 +1,102 @@
+//! Every failure a user can act on, with its exit code. Messages are one line: the problem, then
+//! the way out.
+use std::path::PathBuf;
+
+/// Exit codes, documented in docs/cli.md.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const INTERNAL: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const NO_SUCH_TARGET: u8 = 3;
+    pub const NOT_RUNNING: u8 = 4;
+    pub const DOCKER_UNREACHABLE: u8 = 5;
+    pub const PRIVILEGE: u8 = 6;
+    pub const KERNEL_SUPPORT: u8 = 7;
+    pub const OUTPUT: u8 = 8;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+    #[error("no such container: {0}; list running containers with `docker ps`")]
+    NoSuchContainer(String),
+    #[error("no such process: {0}; check the pid with `ps -p {0}`")]
+    NoSuchProcess(u32),
+    #[error("no such cgroup v2 directory: {0}; pass a directory under the cgroup2 mount")]
+    NoSuchCgroup(PathBuf),
+    #[error("container {0} is not running; start it with `docker start {0}`")]
+    ContainerNotRunning(String),
+    #[error(
+        "cannot reach the Docker engine at {addr}: {reason}; start dockerd, set DOCKER_HOST=unix://PATH, or target the process with --pid or --cgroup"
+    )]
+    DockerUnreachable { addr: String, reason: String },
+    #[error(
+        "not enough privilege to load BPF programs: {0}; run as root or grant CAP_BPF and CAP_PERFMON (plus CAP_SYS_RESOURCE on kernels before 5.11)"
+    )]
+    Privilege(String),
+    #[error("kernel support missing: {0}")]
+    KernelSupport(String),
+    #[error("cannot write output file {path}: {reason}; choose a writable path with --output")]
+    Output { path: PathBuf, reason: String },
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => exit::USAGE,
+            Error::NoSuchContainer(_) | Error::NoSuchProcess(_) | Error::NoSuchCgroup(_) => {
+                exit::NO_SUCH_TARGET
+            }
+            Error::ContainerNotRunning(_) => exit::NOT_RUNNING,
+            Error::DockerUnreachable { .. } => exit::DOCKER_UNREACHABLE,
+            Error::Privilege(_) => exit::PRIVILEGE,
+            Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
+            Error::Output { .. } => exit::OUTPUT,
+            Error::Internal(_) => exit::INTERNAL,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_own_exit_code() {
+        let errors = [
+            Error::Usage(String::new()),
+            Error::NoSuchContainer(String::new()),
+            Error::ContainerNotRunning(String::new()),
+            Error::DockerUnreachable {
+                addr: String::new(),
+                reason: String::new(),
+            },
+            Error::Privilege(String::new()),
+            Error::KernelSupport(String::new()),
+            Error::Output {
+                path: PathBuf::new(),
+                reason: String::new(),
+            },
+            Error::Internal(String::new()),
+        ];
+        let mut codes: Vec<u8> = errors.iter().map(Error::exit_code).collect();
+        assert!(!codes.contains(&exit::OK));
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len());
+        assert_eq!(Error::NoSuchProcess(1).exit_code(), exit::NO_SUCH_TARGET);
+    }
+
+    #[test]
+    fn messages_are_one_line_and_name_the_way_out() {
+        let e = Error::ContainerNotRunning("web".into());
+        assert_eq!(
+            e.to_string(),
+            "container web is not running; start it with `docker start web`"
+        );
+        assert!(!e.to_string().contains('\n'));
+    }
+}

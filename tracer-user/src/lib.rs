@@ -1,0 +1,12 @@
+//! `tracer`: an eBPF syscall observer for containers.
+//!
+//! kernel tracepoint → ring buffer (`bpf`) → `decode` → enrich (`target`) → `sink`, wired by
+//! `pipeline`.
+pub mod bpf;
+pub mod cli;
+pub mod clock;
+pub mod decode;
+pub mod error;
+pub mod pipeline;
+pub mod sink;
+pub mod target;

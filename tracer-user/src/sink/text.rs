@@ -1,0 +1,206 @@
+//! strace-shaped text: `[pid 14] accept4(6, 0x7ffd1234, 0x7ffd1230, 0x800) = 4 <0.000012>`.
+//! Arguments are raw values formatted by their C type from the kernel's format files; symbolic
+//! decoding is the decode stage's job as it grows.
+use std::io::{self, Write};
+
+use super::{Enriched, Lost, Sink};
+use crate::decode::{
+    Enter, SyscallEvent, errno,
+    syscalls::{self, Arg},
+};
+
+pub struct Text<W: Write> {
+    out: W,
+    line: String,
+}
+
+impl<W: Write> Text<W> {
+    pub fn new(out: W) -> Self {
+        Text {
+            out,
+            line: String::with_capacity(256),
+        }
+    }
+}
+
+/// How a raw register value prints for a C type.
+fn format_arg(out: &mut String, raw: u64, arg: Option<&Arg>) {
+    use std::fmt::Write as _;
+    let Some(arg) = arg else {
+        let _ = write!(out, "{raw:#x}");
+        return;
+    };
+    let ty = arg.ty;
+    let hex_name = ["flag", "mode", "prot", "mask", "cmd", "request"]
+        .iter()
+        .any(|k| arg.name.contains(k))
+        || (arg.name.contains("addr") && !arg.name.contains("len"));
+    // File descriptors are ints even where the format says `unsigned long` (mmap's `fd`).
+    let fd_name = arg.name == "fd" || arg.name.ends_with("fd");
+    let _ = if ty.contains('*') {
+        if raw == 0 {
+            write!(out, "NULL")
+        } else {
+            write!(out, "{raw:#x}")
+        }
+    } else if fd_name {
+        write!(out, "{}", raw as u32 as i32)
+    } else if hex_name {
+        write!(out, "{raw:#x}")
+    } else if matches!(
+        ty,
+        "int" | "pid_t" | "clockid_t" | "key_serial_t" | "mqd_t" | "timer_t"
+    ) {
+        write!(out, "{}", raw as u32 as i32)
+    } else if matches!(
+        ty,
+        "long" | "off_t" | "loff_t" | "ssize_t" | "__s32" | "s32"
+    ) {
+        write!(out, "{}", raw as i64)
+    } else if matches!(
+        ty,
+        "unsigned int" | "u32" | "__u32" | "uid_t" | "gid_t" | "qid_t"
+    ) {
+        write!(out, "{}", raw as u32)
+    } else {
+        write!(out, "{raw}")
+    };
+}
+
+/// Syscalls whose successful return value is an address.
+fn returns_address(name: &str) -> bool {
+    matches!(name, "mmap" | "mremap" | "brk" | "shmat")
+}
+
+pub fn render(out: &mut String, ev: &SyscallEvent) {
+    use std::fmt::Write as _;
+    let name = syscalls::display_name(ev.nr);
+    let pid = ev.ns_tid.unwrap_or(ev.tid);
+    let _ = write!(out, "[pid {pid:>5}] ");
+    if ev.enter == Enter::Missing {
+        let _ = write!(out, "<... {name} resumed>");
+    } else {
+        out.push_str(&name);
+    }
+    out.push('(');
+    let args = syscalls::args(ev.nr);
+    let n = args.map_or(6, <[Arg]>::len);
+    for (i, raw) in ev.args.iter().take(n).enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        format_arg(out, *raw, args.and_then(|a| a.get(i)));
+    }
+    out.push(')');
+    match ev.ret {
+        None => out.push_str(" = ?"),
+        Some(ret) => match errno::of_ret(ret) {
+            Some(e) => {
+                let _ = write!(out, " = -1 {} ({})", errno::name(e), errno::message(e));
+            }
+            None if returns_address(&name) => {
+                let _ = write!(out, " = {ret:#x}");
+            }
+            None => {
+                let _ = write!(out, " = {ret}");
+            }
+        },
+    }
+    if let Some(d) = ev.duration_ns() {
+        let _ = write!(
+            out,
+            " <{}.{:06}>",
+            d / 1_000_000_000,
+            (d % 1_000_000_000) / 1000
+        );
+    }
+    if ev.enter == Enter::Skipped {
+        out.push_str(" (enter skipped)");
+    }
+    out.push('\n');
+    if ev.ret.is_none() && matches!(name.as_ref(), "exit" | "exit_group") {
+        let _ = writeln!(
+            out,
+            "[pid {pid:>5}] +++ exited with {} +++",
+            ev.args[0] & 0xff
+        );
+    }
+}
+
+impl<W: Write> Sink for Text<W> {
+    fn syscall(&mut self, e: &Enriched<'_>) -> io::Result<()> {
+        self.line.clear();
+        render(&mut self.line, e.event);
+        self.out.write_all(self.line.as_bytes())
+    }
+
+    fn lost(&mut self, lost: &Lost) -> io::Result<()> {
+        writeln!(
+            self.out,
+            "+++ lost {} events ({} in total): the ring buffer was full +++",
+            lost.count, lost.total
+        )
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::decode::{decode, tests as fixtures};
+    use tracer_common::record::{FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN};
+
+    fn line(flags: u16, nr: u32, ret: i64, args: [u64; 6]) -> String {
+        let mut r = fixtures::record(flags, nr, ret);
+        r.args = args;
+        r.enter_ns = r.header.ktime_ns - 12_345;
+        let ev = decode(&fixtures::bytes(&r)).expect("decodes");
+        let mut s = String::new();
+        render(&mut s, &ev);
+        s
+    }
+
+    #[test]
+    fn accept4_like_strace() {
+        assert_eq!(
+            line(0, 288, 4, [6, 0x7ffd_1234, 0x7ffd_1230, 0x800, 0, 0]),
+            "[pid     7] accept4(6, 0x7ffd1234, 0x7ffd1230, 0x800) = 4 <0.000012>\n"
+        );
+    }
+
+    #[test]
+    fn failure_and_signed_arguments() {
+        assert_eq!(
+            line(0, 257, -2, [(-100i64) as u64, 0x4000, 0, 0, 0, 0]),
+            "[pid     7] openat(-100, 0x4000, 0x0, 0x0) = -1 ENOENT (No such file or directory) <0.000012>\n"
+        );
+    }
+
+    #[test]
+    fn no_return_missing_and_skipped() {
+        assert_eq!(
+            line(FLAG_NO_RETURN, 231, 0, [3, 0, 0, 0, 0, 0]),
+            "[pid     7] exit_group(3) = ?\n[pid     7] +++ exited with 3 +++\n"
+        );
+        assert_eq!(
+            line(FLAG_ENTER_MISSING, 110, 1, [0; 6]),
+            "[pid     7] <... getppid resumed>() = 1\n"
+        );
+        assert_eq!(
+            line(
+                FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN,
+                90,
+                -1,
+                [0x55, 0o777, 0, 0, 0, 0]
+            ),
+            "[pid     7] chmod(0x55, 0x1ff) = -1 EPERM (Operation not permitted) (enter skipped)\n"
+        );
+        assert_eq!(
+            line(0, 9, 0x7f00_0000_0000, [0, 4096, 3, 0x22, u64::MAX, 0]),
+            "[pid     7] mmap(0x0, 4096, 0x3, 0x22, -1, 0) = 0x7f0000000000 <0.000012>\n"
+        );
+    }
+}

@@ -1,0 +1,140 @@
+//! cgroup v2 and PID namespace resolution from /proc and the cgroup2 mount. Works on hybrid hosts
+//! (cgroup2 at /sys/fs/cgroup/unified) and pure v2 hosts (/sys/fs/cgroup).
+use std::{
+    fs,
+    os::unix::fs::MetadataExt,
+    path::{Path, PathBuf},
+};
+
+use crate::error::Error;
+
+/// A cgroup v2 directory: its id (the directory's inode number, what
+/// `bpf_get_current_cgroup_id()` returns) and depth below the root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CgroupTarget {
+    pub path: PathBuf,
+    pub id: u64,
+    pub level: u32,
+}
+
+/// A PID namespace as `bpf_get_ns_current_pid_tgid()` names it: nsfs device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PidNs {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+/// include/linux/proc_ns.h: PROC_PID_INIT_INO, the initial PID namespace.
+const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
+
+impl PidNs {
+    pub fn is_initial(&self) -> bool {
+        self.ino == PROC_PID_INIT_INO
+    }
+}
+
+/// Where cgroup2 is mounted, from /proc/self/mountinfo (the first cgroup2 mount).
+pub fn cgroup2_mount() -> Option<PathBuf> {
+    let info = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    mount_point_of(&info, "cgroup2")
+}
+
+fn mount_point_of(mountinfo: &str, fstype: &str) -> Option<PathBuf> {
+    mountinfo.lines().find_map(|line| {
+        let (pre, post) = line.split_once(" - ")?;
+        (post.split_whitespace().next()? == fstype)
+            .then(|| pre.split_whitespace().nth(4).map(PathBuf::from))
+            .flatten()
+    })
+}
+
+/// The cgroup v2 path of `pid` (`0::/docker/ID` in /proc/PID/cgroup), relative to the root.
+fn v2_path_of(proc_cgroup: &str) -> Option<&str> {
+    proc_cgroup
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(|p| p.trim_start_matches('/'))
+}
+
+/// The cgroup v2 of `pid`; `None` when the host has no cgroup2 mount.
+pub fn of_pid(pid: u32) -> Result<Option<CgroupTarget>, Error> {
+    let text =
+        fs::read_to_string(format!("/proc/{pid}/cgroup")).map_err(|_| Error::NoSuchProcess(pid))?;
+    let (Some(mount), Some(rel)) = (cgroup2_mount(), v2_path_of(&text)) else {
+        return Ok(None);
+    };
+    // " (deleted)" and similar suffixes mean the process is leaving: no usable directory.
+    let dir = mount.join(rel);
+    match CgroupTarget::from_dir(&dir) {
+        Ok(cg) => Ok(Some(cg)),
+        Err(_) => Ok(None),
+    }
+}
+
+impl CgroupTarget {
+    pub fn from_dir(dir: &Path) -> Result<Self, Error> {
+        let missing = || Error::NoSuchCgroup(dir.to_path_buf());
+        let mount = cgroup2_mount().ok_or_else(missing)?;
+        let path = fs::canonicalize(dir).map_err(|_| missing())?;
+        let rel = path.strip_prefix(&mount).map_err(|_| missing())?;
+        let meta = fs::metadata(&path).map_err(|_| missing())?;
+        if !meta.is_dir() || !path.join("cgroup.procs").exists() {
+            return Err(missing());
+        }
+        Ok(CgroupTarget {
+            id: meta.ino(),
+            level: rel.components().count() as u32,
+            path,
+        })
+    }
+}
+
+/// One process of the cgroup, to find its PID namespace.
+pub fn first_pid(dir: &Path) -> Option<u32> {
+    let procs = fs::read_to_string(dir.join("cgroup.procs")).ok()?;
+    procs.lines().find_map(|l| l.trim().parse().ok())
+}
+
+pub fn pidns_of(pid: u32) -> Result<PidNs, Error> {
+    let path = format!("/proc/{pid}/ns/pid");
+    let meta = fs::metadata(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied => Error::Privilege(format!("cannot read {path}")),
+        _ => Error::NoSuchProcess(pid),
+    })?;
+    Ok(PidNs {
+        dev: meta.dev(),
+        ino: meta.ino(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_cgroup2_mount_on_hybrid_and_pure_hosts() {
+        let hybrid = "35 25 0:30 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw\n\
+                      36 25 0:31 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
+        assert_eq!(
+            mount_point_of(hybrid, "cgroup2"),
+            Some(PathBuf::from("/sys/fs/cgroup/unified"))
+        );
+        let pure = "30 23 0:26 / /sys/fs/cgroup rw shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+        assert_eq!(
+            mount_point_of(pure, "cgroup2"),
+            Some(PathBuf::from("/sys/fs/cgroup"))
+        );
+        assert_eq!(
+            mount_point_of("1 2 0:1 / / rw - ext4 /dev/vda rw\n", "cgroup2"),
+            None
+        );
+    }
+
+    #[test]
+    fn reads_v2_line_of_proc_cgroup() {
+        let hybrid = "12:pids:/docker/abc\n1:name=systemd:/docker/abc\n0::/docker/abc\n";
+        assert_eq!(v2_path_of(hybrid), Some("docker/abc"));
+        assert_eq!(v2_path_of("0::/\n"), Some(""));
+        assert_eq!(v2_path_of("3:cpu:/x\n"), None);
+    }
+}

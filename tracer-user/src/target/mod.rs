@@ -1,0 +1,106 @@
+//! What to follow: a container, a process or a cgroup, resolved to what the kernel filter needs.
+pub mod cgroup;
+pub mod docker;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::error::Error;
+pub use cgroup::{CgroupTarget, PidNs};
+
+/// The target as the user named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetSpec {
+    Container(String),
+    Pid(u32),
+    Cgroup(PathBuf),
+}
+
+/// A container's identity, copied into every record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+}
+
+/// How the kernel decides that a task belongs to the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filter {
+    /// The task's cgroup v2 (or its ancestor at the target's level) is the target's.
+    Cgroup(CgroupTarget),
+    /// The task lives in the target's PID namespace (no cgroup v2 on this host).
+    PidNs,
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub filter: Filter,
+    /// The target's PID namespace: filter in `PidNs` mode, namespace-relative ids otherwise.
+    pub pidns: Option<PidNs>,
+    pub container: Option<Container>,
+    /// The initial process of the target, when there is one.
+    pub pid: Option<u32>,
+    /// For the "tracing started" line.
+    pub label: String,
+}
+
+pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
+    match spec {
+        TargetSpec::Container(name) => {
+            let c = docker::inspect(name).await?;
+            let mut t = of_pid(c.pid)?;
+            t.label = format!(
+                "container {} ({})",
+                c.container.name,
+                short_id(&c.container.id)
+            );
+            t.container = Some(c.container);
+            Ok(t)
+        }
+        TargetSpec::Pid(pid) => of_pid(*pid),
+        TargetSpec::Cgroup(path) => {
+            let cg = cgroup::CgroupTarget::from_dir(path)?;
+            let pid = cgroup::first_pid(&cg.path);
+            let pidns = pid.and_then(|p| cgroup::pidns_of(p).ok());
+            Ok(Target {
+                label: format!("cgroup {}", cg.path.display()),
+                filter: Filter::Cgroup(cg),
+                pidns,
+                container: None,
+                pid,
+            })
+        }
+    }
+}
+
+/// The cgroup v2 of `pid`, or its PID namespace where the host has no cgroup v2 for it.
+fn of_pid(pid: u32) -> Result<Target, Error> {
+    let pidns = cgroup::pidns_of(pid)?;
+    let label = format!("pid {pid}");
+    match cgroup::of_pid(pid)? {
+        Some(cg) if cg.level > 0 => Ok(Target {
+            filter: Filter::Cgroup(cg),
+            pidns: Some(pidns),
+            container: None,
+            pid: Some(pid),
+            label,
+        }),
+        // Root cgroup: following it would follow the whole host. A process in its own PID
+        // namespace is still a usable target; otherwise refuse.
+        _ if !pidns.is_initial() => Ok(Target {
+            filter: Filter::PidNs,
+            pidns: Some(pidns),
+            container: None,
+            pid: Some(pid),
+            label,
+        }),
+        _ => Err(Error::Usage(format!(
+            "process {pid} is in the root cgroup and the host PID namespace, so following it would trace the whole host; target a container, or a process in its own cgroup"
+        ))),
+    }
+}
+
+pub fn short_id(id: &str) -> &str {
+    id.get(..12).unwrap_or(id)
+}

@@ -1,0 +1,144 @@
+//! `cargo xtask bench hooks`: the cost each hook type adds to a syscall of a process that the
+//! filter rejects (the host-wide tax). A static `getppid` loop runs on the host, pinned to one
+//! CPU, with no tracer and with `tracer observe` attached to an idle container through each hook;
+//! modes alternate within every round and the medians are printed.
+use std::{
+    io::{BufRead as _, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Instant,
+};
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, ValueEnum};
+
+use crate::{
+    images::{self, WORKLOAD_IMAGE},
+    util::{cmd, run_ok},
+};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[arg(value_enum)]
+    which: Which,
+    /// Rounds; every mode runs once per round.
+    #[arg(long, default_value_t = 7)]
+    rounds: usize,
+    /// getppid calls per run.
+    #[arg(long, default_value_t = 5_000_000)]
+    calls: u64,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Which {
+    /// Host-wide tax per filtered-out syscall, for each hook type.
+    Hooks,
+}
+
+struct Container(String);
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = cmd("docker", &["rm", "-f", &self.0])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+struct Tracer(Child);
+
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGINT) };
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts tracer on `container` with `hook` and waits for its "tracing" line.
+fn start_tracer(root: &Path, container: &str, hook: &str) -> Result<Tracer> {
+    let mut child = Command::new(root.join("target/release/tracer"))
+        .args(["observe", "--container", container, "--format", "json"])
+        .args(["--output", "/dev/null", "--hook", hook])
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let t = Tracer(child);
+    match lines.next() {
+        Some(Ok(l)) if l.contains("tracing") => {}
+        other => bail!("tracer did not start: {other:?}"),
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Ok(t)
+}
+
+/// ns per getppid of the pinned host loop.
+fn storm(root: &Path, calls: u64) -> Result<f64> {
+    let start = Instant::now();
+    run_ok(
+        Command::new("taskset")
+            .args(["-c", "1"])
+            .arg(images::workload_bin(root))
+            .args(["storm", &calls.to_string()]),
+    )?;
+    Ok(start.elapsed().as_nanos() as f64 / calls as f64)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn hooks(root: &Path, args: &BenchArgs) -> Result<()> {
+    let name = format!("tracer-bench-{}", std::process::id());
+    run_ok(
+        cmd(
+            "docker",
+            &[
+                "run",
+                "-d",
+                "--name",
+                &name,
+                "--network",
+                "none",
+                WORKLOAD_IMAGE,
+            ],
+        )
+        .stdout(Stdio::null()),
+    )?;
+    let _guard = Container(name.clone());
+    let modes = ["none", "raw", "btf", "tracepoint"];
+    let mut results: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for round in 0..args.rounds {
+        for (i, mode) in modes.iter().enumerate() {
+            let _tracer = match *mode {
+                "none" => None,
+                hook => Some(start_tracer(root, &name, hook)?),
+            };
+            let ns = storm(root, args.calls)?;
+            eprintln!("round {round} {mode:>10}: {ns:.1} ns/syscall");
+            results[i].push(ns);
+        }
+    }
+    let base = median(&mut results[0].clone());
+    println!(
+        "\nhost-wide tax per filtered-out getppid ({} calls, {} rounds, medians)",
+        args.calls, args.rounds
+    );
+    println!("{:>12} {:>14} {:>14}", "hook", "ns/syscall", "added ns");
+    for (i, mode) in modes.iter().enumerate() {
+        let m = median(&mut results[i]);
+        println!("{mode:>12} {m:>14.1} {:>14.1}", m - base);
+    }
+    Ok(())
+}
+
+pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
+    crate::setup::run_all(root)?;
+    crate::demo::build_tracer(root)?;
+    match args.which {
+        Which::Hooks => hooks(root, &args),
+    }
+}

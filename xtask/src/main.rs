@@ -1,0 +1,57 @@
+//! Project tasks: `cargo xtask setup | demo | test | bench | codegen`.
+mod bench;
+mod codegen;
+mod demo;
+mod images;
+mod setup;
+mod test;
+mod util;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Install what a fresh Debian 12 machine lacks, start dockerd, build the test images.
+    Setup,
+    /// Set up, build, start the demo nginx container `web` (reused when running) and observe it.
+    Demo(demo::DemoArgs),
+    /// Set up, build, run every test (unit and privileged end-to-end).
+    Test {
+        /// Extra arguments for the test binaries (e.g. a test name filter).
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+    /// Benchmarks that print numbers.
+    Bench(bench::BenchArgs),
+    /// Regenerate tracer-user/src/decode/syscall_args.rs from this kernel's tracefs.
+    Codegen,
+}
+
+/// The workspace root (xtask lives one level below it).
+fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let root = root();
+    std::env::set_current_dir(&root)?;
+    match cli.command {
+        Task::Setup => setup::run_all(&root),
+        Task::Demo(args) => demo::run(&root, args),
+        Task::Test { args } => test::run(&root, &args),
+        Task::Bench(args) => bench::run(&root, args),
+        Task::Codegen => codegen::run(&root),
+    }
+}
