@@ -20,7 +20,7 @@ fn burst(c: &Container, k: u32, m: u32) -> u64 {
 
 #[test]
 fn nginx_requests_show_up_as_accept4_and_nothing_from_the_host() {
-    const N: usize = 300;
+    const N: usize = 2000;
     let port = free_port();
     let (web, _conf) = nginx_container(port);
     let id = web.id();
@@ -293,5 +293,44 @@ fn the_tracer_never_traces_itself() {
     assert_eq!(
         count(&records, |v| v["pid"].as_u64() == Some(u64::from(own))),
         0
+    );
+}
+
+#[test]
+fn a_full_ring_buffer_is_reported_and_every_call_accounted_for() {
+    // One page of ring buffer (32 records) against a burst of getppid: the kernel drops what
+    // does not fit and counts it; records plus reported losses add up to the calls made.
+    const K: u64 = 200_000;
+    let c = workload_container();
+    let tracer = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "--syscalls",
+        "getppid",
+        "--ring-size",
+        "4K",
+    ]);
+    burst(&c, K as u32, 0);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let lines = done.json();
+    let records = count(&lines, |v| {
+        v["type"] == "syscall" && v["syscall"] == "getppid"
+    }) as u64;
+    let lost: Vec<&Value> = lines.iter().filter(|v| v["type"] == "lost").collect();
+    assert!(
+        !lost.is_empty(),
+        "a 4K ring buffer kept up with {K} calls: make the burst larger"
+    );
+    let total = lost.last().and_then(|v| v["total"].as_u64()).unwrap_or(0);
+    let sum: u64 = lost.iter().filter_map(|v| v["count"].as_u64()).sum();
+    assert_eq!(sum, total, "lost counts add up to the running total");
+    assert_eq!(records + total, K, "{records} records + {total} lost");
+    assert!(
+        done.stderr.contains(&format!(" records, {total} lost")),
+        "{}",
+        done.stderr
     );
 }

@@ -2,18 +2,21 @@
 //! process costs one helper call and one map lookup.
 use aya_ebpf::{
     bindings::bpf_pidns_info,
-    helpers::{bpf_get_current_ancestor_cgroup_id, bpf_get_ns_current_pid_tgid},
+    helpers::{
+        bpf_get_current_ancestor_cgroup_id, bpf_get_current_pid_tgid, bpf_get_ns_current_pid_tgid,
+    },
 };
 use tracer_common::config::{FILTER_CGROUP, FILTER_PIDNS};
 
 use crate::maps::{
-    CGROUP_LEVEL, FILTER_MODE, OWN_TGID, PIDNS_DEV, PIDNS_INO, SYSCALL_FILTER, SYSCALL_FILTER_ON,
-    TARGET_CGROUPS, config_u32, config_u64,
+    CGROUP_LEVEL, FILTER_MODE, OWN_TGID, PIDNS_DEV, PIDNS_INO, SINGLE_CGROUP, SYSCALL_FILTER,
+    SYSCALL_FILTER_ON, TARGET_CGROUPS, config_u32, config_u64,
 };
 
-/// Does the current task belong to the target? `pid_tgid` is `bpf_get_current_pid_tgid()`.
+/// `bpf_get_current_pid_tgid()` when the current task belongs to the target, else `None`.
+/// The cheapest rejection comes first: one helper call and one compare (or hash lookup).
 #[inline(always)]
-pub fn task_followed(pid_tgid: u64) -> bool {
+pub fn task_followed() -> Option<u64> {
     let mode = config_u32(&FILTER_MODE);
     if mode == FILTER_CGROUP {
         // include/linux/cgroup.h: the ancestor at `level` of the task's default-hierarchy
@@ -21,17 +24,22 @@ pub fn task_followed(pid_tgid: u64) -> bool {
         let level = config_u32(&CGROUP_LEVEL) as i32;
         // SAFETY: helper without pointer arguments.
         let id = unsafe { bpf_get_current_ancestor_cgroup_id(level) };
-        if TARGET_CGROUPS.get_ptr(id).is_none() {
-            return false;
+        let single = config_u64(&SINGLE_CGROUP);
+        if single != 0 {
+            if id != single {
+                return None;
+            }
+        } else if TARGET_CGROUPS.get_ptr(id).is_none() {
+            return None;
         }
     } else if mode == FILTER_PIDNS {
-        if ns_ids().is_none() {
-            return false;
-        }
+        ns_ids()?;
     } else {
-        return false;
+        // No filter configured (the benchmarks' floor): nothing is followed.
+        return None;
     }
-    (pid_tgid >> 32) as u32 != config_u32(&OWN_TGID)
+    let pid_tgid = bpf_get_current_pid_tgid();
+    ((pid_tgid >> 32) as u32 != config_u32(&OWN_TGID)).then_some(pid_tgid)
 }
 
 /// (tgid, tid) of the current task in the target PID namespace, when it lives there.

@@ -15,6 +15,9 @@ pub static FILTER_MODE: u32 = 0;
 /// tasks in child cgroups of a target are followed too.
 #[unsafe(no_mangle)]
 pub static CGROUP_LEVEL: u32 = 0;
+/// With one target, its cgroup id: compared directly, no map lookup. 0: use `TARGET_CGROUPS`.
+#[unsafe(no_mangle)]
+pub static SINGLE_CGROUP: u64 = 0;
 /// Device and inode of the target's PID namespace (`stat /proc/PID/ns/pid`); 0 when unknown.
 #[unsafe(no_mangle)]
 pub static PIDNS_DEV: u64 = 0;

@@ -1,7 +1,5 @@
 //! Enter/exit pairing, shared by every hook type. Each hook hands over what its context gives.
-use aya_ebpf::helpers::{
-    bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_get_current_pid_tgid, bpf_ktime_get_ns,
-};
+use aya_ebpf::helpers::{bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_ktime_get_ns};
 use tracer_common::{
     config::{PENDING_DONE, PENDING_IN_FLIGHT, Pending},
     record::{
@@ -32,8 +30,10 @@ pub enum ExitRegs {
 
 #[inline(always)]
 pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    if !task_followed(pid_tgid) || !syscall_selected(nr) {
+    let Some(pid_tgid) = task_followed() else {
+        return Ok(());
+    };
+    if !syscall_selected(nr) {
         return Ok(());
     }
     // SAFETY: helper without arguments.
@@ -58,10 +58,9 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
 
 #[inline(always)]
 pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
-    let pid_tgid = bpf_get_current_pid_tgid();
-    if !task_followed(pid_tgid) {
+    let Some(pid_tgid) = task_followed() else {
         return Ok(());
-    }
+    };
     // SAFETY: helper without arguments.
     let now = unsafe { bpf_ktime_get_ns() };
     let tid = pid_tgid as u32;

@@ -114,7 +114,7 @@ impl Writer {
             }
         }
         self.sink.flush()?;
-        Ok(!self.limit.is_some_and(|l| self.records >= l))
+        Ok(self.limit.is_none_or(|l| self.records < l))
     }
 }
 
@@ -164,8 +164,8 @@ async fn wait_for_end(duration: Option<Duration>, stop: &mut watch::Receiver<boo
 
 fn describe(target: &Target) -> String {
     match &target.filter {
-        Filter::Cgroup(cg) => format!("{} (cgroup {})", target.label, cg.path.display()),
-        Filter::PidNs => format!("{} (PID namespace filter)", target.label),
+        Filter::Cgroup(cg) => format!("{}, cgroup {}", target.label, cg.path.display()),
+        Filter::PidNs => format!("{}, PID namespace filter", target.label),
     }
 }
 
@@ -178,6 +178,7 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
         syscalls: cfg.syscalls.clone(),
         filter: target.filter.clone(),
         pidns: target.pidns,
+        follow_nothing: cfg.follow_nothing,
     })?;
     eprintln!("tracer: tracing {}; Ctrl-C to stop", describe(&target));
 

@@ -58,11 +58,17 @@ impl Drop for Tracer {
 
 /// Starts tracer on `container` with `hook` and waits for its "tracing" line.
 fn start_tracer(root: &Path, container: &str, hook: &str) -> Result<Tracer> {
-    let mut child = Command::new(root.join("target/release/tracer"))
-        .args(["observe", "--container", container, "--format", "json"])
-        .args(["--output", "/dev/null", "--hook", hook])
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let (hook, floor) = match hook.strip_suffix("-floor") {
+        Some(h) => (h, true),
+        None => (hook, false),
+    };
+    let mut c = Command::new(root.join("target/release/tracer"));
+    c.args(["observe", "--container", container, "--format", "json"])
+        .args(["--output", "/dev/null", "--hook", hook]);
+    if floor {
+        c.arg("--follow-nothing");
+    }
+    let mut child = c.stderr(Stdio::piped()).spawn()?;
     let stderr = child.stderr.take().context("stderr")?;
     let mut lines = BufReader::new(stderr).lines();
     let t = Tracer(child);
@@ -109,7 +115,17 @@ fn hooks(root: &Path, args: &BenchArgs) -> Result<()> {
         .stdout(Stdio::null()),
     )?;
     let _guard = Container(name.clone());
-    let modes = ["none", "raw", "btf", "tracepoint"];
+    // `-floor`: the same hook with programs that return at once, i.e. the kernel's own cost of
+    // having a program on the tracepoint, which no filter can go below.
+    let modes = [
+        "none",
+        "raw-floor",
+        "raw",
+        "btf-floor",
+        "btf",
+        "tracepoint-floor",
+        "tracepoint",
+    ];
     let mut results: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
     for round in 0..args.rounds {
         for (i, mode) in modes.iter().enumerate() {

@@ -6,7 +6,8 @@ use anyhow::{Context as _, Result, bail};
 
 const OUT: &str = "tracer-user/src/decode/syscall_args.rs";
 
-/// `field:const char * filename;	offset:24;	size:8;	signed:0;` → ("const char *", "filename")
+/// `field:const char * filename; offset:24; size:8; signed:0;` (tab separated) →
+/// ("const char *", "filename")
 fn parse_field(line: &str) -> Option<(String, String)> {
     let decl = line
         .trim()
@@ -14,7 +15,7 @@ fn parse_field(line: &str) -> Option<(String, String)> {
         .split(';')
         .next()?
         .trim();
-    let split = decl.rfind(|c: char| c == ' ' || c == '*')?;
+    let split = decl.rfind([' ', '*'])?;
     let (ty, name) = decl.split_at(split + 1);
     Some((ty.trim().to_string(), name.trim().to_string()))
 }

@@ -50,9 +50,9 @@ fn ensure_web(name: &str) -> Result<()> {
     );
     match state.as_deref().map(str::trim) {
         Ok("true") => Ok(()),
-        Ok(_) => run_ok(&mut cmd("docker", &["start", name]).stdout(std::process::Stdio::null())),
+        Ok(_) => run_ok(cmd("docker", &["start", name]).stdout(std::process::Stdio::null())),
         Err(_) => run_ok(
-            &mut cmd(
+            cmd(
                 "docker",
                 &[
                     "run",

@@ -24,6 +24,8 @@ pub struct BpfConfig {
     pub syscalls: Vec<u32>,
     pub filter: Filter,
     pub pidns: Option<PidNs>,
+    /// Attach programs that reject every task at their first instruction (benchmark floor).
+    pub follow_nothing: bool,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -138,9 +140,10 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         Hook::BtfTracepoint => Some(btf()?),
         _ => None,
     };
-    let (mode, level) = match &cfg.filter {
-        Filter::Cgroup(cg) => (FILTER_CGROUP, cg.level),
-        Filter::PidNs => (FILTER_PIDNS, 0),
+    let (mode, level, single) = match &cfg.filter {
+        _ if cfg.follow_nothing => (0, 0, 0),
+        Filter::Cgroup(cg) => (FILTER_CGROUP, cg.level, cg.id),
+        Filter::PidNs => (FILTER_PIDNS, 0, 0),
     };
     let (dev, ino) = cfg.pidns.map_or((0, 0), |ns| (ns.dev, ns.ino));
     let own = std::process::id();
@@ -148,6 +151,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
     let mut ebpf = EbpfLoader::new()
         .override_global("FILTER_MODE", &mode, true)
         .override_global("CGROUP_LEVEL", &level, true)
+        .override_global("SINGLE_CGROUP", &single, true)
         .override_global("PIDNS_DEV", &dev, true)
         .override_global("PIDNS_INO", &ino, true)
         .override_global("OWN_TGID", &own, true)

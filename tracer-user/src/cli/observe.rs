@@ -38,6 +38,9 @@ pub struct ObserveArgs {
     /// Kernel hook type (see docs/design.md for the measured costs).
     #[arg(long, value_enum, default_value_t = Hook::RawTracepoint)]
     pub hook: Hook,
+    /// Benchmarks only: attach programs that follow nothing, to measure the hook's floor cost.
+    #[arg(long, hide = true)]
+    pub follow_nothing: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -73,6 +76,7 @@ pub struct ObserveConfig {
     pub output: Option<PathBuf>,
     pub ring_size: u32,
     pub hook: Hook,
+    pub follow_nothing: bool,
 }
 
 impl TryFrom<ObserveArgs> for ObserveConfig {
@@ -127,6 +131,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             output: a.output,
             ring_size,
             hook: a.hook,
+            follow_nothing: a.follow_nothing,
         })
     }
 }
