@@ -1,36 +1,106 @@
 //! `cargo xtask test`: the README's second command and what CI runs. Sets up the machine, builds
 //! the release binary, then runs every test: unit tests and the privileged end-to-end tests,
 //! which find the binaries through environment variables and fail (never skip) without them.
-use std::{path::Path, process::Command};
+use std::{
+    io::{BufRead as _, BufReader},
+    path::Path,
+    process::{Command, Stdio},
+};
 
-use anyhow::Result;
+use anyhow::{Context as _, Result, bail};
 
-use crate::{images, util::run_ok};
+use crate::images;
+
+/// Totals over every `test result:` line of a cargo test run.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl Totals {
+    /// Adds `test result: ok. 21 passed; 0 failed; 1 ignored; …` lines.
+    fn add(&mut self, line: &str) {
+        let Some(rest) = line.strip_prefix("test result: ") else {
+            return;
+        };
+        for part in rest.split(';') {
+            let mut words = part.split_whitespace().rev();
+            let (Some(what), Some(n)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            match what {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+}
 
 pub fn run_tests(root: &Path, extra: &[String]) -> Result<()> {
-    run_ok(
-        Command::new("cargo")
-            .current_dir(root)
-            .args([
-                "test",
-                "--release",
-                "--workspace",
-                "--exclude",
-                "tracer-ebpf",
-            ])
-            .env("TRACER_BIN", root.join("target/release/tracer"))
-            .env("TRACER_WORKLOAD", images::workload_bin(root))
-            .env("TRACER_NGINX_IMAGE", images::NGINX_IMAGE)
-            .env("TRACER_WORKLOAD_IMAGE", images::WORKLOAD_IMAGE)
-            .arg("--")
-            // End-to-end tests measure exact counts on a 2-core machine: one at a time.
-            .arg("--test-threads=1")
-            .args(extra),
-    )
+    let mut child = Command::new("cargo")
+        .current_dir(root)
+        .args(["test", "--release", "--workspace", "--all-targets"])
+        .args(["--exclude", "tracer-ebpf"])
+        .env("TRACER_BIN", root.join("target/release/tracer"))
+        .env("TRACER_WORKLOAD", images::workload_bin(root))
+        .env("TRACER_NGINX_IMAGE", images::NGINX_IMAGE)
+        .env("TRACER_WORKLOAD_IMAGE", images::WORKLOAD_IMAGE)
+        .arg("--")
+        // End-to-end tests measure exact counts on a 2-core machine: one at a time.
+        .arg("--test-threads=1")
+        .args(extra)
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("starting cargo test")?;
+    let mut totals = Totals::default();
+    let stdout = child.stdout.take().context("cargo test stdout")?;
+    for line in BufReader::new(stdout).lines() {
+        let line = line?;
+        println!("{line}");
+        totals.add(&line);
+    }
+    let status = child.wait()?;
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
+    if !status.success() {
+        bail!("cargo test failed: {status}");
+    }
+    if totals.passed == 0 {
+        bail!("no test ran");
+    }
+    Ok(())
 }
 
 pub fn run(root: &Path, extra: &[String]) -> Result<()> {
     crate::setup::run_all(root)?;
     crate::demo::build_tracer(root)?;
     run_tests(root, extra)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_result_lines() {
+        let mut t = Totals::default();
+        t.add("test result: ok. 21 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.00s");
+        t.add("test result: FAILED. 8 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out");
+        t.add("test foo ... ok");
+        assert_eq!(
+            t,
+            Totals {
+                passed: 29,
+                failed: 2,
+                ignored: 1
+            }
+        );
+    }
 }
