@@ -4,6 +4,7 @@
 //! boundary. User space converts with `TryFrom` (behind the `user` feature).
 #![no_std]
 
+pub mod capture;
 pub mod config;
 pub mod record;
 pub mod stats;

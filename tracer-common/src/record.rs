@@ -3,8 +3,10 @@
 /// Length of `task_struct::comm` (`TASK_COMM_LEN` in `include/linux/sched.h`).
 pub const COMM_LEN: usize = 16;
 
-/// `RecordHeader::kind` of a [`SyscallRecord`].
+/// `RecordHeader::kind` of a [`SyscallRecord`] (possibly followed by exit-side captures).
 pub const KIND_SYSCALL: u16 = 1;
+/// `RecordHeader::kind` of an [`EnterRecord`](crate::capture::EnterRecord).
+pub const KIND_ENTER: u16 = 2;
 
 /// The syscall never returns (`exit`, `exit_group`): the record is emitted at enter and `ret` is
 /// meaningless.

@@ -1,5 +1,6 @@
 //! User-space only: aya `Pod` impls.
 use crate::{
+    capture::{CaptureHeader, CaptureSpec, EnterRecord},
     config::Pending,
     record::{RecordHeader, SyscallRecord},
 };
@@ -10,3 +11,9 @@ unsafe impl aya::Pod for SyscallRecord {}
 unsafe impl aya::Pod for RecordHeader {}
 // SAFETY: as above.
 unsafe impl aya::Pod for Pending {}
+// SAFETY: as above.
+unsafe impl aya::Pod for CaptureSpec {}
+// SAFETY: as above.
+unsafe impl aya::Pod for CaptureHeader {}
+// SAFETY: as above.
+unsafe impl aya::Pod for EnterRecord {}

@@ -4,6 +4,7 @@ use aya_ebpf::{
     maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
 };
 use tracer_common::{
+    capture::CaptureSpec,
     config::{DEFAULT_PENDING_ENTRIES, MAX_SYSCALL_NR, MAX_TARGET_CGROUPS, Pending},
     stats::STAT_COUNT,
 };
@@ -45,6 +46,24 @@ pub static PENDING: LruHashMap<u32, Pending> =
 /// Resized by the loader (`--ring-size`).
 #[map]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(8 << 20, 0);
+
+/// What to capture per syscall number, written by user space.
+#[map]
+pub static CAPTURE_SPEC: Array<CaptureSpec> = Array::with_max_entries(MAX_SYSCALL_NR, 0);
+
+/// `--string-size`: bytes of buffers and argv strings captured.
+#[unsafe(no_mangle)]
+pub static STRING_SIZE: u32 = 32;
+
+/// Bytes of the per-CPU scratch record (fixed part plus captures).
+pub const SCRATCH_SIZE: usize = 16384;
+
+#[map]
+pub static SCRATCH: PerCpuArray<[u8; SCRATCH_SIZE]> = PerCpuArray::with_max_entries(1, 0);
+
+/// Write offset into `SCRATCH` (see `capture::Cursor`).
+#[map]
+pub static SCRATCH_OFF: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);
 
 #[map]
 pub static STATS: PerCpuArray<u64> = PerCpuArray::with_max_entries(STAT_COUNT, 0);

@@ -1,17 +1,19 @@
 //! Enter/exit pairing, shared by every hook type. Each hook hands over what its context gives.
 use aya_ebpf::helpers::{bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_ktime_get_ns};
 use tracer_common::{
+    capture::{CaptureSpec, EnterRecord},
     config::{PENDING_DONE, PENDING_IN_FLIGHT, Pending},
     record::{
-        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN, KIND_SYSCALL, RecordHeader,
-        SyscallRecord,
+        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN, KIND_ENTER, KIND_SYSCALL,
+        RecordHeader, SyscallRecord,
     },
-    stats::{STAT_PENDING_FULL, STAT_RINGBUF_FULL},
+    stats::{STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL},
 };
 
 use crate::{
+    capture::{Cursor, all_args},
     filter::{ns_ids, syscall_selected, task_followed},
-    maps::{EVENTS, PENDING, count},
+    maps::{CAPTURE_SPEC, EVENTS, PENDING, count},
 };
 
 /// x86_64 and aarch64 numbers of the syscalls that never return to the caller.
@@ -29,6 +31,16 @@ pub enum ExitRegs {
 }
 
 #[inline(always)]
+fn spec_of(nr: u32) -> Option<&'static CaptureSpec> {
+    CAPTURE_SPEC.get(nr)
+}
+
+#[inline(always)]
+fn has(spec: &CaptureSpec, pred: fn(u8) -> bool) -> bool {
+    spec.kind.iter().any(|&k| pred(k))
+}
+
+#[inline(always)]
 pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
     let Some(pid_tgid) = task_followed() else {
         return Ok(());
@@ -40,6 +52,11 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
     let now = unsafe { bpf_ktime_get_ns() };
     let tid = pid_tgid as u32;
     let args = args();
+    if let Some(spec) = spec_of(nr)
+        && has(spec, CaptureSpec::is_enter_kind)
+    {
+        emit_enter(pid_tgid, nr, now, &args, spec);
+    }
     if nr == NO_RETURN[0] || nr == NO_RETURN[1] {
         let _ = PENDING.remove(tid);
         return emit(pid_tgid, nr, 0, now, now, args, FLAG_NO_RETURN);
@@ -70,7 +87,14 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
             let p = unsafe { &mut *p };
             if p.state == PENDING_IN_FLIGHT {
                 p.state = PENDING_DONE;
-                return emit(pid_tgid, p.nr, ret, p.enter_ns, now, p.args, 0);
+                let (nr, enter_ns, args) = (p.nr, p.enter_ns, p.args);
+                if let Some(spec) = spec_of(nr)
+                    && ret >= 0
+                    && has(spec, CaptureSpec::is_exit_kind)
+                {
+                    return emit_with_captures(pid_tgid, nr, ret, enter_ns, now, &args, spec);
+                }
+                return emit(pid_tgid, nr, ret, enter_ns, now, args, 0);
             }
             true
         }
@@ -81,7 +105,7 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
     let (nr, args) = match regs() {
         ExitRegs::Regs(Some(r)) => (r.nr, r.args),
         ExitRegs::Regs(None) => {
-            count(tracer_common::stats::STAT_REGS_UNREADABLE);
+            count(STAT_REGS_UNREADABLE);
             return Ok(());
         }
         ExitRegs::Nr(nr) => (nr, [0; 6]),
@@ -107,6 +131,55 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
 }
 
 #[inline(always)]
+fn header(kind: u16, flags: u16, len: u32, now: u64, pid_tgid: u64) -> RecordHeader {
+    RecordHeader {
+        kind,
+        flags,
+        len,
+        ktime_ns: now,
+        tgid: (pid_tgid >> 32) as u32,
+        tid: pid_tgid as u32,
+    }
+}
+
+/// What a syscall record says besides the task's identity.
+struct Parts {
+    nr: u32,
+    ret: i64,
+    enter_ns: u64,
+    now: u64,
+    args: [u64; 6],
+    flags: u16,
+}
+
+#[inline(always)]
+fn record(pid_tgid: u64, p: Parts, len: u32) -> SyscallRecord {
+    let Parts {
+        nr,
+        ret,
+        enter_ns,
+        now,
+        args,
+        flags,
+    } = p;
+    let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));
+    SyscallRecord {
+        header: header(KIND_SYSCALL, flags, len, now, pid_tgid),
+        nr,
+        ns_tgid,
+        ns_tid,
+        _pad: 0,
+        ret,
+        enter_ns,
+        // SAFETY: helper without arguments.
+        cgroup_id: unsafe { bpf_get_current_cgroup_id() },
+        args,
+        comm: bpf_get_current_comm().unwrap_or([0; 16]),
+    }
+}
+
+/// The fixed-size record, written in place in the ring buffer.
+#[inline(always)]
 fn emit(
     pid_tgid: u64,
     nr: u32,
@@ -120,28 +193,82 @@ fn emit(
         count(STAT_RINGBUF_FULL);
         return Err(());
     };
-    let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));
-    let comm = bpf_get_current_comm().unwrap_or([0; 16]);
-    entry.write(SyscallRecord {
-        header: RecordHeader {
-            kind: KIND_SYSCALL,
-            flags,
-            len: core::mem::size_of::<SyscallRecord>() as u32,
-            ktime_ns: now,
-            tgid: (pid_tgid >> 32) as u32,
-            tid: pid_tgid as u32,
-        },
+    let len = core::mem::size_of::<SyscallRecord>() as u32;
+    let parts = Parts {
         nr,
-        ns_tgid,
-        ns_tid,
-        _pad: 0,
         ret,
         enter_ns,
-        // SAFETY: helper without arguments.
-        cgroup_id: unsafe { bpf_get_current_cgroup_id() },
+        now,
         args,
-        comm,
-    });
+        flags,
+    };
+    entry.write(record(pid_tgid, parts, len));
     entry.submit(0);
+    Ok(())
+}
+
+/// The record followed by exit-side captures, built in the scratch buffer.
+#[inline(always)]
+fn emit_with_captures(
+    pid_tgid: u64,
+    nr: u32,
+    ret: i64,
+    enter_ns: u64,
+    now: u64,
+    args: &[u64; 6],
+    spec: &CaptureSpec,
+) -> Result<(), ()> {
+    const FIXED: usize = core::mem::size_of::<SyscallRecord>();
+    if Cursor::new(FIXED).is_none() {
+        return emit(pid_tgid, nr, ret, enter_ns, now, *args, 0);
+    }
+    all_args(spec, args, ret, true);
+    let Some(c) = Cursor::current() else {
+        return Err(());
+    };
+    let parts = Parts {
+        nr,
+        ret,
+        enter_ns,
+        now,
+        args: *args,
+        flags: 0,
+    };
+    let r = record(pid_tgid, parts, c.off() as u32);
+    // SAFETY: the scratch buffer is 8-aligned and larger than a record.
+    unsafe { c.base().cast::<SyscallRecord>().write(r) };
+    output(&c)
+}
+
+/// The enter-side captures, in a record of their own.
+#[inline(always)]
+fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureSpec) {
+    const FIXED: usize = core::mem::size_of::<EnterRecord>();
+    if Cursor::new(FIXED).is_none() {
+        return;
+    }
+    all_args(spec, args, 0, false);
+    let Some(c) = Cursor::current() else {
+        return;
+    };
+    let r = EnterRecord {
+        header: header(KIND_ENTER, 0, c.off() as u32, now, pid_tgid),
+        nr,
+        _pad: 0,
+    };
+    // SAFETY: the scratch buffer is 8-aligned and larger than a record.
+    unsafe { c.base().cast::<EnterRecord>().write(r) };
+    let _ = output(&c);
+}
+
+#[inline(always)]
+fn output(c: &Cursor) -> Result<(), ()> {
+    let Some(bytes) = c.bytes() else {
+        return Err(());
+    };
+    if EVENTS.output::<[u8]>(bytes, 0).is_err() {
+        count(STAT_RINGBUF_FULL);
+        return Err(());
+    }
     Ok(())
 }

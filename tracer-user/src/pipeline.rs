@@ -46,6 +46,7 @@ enum WriterEnd {
 
 struct Writer {
     sink: Box<dyn Sink + Send>,
+    pairing: decode::pairing::Pairing,
     container: Option<Container>,
     limit: Option<u64>,
     records: u64,
@@ -97,8 +98,11 @@ impl Writer {
             if self.limit.is_some_and(|l| self.records >= l) {
                 break;
             }
-            match decode::decode(rec) {
-                Ok(event) => {
+            match decode::decode_record(rec) {
+                Ok(record) => {
+                    let Some(event) = self.pairing.push(record) else {
+                        continue;
+                    };
                     self.sink.syscall(&Enriched {
                         event: &event,
                         container: self.container.as_ref(),
@@ -179,6 +183,7 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
         filter: target.filter.clone(),
         pidns: target.pidns,
         follow_nothing: cfg.follow_nothing,
+        string_size: cfg.string_size,
     })?;
     eprintln!("tracer: tracing {}; Ctrl-C to stop", describe(&target));
 
@@ -187,6 +192,7 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
     let reader = tokio::spawn(bpf::reader::run(loaded, tx, stop_tx.subscribe()));
     let mut writer = Writer {
         sink: make_sink(cfg.format, out),
+        pairing: decode::pairing::Pairing::default(),
         container: target.container.clone(),
         limit: cfg.count,
         records: 0,

@@ -7,10 +7,14 @@ use aya::{
     maps::{Array, HashMap, MapData, PerCpuArray, RingBuf},
     programs::{BtfTracePoint, RawTracePoint, TracePoint},
 };
-use tracer_common::config::{DEFAULT_PENDING_ENTRIES, FILTER_CGROUP, FILTER_PIDNS, MAX_SYSCALL_NR};
+use tracer_common::{
+    capture::CaptureSpec,
+    config::{DEFAULT_PENDING_ENTRIES, FILTER_CGROUP, FILTER_PIDNS, MAX_SYSCALL_NR},
+};
 
 use crate::{
     cli::observe::Hook,
+    decode::capture_spec,
     error::Error,
     target::{Filter, PidNs},
 };
@@ -26,6 +30,8 @@ pub struct BpfConfig {
     pub pidns: Option<PidNs>,
     /// Attach programs that reject every task at their first instruction (benchmark floor).
     pub follow_nothing: bool,
+    /// Bytes of buffers and argv strings captured (`--string-size`).
+    pub string_size: u32,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -132,10 +138,9 @@ fn bpf_error(what: &str, e: impl std::error::Error + 'static) -> Error {
 
 pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
     check_capabilities()?;
-    let tracefs = match cfg.hook {
-        Hook::Tracepoint => Some(tracefs()?),
-        _ => None,
-    };
+    if cfg.hook == Hook::Tracepoint {
+        tracefs()?;
+    }
     let btf = match cfg.hook {
         Hook::BtfTracepoint => Some(btf()?),
         _ => None,
@@ -156,6 +161,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("PIDNS_INO", &ino, true)
         .override_global("OWN_TGID", &own, true)
         .override_global("SYSCALL_FILTER_ON", &filter_on, true)
+        .override_global("STRING_SIZE", &cfg.string_size, true)
         .map_max_entries("EVENTS", cfg.ring_size)
         .map_max_entries("PENDING", DEFAULT_PENDING_ENTRIES)
         .load(OBJECT)
@@ -183,7 +189,18 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         }
     }
 
-    attach(&mut ebpf, cfg.hook, tracefs.as_deref(), btf.as_ref())?;
+    let mut specs: Array<_, CaptureSpec> = Array::try_from(
+        ebpf.map_mut("CAPTURE_SPEC")
+            .ok_or_else(|| Error::Internal("map CAPTURE_SPEC missing".into()))?,
+    )
+    .map_err(|e| bpf_error("CAPTURE_SPEC", e))?;
+    for (nr, spec) in capture_spec::table() {
+        specs
+            .set(nr, spec, 0)
+            .map_err(|e| bpf_error("CAPTURE_SPEC set", e))?;
+    }
+
+    attach(&mut ebpf, cfg.hook, btf.as_ref())?;
 
     let events = RingBuf::try_from(
         ebpf.take_map("EVENTS")
@@ -202,12 +219,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
     })
 }
 
-fn attach(
-    ebpf: &mut Ebpf,
-    hook: Hook,
-    _tracefs: Option<&Path>,
-    btf: Option<&Btf>,
-) -> Result<(), Error> {
+fn attach(ebpf: &mut Ebpf, hook: Hook, btf: Option<&Btf>) -> Result<(), Error> {
     // Enter first: an exit seen before its enter is reported as `enter: missing`, never lost.
     for (side, tp) in [("enter", "sys_enter"), ("exit", "sys_exit")] {
         match hook {

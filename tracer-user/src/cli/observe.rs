@@ -32,6 +32,9 @@ pub struct ObserveArgs {
     /// Write records to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Bytes of each buffer and argv string shown (strace's -s).
+    #[arg(long, short = 's', value_name = "N", default_value_t = 32)]
+    pub string_size: u32,
     /// Ring buffer size in bytes (K, M, G suffixes; a power of two, at least one page).
     #[arg(long, value_name = "BYTES", default_value = "8M")]
     pub ring_size: String,
@@ -77,6 +80,7 @@ pub struct ObserveConfig {
     pub ring_size: u32,
     pub hook: Hook,
     pub follow_nothing: bool,
+    pub string_size: u32,
 }
 
 impl TryFrom<ObserveArgs> for ObserveConfig {
@@ -122,6 +126,13 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             ));
         }
         let ring_size = parse_ring_size(&a.ring_size)?;
+        let max = tracer_common::capture::MAX_STRING_SIZE;
+        if a.string_size > max {
+            return Err(Error::Usage(format!(
+                "bad --string-size {}: at most {max} bytes are captured; give a smaller size",
+                a.string_size
+            )));
+        }
         Ok(ObserveConfig {
             target,
             syscalls,
@@ -132,6 +143,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             ring_size,
             hook: a.hook,
             follow_nothing: a.follow_nothing,
+            string_size: a.string_size,
         })
     }
 }

@@ -1,11 +1,20 @@
 //! Bytes from the ring buffer → typed events. Lengths are checked, reads are unaligned copies,
 //! nothing from the kernel is trusted to be in range.
+pub mod args;
+pub mod capture_spec;
 pub mod errno;
+pub mod escape;
+pub mod flags;
+pub mod pairing;
+pub mod structs;
 pub mod syscalls;
 
-use tracer_common::record::{
-    FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN, KIND_SYSCALL, RecordHeader,
-    SyscallRecord,
+use tracer_common::{
+    capture::{CaptureHeader, EnterRecord, capture_size},
+    record::{
+        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN, KIND_ENTER, KIND_SYSCALL,
+        RecordHeader, SyscallRecord,
+    },
 };
 
 /// How the enter side of a syscall record was seen.
@@ -38,6 +47,44 @@ pub struct SyscallEvent {
     pub cgroup_id: u64,
     pub comm: [u8; 16],
     pub enter: Enter,
+    /// Argument contents read by the kernel (enter side merged in by `pairing`).
+    pub captures: Vec<Capture>,
+}
+
+/// Contents of one argument (or one element of it) as the kernel read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    pub arg: u8,
+    /// `tracer_common::capture::CAP_*`.
+    pub kind: u8,
+    /// `CAPF_*`.
+    pub flags: u8,
+    pub index: u8,
+    pub data: Vec<u8>,
+}
+
+impl Capture {
+    pub fn truncated(&self) -> bool {
+        self.flags & tracer_common::capture::CAPF_TRUNCATED != 0
+    }
+
+    pub fn fault(&self) -> bool {
+        self.flags & tracer_common::capture::CAPF_FAULT != 0
+    }
+}
+
+/// Enter-side captures of a syscall still in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterEvent {
+    pub tid: u32,
+    pub nr: u32,
+    pub captures: Vec<Capture>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Syscall(SyscallEvent),
+    Enter(EnterEvent),
 }
 
 impl SyscallEvent {
@@ -70,6 +117,55 @@ pub enum DecodeError {
 }
 
 /// Decodes one ring buffer item.
+pub fn decode_record(buf: &[u8]) -> Result<Record, DecodeError> {
+    let header: RecordHeader = read(buf)?;
+    if header.len as usize != buf.len() {
+        return Err(DecodeError::LengthMismatch {
+            said: header.len,
+            got: buf.len(),
+        });
+    }
+    match header.kind {
+        KIND_SYSCALL => decode(buf).map(Record::Syscall),
+        KIND_ENTER => {
+            let r: EnterRecord = read(buf)?;
+            Ok(Record::Enter(EnterEvent {
+                tid: header.tid,
+                nr: r.nr,
+                captures: captures(&buf[size_of::<EnterRecord>()..])?,
+            }))
+        }
+        kind => Err(DecodeError::UnknownKind(kind)),
+    }
+}
+
+/// The captures that follow a fixed record.
+fn captures(mut rest: &[u8]) -> Result<Vec<Capture>, DecodeError> {
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        let h: CaptureHeader = read(rest)?;
+        let len = h.len as usize;
+        let end = 8 + len;
+        if rest.len() < end {
+            return Err(DecodeError::Short {
+                need: end,
+                got: rest.len(),
+            });
+        }
+        out.push(Capture {
+            arg: h.arg,
+            kind: h.kind,
+            flags: h.flags,
+            index: h.index,
+            data: rest[8..end].to_vec(),
+        });
+        let step = (capture_size(h.len) as usize).min(rest.len());
+        rest = &rest[step..];
+    }
+    Ok(out)
+}
+
+/// Decodes a syscall record (with its exit-side captures).
 pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
     let header: RecordHeader = read(buf)?;
     if header.len as usize != buf.len() {
@@ -82,6 +178,7 @@ pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
         return Err(DecodeError::UnknownKind(header.kind));
     }
     let r: SyscallRecord = read(buf)?;
+    let captures = captures(&buf[size_of::<SyscallRecord>()..])?;
     let flags = header.flags;
     let enter = if flags & FLAG_ENTER_MISSING == 0 {
         Enter::Seen
@@ -104,6 +201,7 @@ pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
         cgroup_id: r.cgroup_id,
         comm: r.comm,
         enter,
+        captures,
     })
 }
 
@@ -188,6 +286,34 @@ pub(crate) mod tests {
         )))
         .expect("decodes");
         assert_eq!(ev.enter, Enter::Skipped);
+    }
+
+    fn with_captures(mut rec: Vec<u8>, caps: &[(u8, u8, u8, &[u8])]) -> Vec<u8> {
+        for &(arg, kind, flags, data) in caps {
+            rec.extend_from_slice(&[arg, kind, flags, 0]);
+            rec.extend_from_slice(&(data.len() as u32).to_ne_bytes());
+            rec.extend_from_slice(data);
+            rec.resize(rec.len().next_multiple_of(8), 0);
+        }
+        let len = rec.len() as u32;
+        rec[4..8].copy_from_slice(&len.to_ne_bytes());
+        rec
+    }
+
+    #[test]
+    fn decodes_captures_after_the_record() {
+        let b = with_captures(
+            bytes(&record(0, 0, 5)),
+            &[(1, 3, 0, b"hello"), (2, 3, 1, b"")],
+        );
+        let ev = decode(&b).expect("decodes");
+        assert_eq!(ev.captures.len(), 2);
+        assert_eq!(ev.captures[0].data, b"hello");
+        assert_eq!((ev.captures[1].arg, ev.captures[1].truncated()), (2, true));
+        // A capture claiming more bytes than the record holds is an error, not a panic.
+        let mut bad = with_captures(bytes(&record(0, 0, 5)), &[(1, 3, 0, b"hello")]);
+        bad[128 + 4] = 200;
+        assert!(matches!(decode(&bad), Err(DecodeError::Short { .. })));
     }
 
     #[test]

@@ -44,6 +44,12 @@ pub struct Arg {
 /// The arguments of syscall `nr`, `None` when the kernel's format files did not list it.
 pub fn args(nr: u32) -> Option<&'static [Arg]> {
     let name = name(nr)?;
+    // The kernel names a few entry points differently from the syscall (SYSCALL_DEFINE name).
+    let name = match name {
+        "umount2" => "umount",
+        "sendfile" => "sendfile64",
+        n => n,
+    };
     let i = table::SYSCALL_ARGS
         .binary_search_by(|(n, _)| (*n).cmp(name))
         .ok()?;

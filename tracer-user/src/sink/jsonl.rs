@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{Enriched, Lost, Sink};
 use crate::{
     clock::Clock,
-    decode::{Enter, errno, syscalls},
+    decode::{Enter, args, errno, syscalls},
     target::Container,
 };
 
@@ -25,7 +25,7 @@ struct SyscallLine<'a> {
     ts: &'a str,
     syscall: &'a str,
     nr: u32,
-    args: &'a [u64; 6],
+    args: Vec<serde_json::Value>,
     ret: Option<i64>,
     errno: Option<String>,
     duration_ns: Option<u64>,
@@ -91,7 +91,17 @@ impl<W: Write> Sink for JsonLines<W> {
             ts: &ts,
             syscall: &name,
             nr: ev.nr,
-            args: &ev.args,
+            args: args::decode(ev)
+                .into_iter()
+                .map(|a| {
+                    let mut o = serde_json::Map::new();
+                    o.insert("name".into(), a.name.into());
+                    o.insert("type".into(), a.ty.into());
+                    o.extend(a.json);
+                    o.insert("raw".into(), a.raw.into());
+                    serde_json::Value::Object(o)
+                })
+                .collect(),
             ret: ev.ret,
             errno: ev.ret.and_then(errno::of_ret).map(errno::name),
             duration_ns: ev.duration_ns(),
@@ -155,7 +165,17 @@ mod tests {
         assert_eq!(v["ts"], "2023-11-14T22:13:20.002000500Z");
         assert_eq!(v["syscall"], "openat");
         assert_eq!(v["nr"], 257);
-        assert_eq!(v["args"], serde_json::json!([1, 2, 3, 4, 5, 6]));
+        let args = v["args"].as_array().expect("args");
+        assert_eq!(args.len(), 4, "openat has four arguments");
+        assert_eq!(args[0]["name"], "dfd");
+        assert_eq!(args[0]["type"], "int");
+        assert_eq!(
+            (args[0]["value"].as_i64(), args[0]["raw"].as_u64()),
+            (Some(1), Some(1))
+        );
+        assert_eq!(args[2]["name"], "flags");
+        assert_eq!(args[2]["value"], "O_ACCMODE");
+        assert_eq!(args[2]["raw"], 3);
         assert_eq!(v["ret"], -2);
         assert_eq!(v["errno"], "ENOENT");
         assert_eq!(v["duration_ns"], 500);

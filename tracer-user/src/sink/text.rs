@@ -1,13 +1,10 @@
-//! strace-shaped text: `[pid 14] accept4(6, 0x7ffd1234, 0x7ffd1230, 0x800) = 4 <0.000012>`.
-//! Arguments are raw values formatted by their C type from the kernel's format files; symbolic
-//! decoding is the decode stage's job as it grows.
+//! strace-shaped text: `[pid 14] openat(AT_FDCWD, "/etc/hosts", O_RDONLY|O_CLOEXEC) = 3 <0.000012>`.
+//! Every byte from the traced process goes through strace's quoting (decode::escape), so no
+//! control character reaches the terminal.
 use std::io::{self, Write};
 
 use super::{Enriched, Lost, Sink};
-use crate::decode::{
-    Enter, SyscallEvent, errno,
-    syscalls::{self, Arg},
-};
+use crate::decode::{Enter, SyscallEvent, args, errno, syscalls};
 
 pub struct Text<W: Write> {
     out: W,
@@ -21,50 +18,6 @@ impl<W: Write> Text<W> {
             line: String::with_capacity(256),
         }
     }
-}
-
-/// How a raw register value prints for a C type.
-fn format_arg(out: &mut String, raw: u64, arg: Option<&Arg>) {
-    use std::fmt::Write as _;
-    let Some(arg) = arg else {
-        let _ = write!(out, "{raw:#x}");
-        return;
-    };
-    let ty = arg.ty;
-    let hex_name = ["flag", "mode", "prot", "mask", "cmd", "request"]
-        .iter()
-        .any(|k| arg.name.contains(k))
-        || (arg.name.contains("addr") && !arg.name.contains("len"));
-    // File descriptors are ints even where the format says `unsigned long` (mmap's `fd`).
-    let fd_name = arg.name == "fd" || arg.name.ends_with("fd");
-    let _ = if ty.contains('*') {
-        if raw == 0 {
-            write!(out, "NULL")
-        } else {
-            write!(out, "{raw:#x}")
-        }
-    } else if fd_name {
-        write!(out, "{}", raw as u32 as i32)
-    } else if hex_name {
-        write!(out, "{raw:#x}")
-    } else if matches!(
-        ty,
-        "int" | "pid_t" | "clockid_t" | "key_serial_t" | "mqd_t" | "timer_t"
-    ) {
-        write!(out, "{}", raw as u32 as i32)
-    } else if matches!(
-        ty,
-        "long" | "off_t" | "loff_t" | "ssize_t" | "__s32" | "s32"
-    ) {
-        write!(out, "{}", raw as i64)
-    } else if matches!(
-        ty,
-        "unsigned int" | "u32" | "__u32" | "uid_t" | "gid_t" | "qid_t"
-    ) {
-        write!(out, "{}", raw as u32)
-    } else {
-        write!(out, "{raw}")
-    };
 }
 
 /// Syscalls whose successful return value is an address.
@@ -83,13 +36,12 @@ pub fn render(out: &mut String, ev: &SyscallEvent) {
         out.push_str(&name);
     }
     out.push('(');
-    let args = syscalls::args(ev.nr);
-    let n = args.map_or(6, <[Arg]>::len);
-    for (i, raw) in ev.args.iter().take(n).enumerate() {
+    let decoded = args::decode(ev);
+    for (i, a) in args::shown_in_order(&decoded).into_iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
-        format_arg(out, *raw, args.and_then(|a| a.get(i)));
+        out.push_str(&a.text);
     }
     out.push(')');
     match ev.ret {
@@ -167,7 +119,7 @@ mod tests {
     fn accept4_like_strace() {
         assert_eq!(
             line(0, 288, 4, [6, 0x7ffd_1234, 0x7ffd_1230, 0x800, 0, 0]),
-            "[pid     7] accept4(6, 0x7ffd1234, 0x7ffd1230, 0x800) = 4 <0.000012>\n"
+            "[pid     7] accept4(6, 0x7ffd1234, 0x7ffd1230, SOCK_NONBLOCK) = 4 <0.000012>\n"
         );
     }
 
@@ -175,7 +127,7 @@ mod tests {
     fn failure_and_signed_arguments() {
         assert_eq!(
             line(0, 257, -2, [(-100i64) as u64, 0x4000, 0, 0, 0, 0]),
-            "[pid     7] openat(-100, 0x4000, 0x0, 0x0) = -1 ENOENT (No such file or directory) <0.000012>\n"
+            "[pid     7] openat(AT_FDCWD, 0x4000, O_RDONLY) = -1 ENOENT (No such file or directory) <0.000012>\n"
         );
     }
 
@@ -196,11 +148,11 @@ mod tests {
                 -1,
                 [0x55, 0o777, 0, 0, 0, 0]
             ),
-            "[pid     7] chmod(0x55, 0x1ff) = -1 EPERM (Operation not permitted) (enter skipped)\n"
+            "[pid     7] chmod(0x55, 0777) = -1 EPERM (Operation not permitted) (enter skipped)\n"
         );
         assert_eq!(
             line(0, 9, 0x7f00_0000_0000, [0, 4096, 3, 0x22, u64::MAX, 0]),
-            "[pid     7] mmap(0x0, 4096, 0x3, 0x22, -1, 0) = 0x7f0000000000 <0.000012>\n"
+            "[pid     7] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000 <0.000012>\n"
         );
     }
 }

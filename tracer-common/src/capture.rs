@@ -1,0 +1,119 @@
+//! Argument contents captured in the kernel: what to capture per syscall (written by user space
+//! into the `CAPTURE_SPEC` array), and how captured bytes follow a record.
+//!
+//! A record with captures is the fixed record followed by captures, each an 8-byte
+//! [`CaptureHeader`] and `len` bytes, padded to 8. Enter-side captures travel in their own
+//! record ([`EnterRecord`], emitted at enter while the user memory is as the caller passed
+//! it); exit-side captures (output buffers) follow the [`SyscallRecord`] emitted at exit.
+//!
+//! [`SyscallRecord`]: crate::record::SyscallRecord
+
+use crate::record::RecordHeader;
+
+/// Nothing captured.
+pub const CAP_NONE: u8 = 0;
+/// NUL-terminated string at enter (paths: up to [`MAX_PATH`] bytes).
+pub const CAP_STR: u8 = 1;
+/// Bytes at enter, length `args[len_arg]`, at most the string size.
+pub const CAP_BUF_IN: u8 = 2;
+/// Bytes at exit, length `min(ret, args[len_arg])`, at most the string size.
+pub const CAP_BUF_OUT: u8 = 3;
+/// A socket address at enter, length `args[len_arg]`.
+pub const CAP_SOCKADDR_IN: u8 = 4;
+/// A socket address at exit, length `*(int *)args[len_arg]`.
+pub const CAP_SOCKADDR_OUT: u8 = 5;
+/// An iovec array at enter, `args[len_arg]` entries, then each entry's bytes.
+pub const CAP_IOV_IN: u8 = 6;
+/// An iovec array at exit, then each entry's bytes up to `ret` in total.
+pub const CAP_IOV_OUT: u8 = 7;
+/// `size` bytes at enter, times a count (`len_arg`, or 1 when it is [`LEN_NONE`]).
+pub const CAP_STRUCT_IN: u8 = 8;
+/// `size` bytes at exit when the call succeeded, times a count (`len_arg`, [`LEN_RET`] or 1).
+pub const CAP_STRUCT_OUT: u8 = 9;
+/// A NULL-terminated array of string pointers at enter (argv): the first [`MAX_ARGV`]
+/// strings, each at most the string size.
+pub const CAP_ARGV: u8 = 10;
+/// Element data of an iovec capture (`CaptureHeader::index` is the element).
+pub const CAP_IOV_DATA: u8 = 11;
+
+/// `len_arg`: no length argument.
+pub const LEN_NONE: u8 = 0xff;
+/// `len_arg`: the return value is the count.
+pub const LEN_RET: u8 = 0xfe;
+
+/// Longest string captured for a path (PATH_MAX, include/uapi/linux/limits.h).
+pub const MAX_PATH: u32 = 4096;
+/// Largest `--string-size`.
+pub const MAX_STRING_SIZE: u32 = 4096;
+/// Largest socket address captured (`sizeof(struct sockaddr_storage)`).
+pub const MAX_SOCKADDR: u32 = 128;
+/// iovec entries captured.
+pub const MAX_IOV: u32 = 8;
+/// argv entries captured.
+pub const MAX_ARGV: u32 = 16;
+/// Largest struct array captured at once.
+pub const MAX_STRUCT_BYTES: u32 = 1024;
+
+/// The capture was cut at the size limit.
+pub const CAPF_TRUNCATED: u8 = 1 << 0;
+/// Reading the user memory failed (bad pointer, or paged out).
+pub const CAPF_FAULT: u8 = 1 << 1;
+
+/// What to capture for one syscall number, per argument.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureSpec {
+    /// `CAP_*` per argument.
+    pub kind: [u8; 6],
+    /// Index of the argument that holds the length or count, or `LEN_NONE` / `LEN_RET`.
+    pub len_arg: [u8; 6],
+    /// Element size for struct captures.
+    pub size: [u16; 6],
+}
+const _: () = assert!(core::mem::size_of::<CaptureSpec>() == 24);
+
+impl CaptureSpec {
+    pub const fn is_exit_kind(kind: u8) -> bool {
+        matches!(
+            kind,
+            CAP_BUF_OUT | CAP_SOCKADDR_OUT | CAP_IOV_OUT | CAP_STRUCT_OUT
+        )
+    }
+
+    pub const fn is_enter_kind(kind: u8) -> bool {
+        kind != CAP_NONE && !Self::is_exit_kind(kind)
+    }
+}
+
+/// Precedes each captured value.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureHeader {
+    /// Argument index (0-5).
+    pub arg: u8,
+    /// `CAP_*`.
+    pub kind: u8,
+    /// `CAPF_*`.
+    pub flags: u8,
+    /// Element index (argv entries, iovec entries), else 0.
+    pub index: u8,
+    /// Bytes that follow (before padding to 8).
+    pub len: u32,
+}
+const _: () = assert!(core::mem::size_of::<CaptureHeader>() == 8);
+
+/// Enter-side captures of one syscall, followed by the captures. The exit record of the same
+/// thread comes later in the ring buffer.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EnterRecord {
+    pub header: RecordHeader,
+    pub nr: u32,
+    pub _pad: u32,
+}
+const _: () = assert!(core::mem::size_of::<EnterRecord>() == 32);
+
+/// Bytes a capture takes in a record: header plus data padded to 8.
+pub const fn capture_size(len: u32) -> u32 {
+    8 + ((len + 7) & !7)
+}

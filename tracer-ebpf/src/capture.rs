@@ -1,0 +1,435 @@
+//! Argument contents: strings, buffers, socket addresses, iovecs, structs and argv, read from
+//! the caller's memory into a per-CPU scratch record, then copied whole into the ring buffer.
+//! Only syscalls whose `CAPTURE_SPEC` entry asks for it pay for any of this.
+//!
+//! The loops (over the six arguments, iovec entries, argv entries) run through `bpf_loop`
+//! (kernel 5.17+): the verifier checks each loop body once instead of every unrolled
+//! combination, which otherwise exceeds its one-million-instruction budget.
+use core::ffi::c_void;
+
+use aya_ebpf::helpers::generated::{bpf_loop, bpf_probe_read_user, bpf_probe_read_user_str};
+use tracer_common::capture::{
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_SOCKADDR_IN,
+    CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT, CAPF_FAULT, CAPF_TRUNCATED,
+    CaptureHeader, CaptureSpec, LEN_NONE, LEN_RET, MAX_ARGV, MAX_IOV, MAX_PATH, MAX_SOCKADDR,
+    MAX_STRING_SIZE, MAX_STRUCT_BYTES,
+};
+
+use crate::maps::{SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
+
+/// Captures start below this offset; each is at most 8 + 4096 bytes, so every write stays in
+/// the scratch buffer, and the verifier can see it from the mask.
+const OFF_LIMIT: usize = 8192;
+const _: () = assert!(OFF_LIMIT + 8 + MAX_PATH as usize + 8 <= SCRATCH_SIZE);
+
+/// The scratch record being built. The write offset lives in map memory (`SCRATCH_OFF`), not
+/// on the stack: the verifier then treats it as an unknown scalar, bounded by the mask in
+/// `put`, so the `bpf_loop` bodies converge instead of being re-verified for every offset.
+pub struct Cursor {
+    buf: *mut u8,
+    off: *mut u64,
+}
+
+impl Cursor {
+    /// The per-CPU scratch buffer as left by the previous step.
+    #[inline(always)]
+    pub fn current() -> Option<Cursor> {
+        let buf = SCRATCH.get_ptr_mut(0)?.cast::<u8>();
+        let off = SCRATCH_OFF.get_ptr_mut(0)?;
+        Some(Cursor { buf, off })
+    }
+
+    /// The per-CPU scratch buffer, with the first `start` bytes taken.
+    #[inline(always)]
+    pub fn new(start: usize) -> Option<Cursor> {
+        let c = Self::current()?;
+        // SAFETY: per-CPU map value.
+        unsafe { *c.off = start as u64 };
+        Some(c)
+    }
+
+    #[inline(always)]
+    pub fn base(&self) -> *mut u8 {
+        self.buf
+    }
+
+    #[inline(always)]
+    pub fn off(&self) -> usize {
+        // SAFETY: per-CPU map value.
+        unsafe { *self.off as usize }
+    }
+
+    /// The bytes written so far.
+    #[inline(always)]
+    pub fn bytes(&self) -> Option<&[u8]> {
+        let len = self.off();
+        if len > SCRATCH_SIZE {
+            return None;
+        }
+        // SAFETY: `buf` is a SCRATCH_SIZE-byte map value; `len` is checked above.
+        Some(unsafe { core::slice::from_raw_parts(self.buf, len) })
+    }
+
+    /// Adds one capture whose data `read` writes (at most `max` bytes, `max <= 4096`) and
+    /// returns as (length, flags).
+    #[inline(always)]
+    fn put(
+        &mut self,
+        arg: usize,
+        kind: u8,
+        index: u32,
+        read: impl FnOnce(*mut u8) -> (u32, u8),
+    ) -> bool {
+        let off = self.off();
+        if off >= OFF_LIMIT {
+            return false;
+        }
+        let off = off & (OFF_LIMIT - 1);
+        // SAFETY: off < OFF_LIMIT, and header plus data end below SCRATCH_SIZE.
+        let (len, flags) = read(unsafe { self.buf.add(off + 8) });
+        let len = if len > MAX_PATH { MAX_PATH } else { len };
+        let header = CaptureHeader {
+            arg: arg as u8,
+            kind,
+            flags,
+            index: index as u8,
+            len,
+        };
+        // SAFETY: as above; `off` is a multiple of 8 in an 8-aligned map value.
+        unsafe { self.buf.add(off).cast::<CaptureHeader>().write(header) };
+        // SAFETY: per-CPU map value.
+        unsafe { *self.off = (off + 8 + ((len as usize + 7) & !7)) as u64 };
+        true
+    }
+}
+
+#[inline(always)]
+fn string_size() -> u32 {
+    let s = config_u32(&STRING_SIZE);
+    if s > MAX_STRING_SIZE {
+        MAX_STRING_SIZE
+    } else {
+        s
+    }
+}
+
+/// Reads `len` bytes (clamped to `max`, itself at most 4096) of user memory at `src`.
+#[inline(always)]
+fn read_bytes(dst: *mut u8, src: u64, len: u64, max: u32) -> (u32, u8) {
+    let (n, mut flags) = if len > u64::from(max) {
+        (max, CAPF_TRUNCATED)
+    } else {
+        (len as u32, 0)
+    };
+    let n = n & (MAX_STRING_SIZE * 2 - 1);
+    if n == 0 {
+        return (0, flags);
+    }
+    // SAFETY: `dst` has room for 4096 bytes (Cursor::put); the helper checks `src`.
+    let r = unsafe { bpf_probe_read_user(dst.cast::<c_void>(), n, src as *const c_void) };
+    if r != 0 {
+        flags |= CAPF_FAULT;
+        return (0, flags);
+    }
+    (n, flags)
+}
+
+/// Reads a NUL-terminated string of at most `max - 1` bytes.
+#[inline(always)]
+fn read_str(dst: *mut u8, src: u64, max: u32) -> (u32, u8) {
+    let max = max & (MAX_STRING_SIZE * 2 - 1);
+    // SAFETY: `dst` has room for `max` (<= 4096) bytes; the helper checks `src`.
+    let r = unsafe { bpf_probe_read_user_str(dst.cast::<c_void>(), max, src as *const c_void) };
+    if r <= 0 {
+        return (0, CAPF_FAULT);
+    }
+    let n = (r - 1) as u32; // without the NUL
+    let flags = if n + 1 >= max { CAPF_TRUNCATED } else { 0 };
+    (n, flags)
+}
+
+#[inline(always)]
+fn read_user_u64(src: u64) -> Option<u64> {
+    let mut v = 0u64;
+    // SAFETY: reading 8 bytes into a stack u64; the helper checks `src`.
+    let r = unsafe {
+        bpf_probe_read_user(
+            (&mut v as *mut u64).cast::<c_void>(),
+            8,
+            src as *const c_void,
+        )
+    };
+    (r == 0).then_some(v)
+}
+
+#[inline(always)]
+fn count_of(spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: i64) -> u64 {
+    match spec.len_arg[i] {
+        LEN_NONE => 1,
+        LEN_RET => ret.max(0) as u64,
+        a if (a as usize) < 6 => args[a as usize],
+        _ => 0,
+    }
+}
+
+/// State shared with the `bpf_loop` bodies (lives on the caller's stack: scalars only).
+#[repr(C)]
+struct ArgsLoop {
+    spec: CaptureSpec,
+    args: [u64; 6],
+    ret: i64,
+    exit_side: u64,
+}
+
+/// Appends the captures of every argument (enter or exit side) to the scratch record.
+#[inline(always)]
+pub fn all_args(spec: &CaptureSpec, args: &[u64; 6], ret: i64, exit_side: bool) {
+    let mut state = ArgsLoop {
+        spec: *spec,
+        args: *args,
+        ret,
+        exit_side: u64::from(exit_side),
+    };
+    // SAFETY: `arg_step` has the callback signature; `state` outlives the call.
+    unsafe {
+        bpf_loop(
+            6,
+            arg_step as *mut c_void,
+            (&mut state as *mut ArgsLoop).cast::<c_void>(),
+            0,
+        )
+    };
+}
+
+extern "C" fn arg_step(index: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `ctx` is the ArgsLoop passed to bpf_loop by `all_args`.
+    let state = unsafe { &mut *ctx.cast::<ArgsLoop>() };
+    if index >= 6 {
+        return 1;
+    }
+    let i = index as usize;
+    let Some(mut c) = Cursor::current() else {
+        return 1;
+    };
+    let spec = state.spec;
+    if state.exit_side != 0 {
+        exit_arg(&mut c, &spec, i, &state.args, state.ret);
+    } else {
+        enter_arg(&mut c, &spec, i, &state.args);
+    }
+    0
+}
+
+/// The enter-side captures of argument `i`.
+#[inline(always)]
+fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) {
+    let kind = spec.kind[i];
+    let src = args[i];
+    if src == 0 || !CaptureSpec::is_enter_kind(kind) {
+        return;
+    }
+    match kind {
+        CAP_STR => {
+            c.put(i, kind, 0, |dst| read_str(dst, src, MAX_PATH));
+        }
+        CAP_BUF_IN => {
+            let len = count_of(spec, i, args, 0);
+            c.put(i, kind, 0, |dst| read_bytes(dst, src, len, string_size()));
+        }
+        CAP_SOCKADDR_IN => {
+            let len = count_of(spec, i, args, 0);
+            c.put(i, kind, 0, |dst| read_bytes(dst, src, len, MAX_SOCKADDR));
+        }
+        CAP_STRUCT_IN => {
+            let len = count_of(spec, i, args, 0) * u64::from(spec.size[i]);
+            c.put(i, kind, 0, |dst| {
+                read_bytes(dst, src, len, MAX_STRUCT_BYTES)
+            });
+        }
+        CAP_IOV_IN => iov(c, i, kind, src, count_of(spec, i, args, 0), u64::MAX),
+        CAP_ARGV => argv(c, i, src),
+        _ => {}
+    }
+}
+
+/// The exit-side captures of argument `i` (only after a successful call).
+#[inline(always)]
+fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: i64) {
+    let kind = spec.kind[i];
+    let src = args[i];
+    if src == 0 || ret < 0 || !CaptureSpec::is_exit_kind(kind) {
+        return;
+    }
+    match kind {
+        CAP_BUF_OUT => {
+            let limit = count_of(spec, i, args, ret);
+            let len = if (ret as u64) < limit {
+                ret as u64
+            } else {
+                limit
+            };
+            c.put(i, kind, 0, |dst| read_bytes(dst, src, len, string_size()));
+        }
+        CAP_SOCKADDR_OUT => {
+            // The length argument is an `int *` updated by the call.
+            let len = match spec.len_arg[i] {
+                a if (a as usize) < 6 => {
+                    read_user_u64(args[a as usize]).map_or(0, |v| u64::from(v as u32))
+                }
+                _ => 0,
+            };
+            c.put(i, kind, 0, |dst| read_bytes(dst, src, len, MAX_SOCKADDR));
+        }
+        CAP_STRUCT_OUT => {
+            let len = count_of(spec, i, args, ret) * u64::from(spec.size[i]);
+            c.put(i, kind, 0, |dst| {
+                read_bytes(dst, src, len, MAX_STRUCT_BYTES)
+            });
+        }
+        CAP_IOV_OUT => iov(c, i, kind, src, count_of(spec, i, args, ret), ret as u64),
+        _ => {}
+    }
+}
+
+#[repr(C)]
+struct IovLoop {
+    pairs: [[u64; 2]; MAX_IOV as usize],
+    n: u64,
+    left: u64,
+    arg: u64,
+}
+
+/// The iovec array (`count` entries, at most MAX_IOV), then the bytes of each entry, at most
+/// the string size each and `total` over all.
+#[inline(always)]
+fn iov(c: &mut Cursor, i: usize, kind: u8, src: u64, count: u64, total: u64) {
+    let n = if count > u64::from(MAX_IOV) {
+        u64::from(MAX_IOV)
+    } else {
+        count
+    };
+    let mut state = IovLoop {
+        pairs: [[0u64; 2]; MAX_IOV as usize],
+        n,
+        left: total,
+        arg: i as u64,
+    };
+    let mut flags = if count > n { CAPF_TRUNCATED } else { 0 };
+    let bytes = (n * 16) as u32 & 0xff;
+    if bytes > 0 {
+        // SAFETY: `pairs` holds MAX_IOV * 16 = 128 bytes; `bytes` is at most that.
+        let r = unsafe {
+            bpf_probe_read_user(
+                state.pairs.as_mut_ptr().cast::<c_void>(),
+                bytes,
+                src as *const c_void,
+            )
+        };
+        if r != 0 {
+            flags |= CAPF_FAULT;
+        }
+    }
+    let pairs = state.pairs;
+    c.put(i, kind, 0, |dst| {
+        if flags & CAPF_FAULT != 0 {
+            return (0, flags);
+        }
+        // SAFETY: `dst` has room for 4096 bytes; `bytes` <= 128.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                pairs.as_ptr().cast::<u8>(),
+                dst,
+                (bytes & 0xff) as usize,
+            )
+        };
+        (bytes, flags)
+    });
+    if flags & CAPF_FAULT != 0 {
+        return;
+    }
+    // SAFETY: `iov_step` has the callback signature; `state` outlives the call.
+    unsafe {
+        bpf_loop(
+            MAX_IOV,
+            iov_step as *mut c_void,
+            (&mut state as *mut IovLoop).cast::<c_void>(),
+            0,
+        )
+    };
+}
+
+extern "C" fn iov_step(index: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `ctx` is the IovLoop passed to bpf_loop by `iov`.
+    let state = unsafe { &mut *ctx.cast::<IovLoop>() };
+    if index >= state.n || index >= u64::from(MAX_IOV) || state.left == 0 {
+        return 1;
+    }
+    let pair = state.pairs[(index & (MAX_IOV as u64 - 1)) as usize];
+    let len = if pair[1] < state.left {
+        pair[1]
+    } else {
+        state.left
+    };
+    state.left -= len;
+    let Some(mut c) = Cursor::current() else {
+        return 1;
+    };
+    let base = pair[0];
+    let ok = c.put(state.arg as usize, CAP_IOV_DATA, index as u32, |dst| {
+        read_bytes(dst, base, len, string_size())
+    });
+    if ok { 0 } else { 1 }
+}
+
+#[repr(C)]
+struct ArgvLoop {
+    src: u64,
+    arg: u64,
+    done: u64,
+}
+
+/// argv: the first MAX_ARGV strings, each at most the string size; a last empty capture with
+/// `CAPF_TRUNCATED` when there are more.
+#[inline(always)]
+fn argv(c: &mut Cursor, i: usize, src: u64) {
+    let mut state = ArgvLoop {
+        src,
+        arg: i as u64,
+        done: 0,
+    };
+    // SAFETY: `argv_step` has the callback signature; `state` outlives the call.
+    unsafe {
+        bpf_loop(
+            MAX_ARGV,
+            argv_step as *mut c_void,
+            (&mut state as *mut ArgvLoop).cast::<c_void>(),
+            0,
+        )
+    };
+    if state.done == 0 && read_user_u64(src + u64::from(MAX_ARGV) * 8).is_some_and(|p| p != 0) {
+        c.put(i, CAP_ARGV, MAX_ARGV, |_| (0, CAPF_TRUNCATED));
+    }
+}
+
+extern "C" fn argv_step(index: u64, ctx: *mut c_void) -> i64 {
+    // SAFETY: `ctx` is the ArgvLoop passed to bpf_loop by `argv`.
+    let state = unsafe { &mut *ctx.cast::<ArgvLoop>() };
+    let Some(mut c) = Cursor::current() else {
+        return 1;
+    };
+    let arg = state.arg as usize;
+    let k = index as u32;
+    let Some(p) = read_user_u64(state.src + index * 8) else {
+        c.put(arg, CAP_ARGV, k, |_| (0, CAPF_FAULT));
+        state.done = 1;
+        return 1;
+    };
+    if p == 0 {
+        state.done = 1;
+        return 1;
+    }
+    // Two more than the string size: room for the NUL, and a byte to tell "longer" apart.
+    let max = string_size() + 2;
+    let ok = c.put(arg, CAP_ARGV, k, |dst| read_str(dst, p, max));
+    if ok { 0 } else { 1 }
+}

@@ -1,0 +1,797 @@
+//! Arguments of one syscall, decoded: the raw register, strace's text for it, and a typed JSON
+//! value. Names and C types come from the kernel's format files; captured contents (strings,
+//! buffers, socket addresses, structs) from the kernel programs; meanings (which argument is a
+//! set of flags, a signal, a directory fd) from the tables below.
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value, json};
+use tracer_common::capture::{
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_SOCKADDR_IN,
+    CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT,
+};
+
+use super::{
+    Capture, SyscallEvent, escape,
+    flags::{self, Table},
+    structs,
+    syscalls::{self, Arg},
+};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedArg {
+    pub name: &'static str,
+    pub ty: &'static str,
+    pub raw: u64,
+    /// strace's rendering.
+    pub text: String,
+    /// `value` and any extra fields (`hex`, `truncated`) for the JSON argument object.
+    pub json: Map<String, Value>,
+    /// strace leaves some arguments out (openat's mode without O_CREAT); JSON keeps them all.
+    pub shown: bool,
+    /// Position in strace's text, where it differs from the kernel's order (clone).
+    pub text_pos: u8,
+}
+
+/// The arguments strace prints, in its order.
+pub fn shown_in_order(args: &[DecodedArg]) -> Vec<&DecodedArg> {
+    let mut v: Vec<&DecodedArg> = args.iter().filter(|a| a.shown).collect();
+    v.sort_by_key(|a| a.text_pos);
+    v
+}
+
+/// What an argument means, beyond its C type.
+#[derive(Clone, Copy)]
+enum Sem {
+    DirFd,
+    Fd,
+    OpenFlags,
+    Mode,
+    Bits(Table, &'static str),
+    Value(Table),
+    SockType,
+    Protocol,
+    SockOptName,
+    AccessMode,
+    Hex,
+    Offset,
+    FcntlArg,
+    Futex,
+}
+
+const ANY: &str = "*";
+
+/// (syscall or `*`, argument name, meaning); the first match wins.
+const SEMANTICS: &[(&str, &str, Sem)] = &[
+    (ANY, "dfd", Sem::DirFd),
+    (ANY, "olddfd", Sem::DirFd),
+    (ANY, "newdfd", Sem::DirFd),
+    ("execveat", "fd", Sem::DirFd),
+    ("open", "flags", Sem::OpenFlags),
+    ("openat", "flags", Sem::OpenFlags),
+    ("open", "mode", Sem::Mode),
+    ("openat", "mode", Sem::Mode),
+    ("creat", "mode", Sem::Mode),
+    ("mkdir", "mode", Sem::Mode),
+    ("mkdirat", "mode", Sem::Mode),
+    ("chmod", "mode", Sem::Mode),
+    ("fchmod", "mode", Sem::Mode),
+    ("fchmodat", "mode", Sem::Mode),
+    ("mknod", "mode", Sem::Mode),
+    ("mknodat", "mode", Sem::Mode),
+    ("umask", "mask", Sem::Mode),
+    ("mmap", "prot", Sem::Bits(flags::PROT, "PROT_NONE")),
+    ("mprotect", "prot", Sem::Bits(flags::PROT, "PROT_NONE")),
+    ("mmap", "flags", Sem::Bits(flags::MAP_FLAGS, "0")),
+    ("mmap", "off", Sem::Offset),
+    ("mmap", "addr", Sem::Hex),
+    ("socket", "family", Sem::Value(flags::AF)),
+    ("socketpair", "family", Sem::Value(flags::AF)),
+    ("socket", "type", Sem::SockType),
+    ("socketpair", "type", Sem::SockType),
+    ("socket", "protocol", Sem::Protocol),
+    ("accept4", "flags", Sem::Bits(flags::SOCK_FLAGS, "0")),
+    ("setsockopt", "level", Sem::Value(flags::SOL)),
+    ("getsockopt", "level", Sem::Value(flags::SOL)),
+    ("setsockopt", "optname", Sem::SockOptName),
+    ("getsockopt", "optname", Sem::SockOptName),
+    ("kill", "sig", Sem::Value(flags::SIGNALS)),
+    ("tkill", "sig", Sem::Value(flags::SIGNALS)),
+    ("tgkill", "sig", Sem::Value(flags::SIGNALS)),
+    ("rt_sigaction", "sig", Sem::Value(flags::SIGNALS)),
+    ("rt_sigprocmask", "how", Sem::Value(flags::SIGPROCMASK_HOW)),
+    ("fcntl", "cmd", Sem::Value(flags::FCNTL_CMD)),
+    ("fcntl", "arg", Sem::FcntlArg),
+    ("ioctl", "cmd", Sem::Value(flags::IOCTL)),
+    ("epoll_ctl", "op", Sem::Value(flags::EPOLL_OP)),
+    (
+        "epoll_create1",
+        "flags",
+        Sem::Bits(flags::EPOLL_CREATE, "0"),
+    ),
+    ("access", "mode", Sem::AccessMode),
+    ("faccessat", "mode", Sem::AccessMode),
+    ("faccessat2", "mode", Sem::AccessMode),
+    ("wait4", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
+    ("waitid", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
+    ("prctl", "option", Sem::Value(flags::PRCTL)),
+    ("getrlimit", "resource", Sem::Value(flags::RLIMIT)),
+    ("setrlimit", "resource", Sem::Value(flags::RLIMIT)),
+    ("prlimit64", "resource", Sem::Value(flags::RLIMIT)),
+    (ANY, "which_clock", Sem::Value(flags::CLOCK)),
+    (
+        "clock_nanosleep",
+        "flags",
+        Sem::Bits(flags::TIMER_FLAGS, "0"),
+    ),
+    ("newfstatat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
+    ("unlinkat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
+    ("fchownat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
+    ("linkat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
+    ("utimensat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
+    ("faccessat2", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
+    ("statx", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
+    ("execveat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
+    ("pipe2", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
+    ("dup3", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
+    ("eventfd2", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
+    (
+        "inotify_init1",
+        "flags",
+        Sem::Bits(flags::CLOEXEC_NONBLOCK, "0"),
+    ),
+    (
+        "signalfd4",
+        "flags",
+        Sem::Bits(flags::CLOEXEC_NONBLOCK, "0"),
+    ),
+    (
+        "timerfd_create",
+        "flags",
+        Sem::Bits(flags::CLOEXEC_NONBLOCK, "0"),
+    ),
+    ("sendto", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
+    ("recvfrom", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
+    ("sendmsg", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
+    ("recvmsg", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
+    ("shutdown", "how", Sem::Value(flags::SHUTDOWN_HOW)),
+    ("lseek", "whence", Sem::Value(flags::SEEK)),
+    ("madvise", "behavior", Sem::Value(flags::MADVISE)),
+    ("futex", "op", Sem::Futex),
+    ("memfd_create", "flags", Sem::Bits(flags::MEMFD, "0")),
+    ("renameat2", "flags", Sem::Bits(flags::RENAME, "0")),
+    ("mount", "flags", Sem::Bits(flags::MOUNT_FLAGS, "0")),
+    ("umount2", "flags", Sem::Bits(flags::UMOUNT, "0")),
+    ("munmap", "addr", Sem::Hex),
+    ("mprotect", "start", Sem::Hex),
+    ("madvise", "start", Sem::Hex),
+    ("brk", "brk", Sem::Hex),
+    (ANY, "fd", Sem::Fd),
+    (ANY, "oldfd", Sem::Fd),
+    (ANY, "newfd", Sem::Fd),
+    (ANY, "epfd", Sem::Fd),
+];
+
+fn semantic(syscall: &str, arg: &str) -> Option<Sem> {
+    SEMANTICS
+        .iter()
+        .find(|(s, a, _)| (*s == syscall || *s == ANY) && *a == arg)
+        .map(|(_, _, sem)| *sem)
+}
+
+/// The syscall's arguments as the event carries them.
+struct Ctx<'a> {
+    syscall: &'a str,
+    ev: &'a SyscallEvent,
+}
+
+impl Ctx<'_> {
+    fn captures(&self, arg: usize) -> impl Iterator<Item = &Capture> {
+        self.ev
+            .captures
+            .iter()
+            .filter(move |c| c.arg as usize == arg)
+    }
+
+    fn raw(&self, name: &str, args: &[Arg]) -> Option<u64> {
+        let i = args.iter().position(|a| a.name == name)?;
+        self.ev.args.get(i).copied()
+    }
+}
+
+fn num(v: i64) -> (String, Value) {
+    (v.to_string(), json!(v))
+}
+
+fn unum(v: u64) -> (String, Value) {
+    (v.to_string(), json!(v))
+}
+
+fn ptr(v: u64) -> (String, Value) {
+    if v == 0 {
+        ("NULL".into(), json!(0))
+    } else {
+        (format!("{v:#x}"), json!(v))
+    }
+}
+
+fn sym(s: String) -> (String, Value) {
+    let j = json!(s);
+    (s, j)
+}
+
+fn by_type(ty: &str, name: &str, raw: u64) -> (String, Value) {
+    if ty.contains('*') {
+        return ptr(raw);
+    }
+    if ["flag", "mask"].iter().any(|k| name.contains(k)) {
+        return if raw == 0 {
+            ("0".into(), json!(0))
+        } else {
+            (format!("{raw:#x}"), json!(raw))
+        };
+    }
+    match ty {
+        "int" | "pid_t" | "clockid_t" | "key_serial_t" | "mqd_t" | "timer_t"
+        | "const clockid_t" | "__s32" | "s32" => num(i64::from(raw as u32 as i32)),
+        "long" | "off_t" | "loff_t" | "ssize_t" | "__s64" | "s64" => num(raw as i64),
+        "unsigned int" | "u32" | "__u32" | "uid_t" | "gid_t" | "qid_t" | "umode_t" | "unsigned" => {
+            unum(u64::from(raw as u32))
+        }
+        _ => unum(raw),
+    }
+}
+
+fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
+    match sem {
+        Sem::DirFd if raw as u32 as i32 == libc::AT_FDCWD => sym("AT_FDCWD".into()),
+        Sem::DirFd | Sem::Fd => num(i64::from(raw as u32 as i32)),
+        Sem::OpenFlags => {
+            let mut s = String::new();
+            flags::open_flags(&mut s, raw);
+            sym(s)
+        }
+        Sem::Mode => {
+            let mut s = String::new();
+            flags::mode(&mut s, raw);
+            (s, json!(raw))
+        }
+        Sem::Bits(table, zero) => sym(flags::bits_string(raw, table, zero)),
+        Sem::Value(table) => sym(flags::value_string(raw, table)),
+        Sem::SockType => {
+            let mut s = flags::value_string(raw & 0xf, flags::SOCK_TYPE);
+            if raw & !0xf != 0 {
+                s.push('|');
+                flags::bits(&mut s, raw & !0xf, flags::SOCK_FLAGS, "");
+            }
+            sym(s)
+        }
+        Sem::Protocol => {
+            let family = ctx.raw("family", args).unwrap_or(0) as i32;
+            if family == libc::AF_INET || family == libc::AF_INET6 {
+                sym(flags::value_string(raw, flags::IPPROTO))
+            } else {
+                num(raw as i64)
+            }
+        }
+        Sem::SockOptName => {
+            let level = ctx.raw("level", args).unwrap_or(0) as i32;
+            match level {
+                libc::SOL_SOCKET => sym(flags::value_string(raw, flags::SO)),
+                libc::SOL_TCP => sym(flags::value_string(raw, flags::TCP_OPT)),
+                _ => num(raw as i64),
+            }
+        }
+        Sem::AccessMode if raw == 0 => sym("F_OK".into()),
+        Sem::AccessMode => sym(flags::bits_string(raw, flags::ACCESS_MODE, "F_OK")),
+        Sem::Hex if raw == 0 => ("NULL".into(), json!(0)),
+        Sem::Hex => (format!("{raw:#x}"), json!(raw)),
+        Sem::Offset if raw == 0 => ("0".into(), json!(0)),
+        Sem::Offset => (format!("{raw:#x}"), json!(raw)),
+        Sem::FcntlArg => match ctx.raw("cmd", args).map(|c| c as i32) {
+            Some(libc::F_SETFD) => sym(flags::bits_string(raw, flags::FD_FLAGS, "0")),
+            Some(libc::F_SETFL) => {
+                let mut s = String::new();
+                flags::open_flags(&mut s, raw);
+                sym(s)
+            }
+            _ => num(raw as i64),
+        },
+        Sem::Futex => {
+            let private = raw & libc::FUTEX_PRIVATE_FLAG as u64 != 0;
+            let realtime = raw & libc::FUTEX_CLOCK_REALTIME as u64 != 0;
+            let mut s = flags::value_string(raw & 0x7f, flags::FUTEX_OP);
+            if private {
+                s.push_str("_PRIVATE");
+            }
+            if realtime {
+                s.push_str("|FUTEX_CLOCK_REALTIME");
+            }
+            sym(s)
+        }
+    }
+}
+
+/// Text and JSON of a captured buffer: quoted, `...` when cut short of `full` bytes.
+fn buffer(c: &Capture, full: Option<u64>) -> (String, Map<String, Value>) {
+    let cut = c.truncated() || full.is_some_and(|f| f > c.data.len() as u64);
+    (
+        escape::quoted(&c.data, cut),
+        escape::json_bytes(&c.data, cut),
+    )
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("value".into(), v);
+    m
+}
+
+/// The captured form of argument `i`, if there is one.
+fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, Map<String, Value>)> {
+    let arg = &args[i];
+    let c = ctx.captures(i).next()?;
+    if c.fault() {
+        return None;
+    }
+    let ret = ctx.ev.ret.unwrap_or(-1);
+    match c.kind {
+        CAP_STR => Some((
+            escape::quoted(&c.data, c.truncated()),
+            escape::json_bytes(&c.data, c.truncated()),
+        )),
+        CAP_BUF_IN if ctx.syscall == "setsockopt" && c.data.len() == 4 => {
+            structs::int_ref(&c.data).map(|(t, j)| (t, obj(j)))
+        }
+        CAP_BUF_IN => {
+            let full = spec_len(ctx, args, i);
+            Some(buffer(c, full))
+        }
+        CAP_BUF_OUT => {
+            let mut data = c.clone();
+            if ctx.syscall == "getcwd" && data.data.last() == Some(&0) {
+                data.data.pop();
+            }
+            let full = u64::try_from(ret).ok();
+            let full = if ctx.syscall == "getcwd" { None } else { full };
+            Some(buffer(&data, full))
+        }
+        CAP_SOCKADDR_IN | CAP_SOCKADDR_OUT => {
+            let (t, j) = structs::sockaddr(&c.data);
+            Some((t, obj(j)))
+        }
+        CAP_IOV_IN | CAP_IOV_OUT => Some(iovec(ctx, i, c)),
+        CAP_ARGV => Some(argv(ctx, i)),
+        CAP_STRUCT_IN | CAP_STRUCT_OUT => structure(ctx, arg, c).map(|(t, j)| (t, obj(j))),
+        _ => None,
+    }
+}
+
+/// The length argument's value for a buffer captured at enter.
+fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
+    let name = match (ctx.syscall, args[i].name) {
+        ("write" | "pwrite64", _) => "count",
+        ("sendto", _) => "len",
+        ("setsockopt", _) => "optlen",
+        _ => return None,
+    };
+    ctx.raw(name, args)
+}
+
+fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> {
+    let b = &c.data;
+    match (ctx.syscall, arg.name) {
+        (_, "upeer_addrlen" | "usockaddr_len" | "addr_len") => socklen(ctx, b),
+        (_, "statbuf") => structs::stat(b),
+        ("nanosleep" | "clock_nanosleep", "rqtp") | ("clock_gettime" | "clock_getres", "tp") => {
+            structs::timespec(b)
+        }
+        ("utimensat", _) => structs::timespec_pair(b),
+        ("poll" | "ppoll", _) => Some(structs::pollfds(b, c.truncated())),
+        ("epoll_ctl", _) => structs::epoll_event(b),
+        ("epoll_wait" | "epoll_pwait" | "epoll_pwait2", _) => {
+            Some(structs::epoll_events(b, c.truncated()))
+        }
+        (_, "rlim" | "new_rlim" | "old_rlim") => structs::rlimit(b),
+        ("uname", _) => structs::utsname(b),
+        ("pipe" | "pipe2", _) => structs::fd_pair(b),
+        ("wait4", _) => structs::wait_status(b),
+        _ => None,
+    }
+}
+
+/// `[112 => 16]`: the socket address length passed in, and the one the kernel wrote back
+/// (the length of the captured address), as strace prints it.
+fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
+    let before = u32::from_ne_bytes(b.get(..4)?.try_into().ok()?);
+    let after = ctx
+        .ev
+        .captures
+        .iter()
+        .find(|c| c.kind == CAP_SOCKADDR_OUT)
+        .map(|c| c.data.len() as u32);
+    Some(match after {
+        Some(a) if a != before => (
+            format!("[{before} => {a}]"),
+            json!({"in": before, "out": a}),
+        ),
+        Some(a) => (format!("[{a}]"), json!({"in": before, "out": a})),
+        None => (format!("[{before}]"), json!({"in": before})),
+    })
+}
+
+/// `[{iov_base="…"..., iov_len=180}, …]`.
+fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, Map<String, Value>) {
+    let mut text = String::from("[");
+    let mut items = Vec::new();
+    for (k, pair) in array.data.chunks_exact(16).enumerate() {
+        let len = u64::from_ne_bytes(pair[8..16].try_into().unwrap_or_default());
+        let data = ctx
+            .captures(i)
+            .find(|c| c.kind == CAP_IOV_DATA && c.index as usize == k);
+        if k > 0 {
+            text.push_str(", ");
+        }
+        text.push_str("{iov_base=");
+        let mut item = Map::new();
+        match data {
+            Some(d) => {
+                let (t, j) = buffer(d, Some(len));
+                text.push_str(&t);
+                item.insert("iov_base".into(), Value::Object(j));
+            }
+            None => {
+                let base = u64::from_ne_bytes(pair[..8].try_into().unwrap_or_default());
+                let _ = write!(text, "{base:#x}");
+                item.insert("iov_base".into(), json!(base));
+            }
+        }
+        let _ = write!(text, ", iov_len={len}}}");
+        item.insert("iov_len".into(), json!(len));
+        items.push(Value::Object(item));
+    }
+    if array.truncated() {
+        text.push_str(", ...");
+    }
+    text.push(']');
+    let mut m = obj(Value::Array(items));
+    if array.truncated() {
+        m.insert("truncated".into(), true.into());
+    }
+    (text, m)
+}
+
+/// `["nginx", "-g", "daemon off;"]`.
+fn argv(ctx: &Ctx<'_>, i: usize) -> (String, Map<String, Value>) {
+    let mut text = String::from("[");
+    let mut items = Vec::new();
+    let mut more = false;
+    for c in ctx.captures(i).filter(|c| c.kind == CAP_ARGV) {
+        if c.data.is_empty() && c.truncated() {
+            more = true;
+            continue;
+        }
+        if !items.is_empty() {
+            text.push_str(", ");
+        }
+        let (t, j) = buffer(c, None);
+        text.push_str(&t);
+        items.push(j.get("value").cloned().unwrap_or_default());
+    }
+    if more {
+        text.push_str(if items.is_empty() { "..." } else { ", ..." });
+    }
+    text.push(']');
+    let mut m = obj(Value::Array(items));
+    if more {
+        m.insert("truncated".into(), true.into());
+    }
+    (text, m)
+}
+
+/// strace shows openat's mode only with O_CREAT or O_TMPFILE, and fcntl's third argument only
+/// for the commands that take one.
+fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
+    let raw = |n: &str| {
+        args.iter()
+            .position(|a| a.name == n)
+            .and_then(|i| ev.args.get(i).copied())
+            .unwrap_or(0)
+    };
+    match (syscall, name) {
+        ("open" | "openat", "mode") => {
+            raw("flags") & (libc::O_CREAT as u64 | libc::O_TMPFILE as u64) != 0
+        }
+        ("fcntl", "arg") => !matches!(
+            raw("cmd") as i32,
+            libc::F_GETFD
+                | libc::F_GETFL
+                | libc::F_GETOWN
+                | libc::F_GETLEASE
+                | libc::F_GETPIPE_SZ
+                | libc::F_GET_SEALS
+        ),
+        _ => true,
+    }
+}
+
+/// All arguments of `ev`, decoded.
+pub fn decode(ev: &SyscallEvent) -> Vec<DecodedArg> {
+    let syscall = syscalls::name(ev.nr).unwrap_or("");
+    let Some(args) = syscalls::args(ev.nr) else {
+        return ev
+            .args
+            .iter()
+            .zip(["arg0", "arg1", "arg2", "arg3", "arg4", "arg5"])
+            .map(|(&raw, name)| DecodedArg {
+                name,
+                ty: "unsigned long",
+                raw,
+                text: format!("{raw:#x}"),
+                json: obj(json!(raw)),
+                shown: true,
+                text_pos: 0,
+            })
+            .collect();
+    };
+    let ctx = Ctx { syscall, ev };
+    if syscall == "clone" {
+        return clone_args(ev, args);
+    }
+    args.iter()
+        .enumerate()
+        .take(6)
+        .map(|(i, arg)| {
+            let raw = ev.args[i];
+            let (text, json) = match captured(&ctx, args, i) {
+                Some(c) => c,
+                None => {
+                    let (t, v) = match semantic(syscall, arg.name) {
+                        Some(sem) => by_sem(sem, &ctx, args, raw),
+                        None => by_type(arg.ty, arg.name, raw),
+                    };
+                    (t, obj(v))
+                }
+            };
+            DecodedArg {
+                name: arg.name,
+                ty: arg.ty,
+                raw,
+                text,
+                json,
+                shown: shown(syscall, arg.name, ev, args),
+                text_pos: i as u8,
+            }
+        })
+        .collect()
+}
+
+/// clone(2) as strace prints it: named arguments, the exit signal folded into the flags, and
+/// only the pointers the flags make meaningful.
+fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
+    let flags_raw = ev.args[0];
+    let signal = flags_raw & 0xff;
+    let mut f = flags::bits_string(flags_raw & !0xff, flags::CLONE, "");
+    if signal != 0 {
+        if !f.is_empty() {
+            f.push('|');
+        }
+        f.push_str(&flags::value_string(signal, flags::SIGNALS));
+    }
+    if f.is_empty() {
+        f.push('0');
+    }
+    let has = |flag: i32| flags_raw & flag as u64 != 0;
+    args.iter()
+        .enumerate()
+        .take(6)
+        .map(|(i, arg)| {
+            let raw = ev.args[i];
+            let (t, v) = ptr(raw);
+            let (label, text, value, shown, pos) = match arg.name {
+                "clone_flags" => ("flags", f.clone(), json!(f), true, 1),
+                "newsp" => ("child_stack", t, v, true, 0),
+                "parent_tidptr" => ("parent_tid", t, v, has(libc::CLONE_PARENT_SETTID), 2),
+                "child_tidptr" => (
+                    "child_tidptr",
+                    t,
+                    v,
+                    has(libc::CLONE_CHILD_SETTID) || has(libc::CLONE_CHILD_CLEARTID),
+                    3,
+                ),
+                "tls" => ("tls", t, v, has(libc::CLONE_SETTLS), 4),
+                _ => {
+                    let (t, v) = by_type(arg.ty, arg.name, raw);
+                    ("", t, v, false, 5)
+                }
+            };
+            DecodedArg {
+                name: arg.name,
+                ty: arg.ty,
+                raw,
+                text: format!("{label}={text}"),
+                json: obj(value),
+                shown,
+                text_pos: pos,
+            }
+        })
+        .collect()
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use crate::decode::{Enter, tests as fixtures};
+    use tracer_common::capture::CAPF_TRUNCATED;
+
+    fn event(name: &str, args: [u64; 6], ret: i64, captures: Vec<Capture>) -> SyscallEvent {
+        let mut ev =
+            crate::decode::decode(&fixtures::bytes(&fixtures::record(0, 0, ret))).expect("decodes");
+        ev.nr = syscalls::number(name).expect("known syscall");
+        ev.args = args;
+        ev.captures = captures;
+        ev.enter = Enter::Seen;
+        ev
+    }
+
+    fn cap(arg: u8, kind: u8, data: &[u8]) -> Capture {
+        Capture {
+            arg,
+            kind,
+            flags: 0,
+            index: 0,
+            data: data.to_vec(),
+        }
+    }
+
+    fn line(ev: &SyscallEvent) -> String {
+        let d = decode(ev);
+        shown_in_order(&d)
+            .into_iter()
+            .map(|a| a.text.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    const AT_FDCWD: u64 = -100i64 as u64;
+
+    #[test]
+    fn openat_with_path_and_flags() {
+        let ev = event(
+            "openat",
+            [
+                AT_FDCWD,
+                0x5555,
+                (libc::O_RDONLY | libc::O_CLOEXEC) as u64,
+                0,
+                0,
+                0,
+            ],
+            3,
+            vec![cap(1, CAP_STR, b"/etc/hosts")],
+        );
+        assert_eq!(line(&ev), r#"AT_FDCWD, "/etc/hosts", O_RDONLY|O_CLOEXEC"#);
+        let d = decode(&ev);
+        assert_eq!(d[1].json["value"], "/etc/hosts");
+        assert_eq!(d[2].json["value"], "O_RDONLY|O_CLOEXEC");
+        assert!(!d[3].shown, "mode hidden without O_CREAT");
+        let ev = event(
+            "openat",
+            [
+                AT_FDCWD,
+                0x5555,
+                (libc::O_WRONLY | libc::O_CREAT) as u64,
+                0o600,
+                0,
+                0,
+            ],
+            3,
+            vec![cap(1, CAP_STR, b"x")],
+        );
+        assert_eq!(line(&ev), r#"AT_FDCWD, "x", O_WRONLY|O_CREAT, 0600"#);
+    }
+
+    #[test]
+    fn buffers_are_quoted_and_cut() {
+        let ev = event(
+            "write",
+            [1, 0x10, 100, 0, 0, 0],
+            100,
+            vec![cap(1, CAP_BUF_IN, b"hello\n")],
+        );
+        assert_eq!(line(&ev), r#"1, "hello\n"..., 100"#);
+        let mut c = cap(1, CAP_BUF_OUT, b"GET / HTTP/1.1\r\n");
+        c.flags = CAPF_TRUNCATED;
+        let ev = event("read", [4, 0x10, 1024, 0, 0, 0], 78, vec![c]);
+        assert_eq!(line(&ev), r#"4, "GET / HTTP/1.1\r\n"..., 1024"#);
+        // A failed read shows the pointer, as strace does.
+        let ev = event("read", [4, 0x10, 1024, 0, 0, 0], -11, vec![]);
+        assert_eq!(line(&ev), "4, 0x10, 1024");
+    }
+
+    #[test]
+    fn socket_calls() {
+        let ev = event(
+            "socket",
+            [
+                2,
+                (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as u64,
+                6,
+                0,
+                0,
+                0,
+            ],
+            3,
+            vec![],
+        );
+        assert_eq!(line(&ev), "AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP");
+        let mut sa = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
+        sa.extend_from_slice(&[0; 8]);
+        let ev = event(
+            "connect",
+            [3, 0x10, 16, 0, 0, 0],
+            0,
+            vec![cap(1, CAP_SOCKADDR_IN, &sa)],
+        );
+        assert_eq!(
+            line(&ev),
+            r#"3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16"#
+        );
+        let ev = event(
+            "setsockopt",
+            [4, 6, 1, 0x10, 4, 0],
+            0,
+            vec![cap(3, CAP_BUF_IN, &1i32.to_ne_bytes())],
+        );
+        assert_eq!(line(&ev), "4, SOL_TCP, TCP_NODELAY, [1], 4");
+    }
+
+    #[test]
+    fn clone_like_strace() {
+        let flags = (libc::CLONE_CHILD_CLEARTID | libc::CLONE_CHILD_SETTID) as u64 | 17;
+        let ev = event("clone", [flags, 0, 0, 0x7f00, 0, 0], 42, vec![]);
+        assert_eq!(
+            line(&ev),
+            "child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f00"
+        );
+    }
+
+    #[test]
+    fn argv_and_iovec() {
+        let mut a = cap(1, CAP_ARGV, b"nginx");
+        let mut b = cap(1, CAP_ARGV, b"-g");
+        b.index = 1;
+        let mut more = cap(1, CAP_ARGV, b"");
+        more.index = 16;
+        more.flags = CAPF_TRUNCATED;
+        a.index = 0;
+        let ev = event(
+            "execve",
+            [0x1, 0x2, 0x3, 0, 0, 0],
+            0,
+            vec![cap(0, CAP_STR, b"/usr/sbin/nginx"), a, b, more],
+        );
+        assert_eq!(line(&ev), r#""/usr/sbin/nginx", ["nginx", "-g", ...], 0x3"#);
+        let mut arr = Vec::new();
+        arr.extend_from_slice(&0x1000u64.to_ne_bytes());
+        arr.extend_from_slice(&180u64.to_ne_bytes());
+        let mut data = cap(1, CAP_IOV_DATA, b"HTTP/1.1 304 Not Modified\r\nServe");
+        data.index = 0;
+        let ev = event(
+            "writev",
+            [4, 0x10, 1, 0, 0, 0],
+            180,
+            vec![cap(1, CAP_IOV_IN, &arr), data],
+        );
+        assert_eq!(
+            line(&ev),
+            r#"4, [{iov_base="HTTP/1.1 304 Not Modified\r\nServe"..., iov_len=180}], 1"#
+        );
+    }
+
+    #[test]
+    fn unknown_numbers_get_six_hex_arguments() {
+        let mut ev = event("getppid", [1, 2, 3, 4, 5, 6], 0, vec![]);
+        ev.nr = 999;
+        assert_eq!(line(&ev), "0x1, 0x2, 0x3, 0x4, 0x5, 0x6");
+    }
+}

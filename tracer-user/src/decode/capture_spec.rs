@@ -1,0 +1,250 @@
+//! What the kernel captures for each syscall. Argument names and types come from the kernel's
+//! format files (`syscalls::args`); which way the data flows and which argument holds its
+//! length is not in those files, so it is stated here, per syscall, for the ones strace decodes.
+//! Every other `const char *` argument is a NUL-terminated string read at enter.
+use tracer_common::capture::{
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_IN, CAP_IOV_OUT, CAP_NONE, CAP_SOCKADDR_IN,
+    CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT, CaptureSpec, LEN_NONE, LEN_RET,
+};
+
+use super::{structs, syscalls};
+
+/// Where the length of a capture comes from.
+#[derive(Clone, Copy)]
+enum Len {
+    None,
+    Arg(&'static str),
+    Ret,
+}
+
+/// (syscall, argument, kind, length, element size).
+type Rule = (&'static str, &'static str, u8, Len, u16);
+
+const STAT: u16 = structs::STAT_SIZE as u16;
+const TIMESPEC: u16 = 16;
+const RLIMIT: u16 = 16;
+const EPOLL_EVENT: u16 = 12;
+const POLLFD: u16 = 8;
+const UTSNAME: u16 = structs::UTSNAME_SIZE as u16;
+
+const RULES: &[Rule] = &[
+    ("read", "buf", CAP_BUF_OUT, Len::Arg("count"), 0),
+    ("pread64", "buf", CAP_BUF_OUT, Len::Arg("count"), 0),
+    ("write", "buf", CAP_BUF_IN, Len::Arg("count"), 0),
+    ("pwrite64", "buf", CAP_BUF_IN, Len::Arg("count"), 0),
+    ("readv", "vec", CAP_IOV_OUT, Len::Arg("vlen"), 0),
+    ("preadv", "vec", CAP_IOV_OUT, Len::Arg("vlen"), 0),
+    ("writev", "vec", CAP_IOV_IN, Len::Arg("vlen"), 0),
+    ("pwritev", "vec", CAP_IOV_IN, Len::Arg("vlen"), 0),
+    ("sendto", "buff", CAP_BUF_IN, Len::Arg("len"), 0),
+    ("sendto", "addr", CAP_SOCKADDR_IN, Len::Arg("addr_len"), 0),
+    ("recvfrom", "ubuf", CAP_BUF_OUT, Len::Arg("size"), 0),
+    (
+        "recvfrom",
+        "addr",
+        CAP_SOCKADDR_OUT,
+        Len::Arg("addr_len"),
+        0,
+    ),
+    (
+        "connect",
+        "uservaddr",
+        CAP_SOCKADDR_IN,
+        Len::Arg("addrlen"),
+        0,
+    ),
+    ("bind", "umyaddr", CAP_SOCKADDR_IN, Len::Arg("addrlen"), 0),
+    (
+        "accept",
+        "upeer_sockaddr",
+        CAP_SOCKADDR_OUT,
+        Len::Arg("upeer_addrlen"),
+        0,
+    ),
+    ("accept", "upeer_addrlen", CAP_STRUCT_IN, Len::None, 4),
+    ("accept4", "upeer_addrlen", CAP_STRUCT_IN, Len::None, 4),
+    ("getsockname", "usockaddr_len", CAP_STRUCT_IN, Len::None, 4),
+    ("getpeername", "usockaddr_len", CAP_STRUCT_IN, Len::None, 4),
+    ("recvfrom", "addr_len", CAP_STRUCT_IN, Len::None, 4),
+    (
+        "accept4",
+        "upeer_sockaddr",
+        CAP_SOCKADDR_OUT,
+        Len::Arg("upeer_addrlen"),
+        0,
+    ),
+    (
+        "getsockname",
+        "usockaddr",
+        CAP_SOCKADDR_OUT,
+        Len::Arg("usockaddr_len"),
+        0,
+    ),
+    (
+        "getpeername",
+        "usockaddr",
+        CAP_SOCKADDR_OUT,
+        Len::Arg("usockaddr_len"),
+        0,
+    ),
+    ("setsockopt", "optval", CAP_BUF_IN, Len::Arg("optlen"), 0),
+    ("execve", "argv", CAP_ARGV, Len::None, 0),
+    ("execveat", "argv", CAP_ARGV, Len::None, 0),
+    ("readlink", "buf", CAP_BUF_OUT, Len::Arg("bufsiz"), 0),
+    ("readlinkat", "buf", CAP_BUF_OUT, Len::Arg("bufsiz"), 0),
+    ("getcwd", "buf", CAP_BUF_OUT, Len::Arg("size"), 0),
+    ("stat", "statbuf", CAP_STRUCT_OUT, Len::None, STAT),
+    ("lstat", "statbuf", CAP_STRUCT_OUT, Len::None, STAT),
+    ("fstat", "statbuf", CAP_STRUCT_OUT, Len::None, STAT),
+    ("newfstatat", "statbuf", CAP_STRUCT_OUT, Len::None, STAT),
+    ("nanosleep", "rqtp", CAP_STRUCT_IN, Len::None, TIMESPEC),
+    (
+        "clock_nanosleep",
+        "rqtp",
+        CAP_STRUCT_IN,
+        Len::None,
+        TIMESPEC,
+    ),
+    ("clock_gettime", "tp", CAP_STRUCT_OUT, Len::None, TIMESPEC),
+    ("clock_getres", "tp", CAP_STRUCT_OUT, Len::None, TIMESPEC),
+    (
+        "utimensat",
+        "utimes",
+        CAP_STRUCT_IN,
+        Len::None,
+        2 * TIMESPEC,
+    ),
+    ("poll", "ufds", CAP_STRUCT_IN, Len::Arg("nfds"), POLLFD),
+    ("ppoll", "ufds", CAP_STRUCT_IN, Len::Arg("nfds"), POLLFD),
+    ("epoll_ctl", "event", CAP_STRUCT_IN, Len::None, EPOLL_EVENT),
+    (
+        "epoll_wait",
+        "events",
+        CAP_STRUCT_OUT,
+        Len::Ret,
+        EPOLL_EVENT,
+    ),
+    (
+        "epoll_pwait",
+        "events",
+        CAP_STRUCT_OUT,
+        Len::Ret,
+        EPOLL_EVENT,
+    ),
+    (
+        "epoll_pwait2",
+        "events",
+        CAP_STRUCT_OUT,
+        Len::Ret,
+        EPOLL_EVENT,
+    ),
+    ("getrlimit", "rlim", CAP_STRUCT_OUT, Len::None, RLIMIT),
+    ("setrlimit", "rlim", CAP_STRUCT_IN, Len::None, RLIMIT),
+    ("prlimit64", "new_rlim", CAP_STRUCT_IN, Len::None, RLIMIT),
+    ("prlimit64", "old_rlim", CAP_STRUCT_OUT, Len::None, RLIMIT),
+    ("uname", "name", CAP_STRUCT_OUT, Len::None, UTSNAME),
+    ("pipe", "fildes", CAP_STRUCT_OUT, Len::None, 8),
+    ("pipe2", "fildes", CAP_STRUCT_OUT, Len::None, 8),
+    ("wait4", "stat_addr", CAP_STRUCT_OUT, Len::None, 4),
+    // `char *` without const, but input strings all the same.
+    ("mount", "dev_name", CAP_STR, Len::None, 0),
+    ("mount", "dir_name", CAP_STR, Len::None, 0),
+    ("mount", "type", CAP_STR, Len::None, 0),
+    ("umount2", "name", CAP_STR, Len::None, 0),
+];
+
+/// Arguments whose `const char *` is not a NUL-terminated string.
+fn not_a_string(syscall: &str, arg: &str) -> bool {
+    matches!(
+        (syscall, arg),
+        (
+            "write" | "pwrite64" | "sendto" | "setxattr" | "lsetxattr" | "fsetxattr",
+            _
+        )
+    ) && matches!(arg, "buf" | "buff" | "value")
+}
+
+/// The capture spec of one syscall, from its argument list.
+pub fn spec_for(syscall: &str, args: &[syscalls::Arg]) -> CaptureSpec {
+    let mut spec = CaptureSpec {
+        len_arg: [LEN_NONE; 6],
+        ..CaptureSpec::default()
+    };
+    let index = |name: &str| args.iter().position(|a| a.name == name);
+    for (i, a) in args.iter().enumerate().take(6) {
+        if a.ty == "const char *" && !not_a_string(syscall, a.name) {
+            spec.kind[i] = CAP_STR;
+        }
+    }
+    for &(sys, arg, kind, len, size) in RULES.iter().filter(|r| r.0 == syscall) {
+        let Some(i) = index(arg).filter(|&i| i < 6) else {
+            continue;
+        };
+        spec.kind[i] = kind;
+        spec.size[i] = size;
+        spec.len_arg[i] = match len {
+            Len::None => LEN_NONE,
+            Len::Ret => LEN_RET,
+            Len::Arg(n) => match index(n) {
+                Some(j) => j as u8,
+                None => {
+                    tracing::debug!("capture rule {sys}.{arg}: no argument {n}");
+                    spec.kind[i] = CAP_NONE;
+                    LEN_NONE
+                }
+            },
+        };
+    }
+    spec
+}
+
+/// Every syscall number of the host architecture with something to capture.
+pub fn table() -> Vec<(u32, CaptureSpec)> {
+    (0..tracer_common::config::MAX_SYSCALL_NR)
+        .filter_map(|nr| {
+            let name = syscalls::name(nr)?;
+            let args = syscalls::args(nr)?;
+            let spec = spec_for(name, args);
+            spec.kind
+                .iter()
+                .any(|&k| k != CAP_NONE)
+                .then_some((nr, spec))
+        })
+        .collect()
+}
+
+#[cfg(all(test, target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+
+    fn spec(name: &str) -> CaptureSpec {
+        let nr = syscalls::number(name).expect("known");
+        table()
+            .into_iter()
+            .find(|(n, _)| *n == nr)
+            .map(|(_, s)| s)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn specs_follow_the_kernel_argument_lists() {
+        let openat = spec("openat");
+        assert_eq!(openat.kind, [0, CAP_STR, 0, 0, 0, 0]);
+        let read = spec("read");
+        assert_eq!((read.kind[1], read.len_arg[1]), (CAP_BUF_OUT, 2));
+        let write = spec("write");
+        assert_eq!((write.kind[1], write.len_arg[1]), (CAP_BUF_IN, 2));
+        let accept4 = spec("accept4");
+        assert_eq!((accept4.kind[1], accept4.len_arg[1]), (CAP_SOCKADDR_OUT, 2));
+        let execve = spec("execve");
+        assert_eq!(execve.kind[..3], [CAP_STR, CAP_ARGV, 0]);
+        let rename = spec("renameat2");
+        assert_eq!(rename.kind[..4], [0, CAP_STR, 0, CAP_STR]);
+        let fstat = spec("fstat");
+        assert_eq!((fstat.kind[1], fstat.size[1]), (CAP_STRUCT_OUT, STAT));
+        let ew = spec("epoll_wait");
+        assert_eq!((ew.kind[1], ew.len_arg[1]), (CAP_STRUCT_OUT, LEN_RET));
+        assert_eq!(spec("getppid"), CaptureSpec::default());
+        assert!(table().len() > 80, "{}", table().len());
+    }
+}

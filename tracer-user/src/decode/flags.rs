@@ -1,0 +1,502 @@
+//! Symbolic names for flag and enum arguments, printed the way strace prints them. The values
+//! come from the `libc` crate; only the grouping (which names belong to which argument) is ours.
+use std::fmt::Write as _;
+
+pub type Table = &'static [(u64, &'static str)];
+
+/// A libc constant as the kernel's unsigned register value: a negative `int` constant
+/// (EPOLLET, CLONE_IO are 0x80000000) is taken as 32 bits, not sign-extended.
+macro_rules! table {
+    ($($name:ident),* $(,)?) => {
+        &[$(({
+            let v = libc::$name as i64;
+            if v < 0 && v >= i32::MIN as i64 { v as u32 as u64 } else { v as u64 }
+        }, stringify!($name))),*]
+    };
+}
+
+/// `A|B|0x40`: every known bit by name, the rest in hex; `zero` when nothing is set.
+pub fn bits(out: &mut String, raw: u64, table: Table, zero: &str) {
+    if raw == 0 {
+        out.push_str(zero);
+        return;
+    }
+    let mut rest = raw;
+    let mut first = true;
+    for &(v, name) in table {
+        if v != 0 && rest & v == v {
+            if !first {
+                out.push('|');
+            }
+            out.push_str(name);
+            rest &= !v;
+            first = false;
+        }
+    }
+    if rest != 0 {
+        if !first {
+            out.push('|');
+        }
+        let _ = write!(out, "{rest:#x}");
+    }
+}
+
+/// One name for an enum value, or the number (decimal) when unknown.
+pub fn value(out: &mut String, raw: u64, table: Table) {
+    match table.iter().find(|(v, _)| *v == raw) {
+        Some((_, name)) => out.push_str(name),
+        None => {
+            let _ = write!(out, "{}", raw as i64);
+        }
+    }
+}
+
+pub fn bits_string(raw: u64, table: Table, zero: &str) -> String {
+    let mut s = String::new();
+    bits(&mut s, raw, table, zero);
+    s
+}
+
+pub fn value_string(raw: u64, table: Table) -> String {
+    let mut s = String::new();
+    value(&mut s, raw, table);
+    s
+}
+
+/// Kernel O_LARGEFILE (glibc defines it as 0 on 64-bit, the kernel still sets and shows it).
+#[cfg(target_arch = "x86_64")]
+const O_LARGEFILE: u64 = 0o100000;
+#[cfg(not(target_arch = "x86_64"))]
+const O_LARGEFILE: u64 = 0o400000;
+
+/// `O_RDONLY|O_CLOEXEC`: the access mode first, then the other bits.
+pub fn open_flags(out: &mut String, raw: u64) {
+    let acc = raw & libc::O_ACCMODE as u64;
+    out.push_str(match acc as i32 {
+        libc::O_RDONLY => "O_RDONLY",
+        libc::O_WRONLY => "O_WRONLY",
+        libc::O_RDWR => "O_RDWR",
+        _ => "O_ACCMODE",
+    });
+    let rest = raw & !(libc::O_ACCMODE as u64);
+    if rest != 0 {
+        out.push('|');
+        bits(out, rest, OPEN_FLAGS, "");
+    }
+}
+
+/// O_TMPFILE and O_SYNC include other bits, so they come before their parts.
+const OPEN_FLAGS: Table = &[
+    (libc::O_TMPFILE as u64, "O_TMPFILE"),
+    (libc::O_SYNC as u64, "O_SYNC"),
+    (libc::O_CREAT as u64, "O_CREAT"),
+    (libc::O_EXCL as u64, "O_EXCL"),
+    (libc::O_NOCTTY as u64, "O_NOCTTY"),
+    (libc::O_TRUNC as u64, "O_TRUNC"),
+    (libc::O_APPEND as u64, "O_APPEND"),
+    (libc::O_NONBLOCK as u64, "O_NONBLOCK"),
+    (libc::O_DSYNC as u64, "O_DSYNC"),
+    (libc::O_ASYNC as u64, "O_ASYNC"),
+    (libc::O_DIRECT as u64, "O_DIRECT"),
+    (O_LARGEFILE, "O_LARGEFILE"),
+    (libc::O_DIRECTORY as u64, "O_DIRECTORY"),
+    (libc::O_NOFOLLOW as u64, "O_NOFOLLOW"),
+    (libc::O_NOATIME as u64, "O_NOATIME"),
+    (libc::O_CLOEXEC as u64, "O_CLOEXEC"),
+    (libc::O_PATH as u64, "O_PATH"),
+];
+
+/// `0644`, as strace prints file modes (C's `%#03o`: `000`, `007`, `0644`).
+pub fn mode(out: &mut String, raw: u64) {
+    let s = if raw == 0 {
+        "0".to_string()
+    } else {
+        format!("0{raw:o}")
+    };
+    let _ = write!(out, "{s:0>3}");
+}
+
+/// `S_IFREG|0644` for `st_mode`.
+pub fn st_mode(out: &mut String, raw: u64) {
+    let ty = raw & libc::S_IFMT as u64;
+    let name = [
+        (libc::S_IFREG, "S_IFREG"),
+        (libc::S_IFDIR, "S_IFDIR"),
+        (libc::S_IFLNK, "S_IFLNK"),
+        (libc::S_IFCHR, "S_IFCHR"),
+        (libc::S_IFBLK, "S_IFBLK"),
+        (libc::S_IFIFO, "S_IFIFO"),
+        (libc::S_IFSOCK, "S_IFSOCK"),
+    ]
+    .iter()
+    .find(|(v, _)| u64::from(*v) == ty)
+    .map(|(_, n)| *n);
+    match name {
+        Some(n) => out.push_str(n),
+        None => {
+            let _ = write!(out, "{ty:#o}");
+        }
+    }
+    out.push('|');
+    mode(out, raw & 0o7777);
+}
+
+pub const AT_FLAGS: Table = table!(
+    AT_SYMLINK_NOFOLLOW,
+    AT_REMOVEDIR,
+    AT_SYMLINK_FOLLOW,
+    AT_NO_AUTOMOUNT,
+    AT_EMPTY_PATH,
+    AT_EACCESS,
+);
+pub const PROT: Table = table!(
+    PROT_READ,
+    PROT_WRITE,
+    PROT_EXEC,
+    PROT_GROWSDOWN,
+    PROT_GROWSUP
+);
+pub const MAP_FLAGS: Table = table!(
+    MAP_SHARED_VALIDATE,
+    MAP_SHARED,
+    MAP_PRIVATE,
+    MAP_FIXED,
+    MAP_ANONYMOUS,
+    MAP_32BIT,
+    MAP_GROWSDOWN,
+    MAP_DENYWRITE,
+    MAP_EXECUTABLE,
+    MAP_LOCKED,
+    MAP_NORESERVE,
+    MAP_POPULATE,
+    MAP_NONBLOCK,
+    MAP_STACK,
+    MAP_HUGETLB,
+    MAP_SYNC,
+    MAP_FIXED_NOREPLACE,
+);
+pub const AF: Table = table!(
+    AF_UNSPEC,
+    AF_UNIX,
+    AF_INET,
+    AF_INET6,
+    AF_NETLINK,
+    AF_PACKET,
+    AF_VSOCK,
+    AF_ALG,
+    AF_BLUETOOTH,
+);
+pub const SOCK_TYPE: Table = table!(SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET);
+pub const SOCK_FLAGS: Table = table!(SOCK_CLOEXEC, SOCK_NONBLOCK);
+pub const IPPROTO: Table = table!(
+    IPPROTO_IP,
+    IPPROTO_ICMP,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    IPPROTO_IPV6,
+    IPPROTO_ICMPV6,
+    IPPROTO_RAW,
+    IPPROTO_SCTP
+);
+pub const SOL: Table = table!(SOL_SOCKET, SOL_TCP, SOL_UDP, SOL_IP, SOL_IPV6);
+pub const SO: Table = table!(
+    SO_DEBUG,
+    SO_REUSEADDR,
+    SO_TYPE,
+    SO_ERROR,
+    SO_DONTROUTE,
+    SO_BROADCAST,
+    SO_SNDBUF,
+    SO_RCVBUF,
+    SO_KEEPALIVE,
+    SO_OOBINLINE,
+    SO_LINGER,
+    SO_REUSEPORT,
+    SO_RCVLOWAT,
+    SO_SNDLOWAT,
+    SO_RCVTIMEO,
+    SO_SNDTIMEO,
+    SO_PASSCRED,
+    SO_PEERCRED,
+);
+pub const TCP_OPT: Table = table!(
+    TCP_NODELAY,
+    TCP_MAXSEG,
+    TCP_CORK,
+    TCP_KEEPIDLE,
+    TCP_KEEPINTVL,
+    TCP_KEEPCNT,
+    TCP_DEFER_ACCEPT,
+    TCP_QUICKACK,
+    TCP_FASTOPEN
+);
+pub const CLONE: Table = table!(
+    CLONE_VM,
+    CLONE_FS,
+    CLONE_FILES,
+    CLONE_SIGHAND,
+    CLONE_PIDFD,
+    CLONE_PTRACE,
+    CLONE_VFORK,
+    CLONE_PARENT,
+    CLONE_THREAD,
+    CLONE_NEWNS,
+    CLONE_SYSVSEM,
+    CLONE_SETTLS,
+    CLONE_PARENT_SETTID,
+    CLONE_CHILD_CLEARTID,
+    CLONE_DETACHED,
+    CLONE_UNTRACED,
+    CLONE_CHILD_SETTID,
+    CLONE_NEWCGROUP,
+    CLONE_NEWUTS,
+    CLONE_NEWIPC,
+    CLONE_NEWUSER,
+    CLONE_NEWPID,
+    CLONE_NEWNET,
+    CLONE_IO,
+);
+pub const SIGNALS: Table = table!(
+    SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1, SIGSEGV,
+    SIGUSR2, SIGPIPE, SIGALRM, SIGTERM, SIGSTKFLT, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN,
+    SIGTTOU, SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR, SIGSYS,
+);
+pub const SIGPROCMASK_HOW: Table = table!(SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK);
+pub const FCNTL_CMD: Table = table!(
+    F_DUPFD,
+    F_GETFD,
+    F_SETFD,
+    F_GETFL,
+    F_SETFL,
+    F_GETLK,
+    F_SETLK,
+    F_SETLKW,
+    F_SETOWN,
+    F_GETOWN,
+    F_SETLEASE,
+    F_GETLEASE,
+    F_NOTIFY,
+    F_DUPFD_CLOEXEC,
+    F_SETPIPE_SZ,
+    F_GETPIPE_SZ,
+    F_ADD_SEALS,
+    F_GET_SEALS,
+    F_OFD_GETLK,
+    F_OFD_SETLK,
+    F_OFD_SETLKW,
+);
+pub const FD_FLAGS: Table = table!(FD_CLOEXEC);
+pub const IOCTL: Table = table!(
+    TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCSCTTY,
+    TIOCNOTTY, FIONREAD, FIONBIO, FIOCLEX, FIONCLEX, FIOASYNC, TIOCOUTQ,
+);
+pub const EPOLL_OP: Table = table!(EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD);
+pub const EPOLL_EVENTS: Table = table!(
+    EPOLLIN,
+    EPOLLPRI,
+    EPOLLOUT,
+    EPOLLERR,
+    EPOLLHUP,
+    EPOLLRDNORM,
+    EPOLLRDBAND,
+    EPOLLWRNORM,
+    EPOLLWRBAND,
+    EPOLLMSG,
+    EPOLLRDHUP,
+    EPOLLEXCLUSIVE,
+    EPOLLWAKEUP,
+    EPOLLONESHOT,
+    EPOLLET,
+);
+pub const POLL_EVENTS: Table = table!(
+    POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLRDBAND, POLLWRNORM,
+    POLLWRBAND, POLLRDHUP
+);
+pub const ACCESS_MODE: Table = table!(R_OK, W_OK, X_OK);
+pub const WAIT_OPTIONS: Table = table!(
+    WNOHANG,
+    WUNTRACED,
+    WCONTINUED,
+    WEXITED,
+    WSTOPPED,
+    WNOWAIT,
+    __WNOTHREAD,
+    __WALL,
+    __WCLONE
+);
+pub const PRCTL: Table = table!(
+    PR_SET_PDEATHSIG,
+    PR_GET_PDEATHSIG,
+    PR_GET_DUMPABLE,
+    PR_SET_DUMPABLE,
+    PR_SET_KEEPCAPS,
+    PR_GET_KEEPCAPS,
+    PR_SET_NAME,
+    PR_GET_NAME,
+    PR_GET_SECCOMP,
+    PR_SET_SECCOMP,
+    PR_CAPBSET_READ,
+    PR_CAPBSET_DROP,
+    PR_SET_NO_NEW_PRIVS,
+    PR_GET_NO_NEW_PRIVS,
+    PR_SET_CHILD_SUBREAPER,
+    PR_GET_CHILD_SUBREAPER,
+    PR_SET_MM,
+    PR_SET_VMA,
+    PR_CAP_AMBIENT,
+    PR_SET_TIMERSLACK,
+);
+pub const RLIMIT: Table = table!(
+    RLIMIT_CPU,
+    RLIMIT_FSIZE,
+    RLIMIT_DATA,
+    RLIMIT_STACK,
+    RLIMIT_CORE,
+    RLIMIT_RSS,
+    RLIMIT_NPROC,
+    RLIMIT_NOFILE,
+    RLIMIT_MEMLOCK,
+    RLIMIT_AS,
+    RLIMIT_LOCKS,
+    RLIMIT_SIGPENDING,
+    RLIMIT_MSGQUEUE,
+    RLIMIT_NICE,
+    RLIMIT_RTPRIO,
+    RLIMIT_RTTIME,
+);
+pub const CLOCK: Table = table!(
+    CLOCK_REALTIME,
+    CLOCK_MONOTONIC,
+    CLOCK_PROCESS_CPUTIME_ID,
+    CLOCK_THREAD_CPUTIME_ID,
+    CLOCK_MONOTONIC_RAW,
+    CLOCK_REALTIME_COARSE,
+    CLOCK_MONOTONIC_COARSE,
+    CLOCK_BOOTTIME,
+    CLOCK_REALTIME_ALARM,
+    CLOCK_BOOTTIME_ALARM,
+    CLOCK_TAI,
+);
+pub const TIMER_FLAGS: Table = table!(TIMER_ABSTIME);
+pub const SEEK: Table = table!(SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE);
+/// O_CLOEXEC/O_NONBLOCK style flags of pipe2, dup3, eventfd2, inotify_init1, …
+pub const CLOEXEC_NONBLOCK: Table = table!(O_CLOEXEC, O_NONBLOCK, O_DIRECT);
+pub const EPOLL_CREATE: Table = table!(EPOLL_CLOEXEC);
+pub const MSG_FLAGS: Table = table!(
+    MSG_OOB,
+    MSG_PEEK,
+    MSG_DONTROUTE,
+    MSG_CTRUNC,
+    MSG_TRUNC,
+    MSG_DONTWAIT,
+    MSG_EOR,
+    MSG_WAITALL,
+    MSG_NOSIGNAL,
+    MSG_MORE,
+    MSG_WAITFORONE,
+    MSG_CMSG_CLOEXEC,
+);
+pub const SHUTDOWN_HOW: Table = table!(SHUT_RD, SHUT_WR, SHUT_RDWR);
+pub const MADVISE: Table = table!(
+    MADV_NORMAL,
+    MADV_RANDOM,
+    MADV_SEQUENTIAL,
+    MADV_WILLNEED,
+    MADV_DONTNEED,
+    MADV_FREE,
+    MADV_REMOVE,
+    MADV_DONTFORK,
+    MADV_DOFORK,
+    MADV_MERGEABLE,
+    MADV_UNMERGEABLE,
+    MADV_HUGEPAGE,
+    MADV_NOHUGEPAGE,
+    MADV_DONTDUMP,
+    MADV_DODUMP,
+);
+pub const FUTEX_OP: Table = table!(
+    FUTEX_WAIT,
+    FUTEX_WAKE,
+    FUTEX_FD,
+    FUTEX_REQUEUE,
+    FUTEX_CMP_REQUEUE,
+    FUTEX_WAKE_OP,
+    FUTEX_LOCK_PI,
+    FUTEX_UNLOCK_PI,
+    FUTEX_TRYLOCK_PI,
+    FUTEX_WAIT_BITSET,
+    FUTEX_WAKE_BITSET,
+);
+pub const MEMFD: Table = table!(MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB);
+pub const RENAME: Table = table!(RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT);
+pub const MOUNT_FLAGS: Table = table!(
+    MS_RDONLY,
+    MS_NOSUID,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_SYNCHRONOUS,
+    MS_REMOUNT,
+    MS_MANDLOCK,
+    MS_DIRSYNC,
+    MS_NOATIME,
+    MS_NODIRATIME,
+    MS_BIND,
+    MS_MOVE,
+    MS_REC,
+    MS_SILENT,
+    MS_POSIXACL,
+    MS_UNBINDABLE,
+    MS_PRIVATE,
+    MS_SLAVE,
+    MS_SHARED,
+    MS_RELATIME,
+    MS_STRICTATIME,
+    MS_LAZYTIME,
+);
+pub const UMOUNT: Table = table!(MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_flags_like_strace() {
+        let mut s = String::new();
+        open_flags(&mut s, (libc::O_RDONLY | libc::O_CLOEXEC) as u64);
+        assert_eq!(s, "O_RDONLY|O_CLOEXEC");
+        s.clear();
+        open_flags(
+            &mut s,
+            (libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC) as u64,
+        );
+        assert_eq!(s, "O_WRONLY|O_CREAT|O_TRUNC");
+        s.clear();
+        open_flags(&mut s, (libc::O_RDWR | libc::O_SYNC) as u64 | 0x4000_0000);
+        assert_eq!(s, "O_RDWR|O_SYNC|0x40000000");
+        s.clear();
+        open_flags(&mut s, 0o100000 | libc::O_DIRECTORY as u64);
+        assert_eq!(s, "O_RDONLY|O_LARGEFILE|O_DIRECTORY");
+    }
+
+    #[test]
+    fn bits_values_and_modes() {
+        assert_eq!(bits_string(3, PROT, "PROT_NONE"), "PROT_READ|PROT_WRITE");
+        assert_eq!(bits_string(0, PROT, "PROT_NONE"), "PROT_NONE");
+        assert_eq!(
+            bits_string(
+                (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64,
+                MAP_FLAGS,
+                "0"
+            ),
+            "MAP_PRIVATE|MAP_ANONYMOUS"
+        );
+        assert_eq!(value_string(15, SIGNALS), "SIGTERM");
+        assert_eq!(value_string(99, SIGNALS), "99");
+        let mut s = String::new();
+        mode(&mut s, 0o644);
+        assert_eq!(s, "0644");
+        s.clear();
+        st_mode(&mut s, (libc::S_IFREG | 0o644) as u64);
+        assert_eq!(s, "S_IFREG|0644");
+    }
+}

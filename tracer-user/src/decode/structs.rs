@@ -1,0 +1,398 @@
+//! Structures read from the traced process, printed as strace prints them and as JSON.
+use std::{
+    fmt::Write as _,
+    net::{Ipv4Addr, Ipv6Addr},
+};
+
+use serde_json::{Value, json};
+
+use super::{escape, flags};
+
+/// `sizeof(struct stat)` for the host architecture.
+#[cfg(target_arch = "x86_64")]
+pub const STAT_SIZE: usize = 144;
+#[cfg(not(target_arch = "x86_64"))]
+pub const STAT_SIZE: usize = 128;
+/// `sizeof(struct new_utsname)`: six 65-byte fields.
+pub const UTSNAME_SIZE: usize = 6 * 65;
+
+fn u16_be(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+fn u16_ne(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+fn u32_ne(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+fn u64_ne(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_ne_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+fn i64_ne(b: &[u8], at: usize) -> Option<i64> {
+    u64_ne(b, at).map(|v| v as i64)
+}
+
+/// Text and JSON of a decoded value.
+pub type Decoded = (String, Value);
+
+/// `struct sockaddr_*` by family.
+pub fn sockaddr(b: &[u8]) -> Decoded {
+    let Some(family) = u16_ne(b, 0) else {
+        return ("{}".into(), json!({}));
+    };
+    let fam_name = flags::value_string(u64::from(family), flags::AF);
+    match i32::from(family) {
+        libc::AF_INET if b.len() >= 8 => {
+            let port = u16_be(b, 2).unwrap_or(0);
+            let addr = Ipv4Addr::new(b[4], b[5], b[6], b[7]);
+            (
+                format!(
+                    "{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr(\"{addr}\")}}"
+                ),
+                json!({"family": "AF_INET", "port": port, "addr": addr.to_string()}),
+            )
+        }
+        libc::AF_INET6 if b.len() >= 24 => {
+            let port = u16_be(b, 2).unwrap_or(0);
+            let flow = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&b[8..24]);
+            let addr = Ipv6Addr::from(a);
+            let scope = u32_ne(b, 24).unwrap_or(0);
+            (
+                format!(
+                    "{{sa_family=AF_INET6, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), inet_pton(AF_INET6, \"{addr}\", &sin6_addr), sin6_scope_id={scope}}}"
+                ),
+                json!({"family": "AF_INET6", "port": port, "addr": addr.to_string(), "flowinfo": flow, "scope_id": scope}),
+            )
+        }
+        libc::AF_UNIX => {
+            let path = &b[2.min(b.len())..];
+            if path.is_empty() {
+                return ("{sa_family=AF_UNIX}".into(), json!({"family": "AF_UNIX"}));
+            }
+            let (abstract_, name) = match path.split_first() {
+                Some((0, rest)) => (true, rest),
+                _ => (false, path.split(|&c| c == 0).next().unwrap_or(path)),
+            };
+            let mut text = String::from("{sa_family=AF_UNIX, sun_path=");
+            if abstract_ {
+                text.push('@');
+            }
+            escape::quote(&mut text, name, false);
+            text.push('}');
+            let mut j = escape::json_bytes(name, false);
+            let path_value = j.remove("value").unwrap_or_default();
+            let mut o = json!({"family": "AF_UNIX", "path": path_value, "abstract": abstract_});
+            if let Some(hex) = j.remove("hex") {
+                o["path_hex"] = hex;
+            }
+            (text, o)
+        }
+        libc::AF_NETLINK if b.len() >= 12 => {
+            let pid = u32_ne(b, 4).unwrap_or(0);
+            let groups = u32_ne(b, 8).unwrap_or(0);
+            (
+                format!("{{sa_family=AF_NETLINK, nl_pid={pid}, nl_groups={groups:08x}}}"),
+                json!({"family": "AF_NETLINK", "pid": pid, "groups": groups}),
+            )
+        }
+        _ => {
+            let data = &b[2.min(b.len())..];
+            (
+                format!(
+                    "{{sa_family={fam_name}, sa_data={}}}",
+                    escape::quoted(data, false)
+                ),
+                json!({"family": fam_name, "data_hex": hex(data)}),
+            )
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+/// `struct timespec` (64-bit fields).
+pub fn timespec(b: &[u8]) -> Option<Decoded> {
+    let sec = i64_ne(b, 0)?;
+    let nsec = i64_ne(b, 8)?;
+    Some((
+        format!("{{tv_sec={sec}, tv_nsec={nsec}}}"),
+        json!({"tv_sec": sec, "tv_nsec": nsec}),
+    ))
+}
+
+/// `[{tv_sec=…}, {tv_sec=…}]` for utimensat.
+pub fn timespec_pair(b: &[u8]) -> Option<Decoded> {
+    let (a, ja) = timespec(b)?;
+    let (c, jc) = timespec(b.get(16..)?)?;
+    Some((format!("[{a}, {c}]"), json!([ja, jc])))
+}
+
+/// struct stat, as strace prints it without -v.
+pub fn stat(b: &[u8]) -> Option<Decoded> {
+    #[cfg(target_arch = "x86_64")]
+    let (mode, rdev, size) = (u32_ne(b, 24)?, u64_ne(b, 40)?, i64_ne(b, 48)?);
+    #[cfg(not(target_arch = "x86_64"))]
+    let (mode, rdev, size) = (u32_ne(b, 16)?, u64_ne(b, 32)?, i64_ne(b, 48)?);
+    let mut text = String::from("{st_mode=");
+    flags::st_mode(&mut text, u64::from(mode));
+    let ty = mode & libc::S_IFMT;
+    let is_dev = ty == libc::S_IFCHR || ty == libc::S_IFBLK;
+    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+    if is_dev {
+        let _ = write!(text, ", st_rdev=makedev({major:#x}, {minor:#x}), ...}}");
+    } else {
+        let _ = write!(text, ", st_size={size}, ...}}");
+    }
+    let mut mode_text = String::new();
+    flags::st_mode(&mut mode_text, u64::from(mode));
+    Some((
+        text,
+        json!({"st_mode": mode_text, "st_mode_raw": mode, "st_size": size, "st_rdev_major": major, "st_rdev_minor": minor}),
+    ))
+}
+
+/// `struct epoll_event` (packed on x86_64: u32 events, u64 data).
+fn epoll_event_at(b: &[u8], at: usize, size: usize) -> Option<Decoded> {
+    let ev = u32_ne(b, at)?;
+    let data_at = if size == 12 { at + 4 } else { at + 8 };
+    let data = u64_ne(b, data_at)?;
+    let events = flags::bits_string(u64::from(ev), flags::EPOLL_EVENTS, "0");
+    Some((
+        format!(
+            "{{events={events}, data={{u32={}, u64={data}}}}}",
+            data as u32
+        ),
+        json!({"events": events, "events_raw": ev, "data": data}),
+    ))
+}
+
+#[cfg(target_arch = "x86_64")]
+pub const EPOLL_EVENT_SIZE: usize = 12;
+#[cfg(not(target_arch = "x86_64"))]
+pub const EPOLL_EVENT_SIZE: usize = 16;
+
+pub fn epoll_event(b: &[u8]) -> Option<Decoded> {
+    epoll_event_at(b, 0, EPOLL_EVENT_SIZE)
+}
+
+pub fn epoll_events(b: &[u8], truncated: bool) -> Decoded {
+    array(b, EPOLL_EVENT_SIZE, truncated, |e| {
+        epoll_event_at(e, 0, EPOLL_EVENT_SIZE)
+    })
+}
+
+/// `[{fd=3, events=POLLIN}]`.
+pub fn pollfds(b: &[u8], truncated: bool) -> Decoded {
+    array(b, 8, truncated, |e| {
+        let fd = u32_ne(e, 0)? as i32;
+        let events = flags::bits_string(u64::from(u16_ne(e, 4)?), flags::POLL_EVENTS, "0");
+        Some((
+            format!("{{fd={fd}, events={events}}}"),
+            json!({"fd": fd, "events": events}),
+        ))
+    })
+}
+
+fn array(
+    b: &[u8],
+    size: usize,
+    truncated: bool,
+    each: impl Fn(&[u8]) -> Option<Decoded>,
+) -> Decoded {
+    let mut text = String::from("[");
+    let mut items = Vec::new();
+    for (i, chunk) in b.chunks_exact(size).enumerate() {
+        let Some((t, j)) = each(chunk) else { break };
+        if i > 0 {
+            text.push_str(", ");
+        }
+        text.push_str(&t);
+        items.push(j);
+    }
+    if truncated {
+        text.push_str(if items.is_empty() { "..." } else { ", ..." });
+    }
+    text.push(']');
+    (text, Value::Array(items))
+}
+
+/// `8192*1024` and `RLIM64_INFINITY` as strace prints rlimit values.
+fn rlim(v: u64) -> String {
+    if v == u64::MAX {
+        "RLIM64_INFINITY".into()
+    } else if v > 1024 && v.is_multiple_of(1024) {
+        format!("{}*1024", v / 1024)
+    } else {
+        v.to_string()
+    }
+}
+
+pub fn rlimit(b: &[u8]) -> Option<Decoded> {
+    let cur = u64_ne(b, 0)?;
+    let max = u64_ne(b, 8)?;
+    Some((
+        format!("{{rlim_cur={}, rlim_max={}}}", rlim(cur), rlim(max)),
+        json!({"rlim_cur": cur, "rlim_max": max}),
+    ))
+}
+
+/// `{sysname="Linux", nodename="web", ...}`.
+pub fn utsname(b: &[u8]) -> Option<Decoded> {
+    let field = |i: usize| -> Option<&[u8]> {
+        let f = b.get(i * 65..(i + 1) * 65)?;
+        Some(f.split(|&c| c == 0).next().unwrap_or(f))
+    };
+    let sys = field(0)?;
+    let node = field(1)?;
+    let text = format!(
+        "{{sysname={}, nodename={}, ...}}",
+        escape::quoted(sys, false),
+        escape::quoted(node, false)
+    );
+    let names = [
+        "sysname",
+        "nodename",
+        "release",
+        "version",
+        "machine",
+        "domainname",
+    ];
+    let mut o = serde_json::Map::new();
+    for (i, n) in names.iter().enumerate() {
+        if let Some(f) = field(i) {
+            o.insert((*n).into(), String::from_utf8_lossy(f).into_owned().into());
+        }
+    }
+    Some((text, Value::Object(o)))
+}
+
+/// `[3, 4]` for pipe.
+pub fn fd_pair(b: &[u8]) -> Option<Decoded> {
+    let a = u32_ne(b, 0)? as i32;
+    let c = u32_ne(b, 4)? as i32;
+    Some((format!("[{a}, {c}]"), json!([a, c])))
+}
+
+/// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]` for wait4's status.
+pub fn wait_status(b: &[u8]) -> Option<Decoded> {
+    let s = u32_ne(b, 0)? as i32;
+    let (text, j) = if libc::WIFEXITED(s) {
+        let code = libc::WEXITSTATUS(s);
+        (
+            format!("[{{WIFEXITED(s) && WEXITSTATUS(s) == {code}}}]"),
+            json!({"exited": code}),
+        )
+    } else if libc::WIFSIGNALED(s) {
+        let sig = flags::value_string(libc::WTERMSIG(s) as u64, flags::SIGNALS);
+        let core = if libc::WCOREDUMP(s) {
+            " && WCOREDUMP(s)"
+        } else {
+            ""
+        };
+        (
+            format!("[{{WIFSIGNALED(s) && WTERMSIG(s) == {sig}{core}}}]"),
+            json!({"signaled": sig, "core_dumped": libc::WCOREDUMP(s)}),
+        )
+    } else if libc::WIFSTOPPED(s) {
+        let sig = flags::value_string(libc::WSTOPSIG(s) as u64, flags::SIGNALS);
+        (
+            format!("[{{WIFSTOPPED(s) && WSTOPSIG(s) == {sig}}}]"),
+            json!({"stopped": sig}),
+        )
+    } else {
+        (format!("[{s:#x}]"), json!({"raw": s}))
+    };
+    Some((text, j))
+}
+
+/// `[1]` for an int passed by pointer (setsockopt values, socklen in/out).
+pub fn int_ref(b: &[u8]) -> Option<Decoded> {
+    let v = u32_ne(b, 0)? as i32;
+    Some((format!("[{v}]"), json!(v)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_addresses() {
+        let mut inet = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
+        inet.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            sockaddr(&inet).0,
+            r#"{sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}"#
+        );
+        assert_eq!(sockaddr(&inet).1["port"], 8080);
+        let mut v6 = vec![10u8, 0, 0, 80, 0, 0, 0, 0];
+        v6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        v6.extend_from_slice(&[0; 4]);
+        assert_eq!(
+            sockaddr(&v6).0,
+            r#"{sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}"#
+        );
+        let mut unix = vec![1u8, 0];
+        unix.extend_from_slice(b"/run/x.sock\0\0\0");
+        assert_eq!(
+            sockaddr(&unix).0,
+            r#"{sa_family=AF_UNIX, sun_path="/run/x.sock"}"#
+        );
+        let abs = [1u8, 0, 0, b'a', b'\n'];
+        assert_eq!(sockaddr(&abs).0, r#"{sa_family=AF_UNIX, sun_path=@"a\n"}"#);
+        assert_eq!(sockaddr(&[1, 0]).0, "{sa_family=AF_UNIX}");
+        // Short or odd input never panics.
+        for n in 0..30 {
+            let _ = sockaddr(&v6[..n.min(v6.len())]);
+            let _ = sockaddr(&inet[..n.min(inet.len())]);
+        }
+    }
+
+    #[test]
+    fn stat_rlimit_wait_and_arrays() {
+        let mut st = vec![0u8; STAT_SIZE];
+        #[cfg(target_arch = "x86_64")]
+        {
+            st[24..28].copy_from_slice(&(libc::S_IFREG | 0o644).to_ne_bytes());
+            st[48..56].copy_from_slice(&612i64.to_ne_bytes());
+            assert_eq!(
+                stat(&st).map(|d| d.0).as_deref(),
+                Some("{st_mode=S_IFREG|0644, st_size=612, ...}")
+            );
+        }
+        let mut rl = Vec::new();
+        rl.extend_from_slice(&(8192u64 * 1024).to_ne_bytes());
+        rl.extend_from_slice(&u64::MAX.to_ne_bytes());
+        assert_eq!(
+            rlimit(&rl).map(|d| d.0).as_deref(),
+            Some("{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}")
+        );
+        assert_eq!(
+            wait_status(&(3u32 << 8).to_ne_bytes())
+                .map(|d| d.0)
+                .as_deref(),
+            Some("[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]")
+        );
+        assert_eq!(
+            wait_status(&9u32.to_ne_bytes()).map(|d| d.0).as_deref(),
+            Some("[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]")
+        );
+        let mut pfd = Vec::new();
+        pfd.extend_from_slice(&3i32.to_ne_bytes());
+        pfd.extend_from_slice(&1u16.to_ne_bytes());
+        pfd.extend_from_slice(&0u16.to_ne_bytes());
+        assert_eq!(pollfds(&pfd, false).0, "[{fd=3, events=POLLIN}]");
+        assert_eq!(pollfds(&pfd, true).0, "[{fd=3, events=POLLIN}, ...]");
+        assert_eq!(
+            fd_pair(&[3, 0, 0, 0, 4, 0, 0, 0]).map(|d| d.0).as_deref(),
+            Some("[3, 4]")
+        );
+    }
+}
