@@ -12,6 +12,8 @@ use std::{
 
 use serde_json::Value;
 
+pub mod strace;
+
 /// A path or name the test harness (`cargo xtask test`) provides.
 pub fn env(var: &str) -> String {
     std::env::var(var).unwrap_or_else(|_| {

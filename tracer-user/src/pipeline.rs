@@ -135,11 +135,11 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>, Error> {
     }
 }
 
-fn make_sink(format: Format, out: Box<dyn Write + Send>) -> Box<dyn Sink + Send> {
+fn make_sink(cfg: &ObserveConfig, out: Box<dyn Write + Send>) -> Box<dyn Sink + Send> {
     let out = BufWriter::with_capacity(WRITE_BUFFER, out);
-    match format {
+    match cfg.format {
         Format::Json => Box::new(JsonLines::new(out, Clock::new())),
-        Format::Text => Box::new(Text::new(out)),
+        Format::Text => Box::new(Text::new(out, cfg.host_pids)),
     }
 }
 
@@ -191,7 +191,7 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let reader = tokio::spawn(bpf::reader::run(loaded, tx, stop_tx.subscribe()));
     let mut writer = Writer {
-        sink: make_sink(cfg.format, out),
+        sink: make_sink(&cfg, out),
         pairing: decode::pairing::Pairing::default(),
         container: target.container.clone(),
         limit: cfg.count,

@@ -12,7 +12,7 @@ use anyhow::{Result, bail};
 use crate::util::{cmd, output, run_ok, succeeds};
 
 /// Debian packages: the engine, the demo's nginx and curl, a C compiler for the workload
-/// fixture, setpriv/capsh for the privilege tests.
+/// fixture, setpriv/capsh for the privilege tests, strace for the decoding oracle.
 const PACKAGES: &[&str] = &[
     "docker.io",
     "nginx-light",
@@ -21,6 +21,7 @@ const PACKAGES: &[&str] = &[
     "libc6-dev",
     "util-linux",
     "libcap2-bin",
+    "strace",
 ];
 const BPF_LINKER: &str = "0.10.4";
 

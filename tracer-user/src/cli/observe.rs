@@ -32,6 +32,9 @@ pub struct ObserveArgs {
     /// Write records to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Text: show host thread ids in `[pid N]` instead of the container's.
+    #[arg(long)]
+    pub host_pids: bool,
     /// Bytes of each buffer and argv string shown (strace's -s).
     #[arg(long, short = 's', value_name = "N", default_value_t = 32)]
     pub string_size: u32,
@@ -81,6 +84,7 @@ pub struct ObserveConfig {
     pub hook: Hook,
     pub follow_nothing: bool,
     pub string_size: u32,
+    pub host_pids: bool,
 }
 
 impl TryFrom<ObserveArgs> for ObserveConfig {
@@ -144,6 +148,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             hook: a.hook,
             follow_nothing: a.follow_nothing,
             string_size: a.string_size,
+            host_pids: a.host_pids,
         })
     }
 }

@@ -387,6 +387,8 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         }
         ("utimensat", _) => structs::timespec_pair(b),
         ("poll" | "ppoll", _) => Some(structs::pollfds(b, c.truncated())),
+        // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
+        ("epoll_ctl", _) if ctx.ev.args[1] == libc::EPOLL_CTL_DEL as u64 => None,
         ("epoll_ctl", _) => structs::epoll_event(b),
         ("epoll_wait" | "epoll_pwait" | "epoll_pwait2", _) => {
             Some(structs::epoll_events(b, c.truncated()))

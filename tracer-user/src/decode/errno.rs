@@ -1,6 +1,7 @@
-//! errno names and messages. Standard codes come from nix; the kernel-internal restart codes
-//! (include/linux/errno.h, never seen by user space but visible at `sys_exit`) are not in libc,
-//! so they are listed here with strace's wording.
+//! errno names and messages. Names come from nix, messages from the C library's `strerror_r`
+//! (what strace prints); the kernel-internal restart codes (include/linux/errno.h, never seen
+//! by user space but visible at `sys_exit`) are in neither, so they are listed here with
+//! strace's wording.
 
 /// The range the kernel uses for error returns (include/linux/err.h, MAX_ERRNO).
 pub const MAX_ERRNO: i64 = 4095;
@@ -32,11 +33,16 @@ pub fn name(errno: i32) -> String {
 }
 
 /// "No such file or directory" for 2.
-pub fn message(errno: i32) -> &'static str {
+pub fn message(errno: i32) -> String {
     if let Some((_, _, m)) = KERNEL_INTERNAL.iter().find(|(e, _, _)| *e == errno) {
-        return m;
+        return (*m).to_string();
     }
-    nix::errno::Errno::from_raw(errno).desc()
+    let mut buf = [0u8; 128];
+    // SAFETY: the buffer and its length are valid; the XSI variant (what libc links on
+    // Linux) writes a NUL-terminated message, or returns an error and leaves it empty.
+    unsafe { libc::strerror_r(errno, buf.as_mut_ptr().cast(), buf.len()) };
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
 }
 
 #[cfg(test)]
@@ -52,6 +58,8 @@ mod tests {
         assert_eq!(name(2), "ENOENT");
         assert_eq!(name(1), "EPERM");
         assert_eq!(message(2), "No such file or directory");
+        assert_eq!(message(9), "Bad file descriptor");
+        assert_eq!(message(11), "Resource temporarily unavailable");
         assert_eq!(name(512), "ERESTARTSYS");
         assert_eq!(name(4000), "E4000");
     }

@@ -9,13 +9,16 @@ use crate::decode::{Enter, SyscallEvent, args, errno, syscalls};
 pub struct Text<W: Write> {
     out: W,
     line: String,
+    host_pids: bool,
 }
 
 impl<W: Write> Text<W> {
-    pub fn new(out: W) -> Self {
+    /// `host_pids`: `[pid N]` shows host thread ids instead of the container's.
+    pub fn new(out: W, host_pids: bool) -> Self {
         Text {
             out,
             line: String::with_capacity(256),
+            host_pids,
         }
     }
 }
@@ -25,10 +28,14 @@ fn returns_address(name: &str) -> bool {
     matches!(name, "mmap" | "mremap" | "brk" | "shmat")
 }
 
-pub fn render(out: &mut String, ev: &SyscallEvent) {
+pub fn render(out: &mut String, ev: &SyscallEvent, host_pids: bool) {
     use std::fmt::Write as _;
     let name = syscalls::display_name(ev.nr);
-    let pid = ev.ns_tid.unwrap_or(ev.tid);
+    let pid = if host_pids {
+        ev.tid
+    } else {
+        ev.ns_tid.unwrap_or(ev.tid)
+    };
     let _ = write!(out, "[pid {pid:>5}] ");
     if ev.enter == Enter::Missing {
         let _ = write!(out, "<... {name} resumed>");
@@ -82,7 +89,7 @@ pub fn render(out: &mut String, ev: &SyscallEvent) {
 impl<W: Write> Sink for Text<W> {
     fn syscall(&mut self, e: &Enriched<'_>) -> io::Result<()> {
         self.line.clear();
-        render(&mut self.line, e.event);
+        render(&mut self.line, e.event, self.host_pids);
         self.out.write_all(self.line.as_bytes())
     }
 
@@ -111,7 +118,7 @@ mod tests {
         r.enter_ns = r.header.ktime_ns - 12_345;
         let ev = decode(&fixtures::bytes(&r)).expect("decodes");
         let mut s = String::new();
-        render(&mut s, &ev);
+        render(&mut s, &ev, false);
         s
     }
 

@@ -1,0 +1,190 @@
+//! The oracle: the same run watched by strace (ptrace, from the host, by pid) and by tracer
+//! (eBPF, by container). Per thread, the syscall lines must be identical: names, return values,
+//! and every decoded argument (paths, flags, socket addresses, buffers, structs).
+//! Deliberate differences are listed in docs/decoding.md.
+use std::{
+    io::{BufRead as _, BufReader},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use tests::{
+    Container, TempDir, Tracer, docker, free_port, http_get, nginx_container,
+    strace::{PerThread, name, parse_strace, parse_tracer, result},
+    workload_container,
+};
+
+/// Host pids of the container's processes whose command line starts with `args`.
+fn pids_running(c: &Container, args: &[&str]) -> Vec<u32> {
+    let procs = std::fs::read_to_string(c.cgroup_dir().join("cgroup.procs")).unwrap_or_default();
+    procs
+        .lines()
+        .filter_map(|l| l.trim().parse::<u32>().ok())
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let words: Vec<&[u8]> = cmd.split(|&b| b == 0).collect();
+            args.iter()
+                .enumerate()
+                .all(|(i, a)| words.get(i) == Some(&a.as_bytes()))
+        })
+        .collect()
+}
+
+struct Strace {
+    child: Child,
+    out: std::path::PathBuf,
+    _dir: TempDir,
+}
+
+impl Strace {
+    /// `strace -f -s 64 -p PID…`, returned once every pid is attached.
+    fn attach(pids: &[u32]) -> Strace {
+        let dir = TempDir::new("strace");
+        let out = dir.0.join("strace.out");
+        let mut cmd = Command::new("strace");
+        cmd.args(["-f", "-s", "64", "-e", "signal=none", "-o"])
+            .arg(&out);
+        for p in pids {
+            cmd.args(["-p", &p.to_string()]);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("strace runs (installed by cargo xtask setup)");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let mut attached = 0;
+        while attached < pids.len() {
+            match lines.next() {
+                Some(Ok(l)) if l.contains("attached") => attached += 1,
+                Some(Ok(_)) => {}
+                other => panic!("strace did not attach: {other:?}"),
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        Strace {
+            child,
+            out,
+            _dir: dir,
+        }
+    }
+
+    fn wait(mut self, stop: bool) -> String {
+        if stop {
+            // SAFETY: signalling our own child; strace detaches on SIGINT.
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        }
+        let start = Instant::now();
+        while self.child.try_wait().expect("wait").is_none() {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "strace did not end"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::fs::read_to_string(&self.out).expect("strace output")
+    }
+}
+
+/// From the first line containing `start` on (every line when none does).
+fn from<'a>(lines: &'a [String], start: &str) -> &'a [String] {
+    let i = lines.iter().position(|l| l.contains(start)).unwrap_or(0);
+    &lines[i..]
+}
+
+fn assert_same(label: &str, strace: &[String], tracer: &[String]) {
+    let names = |v: &[String]| {
+        v.iter()
+            .map(|l| format!("{} {}", name(l), result(l)))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(tracer),
+        names(strace),
+        "{label}: syscall names and return values differ\nstrace:\n{}\ntracer:\n{}",
+        strace.join("\n"),
+        tracer.join("\n")
+    );
+    for (s, t) in strace.iter().zip(tracer) {
+        assert_eq!(t, s, "{label}: decoded arguments differ");
+    }
+}
+
+#[test]
+fn a_workload_looks_the_same_to_strace_and_tracer() {
+    let c = workload_container();
+    docker(&["exec", "-d", &c.name, "/workload", "oracle"]);
+    let start = Instant::now();
+    let pid = loop {
+        if let Some(&p) = pids_running(&c, &["/workload", "oracle"]).first() {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "oracle did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let tracer = Tracer::start(&["--container", &c.name, "-s", "64", "--host-pids"]);
+    let strace = Strace::attach(&[pid]);
+    c.exec(&["/workload", "touch", "/tmp/oracle-go"]);
+    let strace = parse_strace(&strace.wait(false));
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let tracer = parse_tracer(&done.stdout);
+
+    let main = from(&strace[&pid], "/oracle-start");
+    assert!(main.len() > 50, "strace saw {} calls", main.len());
+    assert_same("main", main, from(&tracer[&pid], "/oracle-start"));
+    let children: Vec<&u32> = strace.keys().filter(|&&p| p != pid).collect();
+    assert_eq!(children.len(), 1, "one forked child");
+    let child = *children[0];
+    assert_same("child", &strace[&child], &tracer[&child]);
+}
+
+#[test]
+fn an_nginx_request_looks_the_same_to_strace_and_tracer() {
+    let port = free_port();
+    let (web, _conf) = nginx_container(port);
+    let pids = pids_running(&web, &[]);
+    assert!(pids.len() >= 2, "nginx master and workers: {pids:?}");
+    let tracer = Tracer::start(&["--container", &web.name, "-s", "64", "--host-pids"]);
+    let strace = Strace::attach(&pids);
+    for _ in 0..3 {
+        assert!(http_get(port).contains("200 OK"));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let strace: PerThread = parse_strace(&strace.wait(true));
+    let done = tracer.stop();
+    let tracer = parse_tracer(&done.stdout);
+    let mut compared = 0;
+    for (pid, lines) in &strace {
+        let Some(first) = lines.iter().position(|l| l.starts_with("accept4(")) else {
+            continue;
+        };
+        let last = lines
+            .iter()
+            .rposition(|l| l.starts_with("close("))
+            .unwrap_or(first);
+        let ours = tracer.get(pid).map(Vec::as_slice).unwrap_or_default();
+        let t_first = ours
+            .iter()
+            .position(|l| l.starts_with("accept4("))
+            .unwrap_or(0);
+        let t_last = ours
+            .iter()
+            .rposition(|l| l.starts_with("close("))
+            .unwrap_or(t_first);
+        assert_same(
+            &format!("nginx worker {pid}"),
+            &lines[first..=last],
+            &ours[t_first..=t_last.max(t_first).min(ours.len().saturating_sub(1))],
+        );
+        compared += last - first + 1;
+    }
+    assert!(
+        compared >= 3 * 10,
+        "compared {compared} lines for 3 requests"
+    );
+}
