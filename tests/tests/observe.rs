@@ -333,3 +333,57 @@ fn a_full_ring_buffer_is_reported_and_every_call_accounted_for() {
         done.stderr
     );
 }
+
+#[test]
+fn hostile_strings_are_captured_whole_and_escaped() {
+    let c = workload_container();
+    for format in ["json", "text"] {
+        let tracer = Tracer::start(&["--container", &c.name, "--format", format, "-s", "256"]);
+        c.exec(&["/workload", "hostile"]);
+        let done = tracer.stop();
+        assert!(done.status.success(), "{}", done.stderr);
+        if format == "json" {
+            let records = done.syscalls();
+            let long = "/".to_string() + &"a".repeat(4094);
+            let opened: Vec<&Value> = records
+                .iter()
+                .filter(|v| v["syscall"] == "openat")
+                .collect();
+            assert!(
+                opened.iter().any(|v| v["args"][1]["value"] == long.as_str()
+                    && v["errno"] == "ENAMETOOLONG"),
+                "4095-byte path captured whole"
+            );
+            let evil = opened
+                .iter()
+                .find(|v| v["args"][1]["hex"].is_string())
+                .expect("the invalid UTF-8 path carries hex");
+            let want: String = b"\x1b]0;pwned\x07\x1b[2J\xff\xfe/etc/\"x\""
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(evil["args"][1]["hex"], want.as_str());
+            let w = records
+                .iter()
+                .find(|v| v["syscall"] == "write" && v["args"][2]["value"] == 256)
+                .expect("write of 256 bytes");
+            let hex = w["args"][1]["hex"]
+                .as_str()
+                .expect("every byte value is not UTF-8");
+            let want: String = (0..=255u8).map(|b| format!("{b:02x}")).collect();
+            assert_eq!(hex, want);
+        } else {
+            assert!(
+                done.stdout.chars().all(|c| c == '\n' || !c.is_control()),
+                "raw control character in text output"
+            );
+            assert!(done.stdout.contains(
+                r#"openat(AT_FDCWD, "\33]0;pwned\7\33[2J\377\376/etc/\"x\"", O_RDONLY) = -1 ENOENT"#
+            ));
+            assert!(
+                done.stdout
+                    .contains(r#"write(3, "\0\1\2\3\4\5\6\7\10\t\n\v\f\r\16\17"#)
+            );
+        }
+    }
+}

@@ -64,6 +64,11 @@ impl<W: Write> JsonLines<W> {
         String::from_utf8_lossy(&self.ts).into_owned()
     }
 
+    /// The writer, once the sink is done (tests and embedding).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     fn write_line(&mut self, value: &impl Serialize) -> io::Result<()> {
         self.line.clear();
         serde_json::to_writer(&mut self.line, value)?;

@@ -13,6 +13,11 @@ pub struct Text<W: Write> {
 }
 
 impl<W: Write> Text<W> {
+    /// The writer, once the sink is done (tests and embedding).
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+
     /// `host_pids`: `[pid N]` shows host thread ids instead of the container's.
     pub fn new(out: W, host_pids: bool) -> Self {
         Text {
