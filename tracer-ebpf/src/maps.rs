@@ -43,6 +43,10 @@ pub static SYSCALL_FILTER: Array<u8> = Array::with_max_entries(MAX_SYSCALL_NR, 0
 pub static PENDING: LruHashMap<u32, Pending> =
     LruHashMap::with_max_entries(DEFAULT_PENDING_ENTRIES, 0);
 
+/// Bytes waiting in `EVENTS` before a record wakes the reader (see `syscall::wakeup_flags`).
+#[unsafe(no_mangle)]
+pub static WAKEUP_BYTES: u64 = 0;
+
 /// Resized by the loader (`--ring-size`).
 #[map]
 pub static EVENTS: RingBuf = RingBuf::with_byte_size(8 << 20, 0);

@@ -1,5 +1,8 @@
 //! Enter/exit pairing, shared by every hook type. Each hook hands over what its context gives.
-use aya_ebpf::helpers::{bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_ktime_get_ns};
+use aya_ebpf::{
+    bindings::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
+    helpers::{bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_ktime_get_ns},
+};
 use tracer_common::{
     capture::{CaptureSpec, EnterRecord},
     config::{PENDING_DONE, PENDING_IN_FLIGHT, Pending},
@@ -13,7 +16,7 @@ use tracer_common::{
 use crate::{
     capture::{Cursor, all_args},
     filter::{ns_ids, syscall_selected, task_followed},
-    maps::{CAPTURE_SPEC, EVENTS, PENDING, count},
+    maps::{CAPTURE_SPEC, EVENTS, PENDING, WAKEUP_BYTES, config_u64, count},
 };
 
 /// x86_64 and aarch64 numbers of the syscalls that never return to the caller.
@@ -67,7 +70,12 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
         nr,
         state: PENDING_IN_FLIGHT,
     };
-    if PENDING.insert(tid, pending, 0).is_err() {
+    // A known thread's entry is rewritten in place: an LRU update allocates and relinks an
+    // element, several times the cost of a lookup.
+    if let Some(p) = PENDING.get_ptr_mut(tid) {
+        // SAFETY: value pointer of the entry keyed by this thread; only this thread writes it.
+        unsafe { p.write(pending) };
+    } else if PENDING.insert(tid, pending, 0).is_err() {
         count(STAT_PENDING_FULL);
     }
     Ok(())
@@ -128,6 +136,19 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
         FLAG_ENTER_MISSING
     };
     emit(pid_tgid, nr, ret, 0, now, args, flags)
+}
+
+/// Wake the reader only once `WAKEUP_BYTES` are waiting: a wakeup per record costs the traced
+/// thread about a microsecond (irq_work and a scheduler wakeup). The reader also drains on a
+/// short timer, so a trickle of records is not held back for long.
+#[inline(always)]
+fn wakeup_flags() -> u64 {
+    let waiting = EVENTS.query(u64::from(BPF_RB_AVAIL_DATA));
+    if waiting >= config_u64(&WAKEUP_BYTES) {
+        u64::from(BPF_RB_FORCE_WAKEUP)
+    } else {
+        u64::from(BPF_RB_NO_WAKEUP)
+    }
 }
 
 #[inline(always)]
@@ -203,7 +224,7 @@ fn emit(
         flags,
     };
     entry.write(record(pid_tgid, parts, len));
-    entry.submit(0);
+    entry.submit(wakeup_flags());
     Ok(())
 }
 
@@ -266,7 +287,7 @@ fn output(c: &Cursor) -> Result<(), ()> {
     let Some(bytes) = c.bytes() else {
         return Err(());
     };
-    if EVENTS.output::<[u8]>(bytes, 0).is_err() {
+    if EVENTS.output::<[u8]>(bytes, wakeup_flags()).is_err() {
         count(STAT_RINGBUF_FULL);
         return Err(());
     }

@@ -33,6 +33,8 @@ pub struct BenchArgs {
 enum Which {
     /// Host-wide tax per filtered-out syscall, for each hook type.
     Hooks,
+    /// Kernel cost per traced event, with and without a captured path.
+    Capture,
 }
 
 struct Container(String);
@@ -151,10 +153,87 @@ fn hooks(root: &Path, args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// ns per call of `workload time CALL N` run inside `container`.
+fn timed_in(container: &str, call: &str, n: u64) -> Result<f64> {
+    let out = crate::util::output(&mut cmd(
+        "docker",
+        &["exec", container, "/workload", "time", call, &n.to_string()],
+    ))?;
+    out.trim()
+        .parse()
+        .with_context(|| format!("workload printed {out:?}"))
+}
+
+/// Traced minus untraced ns per call, for a call without captures (getppid) and one whose
+/// path the kernel reads (a failing openat of a 29-byte path), streaming JSON to /dev/null.
+fn capture(root: &Path, args: &BenchArgs) -> Result<()> {
+    let name = format!("tracer-bench-{}", std::process::id());
+    run_ok(
+        cmd(
+            "docker",
+            &[
+                "run",
+                "-d",
+                "--name",
+                &name,
+                "--network",
+                "none",
+                WORKLOAD_IMAGE,
+            ],
+        )
+        .stdout(Stdio::null()),
+    )?;
+    let _guard = Container(name.clone());
+    let n = args.calls / 10;
+    let mut r: [Vec<f64>; 4] = Default::default();
+    for round in 0..args.rounds {
+        r[0].push(timed_in(&name, "getppid", n)?);
+        r[1].push(timed_in(&name, "openat", n)?);
+        let tracer = start_tracer(root, &name, "raw")?;
+        r[2].push(timed_in(&name, "getppid", n)?);
+        r[3].push(timed_in(&name, "openat", n)?);
+        drop(tracer);
+        eprintln!(
+            "round {round}: getppid {:.0} -> {:.0} ns, openat {:.0} -> {:.0} ns",
+            r[0][round], r[2][round], r[1][round], r[3][round]
+        );
+    }
+    let m: Vec<f64> = r.iter_mut().map(|v| median(v)).collect();
+    println!(
+        "\nper-event kernel cost, traced minus untraced ({n} calls, {} rounds, medians)",
+        args.rounds
+    );
+    println!(
+        "{:>28} {:>10} {:>10} {:>10}",
+        "call", "untraced", "traced", "added ns"
+    );
+    println!(
+        "{:>28} {:>10.0} {:>10.0} {:>10.0}",
+        "getppid (no capture)",
+        m[0],
+        m[2],
+        m[2] - m[0]
+    );
+    println!(
+        "{:>28} {:>10.0} {:>10.0} {:>10.0}",
+        "openat (29-byte path)",
+        m[1],
+        m[3],
+        m[3] - m[1]
+    );
+    println!(
+        "{:>28} {:>32.0}",
+        "path capture alone",
+        (m[3] - m[1]) - (m[2] - m[0])
+    );
+    Ok(())
+}
+
 pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
     crate::setup::run_all(root)?;
     crate::demo::build_tracer(root)?;
     match args.which {
         Which::Hooks => hooks(root, &args),
+        Which::Capture => capture(root, &args),
     }
 }

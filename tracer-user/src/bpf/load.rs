@@ -136,6 +136,12 @@ fn bpf_error(what: &str, e: impl std::error::Error + 'static) -> Error {
     }
 }
 
+/// Records wake the reader once this much is waiting: an eighth of the ring, at most 64 KiB
+/// (500 records), so a wakeup is paid per batch and the ring keeps room while the reader runs.
+fn wakeup_bytes(ring_size: u32) -> u64 {
+    u64::from(ring_size / 8).min(64 << 10)
+}
+
 pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
     check_capabilities()?;
     if cfg.hook == Hook::Tracepoint {
@@ -162,6 +168,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("OWN_TGID", &own, true)
         .override_global("SYSCALL_FILTER_ON", &filter_on, true)
         .override_global("STRING_SIZE", &cfg.string_size, true)
+        .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
         .map_max_entries("EVENTS", cfg.ring_size)
         .map_max_entries("PENDING", DEFAULT_PENDING_ENTRIES)
         .load(OBJECT)

@@ -17,6 +17,9 @@ use crate::sink::Lost;
 const BATCH_BYTES: usize = 256 << 10;
 /// How often the loss counters are read while tracing.
 const STATS_EVERY: Duration = Duration::from_millis(200);
+/// How often the ring buffer is drained without a wakeup: the kernel side only wakes the reader
+/// once a batch is waiting, so this bounds how long a trickle of records waits.
+const DRAIN_EVERY: Duration = Duration::from_millis(10);
 
 pub enum Message {
     /// Records, each preceded by its length as a native-endian u32.
@@ -127,6 +130,8 @@ pub async fn run(
         tx,
     };
     let mut tick = tokio::time::interval(STATS_EVERY);
+    let mut drain = tokio::time::interval(DRAIN_EVERY);
+    drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut alive = true;
     while alive && !*stop.borrow() {
         tokio::select! {
@@ -136,6 +141,7 @@ pub async fn run(
                 drop(guard);
                 alive = r.drain().await;
             }
+            _ = drain.tick() => alive = r.drain().await,
             _ = tick.tick() => alive = r.report_loss().await,
             _ = stop.changed() => {}
         }
