@@ -70,7 +70,9 @@ fn run(label: &str, records: &[Vec<u8>], events_per_round: usize, mut sink: Box<
     let start = Instant::now();
     for _ in 0..ROUNDS {
         for r in records {
-            let Ok(rec) = decode_record(black_box(r)) else { continue };
+            let Ok(rec) = decode_record(black_box(r)) else {
+                continue;
+            };
             if let Some(ev) = pairing.push(rec) {
                 sink.syscall(&Enriched {
                     event: &ev,
