@@ -35,6 +35,15 @@ pub const CAP_STRUCT_OUT: u8 = 9;
 pub const CAP_ARGV: u8 = 10;
 /// Element data of an iovec capture (`CaptureHeader::index` is the element).
 pub const CAP_IOV_DATA: u8 = 11;
+/// A `struct user_msghdr` at enter (sendmsg), then its `msg_name` ([`CAP_MSG_NAME`]), its
+/// iovec array and their bytes.
+pub const CAP_MSGHDR_IN: u8 = 12;
+/// The same at exit (recvmsg), bytes up to `ret`.
+pub const CAP_MSGHDR_OUT: u8 = 13;
+/// The socket address a msghdr points to.
+pub const CAP_MSG_NAME: u8 = 14;
+/// `sizeof(struct user_msghdr)` on 64-bit kernels (include/linux/socket.h).
+pub const MSGHDR_SIZE: u32 = 56;
 
 /// `len_arg`: no length argument.
 pub const LEN_NONE: u8 = 0xff;
@@ -76,7 +85,7 @@ impl CaptureSpec {
     pub const fn is_exit_kind(kind: u8) -> bool {
         matches!(
             kind,
-            CAP_BUF_OUT | CAP_SOCKADDR_OUT | CAP_IOV_OUT | CAP_STRUCT_OUT
+            CAP_BUF_OUT | CAP_SOCKADDR_OUT | CAP_IOV_OUT | CAP_STRUCT_OUT | CAP_MSGHDR_OUT
         )
     }
 

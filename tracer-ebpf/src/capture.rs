@@ -9,10 +9,10 @@ use core::ffi::c_void;
 
 use aya_ebpf::helpers::generated::{bpf_loop, bpf_probe_read_user, bpf_probe_read_user_str};
 use tracer_common::capture::{
-    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_SOCKADDR_IN,
-    CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT, CAPF_FAULT, CAPF_TRUNCATED,
-    CaptureHeader, CaptureSpec, LEN_NONE, LEN_RET, MAX_ARGV, MAX_IOV, MAX_PATH, MAX_SOCKADDR,
-    MAX_STRING_SIZE, MAX_STRUCT_BYTES,
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
+    CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN,
+    CAP_STRUCT_OUT, CAPF_FAULT, CAPF_TRUNCATED, CaptureHeader, CaptureSpec, LEN_NONE, LEN_RET,
+    MAX_ARGV, MAX_IOV, MAX_PATH, MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES, MSGHDR_SIZE,
 };
 
 use crate::maps::{SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
@@ -248,6 +248,7 @@ fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) {
         }
         CAP_IOV_IN => iov(c, i, kind, src, count_of(spec, i, args, 0), u64::MAX),
         CAP_ARGV => argv(c, i, src),
+        CAP_MSGHDR_IN => msghdr(c, i, kind, src, u64::MAX),
         _ => {}
     }
 }
@@ -287,7 +288,49 @@ fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: 
             });
         }
         CAP_IOV_OUT => iov(c, i, kind, src, count_of(spec, i, args, ret), ret as u64),
+        CAP_MSGHDR_OUT => msghdr(c, i, kind, src, ret as u64),
         _ => {}
+    }
+}
+
+/// `struct user_msghdr` (include/linux/socket.h), 64-bit layout: msg_name, msg_namelen (int,
+/// padded), msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags.
+#[inline(always)]
+fn msghdr(c: &mut Cursor, i: usize, kind: u8, src: u64, total: u64) {
+    let mut m = [0u64; 7];
+    // SAFETY: 56 bytes into a 56-byte stack array; the helper checks `src`.
+    let r = unsafe {
+        bpf_probe_read_user(
+            m.as_mut_ptr().cast::<c_void>(),
+            MSGHDR_SIZE,
+            src as *const c_void,
+        )
+    };
+    if r != 0 {
+        c.put(i, kind, 0, |_| (0, CAPF_FAULT));
+        return;
+    }
+    let header = m;
+    c.put(i, kind, 0, |dst| {
+        // SAFETY: `dst` has room for 4096 bytes.
+        unsafe {
+            core::ptr::copy_nonoverlapping(header.as_ptr().cast::<u8>(), dst, MSGHDR_SIZE as usize)
+        };
+        (MSGHDR_SIZE, 0)
+    });
+    let (name, namelen) = (m[0], m[1] & 0xffff_ffff);
+    if name != 0 && namelen != 0 {
+        c.put(i, CAP_MSG_NAME, 0, |dst| {
+            read_bytes(dst, name, namelen, MAX_SOCKADDR)
+        });
+    }
+    let iov_kind = if kind == CAP_MSGHDR_IN {
+        CAP_IOV_IN
+    } else {
+        CAP_IOV_OUT
+    };
+    if m[2] != 0 {
+        iov(c, i, iov_kind, m[2], m[3], total);
     }
 }
 

@@ -137,9 +137,12 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>, Error> {
 
 fn make_sink(cfg: &ObserveConfig, out: Box<dyn Write + Send>) -> Box<dyn Sink + Send> {
     let out = BufWriter::with_capacity(WRITE_BUFFER, out);
+    let opts = decode::args::Options {
+        fd_paths: cfg.fd_paths,
+    };
     match cfg.format {
-        Format::Json => Box::new(JsonLines::new(out, Clock::new())),
-        Format::Text => Box::new(Text::new(out, cfg.host_pids)),
+        Format::Json => Box::new(JsonLines::new(out, Clock::new()).with_options(opts)),
+        Format::Text => Box::new(Text::new(out, cfg.host_pids).with_options(opts)),
     }
 }
 

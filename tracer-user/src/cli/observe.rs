@@ -32,6 +32,10 @@ pub struct ObserveArgs {
     /// Write records to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Show what each fd refers to (`3</etc/hosts>`), read from /proc when the record is
+    /// decoded: best effort, like strace's -y.
+    #[arg(short = 'y', long)]
+    pub fd_paths: bool,
     /// Text: show host thread ids in `[pid N]` instead of the container's.
     #[arg(long)]
     pub host_pids: bool,
@@ -85,6 +89,7 @@ pub struct ObserveConfig {
     pub follow_nothing: bool,
     pub string_size: u32,
     pub host_pids: bool,
+    pub fd_paths: bool,
 }
 
 impl TryFrom<ObserveArgs> for ObserveConfig {
@@ -149,6 +154,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             follow_nothing: a.follow_nothing,
             string_size: a.string_size,
             host_pids: a.host_pids,
+            fd_paths: a.fd_paths,
         })
     }
 }

@@ -6,12 +6,13 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 use tracer_common::capture::{
-    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_SOCKADDR_IN,
-    CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT,
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
+    CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN,
+    CAP_STRUCT_OUT,
 };
 
 use super::{
-    Capture, SyscallEvent, escape,
+    Capture, SyscallEvent, escape, fdpath,
     flags::{self, Table},
     structs,
     syscalls::{self, Arg},
@@ -360,6 +361,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, Map<String
             Some((t, obj(j)))
         }
         CAP_IOV_IN | CAP_IOV_OUT => Some(iovec(ctx, i, c)),
+        CAP_MSGHDR_IN | CAP_MSGHDR_OUT => Some(msghdr(ctx, i, c)),
         CAP_ARGV => Some(argv(ctx, i)),
         CAP_STRUCT_IN | CAP_STRUCT_OUT => structure(ctx, arg, c).map(|(t, j)| (t, obj(j))),
         _ => None,
@@ -401,6 +403,63 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
     }
 }
 
+/// `{msg_name=NULL, msg_namelen=0, msg_iov=[…], msg_iovlen=1, msg_controllen=0, msg_flags=0}`
+/// from a captured `struct user_msghdr` (64-bit layout), its name and its iovecs.
+fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, Map<String, Value>) {
+    let word = |k: usize| {
+        c.data
+            .get(k * 8..k * 8 + 8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_ne_bytes)
+    };
+    let (name_ptr, namelen, iovlen) = (word(0), word(1) as u32, word(3));
+    let (control, controllen, msg_flags) = (word(4), word(5), word(6) as u32);
+    let mut text = String::from("{msg_name=");
+    let mut o = Map::new();
+    match ctx.captures(i).find(|c| c.kind == CAP_MSG_NAME) {
+        Some(n) => {
+            let (t, j) = structs::sockaddr(&n.data);
+            text.push_str(&t);
+            o.insert("msg_name".into(), j);
+        }
+        None if name_ptr == 0 => {
+            text.push_str("NULL");
+            o.insert("msg_name".into(), Value::Null);
+        }
+        None => {
+            let _ = write!(text, "{name_ptr:#x}");
+            o.insert("msg_name".into(), json!(name_ptr));
+        }
+    }
+    let _ = write!(text, ", msg_namelen={namelen}, msg_iov=");
+    o.insert("msg_namelen".into(), json!(namelen));
+    let array = ctx
+        .captures(i)
+        .find(|c| c.kind == CAP_IOV_IN || c.kind == CAP_IOV_OUT);
+    match array {
+        Some(a) => {
+            let (t, j) = iovec(ctx, i, a);
+            text.push_str(&t);
+            o.insert(
+                "msg_iov".into(),
+                j.get("value").cloned().unwrap_or_default(),
+            );
+        }
+        None => text.push_str("NULL"),
+    }
+    let _ = write!(text, ", msg_iovlen={iovlen}");
+    o.insert("msg_iovlen".into(), json!(iovlen));
+    if controllen != 0 {
+        let _ = write!(text, ", msg_control={control:#x}");
+        o.insert("msg_control".into(), json!(control));
+    }
+    let flags = flags::bits_string(u64::from(msg_flags), flags::MSG_FLAGS, "0");
+    let _ = write!(text, ", msg_controllen={controllen}, msg_flags={flags}}}");
+    o.insert("msg_controllen".into(), json!(controllen));
+    o.insert("msg_flags".into(), json!(flags));
+    (text, obj(Value::Object(o)))
+}
+
 /// `[112 => 16]`: the socket address length passed in, and the one the kernel wrote back
 /// (the length of the captured address), as strace prints it.
 fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
@@ -425,8 +484,15 @@ fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
 fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, Map<String, Value>) {
     let mut text = String::from("[");
     let mut items = Vec::new();
+    // Output iovecs hold only what the call returned, spread over the entries in order.
+    let mut returned = match array.kind {
+        CAP_IOV_OUT => u64::try_from(ctx.ev.ret.unwrap_or(0)).unwrap_or(0),
+        _ => u64::MAX,
+    };
     for (k, pair) in array.data.chunks_exact(16).enumerate() {
         let len = u64::from_ne_bytes(pair[8..16].try_into().unwrap_or_default());
+        let filled = len.min(returned);
+        returned -= filled;
         let data = ctx
             .captures(i)
             .find(|c| c.kind == CAP_IOV_DATA && c.index as usize == k);
@@ -437,7 +503,7 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, Map<String, Value
         let mut item = Map::new();
         match data {
             Some(d) => {
-                let (t, j) = buffer(d, Some(len));
+                let (t, j) = buffer(d, Some(filled));
                 text.push_str(&t);
                 item.insert("iov_base".into(), Value::Object(j));
             }
@@ -516,8 +582,42 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
     }
 }
 
+/// Choices that change how arguments are decoded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// strace's `-y`: fds carry what they refer to (`3</etc/hosts>`), from /proc at decode time.
+    pub fd_paths: bool,
+}
+
 /// All arguments of `ev`, decoded.
 pub fn decode(ev: &SyscallEvent) -> Vec<DecodedArg> {
+    decode_with(ev, Options::default())
+}
+
+/// All arguments of `ev`, decoded with `opts`.
+pub fn decode_with(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
+    let mut args = decode_plain(ev);
+    if opts.fd_paths {
+        let syscall = syscalls::name(ev.nr).unwrap_or("");
+        for a in &mut args {
+            let is_fd = matches!(semantic(syscall, a.name), Some(Sem::Fd) | Some(Sem::DirFd));
+            let fd = i64::from(a.raw as u32 as i32);
+            if !is_fd || a.raw as u32 as i32 == libc::AT_FDCWD {
+                continue;
+            }
+            if let Some(path) = fdpath::resolve(ev.tgid, fd) {
+                fdpath::annotate(&mut a.text, &path);
+                a.json.insert(
+                    "path".into(),
+                    String::from_utf8_lossy(&path).into_owned().into(),
+                );
+            }
+        }
+    }
+    args
+}
+
+fn decode_plain(ev: &SyscallEvent) -> Vec<DecodedArg> {
     let syscall = syscalls::name(ev.nr).unwrap_or("");
     let Some(args) = syscalls::args(ev.nr) else {
         return ev

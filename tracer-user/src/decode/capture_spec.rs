@@ -3,8 +3,9 @@
 //! length is not in those files, so it is stated here, per syscall, for the ones strace decodes.
 //! Every other `const char *` argument is a NUL-terminated string read at enter.
 use tracer_common::capture::{
-    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_IN, CAP_IOV_OUT, CAP_NONE, CAP_SOCKADDR_IN,
-    CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT, CaptureSpec, LEN_NONE, LEN_RET,
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSGHDR_IN, CAP_MSGHDR_OUT,
+    CAP_NONE, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT,
+    CaptureSpec, LEN_NONE, LEN_RET,
 };
 
 use super::{structs, syscalls};
@@ -88,6 +89,8 @@ const RULES: &[Rule] = &[
         0,
     ),
     ("setsockopt", "optval", CAP_BUF_IN, Len::Arg("optlen"), 0),
+    ("sendmsg", "msg", CAP_MSGHDR_IN, Len::None, 0),
+    ("recvmsg", "msg", CAP_MSGHDR_OUT, Len::None, 0),
     ("execve", "argv", CAP_ARGV, Len::None, 0),
     ("execveat", "argv", CAP_ARGV, Len::None, 0),
     ("readlink", "buf", CAP_BUF_OUT, Len::Arg("bufsiz"), 0),

@@ -4,6 +4,7 @@ pub mod args;
 pub mod capture_spec;
 pub mod errno;
 pub mod escape;
+pub mod fdpath;
 pub mod flags;
 pub mod pairing;
 pub mod structs;

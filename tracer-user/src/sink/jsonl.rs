@@ -14,6 +14,7 @@ use crate::{
 pub struct JsonLines<W: Write> {
     out: W,
     clock: Clock,
+    opts: args::Options,
     line: Vec<u8>,
     ts: Vec<u8>,
 }
@@ -53,6 +54,7 @@ impl<W: Write> JsonLines<W> {
         JsonLines {
             out,
             clock,
+            opts: args::Options::default(),
             line: Vec::with_capacity(512),
             ts: Vec::with_capacity(32),
         }
@@ -62,6 +64,11 @@ impl<W: Write> JsonLines<W> {
         self.ts.clear();
         self.clock.format_into(ktime_ns, &mut self.ts);
         String::from_utf8_lossy(&self.ts).into_owned()
+    }
+
+    pub fn with_options(mut self, opts: args::Options) -> Self {
+        self.opts = opts;
+        self
     }
 
     /// The writer, once the sink is done (tests and embedding).
@@ -96,7 +103,7 @@ impl<W: Write> Sink for JsonLines<W> {
             ts: &ts,
             syscall: &name,
             nr: ev.nr,
-            args: args::decode(ev)
+            args: args::decode_with(ev, self.opts)
                 .into_iter()
                 .map(|a| {
                     let mut o = serde_json::Map::new();

@@ -4,12 +4,13 @@
 use std::io::{self, Write};
 
 use super::{Enriched, Lost, Sink};
-use crate::decode::{Enter, SyscallEvent, args, errno, syscalls};
+use crate::decode::{Enter, SyscallEvent, args, errno, fdpath, syscalls};
 
 pub struct Text<W: Write> {
     out: W,
     line: String,
     host_pids: bool,
+    opts: args::Options,
 }
 
 impl<W: Write> Text<W> {
@@ -24,7 +25,13 @@ impl<W: Write> Text<W> {
             out,
             line: String::with_capacity(256),
             host_pids,
+            opts: args::Options::default(),
         }
+    }
+
+    pub fn with_options(mut self, opts: args::Options) -> Self {
+        self.opts = opts;
+        self
     }
 }
 
@@ -34,6 +41,10 @@ fn returns_address(name: &str) -> bool {
 }
 
 pub fn render(out: &mut String, ev: &SyscallEvent, host_pids: bool) {
+    render_with(out, ev, host_pids, args::Options::default());
+}
+
+pub fn render_with(out: &mut String, ev: &SyscallEvent, host_pids: bool, opts: args::Options) {
     use std::fmt::Write as _;
     let name = syscalls::display_name(ev.nr);
     let pid = if host_pids {
@@ -48,7 +59,7 @@ pub fn render(out: &mut String, ev: &SyscallEvent, host_pids: bool) {
         out.push_str(&name);
     }
     out.push('(');
-    let decoded = args::decode(ev);
+    let decoded = args::decode_with(ev, opts);
     for (i, a) in args::shown_in_order(&decoded).into_iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
@@ -67,6 +78,12 @@ pub fn render(out: &mut String, ev: &SyscallEvent, host_pids: bool) {
             }
             None => {
                 let _ = write!(out, " = {ret}");
+                if opts.fd_paths
+                    && fdpath::returns_fd(&name)
+                    && let Some(path) = fdpath::resolve(ev.tgid, ret)
+                {
+                    fdpath::annotate(out, &path);
+                }
             }
         },
     }
@@ -94,7 +111,7 @@ pub fn render(out: &mut String, ev: &SyscallEvent, host_pids: bool) {
 impl<W: Write> Sink for Text<W> {
     fn syscall(&mut self, e: &Enriched<'_>) -> io::Result<()> {
         self.line.clear();
-        render(&mut self.line, e.event, self.host_pids);
+        render_with(&mut self.line, e.event, self.host_pids, self.opts);
         self.out.write_all(self.line.as_bytes())
     }
 
