@@ -37,7 +37,23 @@ enum Which {
     Capture,
 }
 
+/// An idle workload container, removed when dropped.
 struct Container(String);
+
+impl Container {
+    fn workload() -> Result<Container> {
+        let name = format!("tracer-bench-{}", std::process::id());
+        run_ok(
+            cmd(
+                "docker",
+                &["run", "-d", "--name", &name, "--network", "none"],
+            )
+            .arg(WORKLOAD_IMAGE)
+            .stdout(Stdio::null()),
+        )?;
+        Ok(Container(name))
+    }
+}
 
 impl Drop for Container {
     fn drop(&mut self) {
@@ -100,23 +116,8 @@ fn median(v: &mut [f64]) -> f64 {
 }
 
 fn hooks(root: &Path, args: &BenchArgs) -> Result<()> {
-    let name = format!("tracer-bench-{}", std::process::id());
-    run_ok(
-        cmd(
-            "docker",
-            &[
-                "run",
-                "-d",
-                "--name",
-                &name,
-                "--network",
-                "none",
-                WORKLOAD_IMAGE,
-            ],
-        )
-        .stdout(Stdio::null()),
-    )?;
-    let _guard = Container(name.clone());
+    let guard = Container::workload()?;
+    let name = guard.0.clone();
     // `-floor`: the same hook with programs that return at once, i.e. the kernel's own cost of
     // having a program on the tracepoint, which no filter can go below.
     let modes = [
@@ -167,23 +168,8 @@ fn timed_in(container: &str, call: &str, n: u64) -> Result<f64> {
 /// Traced minus untraced ns per call, for a call without captures (getppid) and one whose
 /// path the kernel reads (a failing openat of a 29-byte path), streaming JSON to /dev/null.
 fn capture(root: &Path, args: &BenchArgs) -> Result<()> {
-    let name = format!("tracer-bench-{}", std::process::id());
-    run_ok(
-        cmd(
-            "docker",
-            &[
-                "run",
-                "-d",
-                "--name",
-                &name,
-                "--network",
-                "none",
-                WORKLOAD_IMAGE,
-            ],
-        )
-        .stdout(Stdio::null()),
-    )?;
-    let _guard = Container(name.clone());
+    let guard = Container::workload()?;
+    let name = guard.0.clone();
     let n = args.calls / 10;
     let mut r: [Vec<f64>; 4] = Default::default();
     for round in 0..args.rounds {

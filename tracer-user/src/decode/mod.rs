@@ -117,8 +117,8 @@ pub enum DecodeError {
     UnknownKind(u16),
 }
 
-/// Decodes one ring buffer item.
-pub fn decode_record(buf: &[u8]) -> Result<Record, DecodeError> {
+/// The header of a ring buffer item, checked against the item's length.
+fn header(buf: &[u8]) -> Result<RecordHeader, DecodeError> {
     let header: RecordHeader = read(buf)?;
     if header.len as usize != buf.len() {
         return Err(DecodeError::LengthMismatch {
@@ -126,6 +126,12 @@ pub fn decode_record(buf: &[u8]) -> Result<Record, DecodeError> {
             got: buf.len(),
         });
     }
+    Ok(header)
+}
+
+/// Decodes one ring buffer item.
+pub fn decode_record(buf: &[u8]) -> Result<Record, DecodeError> {
+    let header = header(buf)?;
     match header.kind {
         KIND_SYSCALL => decode(buf).map(Record::Syscall),
         KIND_ENTER => {
@@ -168,13 +174,7 @@ fn captures(mut rest: &[u8]) -> Result<Vec<Capture>, DecodeError> {
 
 /// Decodes a syscall record (with its exit-side captures).
 pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
-    let header: RecordHeader = read(buf)?;
-    if header.len as usize != buf.len() {
-        return Err(DecodeError::LengthMismatch {
-            said: header.len,
-            got: buf.len(),
-        });
-    }
+    let header = header(buf)?;
     if header.kind != KIND_SYSCALL {
         return Err(DecodeError::UnknownKind(header.kind));
     }
