@@ -8,6 +8,7 @@ pub mod capture;
 pub mod config;
 pub mod record;
 pub mod stats;
+pub mod summary;
 
 #[cfg(feature = "user")]
 mod user;

@@ -6,5 +6,7 @@ pub const STAT_RINGBUF_FULL: u32 = 0;
 pub const STAT_PENDING_FULL: u32 = 1;
 /// Reading the syscall registers failed: the record carries zero arguments.
 pub const STAT_REGS_UNREADABLE: u32 = 2;
+/// A summary map was full: that syscall's counts are missing from the summary.
+pub const STAT_SUMMARY_FULL: u32 = 3;
 /// Number of counters.
-pub const STAT_COUNT: u32 = 3;
+pub const STAT_COUNT: u32 = 4;

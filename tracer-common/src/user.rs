@@ -3,6 +3,7 @@ use crate::{
     capture::{CaptureHeader, CaptureSpec, EnterRecord},
     config::Pending,
     record::{RecordHeader, SyscallRecord},
+    summary::{ErrnoKey, SummaryKey, SummaryValue},
 };
 
 // SAFETY: both are `repr(C)` plain integers with explicit padding; every bit pattern is valid.
@@ -17,3 +18,9 @@ unsafe impl aya::Pod for CaptureSpec {}
 unsafe impl aya::Pod for CaptureHeader {}
 // SAFETY: as above.
 unsafe impl aya::Pod for EnterRecord {}
+// SAFETY: as above.
+unsafe impl aya::Pod for SummaryKey {}
+// SAFETY: as above.
+unsafe impl aya::Pod for SummaryValue {}
+// SAFETY: as above.
+unsafe impl aya::Pod for ErrnoKey {}

@@ -13,11 +13,19 @@ use crate::maps::{
     SYSCALL_FILTER_ON, TARGET_CGROUPS, config_u32, config_u64,
 };
 
-/// `bpf_get_current_pid_tgid()` when the current task belongs to the target, else `None`.
-/// The cheapest rejection comes first: one helper call and one compare (or hash lookup).
+/// A followed task: `bpf_get_current_pid_tgid()`, and the target it belongs to (its cgroup v2
+/// id at the target's level; 0 in PID namespace mode).
+pub struct Followed {
+    pub pid_tgid: u64,
+    pub target: u64,
+}
+
+/// The current task when it belongs to the target, else `None`. The cheapest rejection comes
+/// first: one helper call and one compare (or hash lookup).
 #[inline(always)]
-pub fn task_followed() -> Option<u64> {
+pub fn task_followed() -> Option<Followed> {
     let mode = config_u32(&FILTER_MODE);
+    let mut target = 0;
     if mode == FILTER_CGROUP {
         // include/linux/cgroup.h: the ancestor at `level` of the task's default-hierarchy
         // (cgroup v2) cgroup, 0 when the task sits higher up.
@@ -32,6 +40,7 @@ pub fn task_followed() -> Option<u64> {
         } else if TARGET_CGROUPS.get_ptr(id).is_none() {
             return None;
         }
+        target = id;
     } else if mode == FILTER_PIDNS {
         ns_ids()?;
     } else {
@@ -39,7 +48,7 @@ pub fn task_followed() -> Option<u64> {
         return None;
     }
     let pid_tgid = bpf_get_current_pid_tgid();
-    ((pid_tgid >> 32) as u32 != config_u32(&OWN_TGID)).then_some(pid_tgid)
+    ((pid_tgid >> 32) as u32 != config_u32(&OWN_TGID)).then_some(Followed { pid_tgid, target })
 }
 
 /// (tgid, tid) of the current task in the target PID namespace, when it lives there.

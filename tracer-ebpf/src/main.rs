@@ -7,6 +7,7 @@ mod capture;
 mod filter;
 mod maps;
 mod regs;
+mod summary;
 mod syscall;
 
 use aya_ebpf::{

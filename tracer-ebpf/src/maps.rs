@@ -1,12 +1,13 @@
 //! Maps and read-only configuration shared by every program.
 use aya_ebpf::{
     macros::map,
-    maps::{Array, HashMap, LruHashMap, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, LruHashMap, PerCpuArray, PerCpuHashMap, RingBuf},
 };
 use tracer_common::{
     capture::CaptureSpec,
     config::{DEFAULT_PENDING_ENTRIES, MAX_SYSCALL_NR, MAX_TARGET_CGROUPS, Pending},
     stats::STAT_COUNT,
+    summary::{ErrnoKey, MAX_SUMMARY_ENTRIES, SummaryKey, SummaryValue},
 };
 
 /// `FILTER_CGROUP` or `FILTER_PIDNS` (tracer_common::config).
@@ -68,6 +69,21 @@ pub static SCRATCH: PerCpuArray<[u8; SCRATCH_SIZE]> = PerCpuArray::with_max_entr
 /// Write offset into `SCRATCH` (see `capture::Cursor`).
 #[map]
 pub static SCRATCH_OFF: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);
+
+/// Non-zero: aggregate every followed syscall into `SUMMARY` and `ERRNOS`.
+#[unsafe(no_mangle)]
+pub static SUMMARY_ON: u32 = 0;
+/// Non-zero: emit records into `EVENTS` (off in summary-only runs).
+#[unsafe(no_mangle)]
+pub static STREAM_ON: u32 = 1;
+
+#[map]
+pub static SUMMARY: PerCpuHashMap<SummaryKey, SummaryValue> =
+    PerCpuHashMap::with_max_entries(MAX_SUMMARY_ENTRIES, 0);
+
+#[map]
+pub static ERRNOS: PerCpuHashMap<ErrnoKey, u64> =
+    PerCpuHashMap::with_max_entries(MAX_SUMMARY_ENTRIES, 0);
 
 #[map]
 pub static STATS: PerCpuArray<u64> = PerCpuArray::with_max_entries(STAT_COUNT, 0);

@@ -15,8 +15,9 @@ use tracer_common::{
 
 use crate::{
     capture::{Cursor, all_args},
-    filter::{ns_ids, syscall_selected, task_followed},
-    maps::{CAPTURE_SPEC, EVENTS, PENDING, WAKEUP_BYTES, config_u64, count},
+    filter::{Followed, ns_ids, syscall_selected, task_followed},
+    maps::{CAPTURE_SPEC, EVENTS, PENDING, STREAM_ON, WAKEUP_BYTES, config_u32, config_u64, count},
+    summary,
 };
 
 /// x86_64 and aarch64 numbers of the syscalls that never return to the caller.
@@ -45,9 +46,10 @@ fn has(spec: &CaptureSpec, pred: fn(u8) -> bool) -> bool {
 
 #[inline(always)]
 pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
-    let Some(pid_tgid) = task_followed() else {
+    let Some(Followed { pid_tgid, target }) = task_followed() else {
         return Ok(());
     };
+    let stream = config_u32(&STREAM_ON) != 0;
     if !syscall_selected(nr) {
         return Ok(());
     }
@@ -55,13 +57,18 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
     let now = unsafe { bpf_ktime_get_ns() };
     let tid = pid_tgid as u32;
     let args = args();
-    if let Some(spec) = spec_of(nr)
+    if stream
+        && let Some(spec) = spec_of(nr)
         && has(spec, CaptureSpec::is_enter_kind)
     {
         emit_enter(pid_tgid, nr, now, &args, spec);
     }
     if nr == NO_RETURN[0] || nr == NO_RETURN[1] {
         let _ = PENDING.remove(tid);
+        summary::record(target, nr, None, None);
+        if !stream {
+            return Ok(());
+        }
         return emit(pid_tgid, nr, 0, now, now, args, FLAG_NO_RETURN);
     }
     let pending = Pending {
@@ -83,9 +90,10 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
 
 #[inline(always)]
 pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
-    let Some(pid_tgid) = task_followed() else {
+    let Some(Followed { pid_tgid, target }) = task_followed() else {
         return Ok(());
     };
+    let stream = config_u32(&STREAM_ON) != 0;
     // SAFETY: helper without arguments.
     let now = unsafe { bpf_ktime_get_ns() };
     let tid = pid_tgid as u32;
@@ -96,6 +104,10 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
             if p.state == PENDING_IN_FLIGHT {
                 p.state = PENDING_DONE;
                 let (nr, enter_ns, args) = (p.nr, p.enter_ns, p.args);
+                summary::record(target, nr, Some(ret), Some(now.saturating_sub(enter_ns)));
+                if !stream {
+                    return Ok(());
+                }
                 if let Some(spec) = spec_of(nr)
                     && ret >= 0
                     && has(spec, CaptureSpec::is_exit_kind)
@@ -121,6 +133,7 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
     if !syscall_selected(nr) {
         return Ok(());
     }
+    summary::record(target, nr, Some(ret), None);
     if !known {
         let done = Pending {
             state: PENDING_DONE,
@@ -129,6 +142,9 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
         if PENDING.insert(tid, done, 0).is_err() {
             count(STAT_PENDING_FULL);
         }
+    }
+    if !stream {
+        return Ok(());
     }
     let flags = if known {
         FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN

@@ -9,4 +9,5 @@ pub mod decode;
 pub mod error;
 pub mod pipeline;
 pub mod sink;
+pub mod summary;
 pub mod target;

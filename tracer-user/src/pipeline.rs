@@ -18,7 +18,12 @@ use crate::{
     clock::Clock,
     decode,
     error::Error,
-    sink::{Enriched, Sink, jsonl::JsonLines, text::Text},
+    sink::{
+        Enriched, Sink,
+        jsonl::JsonLines,
+        text::{SummaryText, Text},
+    },
+    summary::{self, Report, Snapshot},
     target::{self, Container, Filter, Target},
 };
 
@@ -35,6 +40,14 @@ pub struct Summary {
     pub pending_full: u64,
 }
 
+/// Summary-mode state of the writer.
+struct Summaries {
+    per_interval: bool,
+    start_ktime: u64,
+    previous_ktime: u64,
+    previous: Snapshot,
+}
+
 /// Why the writer stopped early.
 enum WriterEnd {
     Drained,
@@ -47,6 +60,7 @@ enum WriterEnd {
 struct Writer {
     sink: Box<dyn Sink + Send>,
     pairing: decode::pairing::Pairing,
+    summaries: Summaries,
     container: Option<Container>,
     limit: Option<u64>,
     records: u64,
@@ -71,6 +85,11 @@ impl Writer {
                     .lost(&lost)
                     .and_then(|()| self.sink.flush())
                     .map(|()| true),
+                Message::Summary {
+                    ktime_ns,
+                    snapshot,
+                    last,
+                } => self.summary(ktime_ns, snapshot, last).map(|()| true),
             };
             match r {
                 Ok(true) => {}
@@ -90,6 +109,36 @@ impl Writer {
             Err(e) => Err(e),
             Ok(()) => Ok(end),
         }
+    }
+
+    /// Turns a snapshot of the kernel's aggregates into the interval table and, at the end,
+    /// the totals.
+    fn summary(&mut self, ktime: u64, snapshot: Snapshot, last: bool) -> io::Result<()> {
+        let s = &mut self.summaries;
+        if s.per_interval {
+            let rows = summary::delta(&snapshot, &s.previous);
+            if !last || !rows.is_empty() {
+                let report = Report {
+                    start_ktime: s.previous_ktime,
+                    end_ktime: ktime,
+                    total: false,
+                    rows,
+                };
+                self.sink.summary(&report, self.container.as_ref())?;
+            }
+            s.previous_ktime = ktime;
+        }
+        if last {
+            let report = Report {
+                start_ktime: s.start_ktime,
+                end_ktime: ktime,
+                total: true,
+                rows: snapshot.clone(),
+            };
+            self.sink.summary(&report, self.container.as_ref())?;
+        }
+        s.previous = snapshot;
+        self.sink.flush()
     }
 
     /// Writes one batch; false once `--count` records are out.
@@ -140,9 +189,21 @@ fn make_sink(cfg: &ObserveConfig, out: Box<dyn Write + Send>) -> Box<dyn Sink + 
     let opts = decode::args::Options {
         fd_paths: cfg.fd_paths,
     };
+    let summary = cfg
+        .summary
+        .as_ref()
+        .map_or_else(SummaryText::default, |s| SummaryText {
+            sort: s.sort,
+            histogram: s.histogram,
+            interval: s.interval.is_some(),
+        });
     match cfg.format {
         Format::Json => Box::new(JsonLines::new(out, Clock::new()).with_options(opts)),
-        Format::Text => Box::new(Text::new(out, cfg.host_pids).with_options(opts)),
+        Format::Text => Box::new(
+            Text::new(out, cfg.host_pids)
+                .with_options(opts)
+                .with_summary(summary),
+        ),
     }
 }
 
@@ -187,15 +248,25 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
         pidns: target.pidns,
         follow_nothing: cfg.follow_nothing,
         string_size: cfg.string_size,
+        summary: cfg.summary.is_some(),
+        stream: cfg.summary.as_ref().is_none_or(|s| s.stream),
     })?;
+    let start_ktime = bpf::reader::monotonic_ns();
     eprintln!("tracer: tracing {}; Ctrl-C to stop", describe(&target));
 
     let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
     let (stop_tx, mut stop_rx) = watch::channel(false);
-    let reader = tokio::spawn(bpf::reader::run(loaded, tx, stop_tx.subscribe()));
+    let interval = cfg.summary.as_ref().and_then(|s| s.interval);
+    let reader = tokio::spawn(bpf::reader::run(loaded, tx, stop_tx.subscribe(), interval));
     let mut writer = Writer {
         sink: make_sink(&cfg, out),
         pairing: decode::pairing::Pairing::default(),
+        summaries: Summaries {
+            per_interval: interval.is_some(),
+            start_ktime,
+            previous_ktime: start_ktime,
+            previous: Snapshot::new(),
+        },
         container: target.container.clone(),
         limit: cfg.count,
         records: 0,

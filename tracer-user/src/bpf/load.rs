@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use aya::{
     Btf, Ebpf, EbpfLoader,
-    maps::{Array, HashMap, MapData, PerCpuArray, RingBuf},
+    maps::{Array, HashMap, MapData, PerCpuArray, PerCpuHashMap, RingBuf},
     programs::{BtfTracePoint, RawTracePoint, TracePoint},
 };
 use tracer_common::{
@@ -32,6 +32,10 @@ pub struct BpfConfig {
     pub follow_nothing: bool,
     /// Bytes of buffers and argv strings captured (`--string-size`).
     pub string_size: u32,
+    /// Aggregate in the kernel (`--summary`).
+    pub summary: bool,
+    /// Emit per-syscall records.
+    pub stream: bool,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -40,6 +44,7 @@ pub struct Loaded {
     pub ebpf: Ebpf,
     pub events: RingBuf<MapData>,
     pub stats: PerCpuArray<MapData, u64>,
+    pub summary: Option<super::summary::SummaryMaps>,
 }
 
 const CAP_SYS_ADMIN: u32 = 21;
@@ -169,6 +174,8 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("SYSCALL_FILTER_ON", &filter_on, true)
         .override_global("STRING_SIZE", &cfg.string_size, true)
         .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
+        .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
+        .override_global("STREAM_ON", &u32::from(cfg.stream), true)
         .map_max_entries("EVENTS", cfg.ring_size)
         .map_max_entries("PENDING", DEFAULT_PENDING_ENTRIES)
         .load(OBJECT)
@@ -219,10 +226,25 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
             .ok_or_else(|| Error::Internal("map STATS missing".into()))?,
     )
     .map_err(|e| bpf_error("STATS", e))?;
+    let summary = if cfg.summary {
+        let take = |ebpf: &mut Ebpf, name: &str| {
+            ebpf.take_map(name)
+                .ok_or_else(|| Error::Internal(format!("map {name} missing")))
+        };
+        Some(super::summary::SummaryMaps {
+            summary: PerCpuHashMap::try_from(take(&mut ebpf, "SUMMARY")?)
+                .map_err(|e| bpf_error("SUMMARY", e))?,
+            errnos: PerCpuHashMap::try_from(take(&mut ebpf, "ERRNOS")?)
+                .map_err(|e| bpf_error("ERRNOS", e))?,
+        })
+    } else {
+        None
+    };
     Ok(Loaded {
         ebpf,
         events,
         stats,
+        summary,
     })
 }
 

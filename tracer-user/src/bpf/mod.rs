@@ -1,5 +1,6 @@
 //! The kernel side from user space: load, configure, attach, then read.
 pub mod load;
 pub mod reader;
+pub mod summary;
 
 pub use load::{BpfConfig, Loaded, load_and_attach};

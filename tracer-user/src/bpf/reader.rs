@@ -8,7 +8,9 @@ use tokio::{
     io::unix::AsyncFd,
     sync::{mpsc, watch},
 };
-use tracer_common::stats::{STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL};
+use tracer_common::stats::{
+    STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_SUMMARY_FULL,
+};
 
 use super::Loaded;
 use crate::sink::Lost;
@@ -25,6 +27,12 @@ pub enum Message {
     /// Records, each preceded by its length as a native-endian u32.
     Batch(Bytes),
     Lost(Lost),
+    /// The kernel's aggregates so far (summary mode); `last` once tracing has stopped.
+    Summary {
+        ktime_ns: u64,
+        snapshot: crate::summary::Snapshot,
+        last: bool,
+    },
 }
 
 /// Iterates the records of a batch.
@@ -45,6 +53,7 @@ pub struct KernelStats {
     pub lost: u64,
     pub pending_full: u64,
     pub regs_unreadable: u64,
+    pub summary_full: u64,
 }
 
 fn read_stat(stats: &PerCpuArray<MapData, u64>, index: u32) -> u64 {
@@ -64,9 +73,15 @@ fn now_ns() -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// CLOCK_MONOTONIC now, in ns (the clock of `bpf_ktime_get_ns`).
+pub fn monotonic_ns() -> u64 {
+    now_ns()
+}
+
 struct Reader {
     ring: AsyncFd<RingBuf<MapData>>,
     stats: PerCpuArray<MapData, u64>,
+    summary: Option<super::summary::SummaryMaps>,
     lost_reported: u64,
     tx: mpsc::Sender<Message>,
 }
@@ -94,6 +109,18 @@ impl Reader {
         }
     }
 
+    async fn report_summary(&mut self, last: bool) -> bool {
+        let Some(maps) = &self.summary else {
+            return true;
+        };
+        let msg = Message::Summary {
+            ktime_ns: now_ns(),
+            snapshot: maps.snapshot(),
+            last,
+        };
+        self.tx.send(msg).await.is_ok()
+    }
+
     async fn report_loss(&mut self) -> bool {
         let total = read_stat(&self.stats, STAT_RINGBUF_FULL);
         if total <= self.lost_reported {
@@ -115,20 +142,26 @@ pub async fn run(
     loaded: Loaded,
     tx: mpsc::Sender<Message>,
     mut stop: watch::Receiver<bool>,
+    interval: Option<Duration>,
 ) -> std::io::Result<KernelStats> {
     let Loaded {
         ebpf,
         events,
         stats,
+        summary,
     } = loaded;
     let mut r = Reader {
         // SAFETY: the RingBuf owns its map fd for as long as the AsyncFd owns the RingBuf.
         ring: unsafe { AsyncFd::register_with_interest(events, tokio::io::Interest::READABLE) }
             .map_err(std::io::Error::from)?,
         stats,
+        summary,
         lost_reported: 0,
         tx,
     };
+    // Summary intervals; a timer that never fires when there is no --interval.
+    let period = interval.unwrap_or(Duration::from_secs(365 * 24 * 3600));
+    let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     let mut tick = tokio::time::interval(STATS_EVERY);
     let mut drain = tokio::time::interval(DRAIN_EVERY);
     drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -142,6 +175,7 @@ pub async fn run(
                 alive = r.drain().await;
             }
             _ = drain.tick() => alive = r.drain().await,
+            _ = every.tick() => alive = r.report_summary(false).await,
             _ = tick.tick() => alive = r.report_loss().await,
             _ = stop.changed() => {}
         }
@@ -151,12 +185,16 @@ pub async fn run(
         alive = r.drain().await;
     }
     if alive {
-        r.report_loss().await;
+        alive = r.report_loss().await;
+    }
+    if alive {
+        r.report_summary(true).await;
     }
     Ok(KernelStats {
         lost: read_stat(&r.stats, STAT_RINGBUF_FULL),
         pending_full: read_stat(&r.stats, STAT_PENDING_FULL),
         regs_unreadable: read_stat(&r.stats, STAT_REGS_UNREADABLE),
+        summary_full: read_stat(&r.stats, STAT_SUMMARY_FULL),
     })
 }
 

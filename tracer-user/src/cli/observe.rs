@@ -3,7 +3,7 @@ use std::{path::PathBuf, str::FromStr, time::Duration};
 
 use clap::{Args, ValueEnum};
 
-use crate::{decode::syscalls, error::Error, target::TargetSpec};
+use crate::{decode::syscalls, error::Error, summary::SortBy, target::TargetSpec};
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).multiple(false)))]
@@ -32,6 +32,22 @@ pub struct ObserveArgs {
     /// Write records to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Count calls, errors and times per syscall in the kernel and print `strace -c` tables
+    /// (or `summary` JSON records) instead of one record per syscall.
+    #[arg(long)]
+    pub summary: bool,
+    /// With --summary: stream every syscall as well.
+    #[arg(long, requires = "summary")]
+    pub stream: bool,
+    /// With --summary: a table of what happened in each interval (e.g. 10s), then the totals.
+    #[arg(long, value_name = "DUR", requires = "summary")]
+    pub interval: Option<humantime::Duration>,
+    /// With --summary: row order.
+    #[arg(long, value_enum, default_value_t = SortBy::Time, requires = "summary")]
+    pub sort: SortBy,
+    /// With --summary: also print the latency histogram of this syscall (text).
+    #[arg(long, value_name = "SYSCALL", requires = "summary")]
+    pub histogram: Option<String>,
     /// Show what each fd refers to (`3</etc/hosts>`), read from /proc when the record is
     /// decoded: best effort, like strace's -y.
     #[arg(short = 'y', long)]
@@ -90,6 +106,17 @@ pub struct ObserveConfig {
     pub string_size: u32,
     pub host_pids: bool,
     pub fd_paths: bool,
+    pub summary: Option<SummaryConfig>,
+}
+
+/// Summary mode, checked.
+#[derive(Debug, Clone)]
+pub struct SummaryConfig {
+    pub stream: bool,
+    pub interval: Option<Duration>,
+    pub sort: SortBy,
+    /// Syscall number whose histogram is printed.
+    pub histogram: Option<u32>,
 }
 
 impl TryFrom<ObserveArgs> for ObserveConfig {
@@ -135,6 +162,30 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             ));
         }
         let ring_size = parse_ring_size(&a.ring_size)?;
+        let summary = if a.summary {
+            let interval = a.interval.map(Duration::from);
+            if interval.is_some_and(|d| d < Duration::from_millis(10)) {
+                return Err(Error::Usage(
+                    "bad --interval: give at least 10ms, e.g. 1s or 10s".into(),
+                ));
+            }
+            let histogram = match &a.histogram {
+                Some(name) => Some(syscalls::number(name).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "unknown syscall in --histogram: {name:?}; use a name such as openat"
+                    ))
+                })?),
+                None => None,
+            };
+            Some(SummaryConfig {
+                stream: a.stream,
+                interval,
+                sort: a.sort,
+                histogram,
+            })
+        } else {
+            None
+        };
         let max = tracer_common::capture::MAX_STRING_SIZE;
         if a.string_size > max {
             return Err(Error::Usage(format!(
@@ -155,6 +206,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             string_size: a.string_size,
             host_pids: a.host_pids,
             fd_paths: a.fd_paths,
+            summary,
         })
     }
 }

@@ -8,6 +8,7 @@ use super::{Enriched, Lost, Sink};
 use crate::{
     clock::Clock,
     decode::{Enter, args, errno, syscalls},
+    summary::{self, Report},
     target::Container,
 };
 
@@ -137,6 +138,20 @@ impl<W: Write> Sink for JsonLines<W> {
             count: lost.count,
             total: lost.total,
         })
+    }
+
+    fn summary(&mut self, r: &Report, container: Option<&Container>) -> io::Result<()> {
+        let start = self.timestamp(r.start_ktime);
+        let end = self.timestamp(r.end_ktime);
+        let line = serde_json::json!({
+            "type": "summary",
+            "ts": end,
+            "container": container,
+            "interval": {"start": start, "end": end},
+            "total": r.total,
+            "syscalls": summary::json_rows(&r.rows),
+        });
+        self.write_line(&line)
     }
 
     fn flush(&mut self) -> io::Result<()> {

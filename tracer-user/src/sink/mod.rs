@@ -4,7 +4,7 @@ pub mod text;
 
 use std::io;
 
-use crate::{decode::SyscallEvent, target::Container};
+use crate::{decode::SyscallEvent, summary::Report, target::Container};
 
 /// A syscall event with what the enrich stage knows about its origin.
 pub struct Enriched<'a> {
@@ -26,6 +26,8 @@ pub struct Lost {
 pub trait Sink {
     fn syscall(&mut self, e: &Enriched<'_>) -> io::Result<()>;
     fn lost(&mut self, lost: &Lost) -> io::Result<()>;
+    /// A summary table (summary mode): an interval's deltas, or the run's totals.
+    fn summary(&mut self, report: &Report, container: Option<&Container>) -> io::Result<()>;
     /// Pushes buffered output out; called after every batch and at the end.
     fn flush(&mut self) -> io::Result<()>;
 }

@@ -4,13 +4,29 @@
 use std::io::{self, Write};
 
 use super::{Enriched, Lost, Sink};
-use crate::decode::{Enter, SyscallEvent, args, errno, fdpath, syscalls};
+use std::fmt::Write as _;
+
+use crate::{
+    decode::{Enter, SyscallEvent, args, errno, fdpath, syscalls},
+    summary::{self, Report},
+    target::Container,
+};
 
 pub struct Text<W: Write> {
     out: W,
     line: String,
     host_pids: bool,
     opts: args::Options,
+    summary: SummaryText,
+}
+
+/// How summary tables are printed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SummaryText {
+    pub sort: summary::SortBy,
+    pub histogram: Option<u32>,
+    /// Tables come per interval: label each.
+    pub interval: bool,
 }
 
 impl<W: Write> Text<W> {
@@ -26,7 +42,13 @@ impl<W: Write> Text<W> {
             line: String::with_capacity(256),
             host_pids,
             opts: args::Options::default(),
+            summary: SummaryText::default(),
         }
+    }
+
+    pub fn with_summary(mut self, summary: SummaryText) -> Self {
+        self.summary = summary;
+        self
     }
 
     pub fn with_options(mut self, opts: args::Options) -> Self {
@@ -121,6 +143,26 @@ impl<W: Write> Sink for Text<W> {
             "+++ lost {} events ({} in total): the ring buffer was full +++",
             lost.count, lost.total
         )
+    }
+
+    fn summary(&mut self, r: &Report, _container: Option<&Container>) -> io::Result<()> {
+        self.line.clear();
+        let secs = r.end_ktime.saturating_sub(r.start_ktime) as f64 / 1e9;
+        if self.summary.interval {
+            let what = if r.total { "total" } else { "interval" };
+            let _ = writeln!(self.line, "--- {what} of {secs:.3} s ---");
+        }
+        summary::table(&mut self.line, r, self.summary.sort);
+        if let Some(nr) = self.summary.histogram {
+            let name = syscalls::display_name(nr);
+            match r.rows.get(&nr) {
+                Some(a) => summary::histogram(&mut self.line, &name, a),
+                None => {
+                    let _ = writeln!(self.line, "{name}: no calls");
+                }
+            }
+        }
+        self.out.write_all(self.line.as_bytes())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -1,0 +1,89 @@
+//! Summary mode: per-CPU counts, errors, times and a log2 histogram per (target, syscall).
+use tracer_common::{
+    stats::STAT_SUMMARY_FULL,
+    summary::{ErrnoKey, HIST_BUCKETS, SummaryKey, SummaryValue},
+};
+
+use crate::maps::{ERRNOS, SUMMARY, SUMMARY_ON, config_u32, count};
+
+static EMPTY: SummaryValue = SummaryValue::EMPTY;
+
+/// Number of significant bits of `v` (0 for 0), without a count-leading-zeros instruction.
+#[inline(always)]
+fn bits(mut v: u64) -> usize {
+    let mut n = 0;
+    for shift in [32u32, 16, 8, 4, 2, 1] {
+        if v >> shift != 0 {
+            v >>= shift;
+            n += shift as usize;
+        }
+    }
+    n + (v != 0) as usize
+}
+
+/// Adds one finished syscall. `duration` is `None` when the enter was not seen or the call
+/// does not return; `ret` is `None` for calls that do not return.
+#[inline(always)]
+pub fn record(target: u64, nr: u32, ret: Option<i64>, duration: Option<u64>) {
+    if config_u32(&SUMMARY_ON) == 0 {
+        return;
+    }
+    let key = SummaryKey {
+        target,
+        nr,
+        _pad: 0,
+    };
+    let value = match SUMMARY.get_ptr_mut(key) {
+        Some(v) => v,
+        None => {
+            // From a global: a 304-byte value does not fit on the 512-byte BPF stack here.
+            if SUMMARY.insert(key, EMPTY, 0).is_err() {
+                count(STAT_SUMMARY_FULL);
+                return;
+            }
+            match SUMMARY.get_ptr_mut(key) {
+                Some(v) => v,
+                None => return,
+            }
+        }
+    };
+    // SAFETY: this CPU's copy of the value; programs do not nest on a CPU for these hooks.
+    let v = unsafe { &mut *value };
+    v.calls += 1;
+    if let Some(d) = duration {
+        v.timed += 1;
+        v.total_ns += d;
+        if d < v.min_ns {
+            v.min_ns = d;
+        }
+        if d > v.max_ns {
+            v.max_ns = d;
+        }
+        let b = bits(d);
+        let b = if b >= HIST_BUCKETS {
+            HIST_BUCKETS - 1
+        } else {
+            b
+        };
+        v.hist[b & (HIST_BUCKETS - 1)] += 1;
+    }
+    if let Some(r) = ret
+        && (-4095..0).contains(&r)
+    {
+        v.errors += 1;
+        let ekey = ErrnoKey {
+            target,
+            nr,
+            errno: (-r) as u32,
+        };
+        match ERRNOS.get_ptr_mut(ekey) {
+            // SAFETY: as above.
+            Some(n) => unsafe { *n += 1 },
+            None => {
+                if ERRNOS.insert(ekey, 1, 0).is_err() {
+                    count(STAT_SUMMARY_FULL);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! Summary mode (`--summary`): per-syscall aggregates read from the kernel's per-CPU maps,
+//! turned into interval deltas and totals, printed as `strace -c` tables or JSON records.
+use std::{collections::BTreeMap, fmt::Write as _};
+
+use clap::ValueEnum;
+use serde_json::{Value, json};
+use tracer_common::summary::HIST_BUCKETS;
+
+use crate::decode::{errno, syscalls};
+
+/// One syscall's aggregate, summed over CPUs (and targets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agg {
+    pub calls: u64,
+    pub errors: u64,
+    pub total_ns: u64,
+    /// `u64::MAX` when no call was timed.
+    pub min_ns: u64,
+    pub max_ns: u64,
+    pub timed: u64,
+    pub hist: [u64; HIST_BUCKETS],
+    pub errnos: BTreeMap<u32, u64>,
+}
+
+impl Default for Agg {
+    fn default() -> Self {
+        Agg {
+            calls: 0,
+            errors: 0,
+            total_ns: 0,
+            min_ns: u64::MAX,
+            max_ns: 0,
+            timed: 0,
+            hist: [0; HIST_BUCKETS],
+            errnos: BTreeMap::new(),
+        }
+    }
+}
+
+impl Agg {
+    /// Adds one per-CPU (or per-target) part.
+    pub fn add(&mut self, v: &tracer_common::summary::SummaryValue) {
+        self.calls += v.calls;
+        self.errors += v.errors;
+        self.total_ns += v.total_ns;
+        self.min_ns = self.min_ns.min(v.min_ns);
+        self.max_ns = self.max_ns.max(v.max_ns);
+        self.timed += v.timed;
+        for (h, x) in self.hist.iter_mut().zip(v.hist) {
+            *h += x;
+        }
+    }
+
+    /// What happened since `prev` (counts, times, histogram and errnos are differences;
+    /// min and max stay those since the start: they cannot be differenced).
+    pub fn since(&self, prev: &Agg) -> Agg {
+        let mut d = self.clone();
+        d.calls -= prev.calls.min(d.calls);
+        d.errors -= prev.errors.min(d.errors);
+        d.total_ns -= prev.total_ns.min(d.total_ns);
+        d.timed -= prev.timed.min(d.timed);
+        for (h, p) in d.hist.iter_mut().zip(prev.hist) {
+            *h -= p.min(*h);
+        }
+        for (e, n) in &mut d.errnos {
+            *n -= prev.errnos.get(e).copied().unwrap_or(0).min(*n);
+        }
+        d.errnos.retain(|_, n| *n > 0);
+        d
+    }
+}
+
+/// Aggregates by syscall number.
+pub type Snapshot = BTreeMap<u32, Agg>;
+
+/// `current - previous` for every syscall with calls in between.
+pub fn delta(current: &Snapshot, previous: &Snapshot) -> Snapshot {
+    let empty = Agg::default();
+    current
+        .iter()
+        .map(|(nr, a)| (*nr, a.since(previous.get(nr).unwrap_or(&empty))))
+        .filter(|(_, a)| a.calls > 0)
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SortBy {
+    /// Total time, largest first (strace -c's default).
+    #[default]
+    Time,
+    /// Calls, most first.
+    Calls,
+    /// Errors, most first.
+    Errors,
+    /// Syscall name.
+    Name,
+}
+
+/// One table: an interval's deltas, or the totals of the run.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub start_ktime: u64,
+    pub end_ktime: u64,
+    /// The totals of the whole run (the last report).
+    pub total: bool,
+    pub rows: Snapshot,
+}
+
+fn sorted(rows: &Snapshot, by: SortBy) -> Vec<(u32, &Agg)> {
+    let mut v: Vec<(u32, &Agg)> = rows.iter().map(|(n, a)| (*n, a)).collect();
+    match by {
+        SortBy::Time => v.sort_by(|a, b| b.1.total_ns.cmp(&a.1.total_ns).then(a.0.cmp(&b.0))),
+        SortBy::Calls => v.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(&b.0))),
+        SortBy::Errors => v.sort_by(|a, b| b.1.errors.cmp(&a.1.errors).then(a.0.cmp(&b.0))),
+        SortBy::Name => {
+            v.sort_by(|a, b| syscalls::display_name(a.0).cmp(&syscalls::display_name(b.0)))
+        }
+    }
+    v
+}
+
+const RULE: &str = "------ ----------- ----------- --------- --------- ----------------";
+
+fn errors_col(n: u64) -> String {
+    if n == 0 { String::new() } else { n.to_string() }
+}
+
+/// The columns of `strace -c`.
+pub fn table(out: &mut String, r: &Report, by: SortBy) {
+    let total_ns: u64 = r.rows.values().map(|a| a.total_ns).sum();
+    let calls: u64 = r.rows.values().map(|a| a.calls).sum();
+    let errors: u64 = r.rows.values().map(|a| a.errors).sum();
+    let _ = writeln!(
+        out,
+        "% time     seconds  usecs/call     calls    errors syscall"
+    );
+    let _ = writeln!(out, "{RULE}");
+    for (nr, a) in sorted(&r.rows, by) {
+        let pct = if total_ns == 0 {
+            0.0
+        } else {
+            a.total_ns as f64 * 100.0 / total_ns as f64
+        };
+        let per_call = a.total_ns.checked_div(a.timed).unwrap_or(0) / 1000;
+        let _ = writeln!(
+            out,
+            "{pct:6.2} {:11.6} {per_call:11} {:9} {:>9} {}",
+            a.total_ns as f64 / 1e9,
+            a.calls,
+            errors_col(a.errors),
+            syscalls::display_name(nr)
+        );
+    }
+    let _ = writeln!(out, "{RULE}");
+    let timed: u64 = r.rows.values().map(|a| a.timed).sum();
+    let per_call = total_ns.checked_div(timed).unwrap_or(0) / 1000;
+    let _ = writeln!(
+        out,
+        "100.00 {:11.6} {per_call:11} {calls:9} {:>9} total",
+        total_ns as f64 / 1e9,
+        errors_col(errors)
+    );
+}
+
+fn bucket_label(b: usize) -> String {
+    let fmt = |v: u64| -> String {
+        match v {
+            v if v >= 1 << 30 => format!("{}G", v >> 30),
+            v if v >= 1 << 20 => format!("{}M", v >> 20),
+            v if v >= 1 << 10 => format!("{}K", v >> 10),
+            v => v.to_string(),
+        }
+    };
+    match b {
+        0 => "[0]".into(),
+        b if b == HIST_BUCKETS - 1 => format!("[{}, ...)", fmt(1u64 << (b - 1))),
+        b => format!("[{}, {})", fmt(1u64 << (b - 1)), fmt(1u64 << b)),
+    }
+}
+
+/// The log2 latency histogram of one syscall, in nanoseconds.
+pub fn histogram(out: &mut String, name: &str, a: &Agg) {
+    let _ = writeln!(out, "{name} latency (ns), {} timed calls:", a.timed);
+    let max = a.hist.iter().copied().max().unwrap_or(0).max(1);
+    let first = a.hist.iter().position(|&n| n > 0);
+    let last = a.hist.iter().rposition(|&n| n > 0);
+    if let (Some(first), Some(last)) = (first, last) {
+        for b in first..=last {
+            let n = a.hist[b];
+            let bar = "@".repeat((n * 40).div_ceil(max) as usize);
+            let _ = writeln!(out, "{:<16} {n:>9} |{bar:<40}|", bucket_label(b));
+        }
+    }
+}
+
+/// The JSON `syscalls` array of a summary record.
+pub fn json_rows(rows: &Snapshot) -> Value {
+    Value::Array(
+        rows.iter()
+            .map(|(nr, a)| {
+                let errnos: serde_json::Map<String, Value> = a
+                    .errnos
+                    .iter()
+                    .map(|(e, n)| (errno::name(*e as i32), json!(n)))
+                    .collect();
+                json!({
+                    "syscall": syscalls::display_name(*nr),
+                    "nr": nr,
+                    "calls": a.calls,
+                    "errors": a.errors,
+                    "errnos": errnos,
+                    "total_ns": a.total_ns,
+                    "min_ns": (a.timed > 0).then_some(a.min_ns),
+                    "max_ns": (a.timed > 0).then_some(a.max_ns),
+                    "timed": a.timed,
+                    "hist": a.hist.to_vec(),
+                })
+            })
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracer_common::summary::{SummaryValue, bucket};
+
+    fn agg(calls: u64, errors: u64, total_ns: u64) -> Agg {
+        let mut v = SummaryValue::EMPTY;
+        v.calls = calls;
+        v.errors = errors;
+        v.total_ns = total_ns;
+        v.timed = calls;
+        v.min_ns = 10;
+        v.max_ns = 1000;
+        v.hist[bucket(100)] = calls;
+        let mut a = Agg::default();
+        a.add(&v);
+        if errors > 0 {
+            a.errnos.insert(2, errors);
+        }
+        a
+    }
+
+    #[test]
+    fn deltas_add_up_to_totals() {
+        let first: Snapshot = [(110, agg(5, 0, 500))].into();
+        let second: Snapshot = [(110, agg(12, 0, 1300)), (257, agg(4, 4, 400))].into();
+        let d = delta(&second, &first);
+        assert_eq!(d[&110].calls, 7);
+        assert_eq!(d[&110].total_ns, 800);
+        assert_eq!(d[&110].hist[bucket(100)], 7);
+        assert_eq!(d[&257].errnos[&2], 4);
+        assert_eq!(first[&110].calls + d[&110].calls, second[&110].calls);
+        assert!(delta(&second, &second).is_empty(), "no calls, no rows");
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn strace_c_table() {
+        let r = Report {
+            start_ktime: 0,
+            end_ktime: 1,
+            total: true,
+            rows: [(110, agg(1000, 0, 300_000)), (257, agg(500, 500, 700_000))].into(),
+        };
+        let mut s = String::new();
+        table(&mut s, &r, SortBy::Time);
+        assert_eq!(
+            s,
+            "% time     seconds  usecs/call     calls    errors syscall\n\
+             ------ ----------- ----------- --------- --------- ----------------\n\
+             \x2070.00    0.000700           1       500       500 openat\n\
+             \x2030.00    0.000300           0      1000           getppid\n\
+             ------ ----------- ----------- --------- --------- ----------------\n\
+             100.00    0.001000           0      1500       500 total\n"
+        );
+        let mut by_name = String::new();
+        table(&mut by_name, &r, SortBy::Name);
+        assert!(by_name.find("getppid") < by_name.find("openat"));
+        let mut h = String::new();
+        histogram(&mut h, "getppid", &r.rows[&110]);
+        assert!(
+            h.contains("[64, 128)             1000 |@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@|"),
+            "{h}"
+        );
+        let j = json_rows(&r.rows);
+        assert_eq!(j[1]["errnos"]["ENOENT"], 500);
+        assert_eq!(j[0]["hist"].as_array().map(Vec::len), Some(HIST_BUCKETS));
+    }
+}
