@@ -35,6 +35,8 @@ enum Which {
     Hooks,
     /// Kernel cost per traced event, with and without a captured path.
     Capture,
+    /// nginx requests/s under wrk: untraced, `--summary`, streaming JSON to a file.
+    Nginx,
 }
 
 /// An idle workload container, removed when dropped.
@@ -74,18 +76,23 @@ impl Drop for Tracer {
     }
 }
 
-/// Starts tracer on `container` with `hook` and waits for its "tracing" line.
+/// Starts tracer on `container` with `hook`, streaming JSON to /dev/null.
 fn start_tracer(root: &Path, container: &str, hook: &str) -> Result<Tracer> {
     let (hook, floor) = match hook.strip_suffix("-floor") {
         Some(h) => (h, true),
         None => (hook, false),
     };
-    let mut c = Command::new(root.join("target/release/tracer"));
-    c.args(["observe", "--container", container, "--format", "json"])
-        .args(["--output", "/dev/null", "--hook", hook]);
+    let mut args = vec!["--format", "json", "--output", "/dev/null", "--hook", hook];
     if floor {
-        c.arg("--follow-nothing");
+        args.push("--follow-nothing");
     }
+    start_tracer_with(root, container, &args)
+}
+
+/// Starts `tracer observe --container CONTAINER ARGS` and waits for its "tracing" line.
+fn start_tracer_with(root: &Path, container: &str, args: &[&str]) -> Result<Tracer> {
+    let mut c = Command::new(root.join("target/release/tracer"));
+    c.args(["observe", "--container", container]).args(args);
     let mut child = c.stderr(Stdio::piped()).spawn()?;
     let stderr = child.stderr.take().context("stderr")?;
     let mut lines = BufReader::new(stderr).lines();
@@ -215,11 +222,104 @@ fn capture(root: &Path, args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// Requests/s of one `wrk -t1 -c32` run against 127.0.0.1:`port`.
+fn wrk(port: u16, seconds: u32) -> Result<f64> {
+    let out = crate::util::output(&mut cmd(
+        "wrk",
+        &[
+            "-t1",
+            "-c32",
+            &format!("-d{seconds}s"),
+            &format!("http://127.0.0.1:{port}/"),
+        ],
+    ))?;
+    out.lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .with_context(|| format!("no Requests/sec in wrk output:\n{out}"))
+}
+
+/// nginx in a container on the host network; modes alternate within each round.
+fn nginx(root: &Path, args: &BenchArgs) -> Result<()> {
+    if !crate::util::succeeds(&mut cmd("wrk", &["--version"]))
+        && !Path::new("/usr/bin/wrk").exists()
+    {
+        run_ok(
+            cmd("apt-get", &["install", "-y", "-qq", "wrk"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )?;
+    }
+    let port = 18080;
+    let dir = std::env::temp_dir().join(format!("tracer-bench-nginx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let conf = std::fs::read_to_string(root.join("tests/fixtures/nginx.conf"))?
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+    std::fs::write(dir.join("nginx.conf"), conf)?;
+    let name = format!("tracer-bench-nginx-{}", std::process::id());
+    let mount = format!(
+        "{}:/etc/nginx/nginx.conf:ro",
+        dir.join("nginx.conf").display()
+    );
+    run_ok(
+        cmd(
+            "docker",
+            &[
+                "run",
+                "-d",
+                "--name",
+                &name,
+                "--network",
+                "host",
+                "-v",
+                &mount,
+            ],
+        )
+        .arg(crate::images::NGINX_IMAGE)
+        .stdout(Stdio::null()),
+    )?;
+    let _guard = Container(name.clone());
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let out_file = dir.join("events.jsonl");
+    let out_arg = out_file.display().to_string();
+    let modes: [(&str, &[&str]); 3] = [
+        ("untraced", &[]),
+        ("summary", &["--summary", "--output", "/dev/null"]),
+        ("json to file", &["--format", "json", "--output", &out_arg]),
+    ];
+    let seconds = 5;
+    let mut results: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for round in 0..args.rounds {
+        for (i, (mode, extra)) in modes.iter().enumerate() {
+            let _tracer = if extra.is_empty() {
+                None
+            } else {
+                Some(start_tracer_with(root, &name, extra)?)
+            };
+            let rps = wrk(port, seconds)?;
+            eprintln!("round {round} {mode:>14}: {rps:.0} req/s");
+            results[i].push(rps);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let base = median(&mut results[0].clone());
+    println!(
+        "\nnginx under wrk -t1 -c32 -d{seconds}s ({} rounds, medians)",
+        args.rounds
+    );
+    println!("{:>14} {:>12} {:>10}", "mode", "req/s", "ratio");
+    for (i, (mode, _)) in modes.iter().enumerate() {
+        let m = median(&mut results[i]);
+        println!("{mode:>14} {m:>12.0} {:>10.3}", m / base);
+    }
+    Ok(())
+}
+
 pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
     crate::setup::run_all(root)?;
     crate::demo::build_tracer(root)?;
     match args.which {
         Which::Hooks => hooks(root, &args),
         Which::Capture => capture(root, &args),
+        Which::Nginx => nginx(root, &args),
     }
 }
