@@ -55,6 +55,7 @@ enum Sem {
     AccessMode,
     Hex,
     Offset,
+    StatxFlags,
     FcntlArg,
     Futex,
 }
@@ -130,26 +131,19 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("linkat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
     ("utimensat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
     ("faccessat2", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("statx", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
     ("execveat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
     ("pipe2", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
     ("dup3", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
-    ("eventfd2", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
-    (
-        "inotify_init1",
-        "flags",
-        Sem::Bits(flags::CLOEXEC_NONBLOCK, "0"),
-    ),
-    (
-        "signalfd4",
-        "flags",
-        Sem::Bits(flags::CLOEXEC_NONBLOCK, "0"),
-    ),
-    (
-        "timerfd_create",
-        "flags",
-        Sem::Bits(flags::CLOEXEC_NONBLOCK, "0"),
-    ),
+    ("eventfd2", "flags", Sem::Bits(flags::EFD, "0")),
+    ("inotify_init1", "flags", Sem::Bits(flags::IN_INIT, "0")),
+    ("signalfd4", "flags", Sem::Bits(flags::SFD, "0")),
+    ("timerfd_create", "flags", Sem::Bits(flags::TFD, "0")),
+    ("inotify_add_watch", "mask", Sem::Bits(flags::IN_MASK, "0")),
+    ("setxattr", "flags", Sem::Bits(flags::XATTR, "0")),
+    ("lsetxattr", "flags", Sem::Bits(flags::XATTR, "0")),
+    ("fsetxattr", "flags", Sem::Bits(flags::XATTR, "0")),
+    ("statx", "flags", Sem::StatxFlags),
+    ("statx", "mask", Sem::Bits(flags::STATX_MASK, "0")),
     ("sendto", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
     ("recvfrom", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
     ("sendmsg", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
@@ -286,6 +280,21 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         Sem::AccessMode => sym(flags::bits_string(raw, flags::ACCESS_MODE, "F_OK")),
         Sem::Hex if raw == 0 => ("NULL".into(), json!(0)),
         Sem::Hex => (format!("{raw:#x}"), json!(raw)),
+        Sem::StatxFlags => {
+            // The sync type is a 2-bit field whose zero value has a name.
+            let mut s = match raw & 0x6000 {
+                0x2000 => "AT_STATX_FORCE_SYNC",
+                0x4000 => "AT_STATX_DONT_SYNC",
+                0x6000 => "AT_STATX_SYNC_TYPE",
+                _ => "AT_STATX_SYNC_AS_STAT",
+            }
+            .to_string();
+            if raw & !0x6000 != 0 {
+                s.push('|');
+                flags::bits(&mut s, raw & !0x6000, flags::AT_FLAGS, "");
+            }
+            sym(s)
+        }
         Sem::Offset if raw == 0 => ("0".into(), json!(0)),
         Sem::Offset => (format!("{raw:#x}"), json!(raw)),
         Sem::FcntlArg => match ctx.raw("cmd", args).map(|c| c as i32) {
@@ -372,6 +381,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, Map<String
 fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
     let name = match (ctx.syscall, args[i].name) {
         ("write" | "pwrite64", _) => "count",
+        ("setxattr" | "lsetxattr" | "fsetxattr", _) => "size",
         ("sendto", _) => "len",
         ("setsockopt", _) => "optlen",
         _ => return None,
@@ -397,6 +407,8 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         }
         (_, "rlim" | "new_rlim" | "old_rlim") => structs::rlimit(b),
         ("uname", _) => structs::utsname(b),
+        ("statfs" | "fstatfs", _) => structs::statfs(b),
+        ("statx", _) => structs::statx(b),
         ("pipe" | "pipe2", _) => structs::fd_pair(b),
         ("wait4", _) => structs::wait_status(b),
         _ => None,

@@ -455,6 +455,111 @@ pub const MOUNT_FLAGS: Table = table!(
 );
 pub const UMOUNT: Table = table!(MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW);
 
+pub const IN_INIT: Table = table!(IN_CLOEXEC, IN_NONBLOCK);
+pub const EFD: Table = table!(EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE);
+pub const TFD: Table = table!(TFD_CLOEXEC, TFD_NONBLOCK);
+pub const SFD: Table = table!(SFD_CLOEXEC, SFD_NONBLOCK);
+pub const IN_MASK: Table = table!(
+    IN_ACCESS,
+    IN_MODIFY,
+    IN_ATTRIB,
+    IN_CLOSE_WRITE,
+    IN_CLOSE_NOWRITE,
+    IN_OPEN,
+    IN_MOVED_FROM,
+    IN_MOVED_TO,
+    IN_CREATE,
+    IN_DELETE,
+    IN_DELETE_SELF,
+    IN_MOVE_SELF,
+    IN_UNMOUNT,
+    IN_Q_OVERFLOW,
+    IN_IGNORED,
+    IN_ONLYDIR,
+    IN_DONT_FOLLOW,
+    IN_EXCL_UNLINK,
+    IN_MASK_CREATE,
+    IN_MASK_ADD,
+    IN_ISDIR,
+    IN_ONESHOT,
+);
+pub const XATTR: Table = table!(XATTR_CREATE, XATTR_REPLACE);
+/// STATX_ALL and STATX_BASIC_STATS are unions of the bits after them: they come first.
+pub const STATX_MASK: Table = table!(
+    STATX_ALL,
+    STATX_BASIC_STATS,
+    STATX_TYPE,
+    STATX_MODE,
+    STATX_NLINK,
+    STATX_UID,
+    STATX_GID,
+    STATX_ATIME,
+    STATX_MTIME,
+    STATX_CTIME,
+    STATX_INO,
+    STATX_SIZE,
+    STATX_BLOCKS,
+    STATX_BTIME,
+    STATX_MNT_ID,
+    STATX_DIOALIGN,
+);
+pub const STATX_ATTRS: Table = table!(
+    STATX_ATTR_COMPRESSED,
+    STATX_ATTR_IMMUTABLE,
+    STATX_ATTR_APPEND,
+    STATX_ATTR_NODUMP,
+    STATX_ATTR_ENCRYPTED,
+    STATX_ATTR_AUTOMOUNT,
+    STATX_ATTR_MOUNT_ROOT,
+    STATX_ATTR_VERITY,
+    STATX_ATTR_DAX,
+);
+/// `statfs.f_flags` (include/linux/statfs.h; ST_VALID is kernel-only, not in libc).
+pub const ST_FLAGS: Table = &[
+    (1, "ST_RDONLY"),
+    (2, "ST_NOSUID"),
+    (4, "ST_NODEV"),
+    (8, "ST_NOEXEC"),
+    (16, "ST_SYNCHRONOUS"),
+    (32, "ST_VALID"),
+    (64, "ST_MANDLOCK"),
+    (1024, "ST_NOATIME"),
+    (2048, "ST_NODIRATIME"),
+    (4096, "ST_RELATIME"),
+    (8192, "ST_NOSYMFOLLOW"),
+];
+/// File system magic numbers (include/uapi/linux/magic.h), named as strace names them;
+/// libc has only some of them.
+pub const FS_MAGIC: Table = &[
+    (0xef53, "EXT2_SUPER_MAGIC"),
+    (0x0102_1994, "TMPFS_MAGIC"),
+    (0x794c_7630, "OVERLAYFS_SUPER_MAGIC"),
+    (0x9fa0, "PROC_SUPER_MAGIC"),
+    (0x6265_6572, "SYSFS_MAGIC"),
+    (0x6367_7270, "CGROUP2_SUPER_MAGIC"),
+    (0x0027_e0eb, "CGROUP_SUPER_MAGIC"),
+    (0x9123_683e, "BTRFS_SUPER_MAGIC"),
+    (0x5846_5342, "XFS_SUPER_MAGIC"),
+    (0x0904_1934, "ANON_INODE_FS_MAGIC"),
+    (0x534f_434b, "SOCKFS_MAGIC"),
+    (0x5049_5045, "PIPEFS_MAGIC"),
+    (0x1cd1, "DEVPTS_SUPER_MAGIC"),
+    (0x6969, "NFS_SUPER_MAGIC"),
+    (0x7371_7368, "SQUASHFS_MAGIC"),
+    (0x6462_6720, "DEBUGFS_MAGIC"),
+    (0x7472_6163, "TRACEFS_MAGIC"),
+    (0xcafe_4a11, "BPF_FS_MAGIC"),
+    (0x8584_58f6, "RAMFS_MAGIC"),
+    (0x6e73_6673, "NSFS_MAGIC"),
+    (0x6573_5546, "FUSE_SUPER_MAGIC"),
+    (0x9584_58f6, "HUGETLBFS_MAGIC"),
+    (0x1980_0202, "MQUEUE_MAGIC"),
+    (0x7363_6673, "SECURITYFS_MAGIC"),
+    (0x4244, "HFS_SUPER_MAGIC"),
+    (0x4d44, "MSDOS_SUPER_MAGIC"),
+    (0x2fc1_2fc1, "ZFS_SUPER_MAGIC"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

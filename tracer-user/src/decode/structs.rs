@@ -13,6 +13,10 @@ use super::{escape, flags};
 pub const STAT_SIZE: usize = 144;
 #[cfg(not(target_arch = "x86_64"))]
 pub const STAT_SIZE: usize = 128;
+/// `sizeof(struct statfs)` on 64-bit kernels.
+pub const STATFS_SIZE: usize = 120;
+/// The part of `struct statx` decoded (mask, attributes, mode, size).
+pub const STATX_SIZE: usize = 48;
 /// `sizeof(struct new_utsname)`: six 65-byte fields.
 pub const UTSNAME_SIZE: usize = 6 * 65;
 
@@ -156,6 +160,61 @@ pub fn stat(b: &[u8]) -> Option<Decoded> {
     Some((
         text,
         json!({"st_mode": mode_text, "st_mode_raw": mode, "st_size": size, "st_rdev_major": major, "st_rdev_minor": minor}),
+    ))
+}
+
+/// C's `%#x`: `0` for zero, else `0x…`.
+fn c_hex(v: u64) -> String {
+    if v == 0 {
+        "0".into()
+    } else {
+        format!("{v:#x}")
+    }
+}
+
+/// `struct statfs`, all fields as strace prints them.
+pub fn statfs(b: &[u8]) -> Option<Decoded> {
+    let w = |i: usize| u64_ne(b, i * 8);
+    let ty = w(0)?;
+    let fsid = [u32_ne(b, 56)?, u32_ne(b, 60)?];
+    let (namelen, frsize, fl) = (w(8)?, w(9)?, w(10)?);
+    let ty_name = match flags::FS_MAGIC.iter().find(|(v, _)| *v == ty) {
+        Some((_, n)) => (*n).to_string(),
+        None => format!("{ty:#x}"),
+    };
+    let st_flags = flags::bits_string(fl, flags::ST_FLAGS, "0");
+    let text = format!(
+        "{{f_type={ty_name}, f_bsize={}, f_blocks={}, f_bfree={}, f_bavail={}, f_files={}, f_ffree={}, f_fsid={{val=[{}, {}]}}, f_namelen={namelen}, f_frsize={frsize}, f_flags={st_flags}}}",
+        w(1)?,
+        w(2)?,
+        w(3)?,
+        w(4)?,
+        w(5)?,
+        w(6)?,
+        c_hex(u64::from(fsid[0])),
+        c_hex(u64::from(fsid[1])),
+    );
+    Some((
+        text,
+        json!({"f_type": ty_name, "f_bsize": w(1)?, "f_blocks": w(2)?, "f_bfree": w(3)?,
+               "f_bavail": w(4)?, "f_files": w(5)?, "f_ffree": w(6)?, "f_fsid": fsid,
+               "f_namelen": namelen, "f_frsize": frsize, "f_flags": st_flags}),
+    ))
+}
+
+/// `struct statx`, as strace prints it without -v.
+pub fn statx(b: &[u8]) -> Option<Decoded> {
+    let mask = flags::bits_string(u64::from(u32_ne(b, 0)?), flags::STATX_MASK, "0");
+    let attrs = flags::bits_string(u64_ne(b, 8)?, flags::STATX_ATTRS, "0");
+    let mode = u64::from(u16_ne(b, 28)?);
+    let size = u64_ne(b, 40)?;
+    let mut mode_text = String::new();
+    flags::st_mode(&mut mode_text, mode);
+    Some((
+        format!(
+            "{{stx_mask={mask}, stx_attributes={attrs}, stx_mode={mode_text}, stx_size={size}, ...}}"
+        ),
+        json!({"stx_mask": mask, "stx_attributes": attrs, "stx_mode": mode_text, "stx_size": size}),
     ))
 }
 
