@@ -57,6 +57,40 @@ impl Clock {
     }
 }
 
+/// The formatted date and time of the last second seen, so consecutive records only format
+/// their nanoseconds.
+#[derive(Debug, Default)]
+pub struct TsCache {
+    sec: Option<i128>,
+    /// `2026-11-27T22:41:50.`
+    prefix: Vec<u8>,
+}
+
+impl Clock {
+    /// As `format_into`, reusing the date and time of the previous call within the same second.
+    pub fn format_cached(&self, ktime_ns: u64, out: &mut Vec<u8>, cache: &mut TsCache) {
+        let wall = self.wall_ns(ktime_ns);
+        let sec = wall.div_euclid(1_000_000_000);
+        let nanos = wall.rem_euclid(1_000_000_000) as u32;
+        if cache.sec != Some(sec) {
+            let mut full = Vec::with_capacity(32);
+            self.format_into(ktime_ns, &mut full);
+            full.truncate(full.len().saturating_sub(10)); // drop "NNNNNNNNNZ"
+            cache.prefix = full;
+            cache.sec = Some(sec);
+        }
+        out.extend_from_slice(&cache.prefix);
+        let mut digits = [b'0'; 9];
+        let mut n = nanos;
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out.extend_from_slice(&digits);
+        out.push(b'Z');
+    }
+}
+
 impl Default for Clock {
     fn default() -> Self {
         Self::new()
@@ -76,6 +110,25 @@ mod tests {
             String::from_utf8(out).unwrap_or_default(),
             "2023-11-14T22:13:20.000000005Z"
         );
+    }
+
+    #[test]
+    fn cached_format_equals_full_format() {
+        let c = Clock::with_offset(1_700_000_000_000_000_000);
+        let mut cache = TsCache::default();
+        for k in [
+            5u64,
+            999_999_999,
+            1_000_000_000,
+            1_000_000_001,
+            86_400_000_000_123,
+            7,
+        ] {
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            c.format_into(k, &mut a);
+            c.format_cached(k, &mut b, &mut cache);
+            assert_eq!(a, b, "{k}");
+        }
     }
 
     #[test]

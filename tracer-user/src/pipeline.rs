@@ -188,6 +188,7 @@ fn make_sink(cfg: &ObserveConfig, out: Box<dyn Write + Send>) -> Box<dyn Sink + 
     let out = BufWriter::with_capacity(WRITE_BUFFER, out);
     let opts = decode::args::Options {
         fd_paths: cfg.fd_paths,
+        json_only: false,
     };
     let summary = cfg
         .summary

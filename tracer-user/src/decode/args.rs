@@ -5,6 +5,8 @@
 use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
+
+pub use super::escape::ArgJson;
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
     CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN,
@@ -25,8 +27,8 @@ pub struct DecodedArg {
     pub raw: u64,
     /// strace's rendering.
     pub text: String,
-    /// `value` and any extra fields (`hex`, `truncated`) for the JSON argument object.
-    pub json: Map<String, Value>,
+    /// `value` and any extra fields (`hex`, `truncated`, `path`) for the JSON argument object.
+    pub json: ArgJson,
     /// strace leaves some arguments out (openat's mode without O_CREAT); JSON keeps them all.
     pub shown: bool,
     /// Position in strace's text, where it differs from the kernel's order (clone).
@@ -173,10 +175,35 @@ fn semantic(syscall: &str, arg: &str) -> Option<Sem> {
         .map(|(_, _, sem)| *sem)
 }
 
+/// `semantic` of every argument of every syscall number, computed once.
+fn semantics_of(nr: u32) -> [Option<Sem>; 6] {
+    static BY_NR: std::sync::OnceLock<Vec<[Option<Sem>; 6]>> = std::sync::OnceLock::new();
+    let compute = |nr: u32| {
+        let mut out = [None; 6];
+        if let (Some(name), Some(args)) = (syscalls::name(nr), syscalls::args(nr)) {
+            for (o, a) in out.iter_mut().zip(args) {
+                *o = semantic(name, a.name);
+            }
+        }
+        out
+    };
+    let table = BY_NR.get_or_init(|| {
+        (0..tracer_common::config::MAX_SYSCALL_NR)
+            .map(compute)
+            .collect()
+    });
+    table
+        .get(nr as usize)
+        .copied()
+        .unwrap_or_else(|| compute(nr))
+}
+
 /// The syscall's arguments as the event carries them.
 struct Ctx<'a> {
     syscall: &'a str,
     ev: &'a SyscallEvent,
+    /// Render strace text too (off for JSON output: quoting buffers is not free).
+    text: bool,
 }
 
 impl Ctx<'_> {
@@ -322,22 +349,22 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
 }
 
 /// Text and JSON of a captured buffer: quoted, `...` when cut short of `full` bytes.
-fn buffer(c: &Capture, full: Option<u64>) -> (String, Map<String, Value>) {
+fn buffer(ctx: &Ctx<'_>, c: &Capture, full: Option<u64>) -> (String, ArgJson) {
     let cut = c.truncated() || full.is_some_and(|f| f > c.data.len() as u64);
-    (
-        escape::quoted(&c.data, cut),
-        escape::json_bytes(&c.data, cut),
-    )
+    let text = if ctx.text {
+        escape::quoted(&c.data, cut)
+    } else {
+        String::new()
+    };
+    (text, escape::json_bytes(&c.data, cut))
 }
 
-fn obj(v: Value) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("value".into(), v);
-    m
+fn obj(v: Value) -> ArgJson {
+    ArgJson::of(v)
 }
 
 /// The captured form of argument `i`, if there is one.
-fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, Map<String, Value>)> {
+fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> {
     let arg = &args[i];
     let c = ctx.captures(i).next()?;
     if c.fault() {
@@ -354,7 +381,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, Map<String
         }
         CAP_BUF_IN => {
             let full = spec_len(ctx, args, i);
-            Some(buffer(c, full))
+            Some(buffer(ctx, c, full))
         }
         CAP_BUF_OUT => {
             let mut data = c.clone();
@@ -363,7 +390,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, Map<String
             }
             let full = u64::try_from(ret).ok();
             let full = if ctx.syscall == "getcwd" { None } else { full };
-            Some(buffer(&data, full))
+            Some(buffer(ctx, &data, full))
         }
         CAP_SOCKADDR_IN | CAP_SOCKADDR_OUT => {
             let (t, j) = structs::sockaddr(&c.data);
@@ -417,7 +444,7 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
 
 /// `{msg_name=NULL, msg_namelen=0, msg_iov=[…], msg_iovlen=1, msg_controllen=0, msg_flags=0}`
 /// from a captured `struct user_msghdr` (64-bit layout), its name and its iovecs.
-fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, Map<String, Value>) {
+fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
     let word = |k: usize| {
         c.data
             .get(k * 8..k * 8 + 8)
@@ -452,10 +479,7 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, Map<String, Value>) 
         Some(a) => {
             let (t, j) = iovec(ctx, i, a);
             text.push_str(&t);
-            o.insert(
-                "msg_iov".into(),
-                j.get("value").cloned().unwrap_or_default(),
-            );
+            o.insert("msg_iov".into(), j.value);
         }
         None => text.push_str("NULL"),
     }
@@ -493,7 +517,7 @@ fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
 }
 
 /// `[{iov_base="…"..., iov_len=180}, …]`.
-fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, Map<String, Value>) {
+fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
     let mut text = String::from("[");
     let mut items = Vec::new();
     // Output iovecs hold only what the call returned, spread over the entries in order.
@@ -515,9 +539,9 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, Map<String, Value
         let mut item = Map::new();
         match data {
             Some(d) => {
-                let (t, j) = buffer(d, Some(filled));
+                let (t, j) = buffer(ctx, d, Some(filled));
                 text.push_str(&t);
-                item.insert("iov_base".into(), Value::Object(j));
+                item.insert("iov_base".into(), Value::Object(j.to_object()));
             }
             None => {
                 let base = u64::from_ne_bytes(pair[..8].try_into().unwrap_or_default());
@@ -534,14 +558,12 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, Map<String, Value
     }
     text.push(']');
     let mut m = obj(Value::Array(items));
-    if array.truncated() {
-        m.insert("truncated".into(), true.into());
-    }
+    m.truncated = array.truncated();
     (text, m)
 }
 
 /// `["nginx", "-g", "daemon off;"]`.
-fn argv(ctx: &Ctx<'_>, i: usize) -> (String, Map<String, Value>) {
+fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
     let mut text = String::from("[");
     let mut items = Vec::new();
     let mut more = false;
@@ -553,18 +575,16 @@ fn argv(ctx: &Ctx<'_>, i: usize) -> (String, Map<String, Value>) {
         if !items.is_empty() {
             text.push_str(", ");
         }
-        let (t, j) = buffer(c, None);
+        let (t, j) = buffer(ctx, c, None);
         text.push_str(&t);
-        items.push(j.get("value").cloned().unwrap_or_default());
+        items.push(j.value);
     }
     if more {
         text.push_str(if items.is_empty() { "..." } else { ", ..." });
     }
     text.push(']');
     let mut m = obj(Value::Array(items));
-    if more {
-        m.insert("truncated".into(), true.into());
-    }
+    m.truncated = more;
     (text, m)
 }
 
@@ -599,6 +619,9 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
 pub struct Options {
     /// strace's `-y`: fds carry what they refer to (`3</etc/hosts>`), from /proc at decode time.
     pub fd_paths: bool,
+    /// Leave `DecodedArg::text` empty where it costs work (captured strings and buffers): for
+    /// JSON output.
+    pub json_only: bool,
 }
 
 /// All arguments of `ev`, decoded.
@@ -608,7 +631,7 @@ pub fn decode(ev: &SyscallEvent) -> Vec<DecodedArg> {
 
 /// All arguments of `ev`, decoded with `opts`.
 pub fn decode_with(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
-    let mut args = decode_plain(ev);
+    let mut args = decode_plain(ev, !opts.json_only);
     if opts.fd_paths {
         let syscall = syscalls::name(ev.nr).unwrap_or("");
         for a in &mut args {
@@ -619,17 +642,14 @@ pub fn decode_with(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
             }
             if let Some(path) = fdpath::resolve(ev.tgid, fd) {
                 fdpath::annotate(&mut a.text, &path);
-                a.json.insert(
-                    "path".into(),
-                    String::from_utf8_lossy(&path).into_owned().into(),
-                );
+                a.json.path = Some(String::from_utf8_lossy(&path).into_owned());
             }
         }
     }
     args
 }
 
-fn decode_plain(ev: &SyscallEvent) -> Vec<DecodedArg> {
+fn decode_plain(ev: &SyscallEvent, text: bool) -> Vec<DecodedArg> {
     let syscall = syscalls::name(ev.nr).unwrap_or("");
     let Some(args) = syscalls::args(ev.nr) else {
         return ev
@@ -647,10 +667,11 @@ fn decode_plain(ev: &SyscallEvent) -> Vec<DecodedArg> {
             })
             .collect();
     };
-    let ctx = Ctx { syscall, ev };
+    let ctx = Ctx { syscall, ev, text };
     if syscall == "clone" {
         return clone_args(ev, args);
     }
+    let sems = semantics_of(ev.nr);
     args.iter()
         .enumerate()
         .take(6)
@@ -659,7 +680,7 @@ fn decode_plain(ev: &SyscallEvent) -> Vec<DecodedArg> {
             let (text, json) = match captured(&ctx, args, i) {
                 Some(c) => c,
                 None => {
-                    let (t, v) = match semantic(syscall, arg.name) {
+                    let (t, v) = match sems[i] {
                         Some(sem) => by_sem(sem, &ctx, args, raw),
                         None => by_type(arg.ty, arg.name, raw),
                     };
@@ -785,8 +806,8 @@ mod tests {
         );
         assert_eq!(line(&ev), r#"AT_FDCWD, "/etc/hosts", O_RDONLY|O_CLOEXEC"#);
         let d = decode(&ev);
-        assert_eq!(d[1].json["value"], "/etc/hosts");
-        assert_eq!(d[2].json["value"], "O_RDONLY|O_CLOEXEC");
+        assert_eq!(d[1].json.value, "/etc/hosts");
+        assert_eq!(d[2].json.value, "O_RDONLY|O_CLOEXEC");
         assert!(!d[3].shown, "mode hidden without O_CREAT");
         let ev = event(
             "openat",

@@ -39,31 +39,60 @@ pub fn quoted(bytes: &[u8], truncated: bool) -> String {
     s
 }
 
-/// JSON fields for captured bytes: `value`, the text when they are UTF-8, else the text with
-/// U+FFFD for each invalid sequence plus `hex`, every byte in hex, so nothing is lost; and
-/// `truncated: true` when the data was cut.
-pub fn json_bytes(bytes: &[u8], truncated: bool) -> serde_json::Map<String, serde_json::Value> {
-    let mut v = serde_json::Map::new();
-    match std::str::from_utf8(bytes) {
-        Ok(s) => {
-            v.insert("value".into(), s.into());
+/// The JSON of an argument: its `value`, plus `hex` (captured bytes that are not UTF-8: every
+/// byte, so nothing is lost), `truncated` (the data was cut) and `path` (`-y`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArgJson {
+    pub value: serde_json::Value,
+    pub hex: Option<String>,
+    pub truncated: bool,
+    pub path: Option<String>,
+}
+
+impl ArgJson {
+    pub fn of(value: serde_json::Value) -> Self {
+        ArgJson {
+            value,
+            ..ArgJson::default()
         }
+    }
+
+    /// The fields as a JSON object (value, hex, truncated, path), for nesting.
+    pub fn to_object(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), self.value.clone());
+        if let Some(h) = &self.hex {
+            m.insert("hex".into(), h.clone().into());
+        }
+        if self.truncated {
+            m.insert("truncated".into(), true.into());
+        }
+        if let Some(p) = &self.path {
+            m.insert("path".into(), p.clone().into());
+        }
+        m
+    }
+}
+
+/// JSON for captured bytes: the text when they are UTF-8, else the text with U+FFFD for each
+/// invalid sequence plus every byte in `hex`.
+pub fn json_bytes(bytes: &[u8], truncated: bool) -> ArgJson {
+    let (value, hex) = match std::str::from_utf8(bytes) {
+        Ok(s) => (s.to_owned(), None),
         Err(_) => {
-            v.insert(
-                "value".into(),
-                String::from_utf8_lossy(bytes).into_owned().into(),
-            );
             let mut hex = String::with_capacity(bytes.len() * 2);
             for b in bytes {
                 let _ = write!(hex, "{b:02x}");
             }
-            v.insert("hex".into(), hex.into());
+            (String::from_utf8_lossy(bytes).into_owned(), Some(hex))
         }
+    };
+    ArgJson {
+        value: value.into(),
+        hex,
+        truncated,
+        path: None,
     }
-    if truncated {
-        v.insert("truncated".into(), true.into());
-    }
-    v
 }
 
 #[cfg(test)]
@@ -94,7 +123,7 @@ mod tests {
 
     #[test]
     fn json_is_lossless() {
-        let j = |b: &[u8], t| serde_json::Value::Object(json_bytes(b, t));
+        let j = |b: &[u8], t| serde_json::Value::Object(json_bytes(b, t).to_object());
         assert_eq!(
             j(b"/etc/hosts", false),
             serde_json::json!({"value": "/etc/hosts"})

@@ -85,11 +85,10 @@ pub fn sockaddr(b: &[u8]) -> Decoded {
             }
             escape::quote(&mut text, name, false);
             text.push('}');
-            let mut j = escape::json_bytes(name, false);
-            let path_value = j.remove("value").unwrap_or_default();
-            let mut o = json!({"family": "AF_UNIX", "path": path_value, "abstract": abstract_});
-            if let Some(hex) = j.remove("hex") {
-                o["path_hex"] = hex;
+            let j = escape::json_bytes(name, false);
+            let mut o = json!({"family": "AF_UNIX", "path": j.value, "abstract": abstract_});
+            if let Some(hex) = j.hex {
+                o["path_hex"] = hex.into();
             }
             (text, o)
         }

@@ -43,6 +43,19 @@ pub struct Arg {
 
 /// The arguments of syscall `nr`, `None` when the kernel's format files did not list it.
 pub fn args(nr: u32) -> Option<&'static [Arg]> {
+    static BY_NR: std::sync::OnceLock<Vec<Option<&'static [Arg]>>> = std::sync::OnceLock::new();
+    let table = BY_NR.get_or_init(|| {
+        (0..tracer_common::config::MAX_SYSCALL_NR)
+            .map(lookup_args)
+            .collect()
+    });
+    match table.get(nr as usize) {
+        Some(a) => *a,
+        None => lookup_args(nr),
+    }
+}
+
+fn lookup_args(nr: u32) -> Option<&'static [Arg]> {
     let name = name(nr)?;
     // The kernel names a few entry points differently from the syscall (SYSCALL_DEFINE name).
     let name = match name {

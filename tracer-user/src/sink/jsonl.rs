@@ -4,9 +4,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Enriched, Lost, Sink};
+use super::{Enriched, Lost, Sink, json_writer as w};
 use crate::{
-    clock::Clock,
+    clock::{Clock, TsCache},
     decode::{Enter, args, errno, syscalls},
     summary::{self, Report},
     target::Container,
@@ -18,27 +18,7 @@ pub struct JsonLines<W: Write> {
     opts: args::Options,
     line: Vec<u8>,
     ts: Vec<u8>,
-}
-
-#[derive(Serialize)]
-struct SyscallLine<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    ts: &'a str,
-    syscall: &'a str,
-    nr: u32,
-    args: Vec<serde_json::Value>,
-    ret: Option<i64>,
-    errno: Option<String>,
-    duration_ns: Option<u64>,
-    pid: u32,
-    tid: u32,
-    ns_pid: Option<u32>,
-    ns_tid: Option<u32>,
-    comm: &'a str,
-    cgroup_id: u64,
-    container: Option<&'a Container>,
-    enter: &'static str,
+    ts_cache: TsCache,
 }
 
 #[derive(Serialize)]
@@ -55,9 +35,13 @@ impl<W: Write> JsonLines<W> {
         JsonLines {
             out,
             clock,
-            opts: args::Options::default(),
+            opts: args::Options {
+                json_only: true,
+                ..args::Options::default()
+            },
             line: Vec::with_capacity(512),
             ts: Vec::with_capacity(32),
+            ts_cache: TsCache::default(),
         }
     }
 
@@ -68,7 +52,10 @@ impl<W: Write> JsonLines<W> {
     }
 
     pub fn with_options(mut self, opts: args::Options) -> Self {
-        self.opts = opts;
+        self.opts = args::Options {
+            json_only: true,
+            ..opts
+        };
         self
     }
 
@@ -94,40 +81,101 @@ pub fn enter_str(e: Enter) -> &'static str {
 }
 
 impl<W: Write> Sink for JsonLines<W> {
+    /// The hot path: written directly, field by field (docs/events.md has the schema; the
+    /// tests compare it with serde_json's rendering of the same values).
     fn syscall(&mut self, e: &Enriched<'_>) -> io::Result<()> {
         let ev = e.event;
-        let ts = self.timestamp(ev.ktime_ns);
-        let name = syscalls::display_name(ev.nr);
-        let comm = String::from_utf8_lossy(ev.comm_bytes());
-        let line = SyscallLine {
-            kind: "syscall",
-            ts: &ts,
-            syscall: &name,
-            nr: ev.nr,
-            args: args::decode_with(ev, self.opts)
-                .into_iter()
-                .map(|a| {
-                    let mut o = serde_json::Map::new();
-                    o.insert("name".into(), a.name.into());
-                    o.insert("type".into(), a.ty.into());
-                    o.extend(a.json);
-                    o.insert("raw".into(), a.raw.into());
-                    serde_json::Value::Object(o)
-                })
-                .collect(),
-            ret: ev.ret,
-            errno: ev.ret.and_then(errno::of_ret).map(errno::name),
-            duration_ns: ev.duration_ns(),
-            pid: ev.tgid,
-            tid: ev.tid,
-            ns_pid: ev.ns_tgid,
-            ns_tid: ev.ns_tid,
-            comm: &comm,
-            cgroup_id: ev.cgroup_id,
-            container: e.container,
-            enter: enter_str(ev.enter),
-        };
-        self.write_line(&line)
+        let l = &mut self.line;
+        l.clear();
+        l.extend_from_slice(b"{\"type\":\"syscall\",\"ts\":\"");
+        self.clock.format_cached(ev.ktime_ns, l, &mut self.ts_cache);
+        l.extend_from_slice(b"\",");
+        w::key(l, "syscall");
+        w::string(l, &syscalls::display_name(ev.nr));
+        l.push(b',');
+        w::key(l, "nr");
+        w::uint(l, u64::from(ev.nr));
+        l.extend_from_slice(b",\"args\":[");
+        for (i, a) in args::decode_with(ev, self.opts).iter().enumerate() {
+            if i > 0 {
+                l.push(b',');
+            }
+            l.push(b'{');
+            w::key(l, "name");
+            w::string(l, a.name);
+            l.push(b',');
+            w::key(l, "type");
+            w::string(l, a.ty);
+            l.push(b',');
+            w::key(l, "value");
+            w::value(l, &a.json.value);
+            if let Some(h) = &a.json.hex {
+                l.push(b',');
+                w::key(l, "hex");
+                w::string(l, h);
+            }
+            if a.json.truncated {
+                l.extend_from_slice(b",\"truncated\":true");
+            }
+            if let Some(p) = &a.json.path {
+                l.push(b',');
+                w::key(l, "path");
+                w::string(l, p);
+            }
+            l.push(b',');
+            w::key(l, "raw");
+            w::uint(l, a.raw);
+            l.push(b'}');
+        }
+        l.extend_from_slice(b"],");
+        w::key(l, "ret");
+        w::opt_int(l, ev.ret);
+        l.push(b',');
+        w::key(l, "errno");
+        match ev.ret.and_then(errno::of_ret) {
+            Some(e) => w::string(l, &errno::name(e)),
+            None => l.extend_from_slice(b"null"),
+        }
+        l.push(b',');
+        w::key(l, "duration_ns");
+        w::opt_uint(l, ev.duration_ns());
+        l.push(b',');
+        w::key(l, "pid");
+        w::uint(l, u64::from(ev.tgid));
+        l.push(b',');
+        w::key(l, "tid");
+        w::uint(l, u64::from(ev.tid));
+        l.push(b',');
+        w::key(l, "ns_pid");
+        w::opt_uint(l, ev.ns_tgid.map(u64::from));
+        l.push(b',');
+        w::key(l, "ns_tid");
+        w::opt_uint(l, ev.ns_tid.map(u64::from));
+        l.push(b',');
+        w::key(l, "comm");
+        w::string(l, &String::from_utf8_lossy(ev.comm_bytes()));
+        l.push(b',');
+        w::key(l, "cgroup_id");
+        w::uint(l, ev.cgroup_id);
+        l.push(b',');
+        w::key(l, "container");
+        match e.container {
+            Some(c) => {
+                l.push(b'{');
+                w::key(l, "id");
+                w::string(l, &c.id);
+                l.push(b',');
+                w::key(l, "name");
+                w::string(l, &c.name);
+                l.push(b'}');
+            }
+            None => l.extend_from_slice(b"null"),
+        }
+        l.push(b',');
+        w::key(l, "enter");
+        w::string(l, enter_str(ev.enter));
+        l.extend_from_slice(b"}\n");
+        self.out.write_all(l)
     }
 
     fn lost(&mut self, lost: &Lost) -> io::Result<()> {
@@ -233,6 +281,93 @@ mod tests {
     fn hostile_comm_is_escaped() {
         let v = render(0, 0, 0, b"\x1b[2J\"\\\n\xff");
         assert_eq!(v["comm"], "\u{1b}[2J\"\\\n\u{fffd}");
+    }
+
+    /// The same record through serde_json, field by field, as the schema in docs/events.md.
+    fn reference(ev: &crate::decode::SyscallEvent, container: &Container, clock: Clock) -> String {
+        let mut ts = Vec::new();
+        clock.format_into(ev.ktime_ns, &mut ts);
+        let args: Vec<serde_json::Value> = args::decode(ev)
+            .into_iter()
+            .map(|a| {
+                let mut o = serde_json::Map::new();
+                o.insert("name".into(), a.name.into());
+                o.insert("type".into(), a.ty.into());
+                o.extend(a.json.to_object());
+                o.insert("raw".into(), a.raw.into());
+                serde_json::Value::Object(o)
+            })
+            .collect();
+        let v = serde_json::json!({
+            "type": "syscall",
+            "ts": String::from_utf8_lossy(&ts),
+            "syscall": syscalls::display_name(ev.nr),
+            "nr": ev.nr,
+            "args": args,
+            "ret": ev.ret,
+            "errno": ev.ret.and_then(errno::of_ret).map(errno::name),
+            "duration_ns": ev.duration_ns(),
+            "pid": ev.tgid,
+            "tid": ev.tid,
+            "ns_pid": ev.ns_tgid,
+            "ns_tid": ev.ns_tid,
+            "comm": String::from_utf8_lossy(ev.comm_bytes()),
+            "cgroup_id": ev.cgroup_id,
+            "container": container,
+            "enter": enter_str(ev.enter),
+        });
+        serde_json::to_string(&v).unwrap_or_default() + "\n"
+    }
+
+    #[test]
+    fn direct_writer_equals_serde_json_byte_for_byte() {
+        use crate::decode::Capture;
+        use tracer_common::capture::{CAP_SOCKADDR_OUT, CAP_STR};
+        let container = Container {
+            id: "f".repeat(64),
+            name: "we\"b\u{1b}".into(),
+        };
+        let clock = Clock::with_offset(1_700_000_000_123_456_789);
+        let mut cases = Vec::new();
+        for (flags, nr, ret) in [
+            (0u16, 257u32, -2i64),
+            (0, 288, 4),
+            (1, 231, 0),
+            (2, 0, 5),
+            (6, 90, -1),
+            (0, 999, 0),
+        ] {
+            let mut r = fixtures::record(flags, nr, ret);
+            r.comm = *b"\x1b[2J\xff\"q\\\n\0\0\0\0\0\0\0";
+            let mut ev = decode(&fixtures::bytes(&r)).expect("decodes");
+            ev.captures = vec![
+                Capture {
+                    arg: 1,
+                    kind: CAP_STR,
+                    flags: 1,
+                    index: 0,
+                    data: b"/etc/\xffx\n\"".to_vec(),
+                },
+                Capture {
+                    arg: 1,
+                    kind: CAP_SOCKADDR_OUT,
+                    flags: 0,
+                    index: 0,
+                    data: vec![2, 0, 0, 80, 127, 0, 0, 1],
+                },
+            ];
+            cases.push(ev);
+        }
+        for ev in &cases {
+            let mut sink = JsonLines::new(Vec::new(), clock);
+            sink.syscall(&Enriched {
+                event: ev,
+                container: Some(&container),
+            })
+            .expect("writes");
+            let ours = String::from_utf8(sink.into_inner()).expect("utf-8");
+            assert_eq!(ours, reference(ev, &container, clock));
+        }
     }
 
     #[test]

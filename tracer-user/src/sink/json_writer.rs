@@ -1,0 +1,124 @@
+//! A direct JSON writer for the hot record type: the `syscall` line is written straight into
+//! the line buffer (numbers with `itoa`, strings with the escaping serde_json uses), with no
+//! intermediate `serde_json::Value` per record. Nested structures (socket addresses, structs)
+//! still go through serde_json. `tests` check the output against serde_json's.
+use serde_json::Value;
+
+/// Appends `s` as a JSON string, escaped exactly as serde_json escapes: `"`, `\` and the
+/// control characters below 0x20 (as `\b \t \n \f \r` or `\u00XX`).
+pub fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[(b >> 4) as usize]);
+            out.push(HEX[(b & 0xf) as usize]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+pub fn uint(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+pub fn int(out: &mut Vec<u8>, v: i64) {
+    out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+}
+
+pub fn opt_uint(out: &mut Vec<u8>, v: Option<u64>) {
+    match v {
+        Some(v) => uint(out, v),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+pub fn opt_int(out: &mut Vec<u8>, v: Option<i64>) {
+    match v {
+        Some(v) => int(out, v),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// `"key":` (keys are static ASCII without characters to escape).
+pub fn key(out: &mut Vec<u8>, k: &str) {
+    out.push(b'"');
+    out.extend_from_slice(k.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// Any value: the common scalars directly, the rest through serde_json.
+pub fn value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::String(s) => string(out, s),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => uint(out, u),
+            (None, Some(i)) => int(out, i),
+            _ => {
+                let _ = serde_json::to_writer(&mut *out, v);
+            }
+        },
+        _ => {
+            let _ = serde_json::to_writer(&mut *out, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        let all: String = (0u8..=0x7f).map(char::from).collect::<String>() + "é€\u{fffd}";
+        let mut out = Vec::new();
+        string(&mut out, &all);
+        assert_eq!(
+            String::from_utf8(out).unwrap_or_default(),
+            serde_json::to_string(&all).unwrap_or_default()
+        );
+    }
+
+    #[test]
+    fn numbers_and_values_like_serde_json() {
+        for v in [
+            serde_json::json!(null),
+            serde_json::json!(true),
+            serde_json::json!(-5),
+            serde_json::json!(u64::MAX),
+            serde_json::json!(i64::MIN),
+            serde_json::json!("a\"b"),
+            serde_json::json!({"family": "AF_INET", "port": 80}),
+            serde_json::json!([1, "x"]),
+        ] {
+            let mut out = Vec::new();
+            value(&mut out, &v);
+            assert_eq!(
+                String::from_utf8(out).unwrap_or_default(),
+                serde_json::to_string(&v).unwrap_or_default()
+            );
+        }
+    }
+}
