@@ -70,21 +70,31 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
         if !stream {
             return Ok(());
         }
-        return emit(pid_tgid, nr, 0, now, now, args, FLAG_NO_RETURN);
+        let parts = Parts::new(nr, 0, now, now, args, FLAG_NO_RETURN, ns_ids());
+        return emit(pid_tgid, parts);
     }
-    let pending = Pending {
-        enter_ns: now,
-        args,
-        nr,
-        state: PENDING_IN_FLIGHT,
-    };
     // A known thread's entry is rewritten in place: an LRU update allocates and relinks an
     // element, several times the cost of a lookup.
     if let Some(p) = PENDING.get_ptr_mut(tid) {
         // SAFETY: value pointer of the entry keyed by this thread; only this thread writes it.
-        unsafe { p.write(pending) };
-    } else if PENDING.insert(tid, pending, 0).is_err() {
-        count(STAT_PENDING_FULL);
+        let p = unsafe { &mut *p };
+        p.enter_ns = now;
+        p.args = args;
+        p.nr = nr;
+        p.state = PENDING_IN_FLIGHT;
+    } else {
+        let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));
+        let pending = Pending {
+            enter_ns: now,
+            args,
+            nr,
+            state: PENDING_IN_FLIGHT,
+            ns_tgid,
+            ns_tid,
+        };
+        if PENDING.insert(tid, pending, 0).is_err() {
+            count(STAT_PENDING_FULL);
+        }
     }
     Ok(())
 }
@@ -104,18 +114,20 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
             let p = unsafe { &mut *p };
             if p.state == PENDING_IN_FLIGHT {
                 p.state = PENDING_DONE;
-                let (nr, enter_ns, args) = (p.nr, p.enter_ns, p.args);
+                let (nr, enter_ns) = (p.nr, p.enter_ns);
                 summary::record(target, nr, Some(ret), Some(now.saturating_sub(enter_ns)));
                 if !stream {
                     return Ok(());
                 }
+                let ns = Some((p.ns_tgid, p.ns_tid));
+                let parts = Parts::new(nr, ret, enter_ns, now, p.args, 0, ns);
                 if let Some(spec) = spec_of(nr)
                     && ret >= 0
                     && has(spec, CaptureSpec::is_exit_kind)
                 {
-                    return emit_with_captures(pid_tgid, nr, ret, enter_ns, now, &args, spec);
+                    return emit_with_captures(pid_tgid, parts, spec);
                 }
-                return emit(pid_tgid, nr, ret, enter_ns, now, args, 0);
+                return emit(pid_tgid, parts);
             }
             true
         }
@@ -135,9 +147,13 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
         return Ok(());
     }
     summary::record(target, nr, Some(ret), None);
+    let ns = ns_ids();
     if !known {
+        let (ns_tgid, ns_tid) = ns.unwrap_or((0, 0));
         let done = Pending {
             state: PENDING_DONE,
+            ns_tgid,
+            ns_tid,
             ..Pending::default()
         };
         if PENDING.insert(tid, done, 0).is_err() {
@@ -152,7 +168,7 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
     } else {
         FLAG_ENTER_MISSING
     };
-    emit(pid_tgid, nr, ret, 0, now, args, flags)
+    emit(pid_tgid, Parts::new(nr, ret, 0, now, args, flags, ns))
 }
 
 /// Wake the reader only once `WAKEUP_BYTES` are waiting: a wakeup per record costs the traced
@@ -188,6 +204,31 @@ struct Parts {
     now: u64,
     args: [u64; 6],
     flags: u16,
+    /// (tgid, tid) in the target PID namespace, when known.
+    ns: Option<(u32, u32)>,
+}
+
+impl Parts {
+    #[inline(always)]
+    fn new(
+        nr: u32,
+        ret: i64,
+        enter_ns: u64,
+        now: u64,
+        args: [u64; 6],
+        flags: u16,
+        ns: Option<(u32, u32)>,
+    ) -> Self {
+        Parts {
+            nr,
+            ret,
+            enter_ns,
+            now,
+            args,
+            flags,
+            ns,
+        }
+    }
 }
 
 #[inline(always)]
@@ -199,8 +240,9 @@ fn record(pid_tgid: u64, p: Parts, len: u32) -> SyscallRecord {
         now,
         args,
         flags,
+        ns,
     } = p;
-    let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));
+    let (ns_tgid, ns_tid) = ns.unwrap_or((0, 0));
     SyscallRecord {
         header: header(KIND_SYSCALL, flags, len, now, pid_tgid),
         nr,
@@ -218,28 +260,12 @@ fn record(pid_tgid: u64, p: Parts, len: u32) -> SyscallRecord {
 
 /// The fixed-size record, written in place in the ring buffer.
 #[inline(always)]
-fn emit(
-    pid_tgid: u64,
-    nr: u32,
-    ret: i64,
-    enter_ns: u64,
-    now: u64,
-    args: [u64; 6],
-    flags: u16,
-) -> Result<(), ()> {
+fn emit(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
     let Some(mut entry) = EVENTS.reserve::<SyscallRecord>(0) else {
         count(STAT_RINGBUF_FULL);
         return Err(());
     };
     let len = core::mem::size_of::<SyscallRecord>() as u32;
-    let parts = Parts {
-        nr,
-        ret,
-        enter_ns,
-        now,
-        args,
-        flags,
-    };
     entry.write(record(pid_tgid, parts, len));
     entry.submit(wakeup_flags());
     Ok(())
@@ -247,30 +273,14 @@ fn emit(
 
 /// The record followed by exit-side captures, built in the scratch buffer.
 #[inline(always)]
-fn emit_with_captures(
-    pid_tgid: u64,
-    nr: u32,
-    ret: i64,
-    enter_ns: u64,
-    now: u64,
-    args: &[u64; 6],
-    spec: &CaptureSpec,
-) -> Result<(), ()> {
+fn emit_with_captures(pid_tgid: u64, parts: Parts, spec: &CaptureSpec) -> Result<(), ()> {
     const FIXED: usize = core::mem::size_of::<SyscallRecord>();
     if Cursor::new(FIXED).is_none() {
-        return emit(pid_tgid, nr, ret, enter_ns, now, *args, 0);
+        return emit(pid_tgid, parts);
     }
-    all_args(spec, args, ret, true);
+    all_args(spec, &parts.args, parts.ret, true);
     let Some(c) = Cursor::current() else {
         return Err(());
-    };
-    let parts = Parts {
-        nr,
-        ret,
-        enter_ns,
-        now,
-        args: *args,
-        flags: 0,
     };
     let r = record(pid_tgid, parts, c.off() as u32);
     // SAFETY: the scratch buffer is 8-aligned and larger than a record.
