@@ -4,49 +4,30 @@ use std::{collections::BTreeMap, fmt::Write as _};
 
 use clap::ValueEnum;
 use serde_json::{Value, json};
-use tracer_common::summary::HIST_BUCKETS;
+use tracer_common::summary::{HIST_BUCKETS, SummaryValue};
 
 use crate::decode::{errno, syscalls};
 
-/// One syscall's aggregate, summed over CPUs (and targets).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One syscall's aggregate, summed over CPUs (and targets): the kernel's counters plus the
+/// failures by errno (a separate map in the kernel).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Agg {
-    pub calls: u64,
-    pub errors: u64,
-    pub total_ns: u64,
-    /// `u64::MAX` when no call was timed.
-    pub min_ns: u64,
-    pub max_ns: u64,
-    pub timed: u64,
-    pub hist: [u64; HIST_BUCKETS],
+    /// `min_ns` is `u64::MAX` when no call was timed.
+    pub counts: SummaryValue,
     pub errnos: BTreeMap<u32, u64>,
-}
-
-impl Default for Agg {
-    fn default() -> Self {
-        Agg {
-            calls: 0,
-            errors: 0,
-            total_ns: 0,
-            min_ns: u64::MAX,
-            max_ns: 0,
-            timed: 0,
-            hist: [0; HIST_BUCKETS],
-            errnos: BTreeMap::new(),
-        }
-    }
 }
 
 impl Agg {
     /// Adds one per-CPU (or per-target) part.
-    pub fn add(&mut self, v: &tracer_common::summary::SummaryValue) {
-        self.calls += v.calls;
-        self.errors += v.errors;
-        self.total_ns += v.total_ns;
-        self.min_ns = self.min_ns.min(v.min_ns);
-        self.max_ns = self.max_ns.max(v.max_ns);
-        self.timed += v.timed;
-        for (h, x) in self.hist.iter_mut().zip(v.hist) {
+    pub fn add(&mut self, v: &SummaryValue) {
+        let c = &mut self.counts;
+        c.calls += v.calls;
+        c.errors += v.errors;
+        c.total_ns += v.total_ns;
+        c.min_ns = c.min_ns.min(v.min_ns);
+        c.max_ns = c.max_ns.max(v.max_ns);
+        c.timed += v.timed;
+        for (h, x) in c.hist.iter_mut().zip(v.hist) {
             *h += x;
         }
     }
@@ -55,12 +36,13 @@ impl Agg {
     /// min and max stay those since the start: they cannot be differenced).
     pub fn since(&self, prev: &Agg) -> Agg {
         let mut d = self.clone();
-        d.calls -= prev.calls.min(d.calls);
-        d.errors -= prev.errors.min(d.errors);
-        d.total_ns -= prev.total_ns.min(d.total_ns);
-        d.timed -= prev.timed.min(d.timed);
-        for (h, p) in d.hist.iter_mut().zip(prev.hist) {
-            *h -= p.min(*h);
+        let (c, p) = (&mut d.counts, &prev.counts);
+        c.calls -= p.calls.min(c.calls);
+        c.errors -= p.errors.min(c.errors);
+        c.total_ns -= p.total_ns.min(c.total_ns);
+        c.timed -= p.timed.min(c.timed);
+        for (h, x) in c.hist.iter_mut().zip(p.hist) {
+            *h -= x.min(*h);
         }
         for (e, n) in &mut d.errnos {
             *n -= prev.errnos.get(e).copied().unwrap_or(0).min(*n);
@@ -79,7 +61,7 @@ pub fn delta(current: &Snapshot, previous: &Snapshot) -> Snapshot {
     current
         .iter()
         .map(|(nr, a)| (*nr, a.since(previous.get(nr).unwrap_or(&empty))))
-        .filter(|(_, a)| a.calls > 0)
+        .filter(|(_, a)| a.counts.calls > 0)
         .collect()
 }
 
@@ -109,9 +91,21 @@ pub struct Report {
 fn sorted(rows: &Snapshot, by: SortBy) -> Vec<(u32, &Agg)> {
     let mut v: Vec<(u32, &Agg)> = rows.iter().map(|(n, a)| (*n, a)).collect();
     match by {
-        SortBy::Time => v.sort_by(|a, b| b.1.total_ns.cmp(&a.1.total_ns).then(a.0.cmp(&b.0))),
-        SortBy::Calls => v.sort_by(|a, b| b.1.calls.cmp(&a.1.calls).then(a.0.cmp(&b.0))),
-        SortBy::Errors => v.sort_by(|a, b| b.1.errors.cmp(&a.1.errors).then(a.0.cmp(&b.0))),
+        SortBy::Time => v.sort_by(|a, b| {
+            b.1.counts
+                .total_ns
+                .cmp(&a.1.counts.total_ns)
+                .then(a.0.cmp(&b.0))
+        }),
+        SortBy::Calls => {
+            v.sort_by(|a, b| b.1.counts.calls.cmp(&a.1.counts.calls).then(a.0.cmp(&b.0)))
+        }
+        SortBy::Errors => v.sort_by(|a, b| {
+            b.1.counts
+                .errors
+                .cmp(&a.1.counts.errors)
+                .then(a.0.cmp(&b.0))
+        }),
         SortBy::Name => {
             v.sort_by(|a, b| syscalls::display_name(a.0).cmp(&syscalls::display_name(b.0)))
         }
@@ -127,9 +121,9 @@ fn errors_col(n: u64) -> String {
 
 /// The columns of `strace -c`.
 pub fn table(out: &mut String, r: &Report, by: SortBy) {
-    let total_ns: u64 = r.rows.values().map(|a| a.total_ns).sum();
-    let calls: u64 = r.rows.values().map(|a| a.calls).sum();
-    let errors: u64 = r.rows.values().map(|a| a.errors).sum();
+    let total_ns: u64 = r.rows.values().map(|a| a.counts.total_ns).sum();
+    let calls: u64 = r.rows.values().map(|a| a.counts.calls).sum();
+    let errors: u64 = r.rows.values().map(|a| a.counts.errors).sum();
     let _ = writeln!(
         out,
         "% time     seconds  usecs/call     calls    errors syscall"
@@ -139,20 +133,20 @@ pub fn table(out: &mut String, r: &Report, by: SortBy) {
         let pct = if total_ns == 0 {
             0.0
         } else {
-            a.total_ns as f64 * 100.0 / total_ns as f64
+            a.counts.total_ns as f64 * 100.0 / total_ns as f64
         };
-        let per_call = a.total_ns.checked_div(a.timed).unwrap_or(0) / 1000;
+        let per_call = a.counts.total_ns.checked_div(a.counts.timed).unwrap_or(0) / 1000;
         let _ = writeln!(
             out,
             "{pct:6.2} {:11.6} {per_call:11} {:9} {:>9} {}",
-            a.total_ns as f64 / 1e9,
-            a.calls,
-            errors_col(a.errors),
+            a.counts.total_ns as f64 / 1e9,
+            a.counts.calls,
+            errors_col(a.counts.errors),
             syscalls::display_name(nr)
         );
     }
     let _ = writeln!(out, "{RULE}");
-    let timed: u64 = r.rows.values().map(|a| a.timed).sum();
+    let timed: u64 = r.rows.values().map(|a| a.counts.timed).sum();
     let per_call = total_ns.checked_div(timed).unwrap_or(0) / 1000;
     let _ = writeln!(
         out,
@@ -180,13 +174,13 @@ fn bucket_label(b: usize) -> String {
 
 /// The log2 latency histogram of one syscall, in nanoseconds.
 pub fn histogram(out: &mut String, name: &str, a: &Agg) {
-    let _ = writeln!(out, "{name} latency (ns), {} timed calls:", a.timed);
-    let max = a.hist.iter().copied().max().unwrap_or(0).max(1);
-    let first = a.hist.iter().position(|&n| n > 0);
-    let last = a.hist.iter().rposition(|&n| n > 0);
+    let _ = writeln!(out, "{name} latency (ns), {} timed calls:", a.counts.timed);
+    let max = a.counts.hist.iter().copied().max().unwrap_or(0).max(1);
+    let first = a.counts.hist.iter().position(|&n| n > 0);
+    let last = a.counts.hist.iter().rposition(|&n| n > 0);
     if let (Some(first), Some(last)) = (first, last) {
         for b in first..=last {
-            let n = a.hist[b];
+            let n = a.counts.hist[b];
             let bar = "@".repeat((n * 40).div_ceil(max) as usize);
             let _ = writeln!(out, "{:<16} {n:>9} |{bar:<40}|", bucket_label(b));
         }
@@ -206,14 +200,14 @@ pub fn json_rows(rows: &Snapshot) -> Value {
                 json!({
                     "syscall": syscalls::display_name(*nr),
                     "nr": nr,
-                    "calls": a.calls,
-                    "errors": a.errors,
+                    "calls": a.counts.calls,
+                    "errors": a.counts.errors,
                     "errnos": errnos,
-                    "total_ns": a.total_ns,
-                    "min_ns": (a.timed > 0).then_some(a.min_ns),
-                    "max_ns": (a.timed > 0).then_some(a.max_ns),
-                    "timed": a.timed,
-                    "hist": a.hist.to_vec(),
+                    "total_ns": a.counts.total_ns,
+                    "min_ns": (a.counts.timed > 0).then_some(a.counts.min_ns),
+                    "max_ns": (a.counts.timed > 0).then_some(a.counts.max_ns),
+                    "timed": a.counts.timed,
+                    "hist": a.counts.hist.to_vec(),
                 })
             })
             .collect(),
@@ -223,7 +217,7 @@ pub fn json_rows(rows: &Snapshot) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tracer_common::summary::{SummaryValue, bucket};
+    use tracer_common::summary::bucket;
 
     fn agg(calls: u64, errors: u64, total_ns: u64) -> Agg {
         let mut v = SummaryValue::EMPTY;
@@ -247,11 +241,14 @@ mod tests {
         let first: Snapshot = [(110, agg(5, 0, 500))].into();
         let second: Snapshot = [(110, agg(12, 0, 1300)), (257, agg(4, 4, 400))].into();
         let d = delta(&second, &first);
-        assert_eq!(d[&110].calls, 7);
-        assert_eq!(d[&110].total_ns, 800);
-        assert_eq!(d[&110].hist[bucket(100)], 7);
+        assert_eq!(d[&110].counts.calls, 7);
+        assert_eq!(d[&110].counts.total_ns, 800);
+        assert_eq!(d[&110].counts.hist[bucket(100)], 7);
         assert_eq!(d[&257].errnos[&2], 4);
-        assert_eq!(first[&110].calls + d[&110].calls, second[&110].calls);
+        assert_eq!(
+            first[&110].counts.calls + d[&110].counts.calls,
+            second[&110].counts.calls
+        );
         assert!(delta(&second, &second).is_empty(), "no calls, no rows");
     }
 
