@@ -37,6 +37,8 @@ enum Which {
     Capture,
     /// nginx requests/s under wrk: untraced, `--summary`, streaming JSON to a file.
     Nginx,
+    /// getppid storms at rising rates, JSON to a file: records, reported losses, real losses.
+    Lossless,
 }
 
 /// An idle workload container, removed when dropped.
@@ -314,6 +316,72 @@ fn nginx(root: &Path, args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+/// `tracer: N records, M lost` → (N, M).
+fn closing_counts(stderr: &str) -> Option<(u64, u64)> {
+    let line = stderr.lines().rev().find(|l| l.contains(" records, "))?;
+    let rest = line.strip_prefix("tracer: ")?;
+    let (records, rest) = rest.split_once(" records, ")?;
+    let lost = rest.split_whitespace().next()?;
+    Some((records.parse().ok()?, lost.parse().ok()?))
+}
+
+/// For each rate: a `workload rate R N` storm of getppid in the container, tracer writing JSON
+/// lines to a file; every call is either a record or a counted loss.
+fn lossless(root: &Path, args: &BenchArgs) -> Result<()> {
+    let guard = Container::workload()?;
+    let name = guard.0.clone();
+    let n = args.calls / 5;
+    let file = std::env::temp_dir().join(format!("tracer-bench-{}.jsonl", std::process::id()));
+    println!(
+        "getppid storms of {n} calls in the container, JSON lines to {}",
+        file.display()
+    );
+    println!(
+        "{:>12} {:>6} {:>12} {:>10} {:>10} {:>12}",
+        "asked/s", "ring", "achieved/s", "records", "lost", "unaccounted"
+    );
+    // The last row overdrives a small ring on purpose: losses must all be counted.
+    for (rate, ring) in [
+        ("100000", "8M"),
+        ("200000", "8M"),
+        ("400000", "8M"),
+        ("800000", "8M"),
+        ("0", "8M"),
+        ("0", "64K"),
+    ] {
+        let mut child = Command::new(root.join("target/release/tracer"))
+            .args(["observe", "--container", &name, "--format", "json"])
+            .args(["--syscalls", "getppid", "--ring-size", ring, "--output"])
+            .arg(&file)
+            .stderr(Stdio::piped())
+            .spawn()?;
+        let stderr = child.stderr.take().context("stderr")?;
+        let mut lines = BufReader::new(stderr).lines();
+        match lines.next() {
+            Some(Ok(l)) if l.contains("tracing") => {}
+            other => bail!("tracer did not start: {other:?}"),
+        }
+        let achieved = crate::util::output(&mut cmd(
+            "docker",
+            &["exec", &name, "/workload", "rate", rate, &n.to_string()],
+        ))?;
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+        let rest: Vec<String> = lines.map_while(Result::ok).collect();
+        child.wait()?;
+        let (records, lost) = closing_counts(&rest.join("\n")).context("no closing line")?;
+        let asked = if rate == "0" { "max" } else { rate };
+        println!(
+            "{asked:>12} {ring:>6} {:>12} {records:>10} {lost:>10} {:>12}",
+            achieved.trim(),
+            i128::from(n) - i128::from(records) - i128::from(lost)
+        );
+        let _ = std::fs::remove_file(&file);
+    }
+    Ok(())
+}
+
 pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
     crate::setup::run_all(root)?;
     crate::demo::build_tracer(root)?;
@@ -321,5 +389,6 @@ pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
         Which::Hooks => hooks(root, &args),
         Which::Capture => capture(root, &args),
         Which::Nginx => nginx(root, &args),
+        Which::Lossless => lossless(root, &args),
     }
 }
