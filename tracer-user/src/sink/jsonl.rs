@@ -19,6 +19,8 @@ pub struct JsonLines<W: Write> {
     line: Vec<u8>,
     ts: Vec<u8>,
     ts_cache: TsCache,
+    /// The last container's JSON, rendered once (the same on every record of a target).
+    container_json: Option<(String, Vec<u8>)>,
 }
 
 #[derive(Serialize)]
@@ -42,6 +44,7 @@ impl<W: Write> JsonLines<W> {
             line: Vec::with_capacity(512),
             ts: Vec::with_capacity(32),
             ts_cache: TsCache::default(),
+            container_json: None,
         }
     }
 
@@ -161,13 +164,26 @@ impl<W: Write> Sink for JsonLines<W> {
         w::key(l, "container");
         match e.container {
             Some(c) => {
-                l.push(b'{');
-                w::key(l, "id");
-                w::string(l, &c.id);
-                l.push(b',');
-                w::key(l, "name");
-                w::string(l, &c.name);
-                l.push(b'}');
+                let cached = self
+                    .container_json
+                    .as_ref()
+                    .filter(|(id, _)| *id == c.id)
+                    .map(|(_, json)| json);
+                match cached {
+                    Some(json) => l.extend_from_slice(json),
+                    None => {
+                        let mut json = Vec::with_capacity(96);
+                        json.push(b'{');
+                        w::key(&mut json, "id");
+                        w::string(&mut json, &c.id);
+                        json.push(b',');
+                        w::key(&mut json, "name");
+                        w::string(&mut json, &c.name);
+                        json.push(b'}');
+                        l.extend_from_slice(&json);
+                        self.container_json = Some((c.id.clone(), json));
+                    }
+                }
             }
             None => l.extend_from_slice(b"null"),
         }
@@ -358,16 +374,19 @@ mod tests {
             ];
             cases.push(ev);
         }
+        // One sink for all: the cached container JSON and timestamp are exercised too.
+        let mut sink = JsonLines::new(Vec::new(), clock);
+        let mut want = String::new();
         for ev in &cases {
-            let mut sink = JsonLines::new(Vec::new(), clock);
             sink.syscall(&Enriched {
                 event: ev,
                 container: Some(&container),
             })
             .expect("writes");
-            let ours = String::from_utf8(sink.into_inner()).expect("utf-8");
-            assert_eq!(ours, reference(ev, &container, clock));
+            want.push_str(&reference(ev, &container, clock));
         }
+        let ours = String::from_utf8(sink.into_inner()).expect("utf-8");
+        assert_eq!(ours, want);
     }
 
     #[test]
