@@ -1,6 +1,6 @@
 //! Summary mode (`--summary`): per-syscall aggregates read from the kernel's per-CPU maps,
 //! turned into interval deltas and totals, printed as `strace -c` tables or JSON records.
-use std::{collections::BTreeMap, fmt::Write as _};
+use std::{cmp::Reverse, collections::BTreeMap, fmt::Write as _};
 
 use clap::ValueEnum;
 use serde_json::{Value, json};
@@ -91,24 +91,10 @@ pub struct Report {
 fn sorted(rows: &Snapshot, by: SortBy) -> Vec<(u32, &Agg)> {
     let mut v: Vec<(u32, &Agg)> = rows.iter().map(|(n, a)| (*n, a)).collect();
     match by {
-        SortBy::Time => v.sort_by(|a, b| {
-            b.1.counts
-                .total_ns
-                .cmp(&a.1.counts.total_ns)
-                .then(a.0.cmp(&b.0))
-        }),
-        SortBy::Calls => {
-            v.sort_by(|a, b| b.1.counts.calls.cmp(&a.1.counts.calls).then(a.0.cmp(&b.0)))
-        }
-        SortBy::Errors => v.sort_by(|a, b| {
-            b.1.counts
-                .errors
-                .cmp(&a.1.counts.errors)
-                .then(a.0.cmp(&b.0))
-        }),
-        SortBy::Name => {
-            v.sort_by(|a, b| syscalls::display_name(a.0).cmp(&syscalls::display_name(b.0)))
-        }
+        SortBy::Time => v.sort_by_key(|(n, a)| (Reverse(a.counts.total_ns), *n)),
+        SortBy::Calls => v.sort_by_key(|(n, a)| (Reverse(a.counts.calls), *n)),
+        SortBy::Errors => v.sort_by_key(|(n, a)| (Reverse(a.counts.errors), *n)),
+        SortBy::Name => v.sort_by_key(|(n, _)| syscalls::display_name(*n)),
     }
     v
 }

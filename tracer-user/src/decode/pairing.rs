@@ -25,7 +25,9 @@ impl Pairing {
                 None
             }
             Record::Syscall(mut ev) => {
-                if let Some(e) = self.waiting.remove(&ev.tid)
+                // Most syscalls have no enter captures: skip the hash lookup when none wait.
+                if !self.waiting.is_empty()
+                    && let Some(e) = self.waiting.remove(&ev.tid)
                     && e.nr == ev.nr
                     && ev.enter == Enter::Seen
                 {

@@ -88,6 +88,12 @@ pub fn key(out: &mut Vec<u8>, k: &str) {
     out.extend_from_slice(b"\":");
 }
 
+/// `,"key":` — the next field of an object.
+pub fn next_key(out: &mut Vec<u8>, k: &str) {
+    out.push(b',');
+    key(out, k);
+}
+
 /// Any value: the common scalars directly, the rest through serde_json.
 pub fn value(out: &mut Vec<u8>, v: &Value) {
     match v {

@@ -95,8 +95,7 @@ impl<W: Write> Sink for JsonLines<W> {
         l.extend_from_slice(b"\",");
         w::key(l, "syscall");
         w::string(l, &syscalls::display_name(ev.nr));
-        l.push(b',');
-        w::key(l, "nr");
+        w::next_key(l, "nr");
         w::uint(l, u64::from(ev.nr));
         l.extend_from_slice(b",\"args\":[");
         for (i, a) in args::decode_with(ev, self.opts).iter().enumerate() {
@@ -106,62 +105,48 @@ impl<W: Write> Sink for JsonLines<W> {
             l.push(b'{');
             w::key(l, "name");
             w::string(l, a.name);
-            l.push(b',');
-            w::key(l, "type");
+            w::next_key(l, "type");
             w::string(l, a.ty);
-            l.push(b',');
-            w::key(l, "value");
+            w::next_key(l, "value");
             w::value(l, &a.json.value);
             if let Some(h) = &a.json.hex {
-                l.push(b',');
-                w::key(l, "hex");
+                w::next_key(l, "hex");
                 w::string(l, h);
             }
             if a.json.truncated {
                 l.extend_from_slice(b",\"truncated\":true");
             }
             if let Some(p) = &a.json.path {
-                l.push(b',');
-                w::key(l, "path");
+                w::next_key(l, "path");
                 w::string(l, p);
             }
-            l.push(b',');
-            w::key(l, "raw");
+            w::next_key(l, "raw");
             w::uint(l, a.raw);
             l.push(b'}');
         }
         l.extend_from_slice(b"],");
         w::key(l, "ret");
         w::opt_int(l, ev.ret);
-        l.push(b',');
-        w::key(l, "errno");
+        w::next_key(l, "errno");
         match ev.ret.and_then(errno::of_ret) {
             Some(e) => w::string(l, &errno::name(e)),
             None => l.extend_from_slice(b"null"),
         }
-        l.push(b',');
-        w::key(l, "duration_ns");
+        w::next_key(l, "duration_ns");
         w::opt_uint(l, ev.duration_ns());
-        l.push(b',');
-        w::key(l, "pid");
+        w::next_key(l, "pid");
         w::uint(l, u64::from(ev.tgid));
-        l.push(b',');
-        w::key(l, "tid");
+        w::next_key(l, "tid");
         w::uint(l, u64::from(ev.tid));
-        l.push(b',');
-        w::key(l, "ns_pid");
+        w::next_key(l, "ns_pid");
         w::opt_uint(l, ev.ns_tgid.map(u64::from));
-        l.push(b',');
-        w::key(l, "ns_tid");
+        w::next_key(l, "ns_tid");
         w::opt_uint(l, ev.ns_tid.map(u64::from));
-        l.push(b',');
-        w::key(l, "comm");
+        w::next_key(l, "comm");
         w::string(l, &String::from_utf8_lossy(ev.comm_bytes()));
-        l.push(b',');
-        w::key(l, "cgroup_id");
+        w::next_key(l, "cgroup_id");
         w::uint(l, ev.cgroup_id);
-        l.push(b',');
-        w::key(l, "container");
+        w::next_key(l, "container");
         match e.container {
             Some(c) => {
                 let cached = self
@@ -176,8 +161,7 @@ impl<W: Write> Sink for JsonLines<W> {
                         json.push(b'{');
                         w::key(&mut json, "id");
                         w::string(&mut json, &c.id);
-                        json.push(b',');
-                        w::key(&mut json, "name");
+                        w::next_key(&mut json, "name");
                         w::string(&mut json, &c.name);
                         json.push(b'}');
                         l.extend_from_slice(&json);
@@ -187,8 +171,7 @@ impl<W: Write> Sink for JsonLines<W> {
             }
             None => l.extend_from_slice(b"null"),
         }
-        l.push(b',');
-        w::key(l, "enter");
+        w::next_key(l, "enter");
         w::string(l, enter_str(ev.enter));
         l.extend_from_slice(b"}\n");
         self.out.write_all(l)
