@@ -1,0 +1,168 @@
+//! `cargo xtask bench WHICH`: benchmarks that print their numbers and keep the raw runs.
+//!
+//! Every benchmark alternates its modes within each round and reports medians, so that ratios
+//! are measured side by side in one run. Each run also writes `docs/bench-runs/WHICH.md`: the
+//! machine, the command, every raw measurement and the final table.
+mod hooks;
+mod lossless;
+mod nginx;
+mod report;
+
+use std::{
+    io::{BufRead as _, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+};
+
+use anyhow::{Context as _, Result, bail};
+use clap::{Args, ValueEnum};
+
+use crate::{
+    images::WORKLOAD_IMAGE,
+    util::{cmd, run_ok},
+};
+use report::Report;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    #[arg(value_enum)]
+    which: Which,
+    /// Rounds; every mode runs once per round.
+    #[arg(long, default_value_t = 7)]
+    rounds: usize,
+    /// getppid calls per run.
+    #[arg(long, default_value_t = 5_000_000)]
+    calls: u64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    /// Host-wide tax per filtered-out syscall, for each hook type.
+    Hooks,
+    /// Kernel cost per traced event, with and without a captured path.
+    Capture,
+    /// nginx requests/s under wrk: untraced, strace, bpftrace, tracer JSON, tracer summary.
+    Nginx,
+    /// getppid storms at rising rates, JSON to a file: records, reported losses, real losses.
+    Lossless,
+    /// All of the above, one after the other.
+    All,
+}
+
+impl Which {
+    fn name(self) -> &'static str {
+        match self {
+            Which::Hooks => "hooks",
+            Which::Capture => "capture",
+            Which::Nginx => "nginx",
+            Which::Lossless => "lossless",
+            Which::All => "all",
+        }
+    }
+}
+
+/// An idle workload container, removed when dropped.
+struct Container(String);
+
+impl Container {
+    fn workload() -> Result<Container> {
+        let name = format!("tracer-bench-{}", std::process::id());
+        run_ok(
+            cmd(
+                "docker",
+                &["run", "-d", "--name", &name, "--network", "none"],
+            )
+            .arg(WORKLOAD_IMAGE)
+            .stdout(Stdio::null()),
+        )?;
+        Ok(Container(name))
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        let _ = cmd("docker", &["rm", "-f", &self.0])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// A child process interrupted (SIGINT) and reaped when dropped.
+struct Interrupt(Child);
+
+impl Drop for Interrupt {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGINT) };
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts tracer on `container` with `hook`, streaming JSON to /dev/null.
+fn start_tracer(root: &Path, container: &str, hook: &str) -> Result<Interrupt> {
+    let (hook, floor) = match hook.strip_suffix("-floor") {
+        Some(h) => (h, true),
+        None => (hook, false),
+    };
+    let mut args = vec!["--format", "json", "--output", "/dev/null", "--hook", hook];
+    if floor {
+        args.push("--follow-nothing");
+    }
+    start_tracer_with(root, container, &args)
+}
+
+/// Starts `tracer observe --container CONTAINER ARGS` and waits for its "tracing" line.
+fn start_tracer_with(root: &Path, container: &str, args: &[&str]) -> Result<Interrupt> {
+    let mut c = Command::new(root.join("target/release/tracer"));
+    c.args(["observe", "--container", container]).args(args);
+    let mut child = c.stderr(Stdio::piped()).spawn()?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let t = Interrupt(child);
+    match lines.next() {
+        Some(Ok(l)) if l.contains("tracing") => {}
+        other => bail!("tracer did not start: {other:?}"),
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Ok(t)
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Installs a Debian package when `binary` is missing.
+fn ensure_installed(binary: &str, package: &str) -> Result<()> {
+    if Path::new("/usr/bin").join(binary).exists() {
+        return Ok(());
+    }
+    run_ok(
+        cmd("apt-get", &["install", "-y", "-qq", package]).env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+fn run_one(root: &Path, which: Which, args: &BenchArgs) -> Result<()> {
+    let mut report = Report::new(which.name(), args.rounds, args.calls);
+    match which {
+        Which::Hooks => hooks::hooks(root, args, &mut report)?,
+        Which::Capture => hooks::capture(root, args, &mut report)?,
+        Which::Nginx => nginx::nginx(root, args, &mut report)?,
+        Which::Lossless => lossless::lossless(root, args, &mut report)?,
+        Which::All => unreachable!("expanded by run"),
+    }
+    report.save(root)
+}
+
+pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
+    crate::setup::run_all(root)?;
+    crate::demo::build_tracer(root)?;
+    if args.which == Which::All {
+        for which in [Which::Hooks, Which::Capture, Which::Nginx, Which::Lossless] {
+            run_one(root, which, &args)?;
+        }
+        return Ok(());
+    }
+    run_one(root, args.which, &args)
+}
