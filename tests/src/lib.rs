@@ -12,6 +12,7 @@ use std::{
 
 use serde_json::Value;
 
+pub mod daemon;
 pub mod strace;
 
 /// A path or name the test harness (`cargo xtask test`) provides.

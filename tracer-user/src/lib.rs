@@ -5,6 +5,7 @@
 pub mod bpf;
 pub mod cli;
 pub mod clock;
+pub mod daemon;
 pub mod decode;
 pub mod error;
 pub mod pipeline;

@@ -3,9 +3,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracer::{
-    cli::{Cli, Command, observe::ObserveConfig},
+    cli::{Cli, Command, daemon::DaemonConfig, observe::ObserveConfig},
+    daemon,
     error::{Error, exit},
-    pipeline,
+    pipeline::{self, Summary},
 };
 
 fn init_logging(verbose: u8) {
@@ -17,28 +18,39 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    tracing_subscriber::fmt()
+    // Under systemd (journald sets JOURNAL_STREAM) the journal adds timestamps and colours
+    // mean nothing: plain `level target: message key=value` lines.
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .init();
+        .with_ansi(!journald && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if journald {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The closing line on stderr.
+fn report(s: &Summary) {
+    let mut line = format!("tracer: {} records, {} lost", s.records, s.lost);
+    if s.decode_errors > 0 {
+        line.push_str(&format!(", {} undecodable", s.decode_errors));
+    }
+    if s.pending_full > 0 {
+        line.push_str(&format!(", {} enters not kept", s.pending_full));
+    }
+    eprintln!("{line}");
 }
 
 async fn run(command: Command) -> Result<(), Error> {
-    match command {
-        Command::Observe(args) => {
-            let cfg = ObserveConfig::try_from(args)?;
-            let s = pipeline::observe(cfg).await?;
-            let mut line = format!("tracer: {} records, {} lost", s.records, s.lost);
-            if s.decode_errors > 0 {
-                line.push_str(&format!(", {} undecodable", s.decode_errors));
-            }
-            if s.pending_full > 0 {
-                line.push_str(&format!(", {} enters not kept", s.pending_full));
-            }
-            eprintln!("{line}");
-            Ok(())
-        }
-    }
+    let s = match command {
+        Command::Observe(args) => pipeline::observe(ObserveConfig::try_from(args)?).await?,
+        Command::Daemon(args) => daemon::run(DaemonConfig::try_from(args)?).await?,
+    };
+    report(&s);
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -4,7 +4,6 @@
 //! a bounded channel, so a slow sink backs up into the ring buffer, where the kernel counts
 //! what it cannot store.
 use std::{
-    fs::File,
     io::{self, BufWriter, Write},
     path::Path,
     time::Duration,
@@ -175,7 +174,7 @@ fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>, Error> {
     match path {
         None => Ok(Box::new(io::stdout())),
         Some(p) => {
-            let f = File::create(p).map_err(|e| Error::Output {
+            let f = crate::sink::file::create(p).map_err(|e| Error::Output {
                 path: p.to_path_buf(),
                 reason: e.to_string(),
             })?;
@@ -235,6 +234,7 @@ fn describe(target: &Target) -> String {
     match &target.filter {
         Filter::Cgroup(cg) => format!("{}, cgroup {}", target.label, cg.path.display()),
         Filter::PidNs => format!("{}, PID namespace filter", target.label),
+        Filter::CgroupSet { .. } => target.label.clone(),
     }
 }
 
@@ -258,7 +258,13 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
     let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let interval = cfg.summary.as_ref().and_then(|s| s.interval);
-    let reader = tokio::spawn(bpf::reader::run(loaded, tx, stop_tx.subscribe(), interval));
+    let reader = tokio::spawn(bpf::reader::run(
+        loaded,
+        tx,
+        stop_tx.subscribe(),
+        interval,
+        std::sync::Arc::default(),
+    ));
     let mut writer = Writer {
         sink: make_sink(&cfg, out),
         pairing: decode::pairing::Pairing::default(),

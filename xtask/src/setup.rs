@@ -111,6 +111,9 @@ pub fn dockerd() -> Result<()> {
             "--bridge=none",
             "--iptables=false",
             "--ip6tables=false",
+            // Containers outlive an engine restart, as on production nodes; the daemon tests
+            // restart dockerd under a running container.
+            "--live-restore",
         ])
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

@@ -45,6 +45,24 @@ pub struct Loaded {
     pub events: RingBuf<MapData>,
     pub stats: PerCpuArray<MapData, u64>,
     pub summary: Option<super::summary::SummaryMaps>,
+    /// The kernel's target set, with [`Filter::CgroupSet`].
+    pub targets: Option<TargetSet>,
+}
+
+/// The cgroup ids the kernel follows, changed while the programs run.
+pub struct TargetSet(HashMap<MapData, u64, u8>);
+
+impl TargetSet {
+    pub fn insert(&mut self, cgroup_id: u64) -> Result<(), Error> {
+        self.0
+            .insert(cgroup_id, 1, 0)
+            .map_err(|e| bpf_error("TARGET_CGROUPS insert", e))
+    }
+
+    /// Removes `cgroup_id`; absent ids are not an error.
+    pub fn remove(&mut self, cgroup_id: u64) {
+        let _ = self.0.remove(&cgroup_id);
+    }
 }
 
 const CAP_SYS_ADMIN: u32 = 21;
@@ -160,6 +178,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         _ if cfg.follow_nothing => (0, 0, 0),
         Filter::Cgroup(cg) => (FILTER_CGROUP, cg.level, cg.id),
         Filter::PidNs => (FILTER_PIDNS, 0, 0),
+        Filter::CgroupSet { level } => (FILTER_CGROUP, *level, 0),
     };
     let (dev, ino) = cfg.pidns.map_or((0, 0), |ns| (ns.dev, ns.ino));
     let own = std::process::id();
@@ -240,11 +259,22 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
     } else {
         None
     };
+    let targets = match cfg.filter {
+        Filter::CgroupSet { .. } => Some(TargetSet(
+            HashMap::try_from(
+                ebpf.take_map("TARGET_CGROUPS")
+                    .ok_or_else(|| Error::Internal("map TARGET_CGROUPS missing".into()))?,
+            )
+            .map_err(|e| bpf_error("TARGET_CGROUPS", e))?,
+        )),
+        _ => None,
+    };
     Ok(Loaded {
         ebpf,
         events,
         stats,
         summary,
+        targets,
     })
 }
 

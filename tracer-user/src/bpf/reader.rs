@@ -1,6 +1,12 @@
 //! The one ring buffer reader: waits for readiness, drains everything available into a batch
 //! (one buffer, records framed by their length), and polls the loss counters.
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use aya::maps::{MapData, PerCpuArray, RingBuf};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -33,6 +39,17 @@ pub enum Message {
         snapshot: crate::summary::Snapshot,
         last: bool,
     },
+}
+
+/// What the reader sees of the ring buffer, for metrics: shared with whoever reports them.
+#[derive(Debug, Default)]
+pub struct Gauges {
+    /// Bytes waiting in the ring when the reader last woke (what it then drained).
+    pub fill_bytes: AtomicU64,
+    /// The largest such fill since start.
+    pub peak_fill_bytes: AtomicU64,
+    /// Records lost since start (ring buffer full).
+    pub lost: AtomicU64,
 }
 
 /// Iterates the records of a batch.
@@ -84,11 +101,22 @@ struct Reader {
     summary: Option<super::summary::SummaryMaps>,
     lost_reported: u64,
     tx: mpsc::Sender<Message>,
+    gauges: Arc<Gauges>,
 }
 
 impl Reader {
     /// Moves every available record into batches. Returns false when downstream is gone.
     async fn drain(&mut self) -> bool {
+        let mut drained = 0;
+        let alive = self.drain_batches(&mut drained).await;
+        self.gauges.fill_bytes.store(drained, Ordering::Relaxed);
+        self.gauges
+            .peak_fill_bytes
+            .fetch_max(drained, Ordering::Relaxed);
+        alive
+    }
+
+    async fn drain_batches(&mut self, drained: &mut u64) -> bool {
         loop {
             let mut buf = BytesMut::with_capacity(BATCH_BYTES);
             {
@@ -100,6 +128,7 @@ impl Reader {
                 }
             }
             let full = buf.len() >= BATCH_BYTES;
+            *drained += buf.len() as u64;
             if !buf.is_empty() && self.tx.send(Message::Batch(buf.freeze())).await.is_err() {
                 return false;
             }
@@ -132,6 +161,7 @@ impl Reader {
             ktime_ns: now_ns(),
         };
         self.lost_reported = total;
+        self.gauges.lost.store(total, Ordering::Relaxed);
         self.tx.send(Message::Lost(lost)).await.is_ok()
     }
 }
@@ -143,12 +173,14 @@ pub async fn run(
     tx: mpsc::Sender<Message>,
     mut stop: watch::Receiver<bool>,
     interval: Option<Duration>,
+    gauges: Arc<Gauges>,
 ) -> std::io::Result<KernelStats> {
     let Loaded {
         ebpf,
         events,
         stats,
         summary,
+        targets: _,
     } = loaded;
     let mut r = Reader {
         // SAFETY: the RingBuf owns its map fd for as long as the AsyncFd owns the RingBuf.
@@ -158,6 +190,7 @@ pub async fn run(
         summary,
         lost_reported: 0,
         tx,
+        gauges,
     };
     // Summary intervals; a timer that never fires when there is no --interval.
     let period = interval.unwrap_or(Duration::from_secs(365 * 24 * 3600));

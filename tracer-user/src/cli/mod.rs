@@ -1,4 +1,5 @@
 //! Command line: clap derive types, turned into checked configurations in one place each.
+pub mod daemon;
 pub mod observe;
 
 use clap::{Parser, Subcommand};
@@ -21,4 +22,6 @@ pub struct Cli {
 pub enum Command {
     /// Stream the syscalls of one container, process or cgroup.
     Observe(observe::ObserveArgs),
+    /// Follow named containers for days: across restarts, re-creation and engine restarts.
+    Daemon(daemon::DaemonArgs),
 }

@@ -62,6 +62,11 @@ impl<W: Write> JsonLines<W> {
         self
     }
 
+    /// The writer, to flush or reopen it.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
     /// The writer, once the sink is done (tests and embedding).
     pub fn into_inner(self) -> W {
         self.out

@@ -1,4 +1,5 @@
 //! Where records go. Every sink takes the same owned, enriched values.
+pub mod file;
 pub mod json_writer;
 pub mod jsonl;
 pub mod text;

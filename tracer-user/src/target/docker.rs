@@ -74,3 +74,57 @@ pub async fn inspect(name_or_id: &str) -> Result<Inspected, Error> {
         pid: pid as u32,
     })
 }
+
+/// What the daemon needs to know about a container at one moment.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub container: Container,
+    pub running: bool,
+    pub pid: u32,
+    /// When its process started (Docker's `State.StartedAt`), when running.
+    pub started_at: Option<time::OffsetDateTime>,
+}
+
+/// Connects and agrees on an API version with the engine.
+pub async fn connect_negotiated() -> Result<Docker, Error> {
+    connect()?.negotiate_version().await.map_err(unreachable)
+}
+
+/// The container named `name_or_id`, `None` when the engine has none by that name.
+pub async fn state(docker: &Docker, name_or_id: &str) -> Result<Option<State>, Error> {
+    let info = match docker
+        .inspect_container(
+            name_or_id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+    {
+        Ok(info) => info,
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => return Ok(None),
+        Err(e @ DockerError::DockerResponseServerError { .. }) => {
+            return Err(Error::Internal(format!("docker inspect {name_or_id}: {e}")));
+        }
+        Err(e) => return Err(unreachable(e)),
+    };
+    let state = info.state.unwrap_or_default();
+    let started_at = state.started_at.as_deref().and_then(|s| {
+        time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+    });
+    let pid = state.pid.unwrap_or(0).max(0) as u32;
+    Ok(Some(State {
+        container: Container {
+            id: info.id.unwrap_or_default(),
+            name: info
+                .name
+                .as_deref()
+                .unwrap_or(name_or_id)
+                .trim_start_matches('/')
+                .to_string(),
+        },
+        running: state.running == Some(true) && pid > 0,
+        pid,
+        started_at,
+    }))
+}

@@ -31,6 +31,9 @@ pub enum Filter {
     Cgroup(CgroupTarget),
     /// The task lives in the target's PID namespace (no cgroup v2 on this host).
     PidNs,
+    /// The task's cgroup v2 ancestor at `level` is in the kernel's target set, which user space
+    /// changes while tracing (the daemon: containers come and go).
+    CgroupSet { level: u32 },
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,242 @@
+//! A running `tracer daemon`, its output files, its metrics endpoint, and an engine restart.
+use std::{
+    io::{BufRead as _, BufReader, Read as _, Write as _},
+    net::TcpStream,
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+
+use crate::{TempDir, tracer_bin};
+
+pub struct Daemon {
+    child: Option<Child>,
+    stderr: std::sync::mpsc::Receiver<String>,
+    pub dir: TempDir,
+}
+
+impl Daemon {
+    /// `tracer daemon ARGS` with `--output-dir` in a fresh directory; waits for its start line.
+    pub fn start(args: &[&str]) -> Daemon {
+        let dir = TempDir::new("daemon");
+        Daemon::start_in(dir, args, true)
+    }
+
+    /// As `start`, with `--output-dir DIR` only when `output_dir`.
+    pub fn start_in(dir: TempDir, args: &[&str], output_dir: bool) -> Daemon {
+        let mut cmd = Command::new(tracer_bin());
+        cmd.arg("daemon").args(args);
+        if output_dir {
+            cmd.arg("--output-dir").arg(&dir.0);
+        }
+        let mut child = cmd
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tracer daemon starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("daemon: {line}");
+                let _ = tx.send(line);
+            }
+        });
+        let d = Daemon {
+            child: Some(child),
+            stderr: rx,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match d
+                .stderr
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(l) if l.starts_with("tracer: daemon following ") => return d,
+                Ok(_) => {}
+                Err(e) => panic!("daemon did not start: {e}"),
+            }
+        }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// Waits until a stderr line contains `needle` (the daemon logs at info level).
+    pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            match self
+                .stderr
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            {
+                Ok(l) if l.contains(needle) => return l,
+                Ok(_) => {}
+                Err(e) => panic!("no daemon log line with {needle:?}: {e}"),
+            }
+        }
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.pid() as i32, sig) };
+    }
+
+    /// Open file descriptors of the daemon.
+    pub fn fd_count(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    /// Resident set size in KiB.
+    pub fn rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// SIGTERM, then the exit status and the rest of stderr. The output directory stays until
+    /// the `Daemon` is dropped.
+    pub fn stop(&mut self) -> (ExitStatus, String) {
+        std::thread::sleep(Duration::from_millis(300));
+        let mut child = self.child.take().expect("child");
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "daemon did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut rest = Vec::new();
+        while let Ok(l) = self.stderr.recv_timeout(Duration::from_secs(1)) {
+            rest.push(l);
+        }
+        (status, rest.join("\n"))
+    }
+
+    /// The JSON lines file of container `name`.
+    pub fn file(&self, name: &str) -> PathBuf {
+        self.dir.0.join(format!("{name}.jsonl"))
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Every line of `path` parsed; panics on a line that is not complete JSON.
+pub fn read_lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        text.is_empty() || text.ends_with('\n'),
+        "{} does not end with a complete line",
+        path.display()
+    );
+    text.lines()
+        .map(|l| {
+            serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("bad line in {}: {e}: {l:?}", path.display()))
+        })
+        .collect()
+}
+
+/// Polls until `f` is true.
+pub fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// One HTTP/1.0 GET of `path` on 127.0.0.1:`port`: (status line, body).
+pub fn http(port: u16, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").expect("send");
+    let mut text = String::new();
+    s.read_to_string(&mut text).expect("read");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+/// The value of one metric line (`name{labels} value`) in a Prometheus text body.
+pub fn metric(body: &str, series: &str) -> Option<f64> {
+    body.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Stops dockerd (SIGTERM; `--live-restore` keeps containers running) and starts it again with
+/// the same command line; returns once the engine answers.
+pub fn restart_dockerd() {
+    let pid = Command::new("pgrep")
+        .args(["-o", "-x", "dockerd"])
+        .output()
+        .expect("pgrep");
+    let pid: i32 = String::from_utf8_lossy(&pid.stdout)
+        .trim()
+        .parse()
+        .expect("a running dockerd");
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+    let args: Vec<String> = cmdline
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| String::from_utf8_lossy(a).into_owned())
+        .collect();
+    assert!(
+        args.iter().any(|a| a == "--live-restore"),
+        "dockerd runs without --live-restore: {args:?}"
+    );
+    // SAFETY: plain signal to a pid.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    eventually("dockerd to exit", Duration::from_secs(60), || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+    });
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open("/var/log/tracer-dockerd.log")
+        .expect("log");
+    // setsid exits at once; the engine it starts lives on, detached, as before the restart.
+    let mut setsid = Command::new("setsid")
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("dockerd restarts");
+    let _ = setsid.wait();
+    eventually("dockerd to answer", Duration::from_secs(60), || {
+        Command::new("docker")
+            .arg("version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+}

@@ -1,0 +1,325 @@
+//! `tracer daemon`: arguments, the TOML config file, and their merged, checked form.
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::Args;
+use serde::Deserialize;
+
+use super::observe::parse_ring_size;
+use crate::{decode::syscalls, error::Error, sink::file::Rotation};
+
+#[derive(Debug, Args)]
+pub struct DaemonArgs {
+    /// A container to follow by name (repeat for several); followed across restarts and
+    /// re-creation, waited for when it does not exist yet.
+    #[arg(long = "container", value_name = "NAME")]
+    pub containers: Vec<String>,
+    /// TOML config file (keys as the long options, e.g. `containers = ["web"]`,
+    /// `output-dir = "/var/log/tracer"`); options given here override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// All containers' JSON lines to this file (default: standard output).
+    #[arg(long, short, value_name = "FILE", conflicts_with = "output_dir")]
+    pub output: Option<PathBuf>,
+    /// One JSON lines file per container: DIR/NAME.jsonl.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// Rotate an output file once it reaches this size (K, M, G suffixes).
+    #[arg(long, value_name = "BYTES")]
+    pub rotate_size: Option<String>,
+    /// Rotated files kept (FILE.1 … FILE.N).
+    #[arg(long, value_name = "N")]
+    pub rotate_keep: Option<u32>,
+    /// Serve Prometheus metrics on /metrics and health on /healthz at this address.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
+    /// Only these syscalls (comma-separated names).
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub syscalls: Vec<String>,
+    /// Ring buffer size in bytes (K, M, G suffixes; a power of two).
+    #[arg(long, value_name = "BYTES")]
+    pub ring_size: Option<String>,
+    /// Bytes of each buffer and argv string captured.
+    #[arg(long, short = 's', value_name = "N")]
+    pub string_size: Option<u32>,
+}
+
+/// The config file's keys (kebab-case, as the long options).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileConfig {
+    #[serde(default)]
+    containers: Vec<String>,
+    output: Option<PathBuf>,
+    output_dir: Option<PathBuf>,
+    rotate_size: Option<String>,
+    rotate_keep: Option<u32>,
+    metrics: Option<String>,
+    #[serde(default)]
+    syscalls: Vec<String>,
+    ring_size: Option<String>,
+    string_size: Option<u32>,
+}
+
+/// Where the JSON lines go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    Stdout,
+    File(PathBuf),
+    Dir(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub containers: Vec<String>,
+    pub output: Output,
+    pub rotation: Option<Rotation>,
+    pub metrics: Option<SocketAddr>,
+    pub syscalls: Vec<u32>,
+    pub ring_size: u32,
+    pub string_size: u32,
+}
+
+const DEFAULT_KEEP: u32 = 5;
+
+fn usage(msg: String) -> Error {
+    Error::Usage(msg)
+}
+
+fn read_file(path: &PathBuf) -> Result<FileConfig, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        usage(format!(
+            "cannot read config file {}: {e}; check the path given to --config",
+            path.display()
+        ))
+    })?;
+    toml::from_str(&text).map_err(|e| {
+        let msg = e.message().replace('\n', " ");
+        usage(format!(
+            "bad config file {}: {msg}; see docs/daemon.md for the keys",
+            path.display()
+        ))
+    })
+}
+
+/// `100M` and friends, as for --ring-size but any positive size.
+fn parse_size(what: &str, s: &str) -> Result<u64, Error> {
+    let bad = || usage(format!("bad {what} {s:?}: give a size such as 64M or 1G"));
+    let t = s.trim();
+    let (digits, shift) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 10),
+        Some('m' | 'M') => (&t[..t.len() - 1], 20),
+        Some('g' | 'G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let bytes = n
+        .checked_shl(shift)
+        .filter(|b| b >> shift == n)
+        .ok_or_else(bad)?;
+    if bytes == 0 {
+        return Err(bad());
+    }
+    Ok(bytes)
+}
+
+impl TryFrom<DaemonArgs> for DaemonConfig {
+    type Error = Error;
+
+    fn try_from(a: DaemonArgs) -> Result<Self, Error> {
+        let f = match &a.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let mut containers = if a.containers.is_empty() {
+            f.containers
+        } else {
+            a.containers
+        };
+        containers.retain(|c| !c.trim().is_empty());
+        containers.sort();
+        containers.dedup();
+        if containers.is_empty() {
+            return Err(usage(
+                "no container to follow: give --container NAME (repeatable) or `containers` in the --config file".into(),
+            ));
+        }
+        if let Some(bad) = containers.iter().find(|c| !valid_name(c)) {
+            return Err(usage(format!(
+                "bad container name {bad:?}: Docker names use [a-zA-Z0-9][a-zA-Z0-9_.-]*"
+            )));
+        }
+        let output = match (a.output.or(f.output), a.output_dir.or(f.output_dir)) {
+            (Some(_), Some(_)) => {
+                return Err(usage(
+                    "both output and output-dir given: choose one file for all containers or one directory".into(),
+                ));
+            }
+            (Some(p), None) => Output::File(p),
+            (None, Some(d)) => {
+                if !d.is_dir() {
+                    return Err(usage(format!(
+                        "--output-dir {} is not a directory; create it first",
+                        d.display()
+                    )));
+                }
+                Output::Dir(d)
+            }
+            (None, None) => Output::Stdout,
+        };
+        let rotation = match a.rotate_size.or(f.rotate_size) {
+            Some(s) => Some(Rotation {
+                max_bytes: parse_size("--rotate-size", &s)?,
+                keep: a.rotate_keep.or(f.rotate_keep).unwrap_or(DEFAULT_KEEP),
+            }),
+            None => None,
+        };
+        if rotation.is_some() && output == Output::Stdout {
+            return Err(usage(
+                "--rotate-size needs --output FILE or --output-dir DIR".into(),
+            ));
+        }
+        let metrics = match a.metrics.or(f.metrics) {
+            Some(m) => Some(m.parse::<SocketAddr>().map_err(|_| {
+                usage(format!(
+                    "bad --metrics {m:?}: give an address and port such as 127.0.0.1:9464"
+                ))
+            })?),
+            None => None,
+        };
+        let names = if a.syscalls.is_empty() {
+            f.syscalls
+        } else {
+            a.syscalls
+        };
+        let mut syscalls = Vec::new();
+        for name in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+            syscalls.push(syscalls::number(name).ok_or_else(|| {
+                usage(format!(
+                    "unknown syscall in --syscalls: {name:?}; use names such as openat,accept4"
+                ))
+            })?);
+        }
+        syscalls.sort_unstable();
+        syscalls.dedup();
+        let ring_size = parse_ring_size(a.ring_size.or(f.ring_size).as_deref().unwrap_or("8M"))?;
+        let string_size = a.string_size.or(f.string_size).unwrap_or(32);
+        let max = tracer_common::capture::MAX_STRING_SIZE;
+        if string_size > max {
+            return Err(usage(format!(
+                "bad --string-size {string_size}: at most {max} bytes are captured; give a smaller size"
+            )));
+        }
+        Ok(DaemonConfig {
+            containers,
+            output,
+            rotation,
+            metrics,
+            syscalls,
+            ring_size,
+            string_size,
+        })
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit;
+
+    fn args(containers: &[&str]) -> DaemonArgs {
+        DaemonArgs {
+            containers: containers.iter().map(|s| s.to_string()).collect(),
+            config: None,
+            output: None,
+            output_dir: None,
+            rotate_size: None,
+            rotate_keep: None,
+            metrics: None,
+            syscalls: Vec::new(),
+            ring_size: None,
+            string_size: None,
+        }
+    }
+
+    fn config_file(text: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!(
+            "tracer-daemon-{}-{}.toml",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::write(&p, text).expect("write");
+        p
+    }
+
+    #[test]
+    fn file_values_and_overrides() {
+        let p = config_file(
+            "containers = [\"web\", \"db\"]\noutput = \"/tmp/x.jsonl\"\nrotate-size = \"1M\"\nmetrics = \"127.0.0.1:9464\"\nsyscalls = [\"openat\"]\n",
+        );
+        let mut a = args(&[]);
+        a.config = Some(p.clone());
+        let c = DaemonConfig::try_from(a).expect("valid");
+        assert_eq!(c.containers, ["db", "web"]);
+        assert_eq!(c.output, Output::File("/tmp/x.jsonl".into()));
+        assert_eq!(
+            c.rotation,
+            Some(Rotation {
+                max_bytes: 1 << 20,
+                keep: DEFAULT_KEEP
+            })
+        );
+        assert_eq!(c.metrics, "127.0.0.1:9464".parse().ok());
+        assert_eq!(c.syscalls.len(), 1);
+        // The command line wins.
+        let mut a = args(&["api"]);
+        a.config = Some(p.clone());
+        a.rotate_keep = Some(2);
+        a.metrics = Some("127.0.0.1:9999".into());
+        let c = DaemonConfig::try_from(a).expect("valid");
+        assert_eq!(c.containers, ["api"]);
+        assert_eq!(c.rotation.map(|r| r.keep), Some(2));
+        assert_eq!(c.metrics, "127.0.0.1:9999".parse().ok());
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn bad_input_is_a_usage_error_naming_the_fix() {
+        let unknown_key = config_file("containers = [\"web\"]\nbogus = 1\n");
+        let mut cases: Vec<(DaemonArgs, &str)> = Vec::new();
+        cases.push((args(&[]), "--container"));
+        cases.push((args(&["bad name"]), "bad container name"));
+        let mut a = args(&["web"]);
+        a.config = Some(unknown_key.clone());
+        cases.push((a, "bogus"));
+        let mut a = args(&["web"]);
+        a.config = Some("/nonexistent/tracer.toml".into());
+        cases.push((a, "cannot read config file"));
+        let mut a = args(&["web"]);
+        a.rotate_size = Some("1M".into());
+        cases.push((a, "--rotate-size needs"));
+        let mut a = args(&["web"]);
+        a.output = Some("/tmp/a".into());
+        a.rotate_size = Some("0".into());
+        cases.push((a, "bad --rotate-size"));
+        let mut a = args(&["web"]);
+        a.metrics = Some("localhost".into());
+        cases.push((a, "bad --metrics"));
+        let mut a = args(&["web"]);
+        a.output_dir = Some("/nonexistent-dir".into());
+        cases.push((a, "not a directory"));
+        for (a, needle) in cases {
+            let e = DaemonConfig::try_from(a).expect_err(needle);
+            assert_eq!(e.exit_code(), exit::USAGE);
+            let msg = e.to_string();
+            assert!(msg.contains(needle), "{msg}");
+            assert!(!msg.contains('\n'), "{msg}");
+        }
+        let _ = std::fs::remove_file(unknown_key);
+    }
+}

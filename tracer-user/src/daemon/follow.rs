@@ -1,0 +1,534 @@
+//! Keeps the kernel's target set equal to the cgroups of the named containers.
+//!
+//! Two sources, whichever comes first wins:
+//! - inotify on the directories where Docker creates container cgroups: runc makes the
+//!   directory before it moves the container's first process in, so a container whose id is
+//!   known (from its `create` event, or an earlier incarnation) is followed before its
+//!   entrypoint runs;
+//! - the Docker events stream (`create`, `start`, `restart`, `die`, `destroy`, `rename`) and a
+//!   re-sync by `inspect` after every (re)connection and every 30 s, for everything else.
+//!
+//! The engine going away does not stop tracing: the target set is left as it is, and the
+//! events stream is re-opened with backoff.
+use std::{
+    collections::{HashMap, HashSet},
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+
+use bollard::{Docker, models::EventMessage, query_parameters::EventsOptionsBuilder};
+use futures_util::StreamExt as _;
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use tokio::{io::unix::AsyncFd, sync::watch};
+
+use super::{metrics::Metrics, registry::Registry};
+use crate::{
+    bpf::TargetSet,
+    target::{CgroupTarget, Container, docker},
+};
+
+const RESYNC_EVERY: Duration = Duration::from_secs(30);
+const BACKOFF_MIN: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Waiting,
+    Following,
+    Stopped,
+    Unsupported,
+}
+
+impl State {
+    fn label(self) -> &'static str {
+        match self {
+            State::Waiting => "waiting",
+            State::Following => "following",
+            State::Stopped => "stopped",
+            State::Unsupported => "unsupported",
+        }
+    }
+}
+
+struct Followed {
+    cgroup_id: u64,
+    at: SystemTime,
+}
+
+struct Wanted {
+    /// The current container with this name, once known.
+    id: Option<String>,
+    following: Option<Followed>,
+    state: State,
+}
+
+/// nix's inotify handle, with the raw fd tokio registers.
+pub struct Watch(Inotify);
+
+impl std::os::fd::AsRawFd for Watch {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsFd as _;
+        self.0.as_fd().as_raw_fd()
+    }
+}
+
+pub struct Follower {
+    wanted: HashMap<String, Wanted>,
+    targets: TargetSet,
+    registry: Arc<Registry>,
+    metrics: Arc<Metrics>,
+    /// The cgroup level the kernel filter was loaded for.
+    level: u32,
+    mount: PathBuf,
+    inotify: Option<AsyncFd<Watch>>,
+    watched: HashSet<PathBuf>,
+}
+
+/// The 64-hex-digit container id in a cgroup directory name: `ID` (cgroupfs driver) or
+/// `docker-ID.scope` (systemd driver).
+fn id_of_dir(name: &str) -> Option<&str> {
+    let id = name
+        .strip_prefix("docker-")
+        .and_then(|n| n.strip_suffix(".scope"))
+        .unwrap_or(name);
+    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+impl Follower {
+    pub fn new(
+        names: &[String],
+        targets: TargetSet,
+        registry: Arc<Registry>,
+        metrics: Arc<Metrics>,
+        level: u32,
+        mount: PathBuf,
+    ) -> Follower {
+        let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
+            .map_err(|e| tracing::warn!(error = %e, "inotify unavailable: following on Docker events only"))
+            .ok()
+            .and_then(|i| {
+                // SAFETY: the Watch owns the inotify fd for as long as the AsyncFd owns it.
+                unsafe { AsyncFd::register_with_interest(Watch(i), tokio::io::Interest::READABLE) }
+                    .ok()
+            });
+        let wanted = names
+            .iter()
+            .map(|n| {
+                metrics.set_state(n, State::Waiting.label());
+                (
+                    n.clone(),
+                    Wanted {
+                        id: None,
+                        following: None,
+                        state: State::Waiting,
+                    },
+                )
+            })
+            .collect();
+        let mut f = Follower {
+            wanted,
+            targets,
+            registry,
+            metrics,
+            level,
+            mount,
+            inotify,
+            watched: HashSet::new(),
+        };
+        f.watch_parents();
+        f
+    }
+
+    /// Where Docker creates container cgroups: cgroupfs and systemd drivers' defaults, plus the
+    /// parent of every cgroup followed so far (a `--cgroup-parent`).
+    fn watch_parents(&mut self) {
+        let Some(inotify) = &self.inotify else { return };
+        for dir in [self.mount.join("docker"), self.mount.join("system.slice")] {
+            if self.watched.contains(&dir) || !dir.is_dir() {
+                continue;
+            }
+            match inotify
+                .get_ref()
+                .0
+                .add_watch(&dir, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_ONLYDIR)
+            {
+                Ok(wd) => {
+                    let _ = wd;
+                    tracing::debug!(dir = %dir.display(), "watching for container cgroups");
+                    self.watched.insert(dir);
+                }
+                Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "cannot watch"),
+            }
+        }
+    }
+
+    fn watch_parent_of(&mut self, path: &Path) {
+        let Some(parent) = path.parent() else { return };
+        if self.watched.contains(parent) {
+            return;
+        }
+        if let Some(inotify) = &self.inotify
+            && inotify
+                .get_ref()
+                .0
+                .add_watch(parent, AddWatchFlags::IN_CREATE | AddWatchFlags::IN_ONLYDIR)
+                .is_ok()
+        {
+            self.watched.insert(parent.to_path_buf());
+        }
+    }
+
+    fn set_state(&mut self, name: &str, state: State) {
+        if let Some(w) = self.wanted.get_mut(name)
+            && w.state != state
+        {
+            w.state = state;
+            self.metrics.set_state(name, state.label());
+        }
+    }
+
+    /// Puts the container's cgroup at `path` into the kernel filter (after the registry, so no
+    /// record arrives unattributed), replacing the previous incarnation's.
+    fn follow(&mut self, name: &str, id: &str, path: &Path, via: &str) {
+        let cg = match CgroupTarget::from_dir(path) {
+            Ok(cg) => cg,
+            Err(_) => return, // gone already, or not yet a cgroup: a later event retries
+        };
+        let Some(w) = self.wanted.get(name) else {
+            return;
+        };
+        if w.following.as_ref().is_some_and(|f| f.cgroup_id == cg.id) {
+            return;
+        }
+        if cg.level != self.level {
+            tracing::error!(
+                container = name,
+                cgroup = %cg.path.display(),
+                level = cg.level,
+                expected = self.level,
+                "container cgroup is at another depth than the one the daemon was started for; restart the daemon while the container runs"
+            );
+            self.set_state(name, State::Unsupported);
+            return;
+        }
+        self.registry.insert(
+            cg.id,
+            Container {
+                id: id.to_string(),
+                name: name.to_string(),
+            },
+            cg.path.clone(),
+        );
+        if let Err(e) = self.targets.insert(cg.id) {
+            tracing::error!(container = name, error = %e, "cannot add the cgroup to the kernel filter");
+            return;
+        }
+        let previous = self.wanted.get_mut(name).and_then(|w| {
+            w.id = Some(id.to_string());
+            w.following.replace(Followed {
+                cgroup_id: cg.id,
+                at: SystemTime::now(),
+            })
+        });
+        match previous {
+            Some(p) => self.targets.remove(p.cgroup_id),
+            None => {
+                self.metrics.followed.inc();
+            }
+        }
+        self.metrics
+            .starts
+            .get_or_create(&super::metrics::ContainerLabel {
+                container: name.to_string(),
+            })
+            .inc();
+        self.set_state(name, State::Following);
+        self.watch_parent_of(&cg.path);
+        tracing::info!(
+            container = name,
+            id = crate::target::short_id(id),
+            cgroup = cg.id,
+            via,
+            "following"
+        );
+    }
+
+    /// Takes the cgroup out of the filter (the container stopped or went away).
+    fn unfollow(&mut self, name: &str, state: State) {
+        let previous = self.wanted.get_mut(name).and_then(|w| w.following.take());
+        if let Some(p) = previous {
+            self.targets.remove(p.cgroup_id);
+            self.metrics.followed.dec();
+            tracing::info!(container = name, state = state.label(), "not following");
+        }
+        self.set_state(name, state);
+    }
+
+    /// The container's cgroup directory: from its process when running, else where the
+    /// drivers put it (it may exist before the process is moved in).
+    fn cgroup_dir(&self, id: &str, pid: Option<u32>) -> Option<PathBuf> {
+        if let Some(pid) = pid.filter(|&p| p > 0)
+            && let Ok(Some(cg)) = crate::target::cgroup::of_pid(pid)
+        {
+            return Some(cg.path);
+        }
+        let mut candidates = vec![
+            self.mount.join("docker").join(id),
+            self.mount
+                .join("system.slice")
+                .join(format!("docker-{id}.scope")),
+        ];
+        candidates.extend(self.watched.iter().map(|d| d.join(id)));
+        candidates
+            .into_iter()
+            .find(|p| p.join("cgroup.procs").exists())
+    }
+
+    /// Applies what `inspect` says about `name`.
+    fn apply(&mut self, name: &str, state: Option<docker::State>, via: &str) {
+        match state {
+            None => {
+                if let Some(w) = self.wanted.get_mut(name) {
+                    w.id = None;
+                }
+                self.unfollow(name, State::Waiting);
+            }
+            Some(s) if s.running => {
+                if let Some(dir) = self.cgroup_dir(&s.container.id, Some(s.pid)) {
+                    self.follow(name, &s.container.id, &dir, via);
+                }
+                self.record_gap(name, s.started_at);
+            }
+            Some(s) => {
+                if let Some(w) = self.wanted.get_mut(name) {
+                    w.id = Some(s.container.id);
+                }
+                self.unfollow(name, State::Stopped);
+            }
+        }
+    }
+
+    /// Follow gap of the current incarnation: when the cgroup entered the filter minus when
+    /// the container's process started (negative: followed before it started).
+    fn record_gap(&self, name: &str, started: Option<time::OffsetDateTime>) {
+        let (Some(started), Some(at)) = (
+            started,
+            self.wanted
+                .get(name)
+                .and_then(|w| w.following.as_ref())
+                .map(|f| f.at),
+        ) else {
+            return;
+        };
+        let at = time::OffsetDateTime::from(at);
+        let gap = (at - started).as_seconds_f64();
+        // Only for a start that just happened; re-syncs of an old incarnation say nothing new.
+        if gap.abs() < 60.0 {
+            self.metrics
+                .follow_gap
+                .get_or_create(&super::metrics::ContainerLabel {
+                    container: name.to_string(),
+                })
+                .set(gap);
+            tracing::info!(container = name, gap_ms = gap * 1e3, "follow gap");
+        }
+    }
+
+    async fn resync(&mut self, docker: &Docker) {
+        self.watch_parents();
+        let names: Vec<String> = self.wanted.keys().cloned().collect();
+        for name in names {
+            match docker::state(docker, &name).await {
+                Ok(s) => self.apply(&name, s, "resync"),
+                Err(e) => {
+                    tracing::warn!(container = %name, error = %e, "inspect failed");
+                    return;
+                }
+            }
+        }
+    }
+
+    async fn on_event(&mut self, docker: &Docker, ev: EventMessage) {
+        let action = ev.action.unwrap_or_default();
+        let Some(actor) = ev.actor else { return };
+        let id = actor.id.unwrap_or_default();
+        let attrs = actor.attributes.unwrap_or_default();
+        let Some(name) = attrs.get("name").cloned() else {
+            return;
+        };
+        let current = |f: &Follower, n: &str| f.wanted.get(n).and_then(|w| w.id.clone());
+        match action.as_str() {
+            "create" if self.wanted.contains_key(&name) => {
+                self.watch_parents();
+                if let Some(w) = self.wanted.get_mut(&name) {
+                    w.id = Some(id.clone());
+                }
+                // The cgroup may already be there (inotify saw it before we knew the id).
+                if let Some(dir) = self.cgroup_dir(&id, None) {
+                    self.follow(&name, &id, &dir, "create");
+                }
+            }
+            "start" | "restart" if self.wanted.contains_key(&name) => {
+                if let Some(w) = self.wanted.get_mut(&name) {
+                    w.id = Some(id.clone());
+                }
+                match docker::state(docker, &id).await {
+                    Ok(s) => self.apply(&name, s, "start"),
+                    Err(e) => tracing::warn!(container = %name, error = %e, "inspect failed"),
+                }
+            }
+            "die" if current(self, &name).as_deref() == Some(id.as_str()) => {
+                self.unfollow(&name, State::Stopped);
+            }
+            "destroy" if current(self, &name).as_deref() == Some(id.as_str()) => {
+                if let Some(w) = self.wanted.get_mut(&name) {
+                    w.id = None;
+                }
+                self.unfollow(&name, State::Waiting);
+            }
+            "rename" => {
+                let old = attrs
+                    .get("oldName")
+                    .map(|o| o.trim_start_matches('/').to_string());
+                if let Some(old) = old.filter(|o| current(self, o).as_deref() == Some(id.as_str()))
+                {
+                    if let Some(w) = self.wanted.get_mut(&old) {
+                        w.id = None;
+                    }
+                    self.unfollow(&old, State::Waiting);
+                }
+                if self.wanted.contains_key(&name) {
+                    match docker::state(docker, &id).await {
+                        Ok(s) => self.apply(&name, s, "rename"),
+                        Err(e) => tracing::warn!(container = %name, error = %e, "inspect failed"),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// New directories under the watched cgroup parents.
+    fn on_inotify(&mut self) {
+        let events = match &self.inotify {
+            Some(i) => match i.get_ref().0.read_events() {
+                Ok(ev) => ev,
+                Err(_) => return,
+            },
+            None => return,
+        };
+        let wd_dirs: Vec<PathBuf> = self.watched.iter().cloned().collect();
+        for ev in events {
+            let Some(dir_name) = ev.name.as_ref().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            let Some(id) = id_of_dir(dir_name) else {
+                continue;
+            };
+            let Some(name) = self
+                .wanted
+                .iter()
+                .find(|(_, w)| w.id.as_deref() == Some(id))
+                .map(|(n, _)| n.clone())
+            else {
+                continue;
+            };
+            if let Some(path) = wd_dirs
+                .iter()
+                .map(|d| d.join(dir_name))
+                .find(|p| p.is_dir())
+            {
+                self.follow(&name, id, &path, "inotify");
+            }
+        }
+    }
+
+    /// Waits for inotify readiness (forever when there is no inotify).
+    async fn inotify_ready(inotify: Option<&AsyncFd<Watch>>) {
+        match inotify {
+            Some(fd) => {
+                if let Ok(mut guard) = fd.readable().await {
+                    guard.clear_ready();
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let mut backoff = BACKOFF_MIN;
+        let filters: HashMap<&str, Vec<&str>> = HashMap::from([
+            ("type", vec!["container"]),
+            (
+                "event",
+                vec!["create", "start", "restart", "die", "destroy", "rename"],
+            ),
+        ]);
+        while !*stop.borrow() {
+            match docker::connect_negotiated().await {
+                Ok(client) => {
+                    let mut events =
+                        client.events(Some(EventsOptionsBuilder::new().filters(&filters).build()));
+                    self.metrics.docker_connected.set(1);
+                    tracing::info!("connected to the Docker engine");
+                    self.resync(&client).await;
+                    let mut resync = tokio::time::interval(RESYNC_EVERY);
+                    resync.reset();
+                    loop {
+                        let inotify = self.inotify.as_ref();
+                        tokio::select! {
+                            ev = events.next() => match ev {
+                                Some(Ok(ev)) => {
+                                    backoff = BACKOFF_MIN;
+                                    self.on_event(&client, ev).await;
+                                }
+                                Some(Err(e)) => {
+                                    tracing::warn!(error = %e, "Docker events stream failed; reconnecting");
+                                    break;
+                                }
+                                None => {
+                                    tracing::warn!("Docker events stream ended; reconnecting");
+                                    break;
+                                }
+                            },
+                            () = Self::inotify_ready(inotify) => self.on_inotify(),
+                            _ = resync.tick() => self.resync(&client).await,
+                            _ = stop.changed() => return,
+                        }
+                    }
+                    self.metrics.docker_connected.set(0);
+                }
+                Err(e) => tracing::warn!(error = %e, "Docker engine unreachable; retrying"),
+            }
+            // Back off, still following cgroups that inotify reports.
+            let sleep = tokio::time::sleep(backoff);
+            tokio::pin!(sleep);
+            loop {
+                let inotify = self.inotify.as_ref();
+                tokio::select! {
+                    () = &mut sleep => break,
+                    () = Self::inotify_ready(inotify) => self.on_inotify(),
+                    _ = stop.changed() => return,
+                }
+            }
+            backoff = (backoff * 2).min(BACKOFF_MAX);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_ids_from_cgroup_dir_names() {
+        let id = "520d0ff64099753d76dbbc4ce5dc8a16ad47ed5f4abc79fb6e74587451219c94";
+        assert_eq!(id_of_dir(id), Some(id));
+        assert_eq!(id_of_dir(&format!("docker-{id}.scope")), Some(id));
+        assert_eq!(id_of_dir("init.scope"), None);
+        assert_eq!(id_of_dir(&id[1..]), None);
+        assert_eq!(id_of_dir(&format!("{}g", &id[1..])), None);
+    }
+}

@@ -1,0 +1,223 @@
+//! Prometheus metrics (prometheus-client) and the HTTP endpoint serving them with `/healthz`
+//! (hyper). Counters are updated per batch by the writer and on changes by the follower; the
+//! ring buffer gauges are read from the reader when scraped.
+use std::{
+    convert::Infallible,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{
+    Request, Response, StatusCode, body::Incoming, server::conn::http1, service::service_fn,
+};
+use hyper_util::rt::TokioIo;
+use prometheus_client::{
+    encoding::{EncodeLabelSet, text::encode},
+    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    registry::Registry,
+};
+use tokio::net::TcpListener;
+
+use crate::bpf::reader::Gauges;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RecordLabels {
+    pub container: String,
+    pub syscall: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ContainerLabel {
+    pub container: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabels {
+    pub container: String,
+    pub state: String,
+}
+
+/// A followed container's state, one gauge per state set to 1 for the current one.
+pub const STATES: [&str; 4] = ["waiting", "following", "stopped", "unsupported"];
+
+pub struct Metrics {
+    registry: Registry,
+    pub records: Family<RecordLabels, Counter>,
+    pub decode_errors: Counter,
+    pub lost: Counter,
+    ring_fill: Gauge,
+    ring_peak: Gauge,
+    pub followed: Gauge,
+    pub state: Family<StateLabels, Gauge>,
+    pub starts: Family<ContainerLabel, Counter>,
+    pub follow_gap: Family<ContainerLabel, Gauge<f64, AtomicU64>>,
+    pub docker_connected: Gauge,
+    /// False once the reader or the writer has stopped: /healthz answers 503.
+    pub healthy: AtomicBool,
+}
+
+impl Metrics {
+    pub fn new(ring_size: u32) -> Metrics {
+        let mut registry = Registry::with_prefix("tracer");
+        let m = Metrics {
+            records: Family::default(),
+            decode_errors: Counter::default(),
+            lost: Counter::default(),
+            ring_fill: Gauge::default(),
+            ring_peak: Gauge::default(),
+            followed: Gauge::default(),
+            state: Family::default(),
+            starts: Family::default(),
+            follow_gap: Family::default(),
+            docker_connected: Gauge::default(),
+            healthy: AtomicBool::new(true),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "records",
+            "Syscall records written, by container and syscall",
+            m.records.clone(),
+        );
+        registry.register(
+            "lost_events",
+            "Records the kernel could not store (ring buffer full), all containers",
+            m.lost.clone(),
+        );
+        registry.register(
+            "decode_errors",
+            "Records that could not be decoded",
+            m.decode_errors.clone(),
+        );
+        registry.register(
+            "ring_buffer_fill_bytes",
+            "Bytes waiting in the ring buffer when the reader last woke",
+            m.ring_fill.clone(),
+        );
+        registry.register(
+            "ring_buffer_peak_fill_bytes",
+            "Largest ring buffer fill seen since start",
+            m.ring_peak.clone(),
+        );
+        let size: Gauge = Gauge::default();
+        size.set(i64::from(ring_size));
+        registry.register("ring_buffer_size_bytes", "Ring buffer size", size);
+        registry.register(
+            "targets_followed",
+            "Containers whose cgroup is in the kernel filter now",
+            m.followed.clone(),
+        );
+        registry.register(
+            "target_state",
+            "1 for each named container's current state (waiting, following, stopped, unsupported)",
+            m.state.clone(),
+        );
+        registry.register(
+            "target_starts",
+            "Incarnations (starts, restarts, re-creations) of a container followed",
+            m.starts.clone(),
+        );
+        registry.register(
+            "follow_gap_seconds",
+            "Last start: time the cgroup entered the filter minus the container's start time (negative: followed before its process started)",
+            m.follow_gap.clone(),
+        );
+        registry.register(
+            "docker_connected",
+            "1 while the Docker events stream is connected",
+            m.docker_connected.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Sets `name`'s state gauge (one of [`STATES`]).
+    pub fn set_state(&self, name: &str, state: &str) {
+        for s in STATES {
+            self.state
+                .get_or_create(&StateLabels {
+                    container: name.to_string(),
+                    state: s.to_string(),
+                })
+                .set(i64::from(s == state));
+        }
+    }
+
+    /// The text exposition, after copying the reader's gauges.
+    pub fn render(&self, gauges: &Gauges) -> String {
+        self.ring_fill
+            .set(gauges.fill_bytes.load(Ordering::Relaxed) as i64);
+        self.ring_peak
+            .set(gauges.peak_fill_bytes.load(Ordering::Relaxed) as i64);
+        let lost = gauges.lost.load(Ordering::Relaxed);
+        let seen = self.lost.get();
+        if lost > seen {
+            self.lost.inc_by(lost - seen);
+        }
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+}
+
+fn reply(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    if let Ok(v) = content_type.parse() {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+fn handle(req: &Request<Incoming>, metrics: &Metrics, gauges: &Gauges) -> Response<Full<Bytes>> {
+    match req.uri().path() {
+        "/metrics" => reply(
+            StatusCode::OK,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            metrics.render(gauges),
+        ),
+        "/healthz" if metrics.healthy.load(Ordering::Relaxed) => {
+            reply(StatusCode::OK, "text/plain", "ok\n".into())
+        }
+        "/healthz" => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "reader or writer stopped\n".into(),
+        ),
+        _ => reply(
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found: try /metrics or /healthz\n".into(),
+        ),
+    }
+}
+
+/// Serves until the task is dropped; one task per connection.
+pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, gauges: Arc<Gauges>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "metrics endpoint: accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let (metrics, gauges) = (metrics.clone(), gauges.clone());
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let r = handle(&req, &metrics, &gauges);
+                async move { Ok::<_, Infallible>(r) }
+            });
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, "metrics connection");
+            }
+        });
+    }
+}

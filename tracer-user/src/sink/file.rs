@@ -1,0 +1,229 @@
+//! Output files: created mode 0600 without following a symlink at the final component, rotated
+//! by size between whole writes, reopened on request (SIGHUP, for logrotate).
+//!
+//! The sinks write whole lines (one `write_all` per line into a `BufWriter`, whose writes to
+//! this file then carry whole lines only), so rotating between two writes never splits a line.
+use std::{
+    fs::{File, OpenOptions},
+    io::{self, Write},
+    os::unix::fs::OpenOptionsExt as _,
+    path::{Path, PathBuf},
+};
+
+/// `O_NOFOLLOW` when `path` lies in a shared directory (sticky or world-writable, like /tmp),
+/// where another user could plant a symlink; elsewhere a symlink (`/dev/stdout`) is followed.
+fn nofollow_in_shared_dir(path: &Path) -> i32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    match std::fs::metadata(parent) {
+        Ok(m) if m.permissions().mode() & 0o1002 == 0 => 0,
+        _ => libc::O_NOFOLLOW,
+    }
+}
+
+/// Opens `path` for appending: created 0600 if absent; a symlink in a shared directory is
+/// refused (ELOOP).
+pub fn open_append(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .custom_flags(nofollow_in_shared_dir(path) | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Opens `path` for writing from scratch (`observe --output`): same protections.
+pub fn create(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(nofollow_in_shared_dir(path) | libc::O_CLOEXEC)
+        .open(path)
+}
+
+/// Size-based rotation: `FILE` becomes `FILE.1`, `FILE.1` becomes `FILE.2`, …, and `FILE.KEEP`
+/// is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub max_bytes: u64,
+    pub keep: u32,
+}
+
+pub struct RotatingFile {
+    path: PathBuf,
+    file: File,
+    size: u64,
+    rotation: Option<Rotation>,
+}
+
+impl RotatingFile {
+    pub fn open(path: PathBuf, rotation: Option<Rotation>) -> io::Result<Self> {
+        let file = open_append(&path)?;
+        let size = file.metadata()?.len();
+        Ok(RotatingFile {
+            path,
+            file,
+            size,
+            rotation,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes and opens the path again: after logrotate has moved the file away, writing goes
+    /// on in a new file at the same path.
+    pub fn reopen(&mut self) -> io::Result<()> {
+        self.file.sync_data()?;
+        self.file = open_append(&self.path)?;
+        self.size = self.file.metadata()?.len();
+        Ok(())
+    }
+
+    /// Pushes written data to the disk (at rotation and shutdown).
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
+    fn numbered(&self, n: u32) -> PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(format!(".{n}"));
+        PathBuf::from(p)
+    }
+
+    fn rotate(&mut self, keep: u32) -> io::Result<()> {
+        self.file.sync_data()?;
+        if keep == 0 {
+            std::fs::remove_file(&self.path)?;
+        } else {
+            let _ = std::fs::remove_file(self.numbered(keep));
+            for n in (1..keep).rev() {
+                match std::fs::rename(self.numbered(n), self.numbered(n + 1)) {
+                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                    _ => {}
+                }
+            }
+            // Someone (logrotate) may have moved the file away already: nothing to shift.
+            match std::fs::rename(&self.path, self.numbered(1)) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        self.file = open_append(&self.path)?;
+        self.size = 0;
+        Ok(())
+    }
+}
+
+impl Write for RotatingFile {
+    /// Writes all of `buf` (whole lines), then rotates if the file reached its size.
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file.write_all(buf)?;
+        self.size += buf.len() as u64;
+        if let Some(r) = self.rotation
+            && self.size >= r.max_bytes
+        {
+            self.rotate(r.keep)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("tracer-file-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).expect("temp dir");
+        d
+    }
+
+    #[test]
+    fn rotates_between_writes_and_keeps_n() {
+        let d = dir("rotate");
+        let path = d.join("out.jsonl");
+        let rotation = Rotation {
+            max_bytes: 100,
+            keep: 2,
+        };
+        let mut f = RotatingFile::open(path.clone(), Some(rotation)).expect("open");
+        let line = [b'x'; 39];
+        for i in 0..20u8 {
+            let mut l = line.to_vec();
+            l[0] = b'a' + i;
+            l.push(b'\n');
+            f.write_all(&l).expect("write");
+        }
+        // 40-byte lines, rotation after the write that reaches 100 bytes: 3 lines per file.
+        let read = |p: &Path| std::fs::read_to_string(p).expect("read");
+        let cur = read(&path);
+        let one = read(&f.numbered(1));
+        let two = read(&f.numbered(2));
+        assert!(!f.numbered(3).exists());
+        assert_eq!(cur.lines().count(), 20 % 3);
+        assert_eq!(one.lines().count(), 3);
+        assert_eq!(two.lines().count(), 3);
+        assert!(one.starts_with('p') && two.starts_with('m'), "{one} {two}");
+        for text in [cur, one, two] {
+            assert!(text.lines().all(|l| l.len() == 39));
+        }
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn refuses_symlinks_in_shared_dirs_and_creates_0600() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let d = dir("nofollow");
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
+        let target = d.join("target");
+        std::fs::write(&target, b"keep").expect("write");
+        let link = d.join("link");
+        std::os::unix::fs::symlink(&target, &link).expect("symlink");
+        assert_eq!(
+            open_append(&link).map(|_| ()).map_err(|e| e.raw_os_error()),
+            Err(Some(libc::ELOOP))
+        );
+        assert_eq!(std::fs::read(&target).expect("read"), b"keep");
+        // A private directory: the symlink is the owner's own choice and is followed.
+        let private = d.join("private");
+        std::fs::create_dir(&private).expect("mkdir");
+        let own_link = private.join("link");
+        std::os::unix::fs::symlink(&target, &own_link).expect("symlink");
+        open_append(&own_link).expect("followed");
+        let f = d.join("new");
+        create(&f).expect("create");
+        let mode = std::fs::metadata(&f).expect("meta").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn reopen_follows_a_moved_file() {
+        let d = dir("reopen");
+        let path = d.join("out.jsonl");
+        let mut f = RotatingFile::open(path.clone(), None).expect("open");
+        f.write_all(b"one\n").expect("write");
+        std::fs::rename(&path, d.join("out.jsonl.old")).expect("mv");
+        f.write_all(b"two\n").expect("write");
+        f.reopen().expect("reopen");
+        f.write_all(b"three\n").expect("write");
+        assert_eq!(
+            std::fs::read_to_string(d.join("out.jsonl.old")).expect("old"),
+            "one\ntwo\n"
+        );
+        assert_eq!(std::fs::read_to_string(&path).expect("new"), "three\n");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
