@@ -222,8 +222,9 @@ pub fn restart_dockerd() {
         .append(true)
         .open("/var/log/tracer-dockerd.log")
         .expect("log");
-    // setsid exits at once; the engine it starts lives on, detached, as before the restart.
+    // `setsid -f` forks and exits at once; the engine lives on, detached, as before.
     let mut setsid = Command::new("setsid")
+        .arg("-f")
         .args(&args)
         .stdin(Stdio::null())
         .stdout(log.try_clone().expect("log"))

@@ -347,3 +347,90 @@ fn sigterm_drains_and_exits_0_with_complete_lines() {
         "{syscalls} syscall lines; stderr: {stderr}"
     );
 }
+
+/// `docker logs` standard output (the JSON lines) of a container.
+fn docker_stdout(name: &str) -> String {
+    let out = Command::new("docker")
+        .args(["logs", name])
+        .stderr(Stdio::null())
+        .output()
+        .expect("docker logs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn runs_as_a_sidecar_container_without_ptrace() {
+    let name = unique("sidecar-target");
+    let target = run_workload(&name, &["sleep"]);
+    let sidecar = Container {
+        name: unique("sidecar"),
+    };
+    let image = env("TRACER_IMAGE");
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &sidecar.name,
+        "--network",
+        "none",
+        // Docker 20.10 knows neither CAP_BPF nor CAP_PERFMON (packaging/Dockerfile).
+        "--cap-add",
+        "SYS_ADMIN",
+        "--cgroupns",
+        "host",
+        "-v",
+        "/sys/fs/cgroup:/sys/fs/cgroup:ro",
+        "-v",
+        "/var/run/docker.sock:/var/run/docker.sock",
+        &image,
+        "-v",
+        "daemon",
+        "--container",
+        &name,
+    ]);
+    eventually(
+        "the sidecar to follow its target",
+        Duration::from_secs(20),
+        || {
+            let out = Command::new("docker")
+                .args(["logs", &sidecar.name])
+                .output()
+                .expect("docker logs");
+            String::from_utf8_lossy(&out.stderr).contains("following")
+        },
+    );
+    target.exec(&["/workload", "burst", "9", "4"]);
+    let lines = || -> Vec<Value> {
+        docker_stdout(&sidecar.name)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+    eventually(
+        "9 getppid in the sidecar's output",
+        Duration::from_secs(10),
+        || count(&lines(), "workload", "getppid") == 9,
+    );
+    docker(&["stop", "-t", "20", &sidecar.name]);
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.State.ExitCode}}", &sidecar.name]),
+        "0"
+    );
+    let out = docker_stdout(&sidecar.name);
+    assert!(out.ends_with('\n'), "last line incomplete");
+    let all: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l:?}: {e}")))
+        .collect();
+    assert_eq!(count(&all, "workload", "getppid"), 9);
+    let openat: Vec<&Value> = all
+        .iter()
+        .filter(|v| is_call(v, "workload", "openat"))
+        .collect();
+    assert_eq!(openat.len(), 4);
+    assert!(
+        openat
+            .iter()
+            .all(|v| v["errno"] == "ENOENT" && v["container"]["name"] == name.as_str())
+    );
+}

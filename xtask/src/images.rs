@@ -4,6 +4,8 @@
 //! - `tracer-nginx:local`: Debian's nginx binary and the libraries it links, with
 //!   tests/fixtures/nginx.conf (127.0.0.1:8080, host network).
 //! - `tracer-workload:local`: tests/fixtures/workload.c built static.
+//! - `tracer:local` (`cargo xtask image`, after the release build): packaging/Dockerfile over a
+//!   context holding the release binary and the libraries it links.
 use std::{
     collections::hash_map::DefaultHasher,
     fs,
@@ -19,6 +21,8 @@ use crate::util::{cmd, output, run_ok};
 
 pub const NGINX_IMAGE: &str = "tracer-nginx:local";
 pub const WORKLOAD_IMAGE: &str = "tracer-workload:local";
+/// tracer itself as a container (packaging/Dockerfile).
+pub const TRACER_IMAGE: &str = "tracer:local";
 const HASH_LABEL: &str = "tracer.inputs";
 
 fn fixtures(root: &Path) -> PathBuf {
@@ -190,4 +194,34 @@ pub fn build_all(root: &Path) -> Result<()> {
         import(&rootfs, image, cmdline)?;
     }
     Ok(())
+}
+
+/// `tracer:local` from packaging/Dockerfile; the release binary must be built.
+pub fn build_tracer_image(root: &Path) -> Result<()> {
+    let context = build_dir(root).join("tracer-image");
+    if context.exists() {
+        fs::remove_dir_all(&context)?;
+    }
+    let rootfs = context.join("rootfs");
+    let bin = root.join("target/release/tracer");
+    let dst = rootfs.join("usr/bin/tracer");
+    fs::create_dir_all(rootfs.join("usr/bin"))?;
+    fs::copy(&bin, &dst).with_context(|| format!("copying {}", bin.display()))?;
+    // The release profile keeps line tables for profiling; the image does not need them.
+    run_ok(Command::new("strip").arg("--strip-debug").arg(&dst))?;
+    for lib in libraries(&bin)? {
+        copy_into(&rootfs, &lib)?;
+    }
+    write(&rootfs, "etc/passwd", b"root:x:0:0:root:/root:/bin/false\n")?;
+    fs::create_dir_all(rootfs.join("tmp"))?;
+    fs::set_permissions(rootfs.join("tmp"), fs::Permissions::from_mode(0o1777))?;
+    eprintln!("images: building {TRACER_IMAGE}");
+    run_ok(
+        Command::new("docker")
+            .args(["build", "-q", "-t", TRACER_IMAGE, "-f"])
+            .arg(root.join("packaging/Dockerfile"))
+            .arg(&context)
+            .env("DOCKER_BUILDKIT", "0")
+            .stdout(Stdio::null()),
+    )
 }

@@ -31,6 +31,8 @@ enum Task {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
+    /// Build the release binary and the `tracer:local` image (packaging/Dockerfile).
+    Image,
     /// Benchmarks that print numbers.
     Bench(bench::BenchArgs),
     /// Regenerate tracer-user/src/decode/syscall_args.rs from this kernel's tracefs.
@@ -51,6 +53,11 @@ fn main() -> Result<()> {
         Task::Setup => setup::run_all(&root),
         Task::Demo(args) => demo::run(&root, args),
         Task::Test { args } => test::run(&root, &args),
+        Task::Image => {
+            setup::run_all(&root)?;
+            demo::build_tracer(&root)?;
+            images::build_tracer_image(&root)
+        }
         Task::Bench(args) => bench::run(&root, args),
         Task::Codegen => codegen::run(&root),
     }

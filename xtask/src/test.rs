@@ -50,6 +50,7 @@ pub fn run_tests(root: &Path, extra: &[String]) -> Result<()> {
         .env("TRACER_WORKLOAD", images::workload_bin(root))
         .env("TRACER_NGINX_IMAGE", images::NGINX_IMAGE)
         .env("TRACER_WORKLOAD_IMAGE", images::WORKLOAD_IMAGE)
+        .env("TRACER_IMAGE", images::TRACER_IMAGE)
         .arg("--")
         // End-to-end tests measure exact counts on a 2-core machine: one at a time.
         .arg("--test-threads=1")
@@ -81,6 +82,7 @@ pub fn run_tests(root: &Path, extra: &[String]) -> Result<()> {
 pub fn run(root: &Path, extra: &[String]) -> Result<()> {
     crate::setup::run_all(root)?;
     crate::demo::build_tracer(root)?;
+    images::build_tracer_image(root)?;
     run_tests(root, extra)
 }
 

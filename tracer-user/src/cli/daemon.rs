@@ -289,6 +289,15 @@ mod tests {
     }
 
     #[test]
+    fn the_packaged_example_config_parses() {
+        let text = include_str!("../../../packaging/daemon.toml");
+        let f: FileConfig = toml::from_str(text).expect("packaging/daemon.toml");
+        assert_eq!(f.containers, ["web"]);
+        assert_eq!(f.output_dir, Some(PathBuf::from("/var/log/tracer")));
+        assert_eq!(f.metrics.as_deref(), Some("127.0.0.1:9464"));
+    }
+
+    #[test]
     fn bad_input_is_a_usage_error_naming_the_fix() {
         let unknown_key = config_file("containers = [\"web\"]\nbogus = 1\n");
         let mut cases: Vec<(DaemonArgs, &str)> = Vec::new();

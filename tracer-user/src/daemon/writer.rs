@@ -152,7 +152,11 @@ pub struct DaemonWriter {
     /// cgroup id → container, valid for `cache_generation` of the registry.
     cache: HashMap<u64, Option<Arc<Container>>>,
     cache_generation: u64,
-    counts: HashMap<(Arc<str>, u32), u64>,
+    /// The last lookup: consecutive records mostly come from the same cgroup.
+    last: Option<(u64, Option<Arc<Container>>)>,
+    /// Records of this batch by (cgroup id, syscall), turned into labelled counters once per
+    /// batch.
+    counts: HashMap<(u64, u32), (u64, Option<Arc<Container>>)>,
     pub records: u64,
     pub decode_errors: u64,
 }
@@ -172,6 +176,7 @@ impl DaemonWriter {
             pairing: Pairing::default(),
             cache: HashMap::new(),
             cache_generation: u64::MAX,
+            last: None,
             counts: HashMap::new(),
             records: 0,
             decode_errors: 0,
@@ -202,9 +207,16 @@ impl DaemonWriter {
         let generation = self.registry.generation();
         if generation != self.cache_generation {
             self.cache.clear();
+            self.last = None;
             self.cache_generation = generation;
         }
+        if let Some((id, c)) = &self.last
+            && *id == cgroup_id
+        {
+            return c.clone();
+        }
         if let Some(c) = self.cache.get(&cgroup_id) {
+            self.last = Some((cgroup_id, c.clone()));
             return c.clone();
         }
         let found = self
@@ -216,6 +228,7 @@ impl DaemonWriter {
             })
             .map(|e| e.container);
         self.cache.insert(cgroup_id, found.clone());
+        self.last = Some((cgroup_id, found.clone()));
         found
     }
 
@@ -236,23 +249,25 @@ impl DaemonWriter {
                 continue;
             };
             let container = self.container_of(event.cgroup_id, event.tgid);
-            let name: Arc<str> = container
-                .as_ref()
-                .map_or_else(|| Arc::from(UNATTRIBUTED), |c| Arc::from(c.name.as_str()));
-            let sink = self.outputs.sink_for(&name)?;
+            let name = container.as_ref().map_or(UNATTRIBUTED, |c| c.name.as_str());
+            let sink = self.outputs.sink_for(name)?;
             sink.syscall(&Enriched {
                 event: &event,
                 container: container.as_deref(),
             })?;
-            *self.counts.entry((name, event.nr)).or_insert(0) += 1;
+            self.counts
+                .entry((event.cgroup_id, event.nr))
+                .or_insert_with(|| (0, container.clone()))
+                .0 += 1;
             self.records += 1;
         }
         self.outputs.flush()?;
-        for ((name, nr), n) in self.counts.drain() {
+        for ((_, nr), (n, container)) in self.counts.drain() {
+            let container = container.map_or_else(|| UNATTRIBUTED.to_string(), |c| c.name.clone());
             self.metrics
                 .records
                 .get_or_create(&RecordLabels {
-                    container: name.to_string(),
+                    container,
                     syscall: syscalls::display_name(nr).into_owned(),
                 })
                 .inc_by(n);

@@ -34,25 +34,41 @@ pub fn lossless(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()
         "asked/s", "ring", "achieved/s", "records", "lost", "unaccounted"
     ));
     // The last row overdrives a small ring on purpose: losses must all be counted.
-    for (rate, ring) in [
-        ("100000", "8M"),
-        ("200000", "8M"),
-        ("400000", "8M"),
-        ("800000", "8M"),
-        ("0", "8M"),
-        ("0", "64K"),
+    for (rate, ring, daemon) in [
+        ("100000", "8M", false),
+        ("200000", "8M", false),
+        ("400000", "8M", false),
+        ("800000", "8M", false),
+        ("0", "8M", false),
+        ("0", "8M", true),
+        ("0", "64K", false),
     ] {
-        let mut child = Command::new(root.join("target/release/tracer"))
-            .args(["observe", "--container", &name, "--format", "json"])
+        let mut c = Command::new(root.join("target/release/tracer"));
+        if daemon {
+            c.args(["-v", "daemon", "--container", &name]);
+        } else {
+            c.args(["observe", "--container", &name, "--format", "json"]);
+        }
+        let mut child = c
             .args(["--syscalls", "getppid", "--ring-size", ring, "--output"])
             .arg(&file)
             .stderr(Stdio::piped())
             .spawn()?;
         let stderr = child.stderr.take().context("stderr")?;
         let mut lines = BufReader::new(stderr).lines();
-        match lines.next() {
-            Some(Ok(l)) if l.contains("tracing") => {}
-            other => bail!("tracer did not start: {other:?}"),
+        let ready = |l: &str| {
+            if daemon {
+                l.contains("following") && l.contains("via=")
+            } else {
+                l.contains("tracing")
+            }
+        };
+        loop {
+            match lines.next() {
+                Some(Ok(l)) if ready(&l) => break,
+                Some(Ok(_)) if daemon => {}
+                other => bail!("tracer did not start: {other:?}"),
+            }
         }
         let achieved = crate::util::output(&mut cmd(
             "docker",
@@ -64,7 +80,11 @@ pub fn lossless(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()
         let rest: Vec<String> = lines.map_while(Result::ok).collect();
         child.wait()?;
         let (records, lost) = closing_counts(&rest.join("\n")).context("no closing line")?;
-        let asked = if rate == "0" { "max" } else { rate };
+        let asked = match (rate, daemon) {
+            ("0", true) => "max, daemon",
+            ("0", false) => "max",
+            _ => rate,
+        };
         report.out(format!(
             "{asked:>12} {ring:>6} {:>12} {records:>10} {lost:>10} {:>12}",
             achieved.trim(),

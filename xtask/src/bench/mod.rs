@@ -128,6 +128,26 @@ fn start_tracer_with(root: &Path, container: &str, args: &[&str]) -> Result<Inte
     Ok(t)
 }
 
+/// Starts `tracer -v daemon --container CONTAINER ARGS` and waits until it follows it.
+fn start_daemon(root: &Path, container: &str, args: &[&str]) -> Result<Interrupt> {
+    let mut c = Command::new(root.join("target/release/tracer"));
+    c.args(["-v", "daemon", "--container", container])
+        .args(args);
+    let mut child = c.stderr(Stdio::piped()).spawn()?;
+    let stderr = child.stderr.take().context("stderr")?;
+    let mut lines = BufReader::new(stderr).lines();
+    let t = Interrupt(child);
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l.contains("following") && l.contains("via=") => break,
+            Some(Ok(_)) => {}
+            other => bail!("tracer daemon did not follow {container}: {other:?}"),
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Ok(t)
+}
+
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]

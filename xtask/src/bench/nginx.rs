@@ -11,7 +11,10 @@ use std::{
 
 use anyhow::{Context as _, Result, bail};
 
-use super::{BenchArgs, Container, Interrupt, Report, ensure_installed, median, start_tracer_with};
+use super::{
+    BenchArgs, Container, Interrupt, Report, ensure_installed, median, start_daemon,
+    start_tracer_with,
+};
 use crate::util::{cmd, run_ok};
 
 const PORT: u16 = 18080;
@@ -131,16 +134,18 @@ enum Mode {
     BpftracePrint,
     BpftraceCount,
     TracerJson,
+    TracerDaemon,
     TracerSummary,
 }
 
 impl Mode {
-    const ALL: [Mode; 6] = [
+    const ALL: [Mode; 7] = [
         Mode::Untraced,
         Mode::Strace,
         Mode::BpftracePrint,
         Mode::BpftraceCount,
         Mode::TracerJson,
+        Mode::TracerDaemon,
         Mode::TracerSummary,
     ];
 
@@ -151,6 +156,7 @@ impl Mode {
             Mode::BpftracePrint => "bpftrace printf, to a file",
             Mode::BpftraceCount => "bpftrace count map",
             Mode::TracerJson => "tracer JSON, to a file",
+            Mode::TracerDaemon => "tracer daemon, to a file",
             Mode::TracerSummary => "tracer --summary",
         }
     }
@@ -187,6 +193,7 @@ pub fn nginx(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
                     &nginx.0,
                     &["--format", "json", "--output", &out_arg],
                 )?),
+                Mode::TracerDaemon => Some(start_daemon(root, &nginx.0, &["--output", &out_arg])?),
                 Mode::TracerSummary => Some(start_tracer_with(
                     root,
                     &nginx.0,
