@@ -138,6 +138,11 @@ pub fn workload_container() -> Container {
 
 /// An nginx container on 127.0.0.1:`port` (host network), with its config in a temp file.
 pub fn nginx_container(port: u16) -> (Container, TempDir) {
+    nginx_named(&unique("nginx"), port, &[])
+}
+
+/// `nginx_container` with a given name and extra `docker run` options (before the image).
+pub fn nginx_named(name: &str, port: u16, extra: &[&str]) -> (Container, TempDir) {
     let dir = TempDir::new("nginx");
     let conf = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nginx.conf"))
         .expect("nginx.conf fixture")
@@ -145,22 +150,37 @@ pub fn nginx_container(port: u16) -> (Container, TempDir) {
     let path = dir.0.join("nginx.conf");
     std::fs::write(&path, conf).expect("write conf");
     let mount = format!("{}:/etc/nginx/nginx.conf:ro", path.display());
-    let c = Container::run(
-        "nginx",
-        &[
-            "--network",
-            "host",
-            "-v",
-            &mount,
-            &env("TRACER_NGINX_IMAGE"),
-        ],
-    );
+    let image = env("TRACER_NGINX_IMAGE");
+    let mut args = vec![
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        "host",
+        "-v",
+        &mount,
+    ];
+    args.extend_from_slice(extra);
+    args.push(&image);
+    docker(&args);
+    let c = Container {
+        name: name.to_string(),
+    };
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "nginx did not listen"
-        );
+        if start.elapsed() > Duration::from_secs(20) {
+            let logs = Command::new("docker").args(["logs", name]).output();
+            let state = Command::new("docker")
+                .args([
+                    "inspect",
+                    "-f",
+                    "{{.State.Status}} {{.State.ExitCode}} {{.State.Error}}",
+                    name,
+                ])
+                .output();
+            panic!("nginx did not listen: state {state:?}, logs {logs:?}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
     (c, dir)

@@ -13,6 +13,7 @@ pub mod exit {
     pub const PRIVILEGE: u8 = 6;
     pub const KERNEL_SUPPORT: u8 = 7;
     pub const OUTPUT: u8 = 8;
+    pub const WOULD_DENY: u8 = 9;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,10 @@ pub enum Error {
     KernelSupport(String),
     #[error("cannot write output file {path}: {reason}; choose a writable path with --output")]
     Output { path: PathBuf, reason: String },
+    #[error(
+        "the profile would deny {0} observed syscall(s), listed above; allow them in the profile, or change what the container does"
+    )]
+    WouldDeny(usize),
     #[error("{0}")]
     Internal(String),
 }
@@ -55,6 +60,7 @@ impl Error {
             Error::Privilege(_) => exit::PRIVILEGE,
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } => exit::OUTPUT,
+            Error::WouldDeny(_) => exit::WOULD_DENY,
             Error::Internal(_) => exit::INTERNAL,
         }
     }
@@ -80,6 +86,7 @@ mod tests {
                 path: PathBuf::new(),
                 reason: String::new(),
             },
+            Error::WouldDeny(1),
             Error::Internal(String::new()),
         ];
         let mut codes: Vec<u8> = errors.iter().map(Error::exit_code).collect();

@@ -9,6 +9,7 @@ pub mod daemon;
 pub mod decode;
 pub mod error;
 pub mod pipeline;
+pub mod seccomp;
 pub mod sink;
 pub mod summary;
 pub mod target;

@@ -3,10 +3,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracer::{
-    cli::{Cli, Command, daemon::DaemonConfig, observe::ObserveConfig},
+    cli::{Cli, Command, daemon::DaemonConfig, observe::ObserveConfig, seccomp::SeccompCommand},
     daemon,
     error::{Error, exit},
     pipeline::{self, Summary},
+    seccomp,
 };
 
 fn init_logging(verbose: u8) {
@@ -48,6 +49,12 @@ async fn run(command: Command) -> Result<(), Error> {
     let s = match command {
         Command::Observe(args) => pipeline::observe(ObserveConfig::try_from(args)?).await?,
         Command::Daemon(args) => daemon::run(DaemonConfig::try_from(args)?).await?,
+        Command::Seccomp(SeccompCommand::Profile(args)) => {
+            return seccomp::profile(args.try_into()?).await;
+        }
+        Command::Seccomp(SeccompCommand::Check(args)) => {
+            return seccomp::check(args.try_into()?).await;
+        }
     };
     report(&s);
     Ok(())

@@ -79,6 +79,7 @@ impl Writer {
             }
             let r = match msg {
                 Message::Batch(batch) => self.batch(&batch),
+                Message::Unfinished(calls) => self.unfinished(&calls).map(|()| true),
                 Message::Lost(lost) => self
                     .sink
                     .lost(&lost)
@@ -137,6 +138,17 @@ impl Writer {
             self.sink.summary(&report, self.container.as_ref())?;
         }
         s.previous = snapshot;
+        self.sink.flush()
+    }
+
+    /// Calls in progress at the end: written as they are (not counted against `--count`).
+    fn unfinished(&mut self, calls: &[decode::SyscallEvent]) -> io::Result<()> {
+        for event in calls {
+            self.sink.syscall(&Enriched {
+                event,
+                container: self.container.as_ref(),
+            })?;
+        }
         self.sink.flush()
     }
 

@@ -47,6 +47,8 @@ pub struct Loaded {
     pub summary: Option<super::summary::SummaryMaps>,
     /// The kernel's target set, with [`Filter::CgroupSet`].
     pub targets: Option<TargetSet>,
+    /// Per-thread enter state: what is still in flight when tracing stops.
+    pub pending: HashMap<MapData, u32, tracer_common::config::Pending>,
 }
 
 /// The cgroup ids the kernel follows, changed while the programs run.
@@ -269,12 +271,18 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         )),
         _ => None,
     };
+    let pending = HashMap::try_from(
+        ebpf.take_map("PENDING")
+            .ok_or_else(|| Error::Internal("map PENDING missing".into()))?,
+    )
+    .map_err(|e| bpf_error("PENDING", e))?;
     Ok(Loaded {
         ebpf,
         events,
         stats,
         summary,
         targets,
+        pending,
     })
 }
 

@@ -33,6 +33,8 @@ pub enum Message {
     /// Records, each preceded by its length as a native-endian u32.
     Batch(Bytes),
     Lost(Lost),
+    /// Calls still in progress when tracing stopped (sent once, at the end).
+    Unfinished(Vec<crate::decode::SyscallEvent>),
     /// The kernel's aggregates so far (summary mode); `last` once tracing has stopped.
     Summary {
         ktime_ns: u64,
@@ -181,6 +183,7 @@ pub async fn run(
         stats,
         summary,
         targets: _,
+        pending,
     } = loaded;
     let mut r = Reader {
         // SAFETY: the RingBuf owns its map fd for as long as the AsyncFd owns the RingBuf.
@@ -218,6 +221,12 @@ pub async fn run(
         alive = r.drain().await;
     }
     if alive {
+        let unfinished = in_flight(&pending);
+        if !unfinished.is_empty() {
+            alive = r.tx.send(Message::Unfinished(unfinished)).await.is_ok();
+        }
+    }
+    if alive {
         alive = r.report_loss().await;
     }
     if alive {
@@ -229,6 +238,20 @@ pub async fn run(
         regs_unreadable: read_stat(&r.stats, STAT_REGS_UNREADABLE),
         summary_full: read_stat(&r.stats, STAT_SUMMARY_FULL),
     })
+}
+
+/// Threads with an enter and no exit yet, oldest first.
+fn in_flight(
+    pending: &aya::maps::HashMap<MapData, u32, tracer_common::config::Pending>,
+) -> Vec<crate::decode::SyscallEvent> {
+    let mut calls: Vec<crate::decode::SyscallEvent> = pending
+        .iter()
+        .filter_map(Result::ok)
+        .filter(|(_, p)| p.state == tracer_common::config::PENDING_IN_FLIGHT)
+        .map(|(tid, p)| crate::decode::unfinished(tid, &p))
+        .collect();
+    calls.sort_by_key(|c| c.ktime_ns);
+    calls
 }
 
 #[cfg(test)]

@@ -41,6 +41,9 @@ pub struct DaemonArgs {
     /// Bytes of each buffer and argv string captured.
     #[arg(long, short = 's', value_name = "N")]
     pub string_size: Option<u32>,
+    /// Stop after this long (default: until SIGTERM or SIGINT).
+    #[arg(long, value_name = "DUR")]
+    pub duration: Option<humantime::Duration>,
 }
 
 /// The config file's keys (kebab-case, as the long options).
@@ -77,6 +80,7 @@ pub struct DaemonConfig {
     pub syscalls: Vec<u32>,
     pub ring_size: u32,
     pub string_size: u32,
+    pub duration: Option<std::time::Duration>,
 }
 
 const DEFAULT_KEEP: u32 = 5;
@@ -217,6 +221,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             syscalls,
             ring_size,
             string_size,
+            duration: a.duration.map(std::time::Duration::from),
         })
     }
 }
@@ -244,6 +249,7 @@ mod tests {
             syscalls: Vec::new(),
             ring_size: None,
             string_size: None,
+            duration: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Command line: clap derive types, turned into checked configurations in one place each.
 pub mod daemon;
 pub mod observe;
+pub mod seccomp;
 
 use clap::{Parser, Subcommand};
 
@@ -24,4 +25,7 @@ pub enum Command {
     Observe(observe::ObserveArgs),
     /// Follow named containers for days: across restarts, re-creation and engine restarts.
     Daemon(daemon::DaemonArgs),
+    /// Seccomp profiles from observed behaviour, and observed behaviour against a profile.
+    #[command(subcommand)]
+    Seccomp(seccomp::SeccompCommand),
 }

@@ -119,6 +119,28 @@ pub struct SummaryConfig {
     pub histogram: Option<u32>,
 }
 
+impl ObserveConfig {
+    /// Every syscall of `target` as JSON lines to `output`, defaults otherwise (the seccomp
+    /// commands' recording).
+    pub fn json_to_file(target: TargetSpec, output: PathBuf, duration: Option<Duration>) -> Self {
+        ObserveConfig {
+            target,
+            syscalls: Vec::new(),
+            duration,
+            count: None,
+            format: Format::Json,
+            output: Some(output),
+            ring_size: 8 << 20,
+            hook: Hook::RawTracepoint,
+            follow_nothing: false,
+            string_size: 32,
+            host_pids: false,
+            fd_paths: false,
+            summary: None,
+        }
+    }
+}
+
 impl TryFrom<ObserveArgs> for ObserveConfig {
     type Error = Error;
 

@@ -134,8 +134,16 @@ pub async fn run(cfg: DaemonConfig) -> Result<Summary, Error> {
     let mut interrupt = signal(SignalKind::interrupt())
         .map_err(|e| Error::Internal(format!("signal handler: {e}")))?;
     let mut reader_done = false;
+    let deadline = async {
+        match cfg.duration {
+            Some(d) => tokio::time::sleep(d).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(deadline);
     loop {
         tokio::select! {
+            () = &mut deadline => break,
             _ = term.recv() => break,
             _ = interrupt.recv() => break,
             _ = hup.recv() => {

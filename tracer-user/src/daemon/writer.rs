@@ -142,6 +142,9 @@ impl Outputs {
     }
 }
 
+/// Records of one (cgroup, syscall) in a batch, and their container.
+type Counted = (u64, Option<Arc<Container>>);
+
 pub struct DaemonWriter {
     pub outputs: Outputs,
     pub registry: Arc<Registry>,
@@ -156,7 +159,7 @@ pub struct DaemonWriter {
     last: Option<(u64, Option<Arc<Container>>)>,
     /// Records of this batch by (cgroup id, syscall), turned into labelled counters once per
     /// batch.
-    counts: HashMap<(u64, u32), (u64, Option<Arc<Container>>)>,
+    counts: HashMap<(u64, u32), Counted>,
     pub records: u64,
     pub decode_errors: u64,
 }
@@ -193,6 +196,17 @@ impl DaemonWriter {
                 Message::Batch(b) => self.batch(&b)?,
                 Message::Lost(l) => {
                     self.outputs.lost(&l)?;
+                    self.outputs.flush()?;
+                }
+                Message::Unfinished(calls) => {
+                    for event in &calls {
+                        let container = self.container_of(event.cgroup_id, event.tgid);
+                        let name = container.as_ref().map_or(UNATTRIBUTED, |c| c.name.as_str());
+                        self.outputs.sink_for(name)?.syscall(&Enriched {
+                            event,
+                            container: container.as_deref(),
+                        })?;
+                    }
                     self.outputs.flush()?;
                 }
                 Message::Summary { .. } => {}

@@ -29,6 +29,9 @@ pub enum Enter {
     /// No enter on a thread that was already followed: the kernel skipped `sys_enter`, which is
     /// what a seccomp rejection looks like.
     Skipped,
+    /// Entered, and still in progress when tracing stopped (read from the kernel's pending
+    /// map at the end): `ret` is `None`.
+    Unfinished,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +92,12 @@ pub enum Record {
 }
 
 impl SyscallEvent {
+    /// Rejected by seccomp: no `sys_enter` on a thread already followed (seccomp runs before
+    /// the tracepoint), and an error return (docs/seccomp.md).
+    pub fn seccomp_denied(&self) -> bool {
+        self.enter == Enter::Skipped && self.ret.is_some_and(|r| r < 0)
+    }
+
     pub fn duration_ns(&self) -> Option<u64> {
         match (self.enter_ns, self.ret) {
             (Some(enter), Some(_)) => Some(self.ktime_ns.saturating_sub(enter)),
@@ -204,6 +213,44 @@ pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
         enter,
         captures,
     })
+}
+
+/// A call still in progress when tracing stopped, from the kernel's per-thread pending entry;
+/// the process's ids and name are read from /proc (it is alive: it is inside the call).
+pub fn unfinished(tid: u32, p: &tracer_common::config::Pending) -> SyscallEvent {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let tgid = field("Tgid:").parse().unwrap_or(tid);
+    let mut comm = [0u8; 16];
+    let name = field("Name:");
+    let n = name.len().min(15);
+    comm[..n].copy_from_slice(&name.as_bytes()[..n]);
+    let cgroup_id = crate::target::cgroup::of_pid(tid)
+        .ok()
+        .flatten()
+        .map_or(0, |cg| cg.id);
+    SyscallEvent {
+        ktime_ns: p.enter_ns,
+        enter_ns: None,
+        nr: p.nr,
+        args: p.args,
+        ret: None,
+        tgid,
+        tid,
+        ns_tgid: (p.ns_tgid != 0).then_some(p.ns_tgid),
+        ns_tid: (p.ns_tid != 0).then_some(p.ns_tid),
+        cgroup_id,
+        comm,
+        enter: Enter::Unfinished,
+        captures: Vec::new(),
+    }
 }
 
 /// Unaligned copy of a plain-integer `repr(C)` type from the front of `buf`.

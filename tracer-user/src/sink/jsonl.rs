@@ -85,6 +85,7 @@ pub fn enter_str(e: Enter) -> &'static str {
         Enter::Seen => "seen",
         Enter::Missing => "missing",
         Enter::Skipped => "skipped",
+        Enter::Unfinished => "unfinished",
     }
 }
 
@@ -178,6 +179,12 @@ impl<W: Write> Sink for JsonLines<W> {
         }
         w::next_key(l, "enter");
         w::string(l, enter_str(ev.enter));
+        w::next_key(l, "seccomp");
+        if ev.seccomp_denied() {
+            w::string(l, "denied");
+        } else {
+            l.extend_from_slice(b"null");
+        }
         l.extend_from_slice(b"}\n");
         self.out.write_all(l)
     }
@@ -319,6 +326,7 @@ mod tests {
             "cgroup_id": ev.cgroup_id,
             "container": container,
             "enter": enter_str(ev.enter),
+            "seccomp": ev.seccomp_denied().then_some("denied"),
         });
         serde_json::to_string(&v).unwrap_or_default() + "\n"
     }

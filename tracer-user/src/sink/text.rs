@@ -88,6 +88,10 @@ pub fn render_with(out: &mut String, ev: &SyscallEvent, host_pids: bool, opts: a
         }
         out.push_str(&a.text);
     }
+    if ev.enter == Enter::Unfinished {
+        out.push_str(" <unfinished ...>\n");
+        return;
+    }
     out.push(')');
     match ev.ret {
         None => out.push_str(" = ?"),
@@ -117,7 +121,9 @@ pub fn render_with(out: &mut String, ev: &SyscallEvent, host_pids: bool, opts: a
             (d % 1_000_000_000) / 1000
         );
     }
-    if ev.enter == Enter::Skipped {
+    if ev.seccomp_denied() {
+        out.push_str(" (seccomp denied)");
+    } else if ev.enter == Enter::Skipped {
         out.push_str(" (enter skipped)");
     }
     out.push('\n');
@@ -219,7 +225,7 @@ mod tests {
                 -1,
                 [0x55, 0o777, 0, 0, 0, 0]
             ),
-            "[pid     7] chmod(0x55, 0777) = -1 EPERM (Operation not permitted) (enter skipped)\n"
+            "[pid     7] chmod(0x55, 0777) = -1 EPERM (Operation not permitted) (seccomp denied)\n"
         );
         assert_eq!(
             line(0, 9, 0x7f00_0000_0000, [0, 4096, 3, 0x22, u64::MAX, 0]),

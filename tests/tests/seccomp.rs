@@ -1,0 +1,293 @@
+//! `tracer seccomp` against a real Docker engine: a profile generated from an nginx container's
+//! start and load runs a new nginx with zero denials; the seed's deny-all profile stops a
+//! container and `check` says why; default-no-chmod denies `chmod 777 /`, live and predicted.
+use std::{
+    io::{BufRead as _, BufReader},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+use tests::{
+    Container, TempDir, Tracer, docker, env, free_port, http_get, nginx_named, tracer_bin, unique,
+};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/seccomp")
+        .join(name)
+}
+
+/// `tracer seccomp profile --from-start …` waiting for `container`; returns once it waits.
+fn profile_from_start(container: &str, duration: &str, record: &Path, out: &Path) -> Child {
+    let mut child = Command::new(tracer_bin())
+        .args([
+            "seccomp",
+            "profile",
+            "--container",
+            container,
+            "--from-start",
+        ])
+        .args(["--duration", duration, "--record"])
+        .arg(record)
+        .arg("--output")
+        .arg(out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tracer seccomp profile");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l.starts_with("tracer: daemon following") => break,
+            Some(Ok(l)) => eprintln!("{l}"),
+            other => panic!("seccomp profile did not start: {other:?}"),
+        }
+    }
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            eprintln!("profile: {l}");
+        }
+    });
+    child
+}
+
+fn wait_ok(mut child: Child, within: Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "{status}");
+            return;
+        }
+        assert!(start.elapsed() < within, "did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn check(profile: &Path, events: &Path) -> (i32, Value) {
+    let out = Command::new(tracer_bin())
+        .args(["seccomp", "check", "--format", "json", "--profile"])
+        .arg(profile)
+        .arg("--events")
+        .arg(events)
+        .output()
+        .expect("tracer seccomp check");
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("report: {e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap_or(-1), report)
+}
+
+#[test]
+fn generated_nginx_profile_runs_nginx_with_zero_denials() {
+    let dir = TempDir::new("seccomp-nginx");
+    let profile = dir.0.join("nginx.json");
+    let record = dir.0.join("events.jsonl");
+    let name = unique("sc-nginx");
+    let port = free_port();
+    let generator = profile_from_start(&name, "6s", &record, &profile);
+    let (c, _conf) = nginx_named(&name, port, &[]);
+    for _ in 0..200 {
+        assert!(http_get(port).contains("200"));
+    }
+    wait_ok(generator, Duration::from_secs(30));
+    drop(c);
+    let p: Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).expect("profile")).expect("JSON");
+    assert_eq!(p["defaultAction"], "SCMP_ACT_ERRNO");
+    let names: Vec<&str> = p["syscalls"][0]["names"]
+        .as_array()
+        .expect("names")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for needed in [
+        "accept4",
+        "execve",
+        "epoll_wait",
+        "writev",
+        "exit_group",
+        "tgkill",
+    ] {
+        assert!(names.contains(&needed), "{needed} missing from {names:?}");
+    }
+    // runc's set-up before its filter (pivot_root, mount) is not in the profile.
+    assert!(!names.contains(&"pivot_root"), "{names:?}");
+    eprintln!("generated profile: {names:?}");
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted);
+
+    // A new nginx under the generated profile starts, serves, and nothing is denied.
+    let name2 = unique("sc-nginx-confined");
+    let port2 = free_port();
+    let opt = format!("seccomp={}", profile.display());
+    let (c2, _conf2) = nginx_named(&name2, port2, &["--security-opt", &opt]);
+    let tracer = Tracer::start(&["--container", &c2.name, "--format", "json"]);
+    for _ in 0..100 {
+        assert!(http_get(port2).contains("200"));
+    }
+    let done = tracer.stop();
+    let records = done.syscalls();
+    let accepts = records
+        .iter()
+        .filter(|v| v["syscall"] == "accept4" && v["ret"].as_i64().is_some_and(|r| r >= 0))
+        .count();
+    assert!(accepts >= 100, "{accepts} accept4");
+    let denied: Vec<&Value> = records
+        .iter()
+        .filter(|v| v["seccomp"] == "denied")
+        .collect();
+    assert!(
+        denied.is_empty(),
+        "{} calls denied under the generated profile, first: {:?}",
+        denied.len(),
+        denied.first()
+    );
+    // And the recording passes its own profile.
+    let (code, report) = check(&profile, &record);
+    assert_eq!(code, 0, "{report}");
+}
+
+#[test]
+fn deny_all_stops_the_container_and_check_says_why() {
+    let dir = TempDir::new("seccomp-deny");
+    let record = dir.0.join("events.jsonl");
+    let name = unique("sc-deny");
+    let generator = profile_from_start(&name, "3s", &record, &dir.0.join("p.json"));
+    let image = env("TRACER_WORKLOAD_IMAGE");
+    let c = Container { name: name.clone() };
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "--network",
+        "none",
+        &image,
+        "/workload",
+        "burst",
+        "3",
+        "0",
+    ]);
+    wait_ok(generator, Duration::from_secs(20));
+    drop(c);
+
+    // Under the seed's deny-all profile the container does not start.
+    let deny = fixture("deny.json");
+    let opt = format!("seccomp={}", deny.display());
+    let denied_name = unique("sc-deny-run");
+    let _guard = Container {
+        name: denied_name.clone(),
+    };
+    let out = Command::new("docker")
+        .args([
+            "run",
+            "--name",
+            &denied_name,
+            "--network",
+            "none",
+            "--security-opt",
+            &opt,
+            &image,
+            "/workload",
+            "burst",
+            "3",
+            "0",
+        ])
+        .output()
+        .expect("docker run");
+    assert!(
+        !out.status.success(),
+        "the container started under deny-all"
+    );
+
+    // The check of the recorded start: the runtime's own calls after it loads the filter come
+    // first, so the container cannot even start.
+    let (code, report) = check(&deny, &record);
+    assert_eq!(code, 9, "{report}");
+    let first = &report["denied"][0];
+    assert!(
+        first["first"]["comm"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("runc")),
+        "{report}"
+    );
+    assert_eq!(first["action"], "SCMP_ACT_ERRNO");
+    assert_eq!(first["errno"], "EPERM");
+    assert!(report["runtime_setup"].as_u64().is_some_and(|n| n > 0));
+    let listed: Vec<&str> = report["denied"]
+        .as_array()
+        .expect("denied")
+        .iter()
+        .filter_map(|f| f["syscall"].as_str())
+        .collect();
+    assert!(
+        listed.contains(&"execve") && listed.contains(&"getppid"),
+        "{listed:?}"
+    );
+}
+
+#[test]
+fn no_chmod_denial_is_seen_live_and_predicted_by_check() {
+    let image = env("TRACER_WORKLOAD_IMAGE");
+    let no_chmod = fixture("no-chmod.json");
+    // Live: `chmod 777 /` under the profile fails with EPERM, and the record says so.
+    let opt = format!("seccomp={}", no_chmod.display());
+    let confined = Container::run(
+        "sc-nochmod",
+        &["--network", "none", "--security-opt", &opt, &image],
+    );
+    let tracer = Tracer::start(&["--container", &confined.name, "--format", "json"]);
+    let out = Command::new("docker")
+        .args(["exec", &confined.name, "/workload", "chmod", "/", "777"])
+        .output()
+        .expect("docker exec");
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("-{}", libc::EPERM)
+    );
+    let live = tracer.stop();
+    let chmods: Vec<Value> = live
+        .syscalls()
+        .into_iter()
+        .filter(|v| {
+            v["comm"] == "workload" && v["syscall"].as_str().is_some_and(|s| s.contains("chmod"))
+        })
+        .collect();
+    assert_eq!(chmods.len(), 1, "{chmods:?}");
+    assert_eq!(chmods[0]["seccomp"], "denied");
+    assert_eq!(chmods[0]["errno"], "EPERM");
+    assert_eq!(chmods[0]["enter"], "skipped");
+    assert_eq!(
+        live.syscalls()
+            .iter()
+            .filter(|v| v["seccomp"] == "denied")
+            .count(),
+        1
+    );
+
+    // Predicted: the same call recorded without the profile, checked against it.
+    let free = Container::run("sc-chmod", &["--network", "none", &image]);
+    let tracer = Tracer::start(&["--container", &free.name, "--format", "json"]);
+    let out = Command::new("docker")
+        .args(["exec", &free.name, "/workload", "chmod", "/", "777"])
+        .output()
+        .expect("docker exec");
+    assert!(out.status.success(), "chmod without the profile: {out:?}");
+    let recorded = tracer.stop();
+    let dir = TempDir::new("seccomp-chmod");
+    let events = dir.0.join("events.jsonl");
+    std::fs::write(&events, &recorded.stdout).expect("write events");
+    let (code, report) = check(&no_chmod, &events);
+    assert_eq!(code, 9, "{report}");
+    let denied = report["denied"].as_array().expect("denied");
+    assert_eq!(denied.len(), 1, "{report}");
+    assert_eq!(denied[0]["syscall"], "fchmodat");
+    assert_eq!(denied[0]["calls"], 1);
+    assert_eq!(denied[0]["errno"], "EPERM");
+    assert_eq!(denied[0]["first"]["comm"], "workload");
+}

@@ -1,0 +1,136 @@
+//! `tracer seccomp profile|check`: arguments and their checked form.
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Args, Subcommand};
+
+use crate::{error::Error, seccomp::profile::Env};
+
+#[derive(Debug, Subcommand)]
+pub enum SeccompCommand {
+    /// Write a Docker seccomp profile allowing what a container was seen doing.
+    Profile(ProfileArgs),
+    /// Report the observed calls a profile would deny (exit 9 when there are any).
+    Check(CheckArgs),
+}
+
+/// Where the observed calls come from.
+#[derive(Debug, Args)]
+pub struct SourceArgs {
+    /// Observe this container now (until --duration or Ctrl-C).
+    #[arg(long, value_name = "NAME", conflicts_with = "events")]
+    pub container: Option<String>,
+    /// Recorded JSON lines (`tracer observe --format json`, `tracer daemon`); several files
+    /// merge (replicas, several runs).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    pub events: Vec<PathBuf>,
+    /// Wait for the container to be created or started and trace it from its first syscall
+    /// (runc's set-up included).
+    #[arg(long, requires = "container")]
+    pub from_start: bool,
+    /// How long to observe (e.g. 30s, 5m).
+    #[arg(long, value_name = "DUR", requires = "container")]
+    pub duration: Option<humantime::Duration>,
+    /// Keep the observed JSON lines in FILE.
+    #[arg(long, value_name = "FILE", requires = "container")]
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Write the profile to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// The Docker seccomp profile to check against.
+    #[arg(long, value_name = "FILE")]
+    pub profile: PathBuf,
+    /// Output: a table, or one JSON report.
+    #[arg(long, value_enum, default_value_t = super::observe::Format::Text)]
+    pub format: super::observe::Format,
+    /// With --events: capabilities added to Docker's default set (the profile's
+    /// `includes`/`excludes` depend on them); with --container they are read from Docker.
+    #[arg(long, value_name = "CAP")]
+    pub cap_add: Vec<String>,
+    /// With --events: capabilities dropped from Docker's default set.
+    #[arg(long, value_name = "CAP")]
+    pub cap_drop: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub container: Option<String>,
+    pub events: Vec<PathBuf>,
+    pub from_start: bool,
+    pub duration: Option<Duration>,
+    pub record: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProfileConfig {
+    pub source: Source,
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    pub source: Source,
+    pub profile: PathBuf,
+    pub json: bool,
+    pub env: Env,
+}
+
+impl TryFrom<SourceArgs> for Source {
+    type Error = Error;
+
+    fn try_from(a: SourceArgs) -> Result<Self, Error> {
+        if a.container.is_none() && a.events.is_empty() {
+            return Err(Error::Usage(
+                "nothing to read: give --container NAME to observe one, or --events FILE… with recorded JSON lines".into(),
+            ));
+        }
+        let duration = a.duration.map(Duration::from);
+        if duration == Some(Duration::ZERO) {
+            return Err(Error::Usage(
+                "bad --duration 0: give a positive duration such as 30s".into(),
+            ));
+        }
+        Ok(Source {
+            container: a.container,
+            events: a.events,
+            from_start: a.from_start,
+            duration,
+            record: a.record,
+        })
+    }
+}
+
+impl TryFrom<ProfileArgs> for ProfileConfig {
+    type Error = Error;
+
+    fn try_from(a: ProfileArgs) -> Result<Self, Error> {
+        Ok(ProfileConfig {
+            source: a.source.try_into()?,
+            output: a.output,
+        })
+    }
+}
+
+impl TryFrom<CheckArgs> for CheckConfig {
+    type Error = Error;
+
+    fn try_from(a: CheckArgs) -> Result<Self, Error> {
+        Ok(CheckConfig {
+            source: a.source.try_into()?,
+            profile: a.profile,
+            json: a.format == super::observe::Format::Json,
+            env: Env::host().with_caps(&a.cap_add, &a.cap_drop),
+        })
+    }
+}

@@ -1,0 +1,227 @@
+//! Observed syscalls, read back from tracer's JSON lines, and which of them a container's
+//! seccomp profile governs.
+//!
+//! runc's `init` runs inside the container's cgroup before it execs the entrypoint, and loads
+//! the container's filter part-way through (with `seccomp(SECCOMP_SET_MODE_FILTER, …)`, or
+//! `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, …)` on old runtimes). Its calls before that are
+//! not subject to the profile (mounts, pivot_root, sethostname…); its calls after it are
+//! (capset, setgroups, the exec fifo, `execve` of the entrypoint…), and a profile that misses
+//! them stops the container from starting. So, per process: a process whose first record has a
+//! `runc` command name is in *runtime set-up* until it loads a filter, then *subject*; every
+//! other process is subject from its first call.
+use std::{
+    collections::HashMap,
+    io::{self, BufRead},
+};
+
+use serde_json::Value;
+
+/// One observed call, as much as the seccomp commands need of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub syscall: String,
+    pub raw: [u64; 6],
+    pub ret: Option<i64>,
+    pub errno: Option<String>,
+    /// Rejected by the profile the container ran under.
+    pub denied: bool,
+    pub comm: String,
+    pub pid: u64,
+    pub container: Option<String>,
+    pub ts: String,
+    /// The decoded arguments, as in the record (for reports).
+    pub args: Value,
+}
+
+impl Call {
+    /// From one JSON line; `None` for other record types and lines that are not records.
+    pub fn from_json(v: &Value) -> Option<Call> {
+        if v["type"] != "syscall" {
+            return None;
+        }
+        let mut raw = [0u64; 6];
+        if let Some(args) = v["args"].as_array() {
+            for (slot, a) in raw.iter_mut().zip(args) {
+                *slot = a["raw"].as_u64().unwrap_or(0);
+            }
+        }
+        Some(Call {
+            syscall: v["syscall"].as_str()?.to_string(),
+            raw,
+            ret: v["ret"].as_i64(),
+            errno: v["errno"].as_str().map(str::to_string),
+            denied: v["seccomp"] == "denied"
+                || (v["enter"] == "skipped" && v["ret"].as_i64().is_some_and(|r| r < 0)),
+            comm: v["comm"].as_str().unwrap_or_default().to_string(),
+            pid: v["pid"].as_u64().unwrap_or(0),
+            container: v["container"]["name"].as_str().map(str::to_string),
+            ts: v["ts"].as_str().unwrap_or_default().to_string(),
+            args: v["args"].clone(),
+        })
+    }
+
+    /// Loads a seccomp filter for its process (SECCOMP_SET_MODE_FILTER / PR_SET_SECCOMP).
+    fn loads_filter(&self) -> bool {
+        const SECCOMP_SET_MODE_FILTER: u64 = 1;
+        const PR_SET_SECCOMP: u64 = 22;
+        const SECCOMP_MODE_FILTER: u64 = 2;
+        let ok = self.ret.is_some_and(|r| r >= 0);
+        ok && match self.syscall.as_str() {
+            "seccomp" => self.raw[0] == SECCOMP_SET_MODE_FILTER,
+            "prctl" => self.raw[0] == PR_SET_SECCOMP && self.raw[1] == SECCOMP_MODE_FILTER,
+            _ => false,
+        }
+    }
+
+    /// `comm(pid) syscall(args…)` for reports, strings shortened.
+    pub fn describe(&self) -> String {
+        let args: Vec<String> = self
+            .args
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| {
+                        let s = match &x["value"] {
+                            Value::String(s) => crate::decode::escape::quoted(s.as_bytes(), false),
+                            other => other.to_string(),
+                        };
+                        if s.chars().count() > 40 {
+                            format!("{}…", s.chars().take(40).collect::<String>())
+                        } else {
+                            s
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        format!(
+            "{}[{}] {}({})",
+            clean(&self.comm),
+            self.pid,
+            self.syscall,
+            args.join(", ")
+        )
+    }
+}
+
+/// A traced process's string for a terminal: control characters escaped.
+pub fn clean(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// runc's init before it loaded the container's filter: not governed by the profile.
+    RuntimeSetup,
+    /// Governed by the profile.
+    Subject,
+}
+
+/// Tells, call by call, which phase each process is in.
+#[derive(Debug, Default)]
+pub struct Classifier {
+    setup: HashMap<u64, bool>,
+    /// Some runtime process was seen loading a filter.
+    pub filter_loads: u64,
+}
+
+impl Classifier {
+    pub fn phase(&mut self, call: &Call) -> Phase {
+        let in_setup = *self
+            .setup
+            .entry(call.pid)
+            .or_insert_with(|| call.comm.starts_with("runc"));
+        if !in_setup {
+            return Phase::Subject;
+        }
+        if call.loads_filter() {
+            // The loading call runs before the filter exists; what follows is governed.
+            self.setup.insert(call.pid, false);
+            self.filter_loads += 1;
+        }
+        Phase::RuntimeSetup
+    }
+}
+
+/// Calls of JSON lines files, in order, each with its phase. Lines that do not parse are
+/// counted, not fatal (a file cut by a crash ends in a partial line).
+pub fn read<R: BufRead>(
+    input: R,
+    classifier: &mut Classifier,
+    mut each: impl FnMut(&Call, Phase),
+) -> io::Result<u64> {
+    let mut bad = 0;
+    for line in input.lines() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(&line) else {
+            bad += 1;
+            continue;
+        };
+        if let Some(call) = Call::from_json(&v) {
+            let phase = classifier.phase(&call);
+            each(&call, phase);
+        }
+    }
+    Ok(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(pid: u64, comm: &str, syscall: &str, raw: &[u64], ret: i64) -> String {
+        let args: Vec<Value> = raw
+            .iter()
+            .map(|r| serde_json::json!({"name": "a", "type": "long", "value": r, "raw": r}))
+            .collect();
+        serde_json::json!({"type": "syscall", "ts": "t", "syscall": syscall, "args": args,
+            "ret": ret, "errno": null, "pid": pid, "comm": comm, "enter": "seen", "seccomp": null,
+            "container": {"id": "x", "name": "web"}})
+        .to_string()
+    }
+
+    #[test]
+    fn runc_calls_before_its_filter_are_runtime_setup() {
+        let text = [
+            line(10, "runc:[2:INIT]", "mount", &[0, 0, 0, 0, 0, 0], 0),
+            line(10, "runc:[2:INIT]", "seccomp", &[1, 0, 0x1234, 0, 0, 0], 0),
+            line(10, "runc:[2:INIT]", "capset", &[0, 0, 0, 0, 0, 0], 0),
+            line(10, "nginx", "execve", &[0, 0, 0, 0, 0, 0], 0),
+            line(11, "nginx", "openat", &[0, 0, 0, 0, 0, 0], 3),
+            line(12, "runc:[1:CHILD]", "unshare", &[0, 0, 0, 0, 0, 0], 0),
+            "{not json".to_string(),
+        ]
+        .join("\n");
+        let mut c = Classifier::default();
+        let mut seen = Vec::new();
+        let bad = read(text.as_bytes(), &mut c, |call, phase| {
+            seen.push((call.syscall.clone(), phase))
+        })
+        .expect("read");
+        assert_eq!(bad, 1);
+        assert_eq!(c.filter_loads, 1);
+        use Phase::*;
+        assert_eq!(
+            seen,
+            [
+                ("mount".to_string(), RuntimeSetup),
+                ("seccomp".to_string(), RuntimeSetup),
+                ("capset".to_string(), Subject),
+                ("execve".to_string(), Subject),
+                ("openat".to_string(), Subject),
+                ("unshare".to_string(), RuntimeSetup),
+            ]
+        );
+    }
+}
