@@ -38,41 +38,15 @@ pub fn connect() -> Result<Docker, Error> {
 /// A running container by name or id.
 pub async fn inspect(name_or_id: &str) -> Result<Inspected, Error> {
     // The engine may be older than bollard's default API version: agree on one first.
-    let docker = connect()?.negotiate_version().await.map_err(unreachable)?;
-    let info = match docker
-        .inspect_container(
-            name_or_id,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        )
-        .await
-    {
-        Ok(info) => info,
-        Err(DockerError::DockerResponseServerError {
-            status_code: 404, ..
-        }) => {
-            return Err(Error::NoSuchContainer(name_or_id.to_string()));
-        }
-        Err(e @ DockerError::DockerResponseServerError { .. }) => {
-            return Err(Error::Internal(format!("docker inspect {name_or_id}: {e}")));
-        }
-        Err(e) => return Err(unreachable(e)),
-    };
-    let id = info.id.unwrap_or_default();
-    let name = info
-        .name
-        .as_deref()
-        .unwrap_or(name_or_id)
-        .trim_start_matches('/')
-        .to_string();
-    let state = info.state.unwrap_or_default();
-    let pid = state.pid.unwrap_or(0);
-    if state.running != Some(true) || pid <= 0 {
-        return Err(Error::ContainerNotRunning(name));
+    let docker = connect_negotiated().await?;
+    match state(&docker, name_or_id).await? {
+        None => Err(Error::NoSuchContainer(name_or_id.to_string())),
+        Some(s) if !s.running => Err(Error::ContainerNotRunning(s.container.name)),
+        Some(s) => Ok(Inspected {
+            container: s.container,
+            pid: s.pid,
+        }),
     }
-    Ok(Inspected {
-        container: Container { id, name },
-        pid: pid as u32,
-    })
 }
 
 /// What the daemon needs to know about a container at one moment.
