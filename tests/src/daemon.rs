@@ -113,17 +113,7 @@ impl Daemon {
         let mut child = self.child.take().expect("child");
         // SAFETY: signalling our own child.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("wait") {
-                break s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "daemon did not exit"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = crate::wait_exit(&mut child, "daemon");
         let mut rest = Vec::new();
         while let Ok(l) = self.stderr.recv_timeout(Duration::from_secs(1)) {
             rest.push(l);

@@ -304,17 +304,7 @@ impl Tracer {
     }
 
     fn finish(&mut self, child: &mut Child) -> Finished {
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = child.try_wait().expect("wait") {
-                break s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "tracer did not exit"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = wait_exit(child, "tracer");
         let mut stderr = Vec::new();
         while let Ok(l) = self.stderr.recv_timeout(Duration::from_secs(2)) {
             stderr.push(l);
@@ -333,6 +323,21 @@ impl Drop for Tracer {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+}
+
+/// Waits up to 60 s for `child` to exit; panics naming `what` otherwise.
+pub fn wait_exit(child: &mut Child, what: &str) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what} did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
