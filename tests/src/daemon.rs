@@ -207,8 +207,11 @@ pub fn restart_dockerd() {
     }
     // SAFETY: plain signal to a pid.
     unsafe { libc::kill(pid, libc::SIGTERM) };
+    // Gone, or a zombie its parent has not reaped yet (an engine started as someone's child).
     eventually("dockerd to exit", Duration::from_secs(60), || {
-        !Path::new(&format!("/proc/{pid}")).exists()
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+            s.rsplit_once(") ").is_some_and(|(_, r)| r.starts_with('Z'))
+        })
     });
     let log = std::fs::OpenOptions::new()
         .create(true)

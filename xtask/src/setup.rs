@@ -105,8 +105,11 @@ pub fn dockerd() -> Result<()> {
     } else {
         "dockerd"
     };
+    // `setsid -f` forks: the engine is re-parented to init rather than staying our child, so
+    // when a test stops it, it is reaped at once instead of lingering as our zombie.
     Command::new("setsid")
         .args([
+            "-f",
             dockerd,
             "--bridge=none",
             "--iptables=false",
@@ -118,7 +121,7 @@ pub fn dockerd() -> Result<()> {
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
         .stderr(log)
-        .spawn()?;
+        .status()?;
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
         if docker_up() {
