@@ -41,6 +41,10 @@ pub enum Error {
     #[error("cannot write output file {path}: {reason}; choose a writable path with --output")]
     Output { path: PathBuf, reason: String },
     #[error(
+        "output file {0}: no space left on its file system; free space there or choose another path with --output (the lines written so far are complete)"
+    )]
+    OutputFull(PathBuf),
+    #[error(
         "the profile would deny {0} observed syscall(s), listed above; allow them in the profile, or change what the container does"
     )]
     WouldDeny(usize),
@@ -49,6 +53,17 @@ pub enum Error {
 }
 
 impl Error {
+    /// A failed write to `path` (`<stdout>` for standard output).
+    pub fn write_failed(path: PathBuf, e: &std::io::Error) -> Error {
+        match e.raw_os_error() {
+            Some(libc::ENOSPC | libc::EDQUOT) => Error::OutputFull(path),
+            _ => Error::Output {
+                path,
+                reason: e.to_string(),
+            },
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => exit::USAGE,
@@ -59,7 +74,7 @@ impl Error {
             Error::DockerUnreachable { .. } => exit::DOCKER_UNREACHABLE,
             Error::Privilege(_) => exit::PRIVILEGE,
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
-            Error::Output { .. } => exit::OUTPUT,
+            Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,
             Error::WouldDeny(_) => exit::WOULD_DENY,
             Error::Internal(_) => exit::INTERNAL,
         }
@@ -95,6 +110,7 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), errors.len());
         assert_eq!(Error::NoSuchProcess(1).exit_code(), exit::NO_SUCH_TARGET);
+        assert_eq!(Error::OutputFull(PathBuf::new()).exit_code(), exit::OUTPUT);
     }
 
     #[test]

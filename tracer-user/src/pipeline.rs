@@ -184,11 +184,16 @@ impl Writer {
 
 fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>, Error> {
     match path {
-        None => Ok(Box::new(io::stdout())),
+        None => Ok(match crate::sink::file::OutputFile::stdout() {
+            Some(f) => Box::new(f),
+            None => Box::new(io::stdout()),
+        }),
         Some(p) => {
-            let f = crate::sink::file::create(p).map_err(|e| Error::Output {
-                path: p.to_path_buf(),
-                reason: e.to_string(),
+            let f = crate::sink::file::OutputFile::create(p.to_path_buf()).map_err(|e| {
+                Error::Output {
+                    path: p.to_path_buf(),
+                    reason: e.to_string(),
+                }
             })?;
             Ok(Box::new(f))
         }
@@ -219,7 +224,11 @@ fn make_sink(cfg: &ObserveConfig, out: Box<dyn Write + Send>) -> Box<dyn Sink + 
     }
 }
 
-async fn wait_for_end(duration: Option<Duration>, stop: &mut watch::Receiver<bool>) {
+async fn wait_for_end(
+    duration: Option<Duration>,
+    stop: &mut watch::Receiver<bool>,
+    target: &Target,
+) {
     let sleep = async {
         match duration {
             Some(d) => tokio::time::sleep(d).await,
@@ -239,6 +248,9 @@ async fn wait_for_end(duration: Option<Duration>, stop: &mut watch::Receiver<boo
         _ = term => {}
         _ = sleep => {}
         _ = stop.wait_for(|s| *s) => {}
+        why = target::end::ended(target) => {
+            eprintln!("tracer: {} is gone: {why}; stopping", target.label);
+        }
     }
 }
 
@@ -297,7 +309,7 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
         (writer.records, writer.decode_errors, end)
     });
 
-    wait_for_end(cfg.duration, &mut stop_rx).await;
+    wait_for_end(cfg.duration, &mut stop_rx, &target).await;
     let _ = stop_tx.send(true);
     let kernel = reader
         .await
@@ -307,10 +319,8 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
         .await
         .map_err(|e| Error::Internal(format!("writer thread: {e}")))?;
     if let Err(e) = end {
-        return Err(Error::Output {
-            path: cfg.output.unwrap_or_else(|| "<stdout>".into()),
-            reason: e.to_string(),
-        });
+        let path = cfg.output.unwrap_or_else(|| "<stdout>".into());
+        return Err(Error::write_failed(path, &e));
     }
     Ok(Summary {
         records,

@@ -1,7 +1,8 @@
-//! Project tasks: `cargo xtask setup | demo | test | bench | codegen`.
+//! Project tasks: `cargo xtask setup | demo | test | bench | fuzz | codegen`.
 mod bench;
 mod codegen;
 mod demo;
+mod fuzz;
 mod images;
 mod setup;
 mod test;
@@ -35,6 +36,8 @@ enum Task {
     Image,
     /// Benchmarks that print numbers.
     Bench(bench::BenchArgs),
+    /// Run the fuzz targets (fuzz/) for a set time each.
+    Fuzz(fuzz::FuzzArgs),
     /// Regenerate tracer-user/src/decode/syscall_args.rs from this kernel's tracefs.
     Codegen,
 }
@@ -59,6 +62,7 @@ fn main() -> Result<()> {
             images::build_tracer_image(&root)
         }
         Task::Bench(args) => bench::run(&root, args),
+        Task::Fuzz(args) => fuzz::run(&root, args),
         Task::Codegen => codegen::run(&root),
     }
 }

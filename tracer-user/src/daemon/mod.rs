@@ -175,10 +175,7 @@ pub async fn run(cfg: DaemonConfig) -> Result<Summary, Error> {
     if let Some(s) = server {
         s.abort();
     }
-    end.map_err(|e| Error::Output {
-        path: output_path,
-        reason: e.to_string(),
-    })?;
+    end.map_err(|e| Error::write_failed(output_path, &e))?;
     Ok(Summary {
         records,
         lost: kernel.lost,

@@ -23,7 +23,7 @@ use crate::{
     decode::{self, pairing::Pairing, syscalls},
     sink::{
         Enriched, Lost, Sink,
-        file::{RotatingFile, Rotation},
+        file::{OutputFile, Rotation},
         jsonl::JsonLines,
     },
     target::Container,
@@ -37,7 +37,7 @@ const UNATTRIBUTED: &str = "_unattributed";
 /// Standard output or a (rotating) file.
 enum Out {
     Stdout(io::Stdout),
-    File(RotatingFile),
+    File(OutputFile),
 }
 
 impl Write for Out {
@@ -76,7 +76,7 @@ impl Outputs {
             Output::Stdout => (None, Some(lines(Out::Stdout(io::stdout())))),
             Output::File(p) => (
                 None,
-                Some(lines(Out::File(RotatingFile::open(p.clone(), rotation)?))),
+                Some(lines(Out::File(OutputFile::open(p.clone(), rotation)?))),
             ),
             Output::Dir(d) => (Some(d.clone()), None),
         };
@@ -98,7 +98,7 @@ impl Outputs {
             .ok_or_else(|| io::Error::other("no output"))?;
         if !self.per.contains_key(name) {
             let path = dir.join(format!("{name}.jsonl"));
-            let file = RotatingFile::open(path, self.rotation)?;
+            let file = OutputFile::open(path, self.rotation)?;
             self.per.insert(name.to_string(), lines(Out::File(file)));
         }
         self.per

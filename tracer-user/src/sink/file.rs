@@ -1,11 +1,14 @@
 //! Output files: created mode 0600 without following a symlink at the final component, rotated
-//! by size between whole writes, reopened on request (SIGHUP, for logrotate).
+//! by size between whole writes, reopened on request (SIGHUP, for logrotate), and never left
+//! ending in part of a line.
 //!
 //! The sinks write whole lines (one `write_all` per line into a `BufWriter`, whose writes to
 //! this file then carry whole lines only), so rotating between two writes never splits a line.
+//! When a write fails part-way (ENOSPC, EFBIG, EIO), the file is cut back to the end of the last
+//! whole line that reached it: what was written before stays valid JSON lines.
 use std::{
     fs::{File, OpenOptions},
-    io::{self, Write},
+    io::{self, Seek as _, Write},
     os::unix::fs::OpenOptionsExt as _,
     path::{Path, PathBuf},
 };
@@ -35,7 +38,7 @@ pub fn open_append(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
-/// Opens `path` for writing from scratch (`observe --output`): same protections.
+/// Opens `path` for writing from scratch: same protections.
 pub fn create(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .create(true)
@@ -54,22 +57,60 @@ pub struct Rotation {
     pub keep: u32,
 }
 
-pub struct RotatingFile {
+pub struct OutputFile {
     path: PathBuf,
     file: File,
+    /// Bytes in the file, all of them whole lines.
     size: u64,
     rotation: Option<Rotation>,
 }
 
-impl RotatingFile {
+impl OutputFile {
+    /// Appends to `path` (the daemon: records survive restarts), rotating by size if asked.
     pub fn open(path: PathBuf, rotation: Option<Rotation>) -> io::Result<Self> {
         let file = open_append(&path)?;
         let size = file.metadata()?.len();
-        Ok(RotatingFile {
+        Ok(OutputFile {
             path,
             file,
             size,
             rotation,
+        })
+    }
+
+    /// Writes `path` from scratch (`observe --output`).
+    pub fn create(path: PathBuf) -> io::Result<Self> {
+        let file = create(&path)?;
+        Ok(OutputFile {
+            path,
+            file,
+            size: 0,
+            rotation: None,
+        })
+    }
+
+    /// Standard output when the shell redirected it to a regular file (`> out.jsonl`), written
+    /// with the same whole-line guarantee; `None` for a terminal, a pipe or a device.
+    pub fn stdout() -> Option<Self> {
+        use std::os::fd::{AsFd as _, AsRawFd as _};
+        let mut file = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+        let meta = file.metadata().ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        // SAFETY: F_GETFL on an open descriptor we own.
+        let flags = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETFL) };
+        // With O_APPEND (`>>`) writes go to the end whatever the offset says.
+        let size = if flags >= 0 && flags & libc::O_APPEND != 0 {
+            meta.len()
+        } else {
+            file.stream_position().ok()?
+        };
+        Some(OutputFile {
+            path: PathBuf::from("<stdout>"),
+            file,
+            size,
+            rotation: None,
         })
     }
 
@@ -89,6 +130,27 @@ impl RotatingFile {
     /// Pushes written data to the disk (at rotation and shutdown).
     pub fn sync(&self) -> io::Result<()> {
         self.file.sync_data()
+    }
+
+    /// After a failed write of which `written` reached the file: truncates the file to the end
+    /// of the last whole line and returns the bytes kept (all of them where nothing can be cut:
+    /// a pipe, a device).
+    fn cut_back(&mut self, written: &[u8]) -> usize {
+        let whole = written
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let end = self.size + whole as u64;
+        let kept = if whole < written.len()
+            && self.file.set_len(end).is_ok()
+            && self.file.seek(io::SeekFrom::Start(end)).is_ok()
+        {
+            whole
+        } else {
+            written.len()
+        };
+        self.size += kept as u64;
+        kept
     }
 
     fn numbered(&self, n: u32) -> PathBuf {
@@ -121,10 +183,27 @@ impl RotatingFile {
     }
 }
 
-impl Write for RotatingFile {
-    /// Writes all of `buf` (whole lines), then rotates if the file reached its size.
+impl Write for OutputFile {
+    /// Writes all of `buf` (whole lines), then rotates if the file reached its size. On failure
+    /// part-way, keeps the whole lines that made it, cuts the rest, and reports the kept bytes
+    /// as written (so a retry never duplicates a line); the error comes on the next write.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.file.write_all(buf)?;
+        let mut done = 0;
+        while done < buf.len() {
+            let err = match self.file.write(&buf[done..]) {
+                Ok(0) => io::ErrorKind::WriteZero.into(),
+                Ok(n) => {
+                    done += n;
+                    continue;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => e,
+            };
+            return match self.cut_back(&buf[..done]) {
+                0 => Err(err),
+                kept => Ok(kept),
+            };
+        }
         self.size += buf.len() as u64;
         if let Some(r) = self.rotation
             && self.size >= r.max_bytes
@@ -158,7 +237,7 @@ mod tests {
             max_bytes: 100,
             keep: 2,
         };
-        let mut f = RotatingFile::open(path.clone(), Some(rotation)).expect("open");
+        let mut f = OutputFile::open(path.clone(), Some(rotation)).expect("open");
         let line = [b'x'; 39];
         for i in 0..20u8 {
             let mut l = line.to_vec();
@@ -213,7 +292,7 @@ mod tests {
     fn reopen_follows_a_moved_file() {
         let d = dir("reopen");
         let path = d.join("out.jsonl");
-        let mut f = RotatingFile::open(path.clone(), None).expect("open");
+        let mut f = OutputFile::open(path.clone(), None).expect("open");
         f.write_all(b"one\n").expect("write");
         std::fs::rename(&path, d.join("out.jsonl.old")).expect("mv");
         f.write_all(b"two\n").expect("write");

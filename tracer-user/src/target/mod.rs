@@ -1,6 +1,7 @@
 //! What to follow: a container, a process or a cgroup, resolved to what the kernel filter needs.
 pub mod cgroup;
 pub mod docker;
+pub mod end;
 
 use std::path::PathBuf;
 

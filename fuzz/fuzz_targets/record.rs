@@ -1,0 +1,24 @@
+//! Ring buffer items as the user side receives them: a sequence of length-prefixed items
+//! (u16 little-endian length, then the bytes), decoded, paired enter→exit, rendered.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use tracer::decode::{Record, decode_record, pairing::Pairing};
+
+fuzz_target!(|data: &[u8]| {
+    let mut pairing = Pairing::default();
+    let mut rest = data;
+    while rest.len() >= 2 {
+        let len = usize::from(u16::from_le_bytes([rest[0], rest[1]])).min(rest.len() - 2);
+        let item = &rest[2..2 + len];
+        rest = &rest[2 + len..];
+        let Ok(rec) = decode_record(item) else {
+            continue;
+        };
+        if let Record::Syscall(ev) = &rec {
+            tracer_fuzz::check_rendering(ev);
+        }
+        if let Some(ev) = pairing.push(rec) {
+            tracer_fuzz::check_rendering(&ev);
+        }
+    }
+});

@@ -1,0 +1,55 @@
+//! Seccomp profiles and recorded event files, both given by users: parse, decide every probe
+//! and every named call, read the events, and check a profile survives a write/read round trip
+//! with the same verdicts.
+#![no_main]
+use std::sync::OnceLock;
+
+use arbitrary::Arbitrary;
+use libfuzzer_sys::fuzz_target;
+use tracer::seccomp::{
+    calls::{self, Classifier},
+    profile::{Env, Profile},
+};
+
+#[derive(Debug, Arbitrary)]
+struct Input<'a> {
+    profile: &'a [u8],
+    events: &'a [u8],
+    probes: Vec<(u16, [u64; 6])>,
+}
+
+fn env() -> &'static Env {
+    static ENV: OnceLock<Env> = OnceLock::new();
+    ENV.get_or_init(Env::host)
+}
+
+fuzz_target!(|input: Input<'_>| {
+    let profile: Option<Profile> = serde_json::from_slice(input.profile).ok();
+    let mut classifier = Classifier::default();
+    let _ = calls::read(input.events, &mut classifier, |call, _phase| {
+        let _ = call.describe();
+        if let Some(p) = &profile {
+            let _ = p.decide(&call.syscall, &call.raw, env());
+        }
+    });
+    let Some(profile) = profile else {
+        return;
+    };
+    let text = serde_json::to_string(&profile).expect("a parsed profile serializes");
+    let again: Profile = serde_json::from_str(&text).expect("a written profile parses");
+    let names: Vec<String> = profile
+        .syscalls
+        .iter()
+        .flat_map(|r| r.all_names().map(str::to_string))
+        .collect();
+    let _ = profile.covers_native(env());
+    for (nr, args) in &input.probes {
+        let name = tracer::decode::syscalls::display_name(u32::from(*nr % 640));
+        let a = profile.decide(&name, args, env());
+        let b = again.decide(&name, args, env());
+        assert_eq!(a, b, "verdicts change across a round trip");
+        for n in &names {
+            assert_eq!(profile.decide(n, args, env()), again.decide(n, args, env()));
+        }
+    }
+});

@@ -1,0 +1,38 @@
+//! The properties every fuzz target checks on what `tracer` would print: whatever the bytes,
+//! one record gives one valid JSON line, and text lines carry no raw control character.
+use tracer::{
+    clock::Clock,
+    decode::SyscallEvent,
+    sink::{Enriched, Sink as _, jsonl::JsonLines, text},
+};
+
+/// Renders `ev` as a JSON line and as text, and checks both.
+pub fn check_rendering(ev: &SyscallEvent) {
+    let mut sink = JsonLines::new(Vec::new(), Clock::new());
+    sink.syscall(&Enriched {
+        event: ev,
+        container: None,
+    })
+    .expect("writing to memory");
+    sink.flush().expect("flushing to memory");
+    let out = sink.into_inner();
+    assert_eq!(out.last(), Some(&b'\n'), "a JSON record ends its line");
+    assert_eq!(
+        out.iter().filter(|&&b| b == b'\n').count(),
+        1,
+        "one record, one line"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("the line is valid JSON");
+    assert_eq!(v["type"], "syscall");
+
+    let mut line = String::new();
+    text::render(&mut line, ev, false);
+    assert!(line.ends_with('\n'));
+    for l in line.lines() {
+        assert!(l.starts_with("[pid "), "every text line is a record: {l:?}");
+        assert!(
+            !l.chars().any(char::is_control),
+            "raw control character in text output: {l:?}"
+        );
+    }
+}
