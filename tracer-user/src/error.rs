@@ -32,9 +32,8 @@ pub enum Error {
         "cannot reach the Docker engine at {addr}: {reason}; start dockerd, set DOCKER_HOST=unix://PATH, or target the process with --pid or --cgroup"
     )]
     DockerUnreachable { addr: String, reason: String },
-    #[error(
-        "not enough privilege to load BPF programs: {0}; run as root or grant CAP_BPF and CAP_PERFMON (plus CAP_SYS_RESOURCE on kernels before 5.11)"
-    )]
+    /// `{0}` says what was refused and the capability that allows it.
+    #[error("not enough privilege {0}")]
     Privilege(String),
     #[error("kernel support missing: {0}")]
     KernelSupport(String),

@@ -43,7 +43,7 @@ fn build_workload(root: &Path) -> Result<PathBuf> {
     let out = workload_bin(root);
     fs::create_dir_all(build_dir(root))?;
     run_ok(
-        cmd("gcc", &["-static", "-O2", "-Wall", "-o"])
+        cmd("gcc", &["-static", "-pthread", "-O2", "-Wall", "-o"])
             .arg(&out)
             .arg(fixtures(root).join("workload.c")),
     )?;

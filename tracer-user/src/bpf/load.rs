@@ -67,6 +67,10 @@ impl TargetSet {
     }
 }
 
+/// The way out of a refused BPF operation.
+const BPF_CAPS_FIX: &str =
+    "run as root or grant CAP_BPF and CAP_PERFMON (plus CAP_SYS_RESOURCE on kernels before 5.11)";
+
 const CAP_SYS_ADMIN: u32 = 21;
 const CAP_PERFMON: u32 = 38;
 const CAP_BPF: u32 = 39;
@@ -91,7 +95,7 @@ fn check_capabilities() -> Result<(), Error> {
         .map(|(_, n)| n)
         .collect();
     Err(Error::Privilege(format!(
-        "missing {}",
+        "to load BPF programs: missing {}; {BPF_CAPS_FIX}",
         missing.join(" and ")
     )))
 }
@@ -155,7 +159,7 @@ fn is_permission(e: &(dyn std::error::Error + 'static)) -> bool {
 
 fn bpf_error(what: &str, e: impl std::error::Error + 'static) -> Error {
     if is_permission(&e) {
-        Error::Privilege(format!("{what}: {e}"))
+        Error::Privilege(format!("to load BPF programs: {what}: {e}; {BPF_CAPS_FIX}"))
     } else {
         Error::Internal(format!("{what}: {e}"))
     }

@@ -29,7 +29,8 @@ pub struct DaemonArgs {
     /// Rotated files kept (FILE.1 … FILE.N).
     #[arg(long, value_name = "N")]
     pub rotate_keep: Option<u32>,
-    /// Serve Prometheus metrics on /metrics and health on /healthz at this address.
+    /// Serve Prometheus metrics on /metrics and health on /healthz at this address; a bare port
+    /// means 127.0.0.1 (loopback).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
     /// Only these syscalls (comma-separated names).
@@ -183,9 +184,9 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             ));
         }
         let metrics = match a.metrics.or(f.metrics) {
-            Some(m) => Some(m.parse::<SocketAddr>().map_err(|_| {
+            Some(m) => Some(metrics_addr(&m).ok_or_else(|| {
                 usage(format!(
-                    "bad --metrics {m:?}: give an address and port such as 127.0.0.1:9464"
+                    "bad --metrics {m:?}: give a port (served on 127.0.0.1) or an address and port such as 127.0.0.1:9464"
                 ))
             })?),
             None => None,
@@ -230,6 +231,14 @@ fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
         && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+/// `PORT` (loopback only: metrics name containers and syscalls) or `ADDR:PORT`.
+fn metrics_addr(m: &str) -> Option<SocketAddr> {
+    match m.parse::<u16>() {
+        Ok(port) => Some(SocketAddr::from(([127, 0, 0, 1], port))),
+        Err(_) => m.parse().ok(),
+    }
 }
 
 #[cfg(test)]
@@ -281,6 +290,9 @@ mod tests {
             })
         );
         assert_eq!(c.metrics, "127.0.0.1:9464".parse().ok());
+        assert_eq!(metrics_addr("9464"), "127.0.0.1:9464".parse().ok());
+        assert_eq!(metrics_addr("[::1]:9464"), "[::1]:9464".parse().ok());
+        assert_eq!(metrics_addr("localhost"), None);
         assert_eq!(c.syscalls.len(), 1);
         // The command line wins.
         let mut a = args(&["api"]);

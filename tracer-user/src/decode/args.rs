@@ -562,11 +562,15 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
     (text, m)
 }
 
-/// `["nginx", "-g", "daemon off;"]`.
+/// `["nginx", "-g", "daemon off;"]`. When an element is not UTF-8, `hex` holds every element's
+/// bytes, each followed by a NUL (as in the process's argument area), so nothing is lost.
 fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
+    use std::fmt::Write as _;
     let mut text = String::from("[");
     let mut items = Vec::new();
     let mut more = false;
+    let mut hex = String::new();
+    let mut not_utf8 = false;
     for c in ctx.captures(i).filter(|c| c.kind == CAP_ARGV) {
         if c.data.is_empty() && c.truncated() {
             more = true;
@@ -578,6 +582,10 @@ fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
         let (t, j) = buffer(ctx, c, None);
         text.push_str(&t);
         items.push(j.value);
+        not_utf8 |= j.hex.is_some();
+        for b in c.data.iter().chain([&0u8]) {
+            let _ = write!(hex, "{b:02x}");
+        }
     }
     if more {
         text.push_str(if items.is_empty() { "..." } else { ", ..." });
@@ -585,6 +593,7 @@ fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
     text.push(']');
     let mut m = obj(Value::Array(items));
     m.truncated = more;
+    m.hex = not_utf8.then_some(hex);
     (text, m)
 }
 
@@ -906,6 +915,15 @@ mod tests {
             vec![cap(0, CAP_STR, b"/usr/sbin/nginx"), a, b, more],
         );
         assert_eq!(line(&ev), r#""/usr/sbin/nginx", ["nginx", "-g", ...], 0x3"#);
+        assert_eq!(decode(&ev)[1].json.hex, None, "all UTF-8: no hex");
+        let mut bad = cap(1, CAP_ARGV, b"\xff\x1b");
+        bad.index = 1;
+        let mut first = cap(1, CAP_ARGV, b"a");
+        first.index = 0;
+        let ev = event("execve", [0x1, 0x2, 0, 0, 0, 0], 0, vec![first, bad]);
+        let argv = &decode(&ev)[1];
+        assert_eq!(argv.json.value, serde_json::json!(["a", "\u{fffd}\u{1b}"]));
+        assert_eq!(argv.json.hex.as_deref(), Some("6100ff1b00"));
         let mut arr = Vec::new();
         arr.extend_from_slice(&0x1000u64.to_ne_bytes());
         arr.extend_from_slice(&180u64.to_ne_bytes());

@@ -98,7 +98,9 @@ pub fn first_pid(dir: &Path) -> Option<u32> {
 pub fn pidns_of(pid: u32) -> Result<PidNs, Error> {
     let path = format!("/proc/{pid}/ns/pid");
     let meta = fs::metadata(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::PermissionDenied => Error::Privilege(format!("cannot read {path}")),
+        std::io::ErrorKind::PermissionDenied => Error::Privilege(format!(
+            "to read {path} (another user's process, or one with capabilities tracer lacks); run as root or grant CAP_SYS_PTRACE"
+        )),
         _ => Error::NoSuchProcess(pid),
     })?;
     Ok(PidNs {

@@ -80,28 +80,46 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
 
 /// The cgroup v2 of `pid`, or its PID namespace where the host has no cgroup v2 for it.
 fn of_pid(pid: u32) -> Result<Target, Error> {
-    let pidns = cgroup::pidns_of(pid)?;
+    let pidns = cgroup::pidns_of(pid);
     let label = format!("pid {pid}");
     match cgroup::of_pid(pid)? {
         Some(cg) if cg.level > 0 => Ok(Target {
             filter: Filter::Cgroup(cg),
-            pidns: Some(pidns),
+            pidns: best_effort(pidns)?,
             container: None,
             pid: Some(pid),
             label,
         }),
         // Root cgroup: following it would follow the whole host. A process in its own PID
         // namespace is still a usable target; otherwise refuse.
-        _ if !pidns.is_initial() => Ok(Target {
-            filter: Filter::PidNs,
-            pidns: Some(pidns),
-            container: None,
-            pid: Some(pid),
-            label,
-        }),
-        _ => Err(Error::Usage(format!(
-            "process {pid} is in the root cgroup and the host PID namespace, so following it would trace the whole host; target a container, or a process in its own cgroup"
-        ))),
+        _ => match pidns? {
+            pidns if !pidns.is_initial() => Ok(Target {
+                filter: Filter::PidNs,
+                pidns: Some(pidns),
+                container: None,
+                pid: Some(pid),
+                label,
+            }),
+            _ => Err(Error::Usage(format!(
+                "process {pid} is in the root cgroup and the host PID namespace, so following it would trace the whole host; target a container, or a process in its own cgroup"
+            ))),
+        },
+    }
+}
+
+/// The PID namespace only names pids as the container sees them: without the privilege to
+/// read it (CAP_SYS_PTRACE when running with CAP_BPF and CAP_PERFMON only), trace on and show
+/// host pids.
+fn best_effort(pidns: Result<PidNs, Error>) -> Result<Option<PidNs>, Error> {
+    match pidns {
+        Ok(ns) => Ok(Some(ns)),
+        Err(Error::Privilege(what)) => {
+            eprintln!(
+                "tracer: note: not enough privilege {what}; pids are shown as the host sees them"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
