@@ -53,6 +53,7 @@ fuzz_target!(|input: Input| {
         cgroup_id: 0,
         comm: input.comm,
         enter,
+        sigsys: enter == Enter::Skipped && input.enter & 4 != 0,
         captures: input
             .captures
             .into_iter()

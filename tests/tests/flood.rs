@@ -158,10 +158,24 @@ fn after_flood(c: &Container) {
 
 fn check(lines: &[Value], peak: u64, what: &str) -> u64 {
     let (records, lost) = (getppids(lines), lost_total(lines));
-    assert!(lost > 0, "{what}: the stalled reader did not make the kernel drop");
-    assert_eq!(records + lost, FLOOD, "{what}: {records} records + {lost} lost");
-    assert_eq!(markers(lines), AFTER, "{what}: after the flood, nothing is lost");
-    assert!(peak > 0 && peak < RSS_BOUND_KIB, "{what}: peak RSS {peak} KiB");
+    assert!(
+        lost > 0,
+        "{what}: the stalled reader did not make the kernel drop"
+    );
+    assert_eq!(
+        records + lost,
+        FLOOD,
+        "{what}: {records} records + {lost} lost"
+    );
+    assert_eq!(
+        markers(lines),
+        AFTER,
+        "{what}: after the flood, nothing is lost"
+    );
+    assert!(
+        peak > 0 && peak < RSS_BOUND_KIB,
+        "{what}: peak RSS {peak} KiB"
+    );
     eprintln!("{what} flood: {records} records + {lost} lost, peak RSS {peak} KiB");
     lost
 }
@@ -260,7 +274,10 @@ fn the_daemon_answers_metrics_during_a_flood_and_accounts_for_every_call() {
         Some(lost as f64),
         "the metric says what the output says"
     );
-    assert!(answers >= 5, "metrics answered {answers} times during the flood");
+    assert!(
+        answers >= 5,
+        "metrics answered {answers} times during the flood"
+    );
     assert!(
         slowest < Duration::from_secs(1),
         "slowest metrics answer during the flood: {slowest:?}"

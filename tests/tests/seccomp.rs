@@ -291,3 +291,68 @@ fn no_chmod_denial_is_seen_live_and_predicted_by_check() {
     assert_eq!(denied[0]["errno"], "EPERM");
     assert_eq!(denied[0]["first"]["comm"], "workload");
 }
+
+#[test]
+fn sigsys_from_kill_and_trap_is_seen_live_and_predicted_by_check() {
+    let image = env("TRACER_WORKLOAD_IMAGE");
+    // SCMP_ACT_KILL_PROCESS, and SCMP_ACT_TRAP (the workload has no SIGSYS handler: killed too).
+    let kill = fixture("kill-chmod.json");
+    let dir = TempDir::new("seccomp-trap");
+    let trap = dir.0.join("trap-chmod.json");
+    let text = std::fs::read_to_string(&kill)
+        .expect("fixture")
+        .replace("SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP");
+    std::fs::write(&trap, text).expect("write");
+    for (profile, action) in [(&kill, "SCMP_ACT_KILL_PROCESS"), (&trap, "SCMP_ACT_TRAP")] {
+        let opt = format!("seccomp={}", profile.display());
+        let confined = Container::run(
+            "sc-kill",
+            &["--network", "none", "--security-opt", &opt, &image],
+        );
+        let json = Tracer::start(&["--container", &confined.name, "--format", "json"]);
+        let text = Tracer::start(&["--container", &confined.name, "--format", "text"]);
+        let out = Command::new("docker")
+            .args(["exec", &confined.name, "/workload", "chmod", "/", "777"])
+            .output()
+            .expect("docker exec");
+        // 128 + SIGSYS: the process died of the signal.
+        assert_eq!(
+            out.status.code(),
+            Some(128 + libc::SIGSYS),
+            "{action}: {out:?}"
+        );
+        let (json, text) = (json.stop(), text.stop());
+        let marked: Vec<Value> = json
+            .syscalls()
+            .into_iter()
+            .filter(|v| !v["seccomp"].is_null())
+            .collect();
+        assert_eq!(marked.len(), 1, "{action}: {marked:?}");
+        let call = &marked[0];
+        assert_eq!(call["syscall"], "fchmodat", "{call}");
+        assert_eq!(call["seccomp"], "sigsys");
+        assert_eq!(call["comm"], "workload");
+        assert_eq!(call["ret"], Value::Null, "it never ran");
+        assert_eq!(call["args"][2]["value"], 0o777);
+        assert_eq!(
+            text.stdout
+                .lines()
+                .filter(|l| l.contains("] fchmodat(AT_FDCWD, ")
+                    && l.ends_with(", 0777) = ? (seccomp SIGSYS)"))
+                .count(),
+            1,
+            "{}",
+            text.stdout
+        );
+
+        // The recording, checked against the same profile, names the call and the action.
+        let events = dir.0.join("events.jsonl");
+        std::fs::write(&events, &json.stdout).expect("write events");
+        let (code, report) = check(profile, &events);
+        assert_eq!(code, 9, "{report}");
+        let denied = report["denied"].as_array().expect("denied");
+        assert_eq!(denied.len(), 1, "{report}");
+        assert_eq!(denied[0]["syscall"], "fchmodat");
+        assert_eq!(denied[0]["action"], action);
+    }
+}

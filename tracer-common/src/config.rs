@@ -24,7 +24,7 @@ pub struct Pending {
     pub enter_ns: u64,
     pub args: [u64; 6],
     pub nr: u32,
-    /// `PENDING_IN_FLIGHT` or `PENDING_DONE`.
+    /// `PENDING_IN_FLIGHT`, `PENDING_DONE` or `PENDING_SIGSYS`.
     pub state: u32,
     /// The thread's ids in the target PID namespace, looked up once when the thread is first
     /// seen (the helper costs ~90 ns; a thread's PID namespace never changes).
@@ -37,3 +37,6 @@ const _: () = assert!(core::mem::size_of::<Pending>() == 72);
 pub const PENDING_IN_FLIGHT: u32 = 1;
 /// The thread is known (a syscall of it completed) and has nothing in flight.
 pub const PENDING_DONE: u32 = 2;
+/// seccomp just sent the thread SIGSYS for syscall `nr` (`SCMP_ACT_KILL*`, `SCMP_ACT_TRAP`): the
+/// exit that follows, with no enter, is that rejected call.
+pub const PENDING_SIGSYS: u32 = 3;

@@ -18,6 +18,9 @@ pub const FLAG_ENTER_MISSING: u16 = 1 << 1;
 /// enter was skipped by the kernel rather than missed by us (seccomp rejects a syscall before
 /// the `sys_enter` tracepoint runs).
 pub const FLAG_THREAD_KNOWN: u16 = 1 << 2;
+/// With [`FLAG_ENTER_MISSING`]: seccomp answered this call with SIGSYS (`SCMP_ACT_KILL*`,
+/// `SCMP_ACT_TRAP`); it never ran, and `ret` is meaningless (the registers were rolled back).
+pub const FLAG_SECCOMP_SIGSYS: u16 = 1 << 3;
 
 /// Every record starts with this header.
 #[repr(C)]

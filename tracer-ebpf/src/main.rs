@@ -14,7 +14,7 @@ use aya_ebpf::{
     macros::{btf_tracepoint, raw_tracepoint, tracepoint},
     programs::{BtfTracePointContext, RawTracePointContext, TracePointContext},
 };
-use syscall::{ExitRegs, on_enter, on_exit};
+use syscall::{ExitRegs, on_enter, on_exit, on_sigsys};
 
 // --- raw tracepoints: TP_PROTO(struct pt_regs *regs, long id) / (struct pt_regs *regs, long ret)
 
@@ -33,6 +33,22 @@ pub fn raw_sys_exit(ctx: RawTracePointContext) -> i32 {
     let regs: *const regs::PtRegs = ctx.arg(0);
     let ret: i64 = ctx.arg(1);
     let _ = on_exit(ret, || ExitRegs::Regs(regs::read(regs)));
+    0
+}
+
+// --- signal_generate: TP_PROTO(int sig, struct kernel_siginfo *info, struct task_struct *task,
+// int group, int result) in include/trace/events/signal.h. Every hook type uses this one.
+
+/// include/uapi/asm-generic/signal.h (x86_64 and arm64 alike).
+const SIGSYS: u64 = 31;
+
+#[raw_tracepoint(tracepoint = "signal_generate")]
+pub fn raw_signal_generate(ctx: RawTracePointContext) -> i32 {
+    let sig: u64 = ctx.arg(0);
+    if sig & 0xffff_ffff == SIGSYS {
+        let info: *const u8 = ctx.arg(1);
+        let _ = on_sigsys(info);
+    }
     0
 }
 

@@ -5,10 +5,10 @@ use aya_ebpf::{
 };
 use tracer_common::{
     capture::{CaptureSpec, EnterRecord},
-    config::{PENDING_DONE, PENDING_IN_FLIGHT, Pending},
+    config::{PENDING_DONE, PENDING_IN_FLIGHT, PENDING_SIGSYS, Pending},
     record::{
-        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN, KIND_ENTER, KIND_SYSCALL,
-        RecordHeader, SyscallRecord,
+        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
+        KIND_SYSCALL, RecordHeader, SyscallRecord,
     },
     stats::{STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL},
 };
@@ -108,11 +108,15 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
     // SAFETY: helper without arguments.
     let now = unsafe { bpf_ktime_get_ns() };
     let tid = pid_tgid as u32;
+    let mut sigsys = false;
     let known = match PENDING.get_ptr_mut(tid) {
         Some(p) => {
             // SAFETY: value pointer of a map entry owned by this thread's key.
             let p = unsafe { &mut *p };
-            if p.state == PENDING_IN_FLIGHT {
+            if p.state == PENDING_SIGSYS {
+                p.state = PENDING_DONE;
+                sigsys = true;
+            } else if p.state == PENDING_IN_FLIGHT {
                 p.state = PENDING_DONE;
                 let (nr, enter_ns) = (p.nr, p.enter_ns);
                 summary::record(target, nr, Some(ret), Some(now.saturating_sub(enter_ns)));
@@ -146,7 +150,8 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
     if !syscall_selected(nr) {
         return Ok(());
     }
-    summary::record(target, nr, Some(ret), None);
+    // A call answered with SIGSYS never ran: no return value to count.
+    summary::record(target, nr, (!sigsys).then_some(ret), None);
     let ns = ns_ids();
     if !known {
         let (ns_tgid, ns_tid) = ns.unwrap_or((0, 0));
@@ -163,12 +168,62 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
     if !stream {
         return Ok(());
     }
-    let flags = if known {
-        FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN
-    } else {
-        FLAG_ENTER_MISSING
+    let flags = match (known, sigsys) {
+        (true, true) => FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN | FLAG_SECCOMP_SIGSYS,
+        (true, false) => FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN,
+        _ => FLAG_ENTER_MISSING,
     };
     emit(pid_tgid, Parts::new(nr, ret, 0, now, args, flags, ns))
+}
+
+/// `include/uapi/asm-generic/siginfo.h`: SIGSYS's `si_code` when seccomp sent it.
+const SYS_SECCOMP: i32 = 1;
+/// Offsets in `struct kernel_siginfo` (64-bit): si_code, and `_sigsys._syscall` in the union
+/// that starts at 16 after the 8-byte `_call_addr`.
+const SI_CODE: usize = 8;
+const SI_SYSCALL: usize = 24;
+
+/// `signal_generate` with SIGSYS: when seccomp sends it (`SCMP_ACT_KILL*`, `SCMP_ACT_TRAP`), it
+/// does so from inside the rejected call, before `sys_enter` would have run, to the calling
+/// thread itself. Marks the thread so the exit that follows is reported as that rejection.
+#[inline(always)]
+pub fn on_sigsys(info: *const u8) -> Result<(), ()> {
+    let Some(Followed { pid_tgid, .. }) = task_followed() else {
+        return Ok(());
+    };
+    // SAFETY: probe reads of kernel memory; failures are returned, not faulted.
+    let code = unsafe { aya_ebpf::helpers::bpf_probe_read_kernel(info.add(SI_CODE) as *const i32) }
+        .map_err(|_| ())?;
+    if code != SYS_SECCOMP {
+        return Ok(());
+    }
+    // SAFETY: as above.
+    let nr =
+        unsafe { aya_ebpf::helpers::bpf_probe_read_kernel(info.add(SI_SYSCALL) as *const i32) }
+            .map_err(|_| ())?;
+    let tid = pid_tgid as u32;
+    match PENDING.get_ptr_mut(tid) {
+        Some(p) => {
+            // SAFETY: value pointer of a map entry owned by this thread's key.
+            let p = unsafe { &mut *p };
+            p.state = PENDING_SIGSYS;
+            p.nr = nr as u32;
+        }
+        None => {
+            let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));
+            let mark = Pending {
+                state: PENDING_SIGSYS,
+                nr: nr as u32,
+                ns_tgid,
+                ns_tid,
+                ..Pending::default()
+            };
+            if PENDING.insert(tid, mark, 0).is_err() {
+                count(STAT_PENDING_FULL);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Wake the reader only once `WAKEUP_BYTES` are waiting: a wakeup per record costs the traced

@@ -316,6 +316,13 @@ fn attach(ebpf: &mut Ebpf, hook: Hook, btf: Option<&Btf>) -> Result<(), Error> {
             }
         }
     }
+    // seccomp's SIGSYS (SCMP_ACT_KILL*, SCMP_ACT_TRAP): before the exit it marks, and for every
+    // hook type (raw tracepoints exist wherever the others do).
+    let name = "raw_signal_generate";
+    let p: &mut RawTracePoint = program(ebpf, name)?;
+    p.load().map_err(|e| bpf_error(name, e))?;
+    p.attach("signal_generate")
+        .map_err(|e| bpf_error(name, e))?;
     Ok(())
 }
 

@@ -13,8 +13,8 @@ pub mod syscalls;
 use tracer_common::{
     capture::{CaptureHeader, EnterRecord, capture_size},
     record::{
-        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN, KIND_ENTER, KIND_SYSCALL,
-        RecordHeader, SyscallRecord,
+        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
+        KIND_SYSCALL, RecordHeader, SyscallRecord,
     },
 };
 
@@ -51,6 +51,9 @@ pub struct SyscallEvent {
     pub cgroup_id: u64,
     pub comm: [u8; 16],
     pub enter: Enter,
+    /// seccomp answered the call with SIGSYS (`SCMP_ACT_KILL*`, `SCMP_ACT_TRAP`): it never ran
+    /// (`ret` is `None`), and the thread is killed unless it handles SIGSYS.
+    pub sigsys: bool,
     /// Argument contents read by the kernel (enter side merged in by `pairing`).
     pub captures: Vec<Capture>,
 }
@@ -96,6 +99,18 @@ impl SyscallEvent {
     /// the tracepoint), and an error return (docs/seccomp.md).
     pub fn seccomp_denied(&self) -> bool {
         self.enter == Enter::Skipped && self.ret.is_some_and(|r| r < 0)
+    }
+
+    /// What seccomp did to the call, as the record shows it: `"sigsys"` (killed or trapped),
+    /// `"denied"` (failed with an errno), or nothing seen.
+    pub fn seccomp(&self) -> Option<&'static str> {
+        if self.sigsys {
+            Some("sigsys")
+        } else if self.seccomp_denied() {
+            Some("denied")
+        } else {
+            None
+        }
     }
 
     pub fn duration_ns(&self) -> Option<u64> {
@@ -197,7 +212,8 @@ pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
     } else {
         Enter::Missing
     };
-    let no_return = flags & FLAG_NO_RETURN != 0;
+    let sigsys = enter == Enter::Skipped && flags & FLAG_SECCOMP_SIGSYS != 0;
+    let no_return = sigsys || flags & FLAG_NO_RETURN != 0;
     Ok(SyscallEvent {
         ktime_ns: header.ktime_ns,
         enter_ns: (enter == Enter::Seen).then_some(r.enter_ns),
@@ -211,6 +227,7 @@ pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
         cgroup_id: r.cgroup_id,
         comm: r.comm,
         enter,
+        sigsys,
         captures,
     })
 }
@@ -249,6 +266,7 @@ pub fn unfinished(tid: u32, p: &tracer_common::config::Pending) -> SyscallEvent 
         cgroup_id,
         comm,
         enter: Enter::Unfinished,
+        sigsys: false,
         captures: Vec::new(),
     }
 }
@@ -334,6 +352,16 @@ pub(crate) mod tests {
         )))
         .expect("decodes");
         assert_eq!(ev.enter, Enter::Skipped);
+        assert_eq!(ev.seccomp(), Some("denied"));
+        // SIGSYS: the registers were rolled back, so `ret` holds the number; it never ran.
+        let ev = decode(&bytes(&record(
+            FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN | FLAG_SECCOMP_SIGSYS,
+            268,
+            268,
+        )))
+        .expect("decodes");
+        assert_eq!((ev.enter, ev.ret, ev.sigsys), (Enter::Skipped, None, true));
+        assert_eq!(ev.seccomp(), Some("sigsys"));
     }
 
     fn with_captures(mut rec: Vec<u8>, caps: &[(u8, u8, u8, &[u8])]) -> Vec<u8> {

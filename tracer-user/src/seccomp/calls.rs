@@ -50,7 +50,7 @@ impl Call {
             raw,
             ret: v["ret"].as_i64(),
             errno: v["errno"].as_str().map(str::to_string),
-            denied: v["seccomp"] == "denied"
+            denied: v["seccomp"].is_string()
                 || (v["enter"] == "skipped" && v["ret"].as_i64().is_some_and(|r| r < 0)),
             comm: v["comm"].as_str().unwrap_or_default().to_string(),
             pid: v["pid"].as_u64().unwrap_or(0),

@@ -180,8 +180,8 @@ impl<W: Write> Sink for JsonLines<W> {
         w::next_key(l, "enter");
         w::string(l, enter_str(ev.enter));
         w::next_key(l, "seccomp");
-        if ev.seccomp_denied() {
-            w::string(l, "denied");
+        if let Some(s) = ev.seccomp() {
+            w::string(l, s);
         } else {
             l.extend_from_slice(b"null");
         }
@@ -326,7 +326,7 @@ mod tests {
             "cgroup_id": ev.cgroup_id,
             "container": container,
             "enter": enter_str(ev.enter),
-            "seccomp": ev.seccomp_denied().then_some("denied"),
+            "seccomp": ev.seccomp(),
         });
         serde_json::to_string(&v).unwrap_or_default() + "\n"
     }

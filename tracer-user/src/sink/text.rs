@@ -121,7 +121,9 @@ pub fn render_with(out: &mut String, ev: &SyscallEvent, host_pids: bool, opts: a
             (d % 1_000_000_000) / 1000
         );
     }
-    if ev.seccomp_denied() {
+    if ev.sigsys {
+        out.push_str(" (seccomp SIGSYS)");
+    } else if ev.seccomp_denied() {
         out.push_str(" (seccomp denied)");
     } else if ev.enter == Enter::Skipped {
         out.push_str(" (enter skipped)");
@@ -180,7 +182,9 @@ impl<W: Write> Sink for Text<W> {
 mod tests {
     use super::*;
     use crate::decode::{decode, tests as fixtures};
-    use tracer_common::record::{FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_THREAD_KNOWN};
+    use tracer_common::record::{
+        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN,
+    };
 
     fn line(flags: u16, nr: u32, ret: i64, args: [u64; 6]) -> String {
         let mut r = fixtures::record(flags, nr, ret);
@@ -226,6 +230,15 @@ mod tests {
                 [0x55, 0o777, 0, 0, 0, 0]
             ),
             "[pid     7] chmod(0x55, 0777) = -1 EPERM (Operation not permitted) (seccomp denied)\n"
+        );
+        assert_eq!(
+            line(
+                FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN | FLAG_SECCOMP_SIGSYS,
+                90,
+                90,
+                [0x55, 0o777, 0, 0, 0, 0]
+            ),
+            "[pid     7] chmod(0x55, 0777) = ? (seccomp SIGSYS)\n"
         );
         assert_eq!(
             line(0, 9, 0x7f00_0000_0000, [0, 4096, 3, 0x22, u64::MAX, 0]),
