@@ -1,6 +1,6 @@
 //! A running `tracer daemon`, its output files, its metrics endpoint, and an engine restart.
 use std::{
-    io::{BufRead as _, BufReader, Read as _, Write as _},
+    io::{Read as _, Write as _},
     net::TcpStream,
     path::{Path, PathBuf},
     process::{Child, Command, ExitStatus, Stdio},
@@ -38,30 +38,17 @@ impl Daemon {
             .stderr(Stdio::piped())
             .spawn()
             .expect("tracer daemon starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("daemon: {line}");
-                let _ = tx.send(line);
-            }
-        });
         let d = Daemon {
+            stderr: crate::stderr_lines(&mut child, Some("daemon")),
             child: Some(child),
-            stderr: rx,
             dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match d
-                .stderr
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(l) if l.starts_with("tracer: daemon following ") => return d,
-                Ok(_) => {}
-                Err(e) => panic!("daemon did not start: {e}"),
-            }
-        }
+        crate::wait_for_line(
+            &d.stderr,
+            "tracer: daemon following ",
+            Duration::from_secs(30),
+        );
+        d
     }
 
     pub fn pid(&self) -> u32 {
@@ -70,17 +57,7 @@ impl Daemon {
 
     /// Waits until a stderr line contains `needle` (the daemon logs at info level).
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> String {
-        let deadline = Instant::now() + timeout;
-        loop {
-            match self
-                .stderr
-                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                Ok(l) if l.contains(needle) => return l,
-                Ok(_) => {}
-                Err(e) => panic!("no daemon log line with {needle:?}: {e}"),
-            }
-        }
+        crate::wait_for_line(&self.stderr, needle, timeout)
     }
 
     pub fn signal(&self, sig: i32) {

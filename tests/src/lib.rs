@@ -6,7 +6,10 @@ use std::{
     net::{TcpListener, TcpStream},
     path::PathBuf,
     process::{Child, Command, Output, Stdio},
-    sync::atomic::{AtomicU32, Ordering},
+    sync::{
+        atomic::{AtomicU32, Ordering},
+        mpsc::Receiver,
+    },
     time::{Duration, Instant},
 };
 
@@ -14,6 +17,43 @@ use serde_json::Value;
 
 pub mod daemon;
 pub mod strace;
+
+/// The stderr lines of `child`, as they come (echoed with `prefix` when given, to show in a
+/// failing test's output).
+pub fn stderr_lines(child: &mut Child, prefix: Option<&'static str>) -> Receiver<String> {
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(p) = prefix {
+                eprintln!("{p}: {line}");
+            }
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+/// Waits up to `timeout` for a line containing `needle`; panics naming it otherwise.
+pub fn wait_for_line(rx: &Receiver<String>, needle: &str, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(l) if l.contains(needle) => return l,
+            Ok(_) => {}
+            Err(e) => panic!("no line with {needle:?}: {e}"),
+        }
+    }
+}
+
+/// What is left on `rx`, until it is quiet for 2 s.
+pub fn rest_of(rx: &Receiver<String>) -> String {
+    let mut out = Vec::new();
+    while let Ok(l) = rx.recv_timeout(Duration::from_secs(2)) {
+        out.push(l);
+    }
+    out.join("\n")
+}
 
 /// A path or name the test harness (`cargo xtask test`) provides.
 pub fn env(var: &str) -> String {
@@ -265,16 +305,9 @@ impl Tracer {
             .stderr(Stdio::piped())
             .spawn()
             .expect("tracer starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
         let t = Tracer {
+            stderr: stderr_lines(&mut child, None),
             child: Some(child),
-            stderr: rx,
             stdout_path,
             _dir: dir,
         };
@@ -305,14 +338,10 @@ impl Tracer {
 
     fn finish(&mut self, child: &mut Child) -> Finished {
         let status = wait_exit(child, "tracer");
-        let mut stderr = Vec::new();
-        while let Ok(l) = self.stderr.recv_timeout(Duration::from_secs(2)) {
-            stderr.push(l);
-        }
         Finished {
             status,
             stdout: std::fs::read_to_string(&self.stdout_path).unwrap_or_default(),
-            stderr: stderr.join("\n"),
+            stderr: rest_of(&self.stderr),
         }
     }
 }

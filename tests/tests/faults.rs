@@ -65,25 +65,9 @@ impl Drop for SmallDisk {
 
 /// Waits for the "tracing" line on a piped stderr, then hands the rest back.
 fn wait_tracing(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(l) if l.starts_with("tracer: tracing ") => rx,
-        other => panic!("tracer did not report tracing: {other:?}"),
-    }
-}
-
-fn rest(rx: &std::sync::mpsc::Receiver<String>) -> String {
-    let mut out = Vec::new();
-    while let Ok(l) = rx.recv_timeout(Duration::from_secs(2)) {
-        out.push(l);
-    }
-    out.join("\n")
+    let rx = tests::stderr_lines(child, None);
+    tests::wait_for_line(&rx, "tracer: tracing ", Duration::from_secs(30));
+    rx
 }
 
 #[test]
@@ -111,7 +95,7 @@ fn a_full_disk_stops_with_a_clear_error_and_whole_lines() {
         // ~300 bytes a record: 20,000 records are far more than 256 KiB.
         burst(&c, 20_000, 0);
         let status = wait_exit(&mut child, "tracer on a full disk");
-        let stderr = rest(&rx);
+        let stderr = tests::rest_of(&rx);
         assert_eq!(status.code(), Some(8), "{stderr}");
         let want = format!(
             "tracer: output file {}: no space left on its file system; free space there or choose another path with --output",
@@ -158,7 +142,7 @@ fn a_reader_that_goes_away_ends_tracer_quietly_with_0() {
         burst(&c, 2000, 0);
     }
     let status = wait_exit(&mut child, "tracer after its reader left");
-    let stderr = rest(&rx);
+    let stderr = tests::rest_of(&rx);
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(
         !stderr.to_lowercase().contains("error") && !stderr.contains("pipe"),

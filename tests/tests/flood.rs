@@ -83,22 +83,8 @@ impl Stalled {
             .stderr(Stdio::piped())
             .spawn()
             .expect("tracer starts");
-        let stderr = child.stderr.take().expect("stderr");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("tracer: {line}");
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(l) if l.contains(ready) => break,
-                Ok(_) => {}
-                Err(e) => panic!("tracer never said {ready:?}: {e}"),
-            }
-        }
+        let rx = tests::stderr_lines(&mut child, Some("tracer"));
+        tests::wait_for_line(&rx, ready, Duration::from_secs(30));
         Stalled {
             child,
             lines: Arc::default(),
