@@ -9,7 +9,7 @@ use std::{
 };
 
 use serde_json::Value;
-use tests::{Container, TempDir, Tracer, daemon::eventually, wait_exit, workload_container};
+use tests::{Container, TempDir, Tracer, daemon::eventually, env, wait_exit, workload_container};
 
 /// `docker exec` of `workload burst K M` (K getppid, M failed openat).
 fn burst(c: &Container, k: u32, m: u32) {
@@ -271,4 +271,35 @@ fn three_tracers_side_by_side_each_see_exactly_their_own() {
     };
     assert_eq!(enoent(&one.json()), 3);
     assert_eq!(enoent(&three), 5);
+}
+
+#[test]
+fn observe_keeps_tracing_while_the_docker_socket_is_gone() {
+    // One getppid every 20 ms, before, during and after the engine's absence.
+    let c = Container::run(
+        "ticker",
+        &[
+            "--network",
+            "none",
+            &env("TRACER_WORKLOAD_IMAGE"),
+            "/workload",
+            "tick",
+            "20",
+        ],
+    );
+    let tracer = Tracer::start(&["--container", &c.name, "--format", "json"]);
+    let start = std::time::Instant::now();
+    tests::daemon::restart_dockerd();
+    std::thread::sleep(Duration::from_millis(500));
+    let done = tracer.stop();
+    let traced = start.elapsed();
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(!done.stderr.contains("is gone"), "{}", done.stderr);
+    let ticks = getppids(&done.json()) as f64;
+    eprintln!("{ticks} ticks in {traced:?}");
+    let expected = traced.as_millis() as f64 / 20.0;
+    assert!(
+        ticks > expected * 0.8,
+        "{ticks} ticks in {traced:?}: tracing stopped while the engine was away"
+    );
 }

@@ -4,13 +4,24 @@ use std::collections::HashMap;
 
 use super::{Enter, EnterEvent, Record, SyscallEvent};
 
-/// Threads with enter captures waiting for their exit. Bounded: a thread that dies inside a
-/// syscall never sends its exit, so past this many entries the oldest are dropped.
+/// Threads with enter captures waiting for their exit. Bounded in count and in bytes: a thread
+/// that dies inside a syscall never sends its exit, and thousands of threads blocked in calls
+/// with long paths must not grow memory without end. Past either bound the waiting captures
+/// are dropped (their exits then come without them) and counted.
 const MAX_WAITING: usize = 65_536;
+const MAX_WAITING_BYTES: usize = 16 << 20;
 
 #[derive(Default)]
 pub struct Pairing {
     waiting: HashMap<u32, EnterEvent>,
+    /// Captured bytes held in `waiting`.
+    bytes: usize,
+    /// Enter records whose captures were dropped at a bound.
+    pub dropped: u64,
+}
+
+fn size(e: &EnterEvent) -> usize {
+    e.captures.iter().map(|c| c.data.len() + 32).sum::<usize>() + 64
 }
 
 impl Pairing {
@@ -18,16 +29,35 @@ impl Pairing {
     pub fn push(&mut self, rec: Record) -> Option<SyscallEvent> {
         match rec {
             Record::Enter(e) => {
-                if self.waiting.len() >= MAX_WAITING {
+                let n = size(&e);
+                if self.waiting.len() >= MAX_WAITING || self.bytes + n > MAX_WAITING_BYTES {
+                    if self.dropped == 0 {
+                        tracing::warn!(
+                            threads = self.waiting.len(),
+                            "too many calls waiting for their exit: their enter-side contents are dropped (the calls are kept)"
+                        );
+                    }
+                    self.dropped += self.waiting.len() as u64;
                     self.waiting.clear();
+                    self.bytes = 0;
                 }
-                self.waiting.insert(e.tid, e);
+                self.bytes += n;
+                if let Some(old) = self.waiting.insert(e.tid, e) {
+                    self.bytes -= size(&old);
+                }
                 None
             }
             Record::Syscall(mut ev) => {
                 // Most syscalls have no enter captures: skip the hash lookup when none wait.
-                if !self.waiting.is_empty()
-                    && let Some(e) = self.waiting.remove(&ev.tid)
+                let waited = if self.waiting.is_empty() {
+                    None
+                } else {
+                    self.waiting.remove(&ev.tid)
+                };
+                if let Some(e) = &waited {
+                    self.bytes -= size(e);
+                }
+                if let Some(e) = waited
                     && e.nr == ev.nr
                     && ev.enter == Enter::Seen
                 {
@@ -78,5 +108,23 @@ mod tests {
         }));
         let out = p.push(Record::Syscall(ev)).expect("event");
         assert!(out.captures.is_empty());
+    }
+
+    #[test]
+    fn waiting_captures_are_bounded_in_bytes() {
+        let mut p = Pairing::default();
+        let path = vec![b'a'; 4096];
+        // 10,000 threads blocked in a call with a 4 KiB path: 40 MiB if nothing bounded it.
+        for tid in 0..10_000 {
+            p.push(Record::Enter(EnterEvent {
+                tid,
+                nr: 257,
+                captures: vec![cap(1, &path)],
+            }));
+            assert!(p.bytes <= MAX_WAITING_BYTES);
+        }
+        assert!(p.dropped > 0);
+        let held: usize = p.waiting.values().map(size).sum();
+        assert_eq!(held, p.bytes);
     }
 }
