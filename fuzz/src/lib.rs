@@ -3,12 +3,17 @@
 use tracer::{
     clock::Clock,
     decode::SyscallEvent,
-    sink::{Enriched, Sink as _, jsonl::JsonLines, text},
+    sink::{
+        Enriched, Sink as _,
+        jsonl::{self, JsonLines},
+        text,
+    },
 };
 
 /// Renders `ev` as a JSON line and as text, and checks both.
 pub fn check_rendering(ev: &SyscallEvent) {
-    let mut sink = JsonLines::new(Vec::new(), Clock::new());
+    let clock = Clock::with_offset(1_700_000_000_000_000_000);
+    let mut sink = JsonLines::new(Vec::new(), clock);
     sink.syscall(&Enriched {
         event: ev,
         container: None,
@@ -24,6 +29,13 @@ pub fn check_rendering(ev: &SyscallEvent) {
     );
     let v: serde_json::Value = serde_json::from_slice(&out).expect("the line is valid JSON");
     assert_eq!(v["type"], "syscall");
+    // The direct writer equals serde_json's rendering of the same record, byte for byte.
+    let reference = jsonl::reference_line(ev, None, clock);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        reference,
+        "direct JSON writer and serde_json differ"
+    );
 
     let mut line = String::new();
     text::render(&mut line, ev, false);

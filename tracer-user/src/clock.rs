@@ -39,7 +39,7 @@ impl Clock {
         }
     }
 
-    #[cfg(test)]
+    /// A fixed offset (tests, fuzzing: output that does not depend on when it runs).
     pub fn with_offset(offset_ns: i128) -> Self {
         Clock { offset_ns }
     }

@@ -218,6 +218,49 @@ impl<W: Write> Sink for JsonLines<W> {
     }
 }
 
+/// The line `JsonLines` writes for `ev`, built the slow way through serde_json, field by field
+/// as docs/events.md lists them: the reference the direct writer must equal byte for byte (unit
+/// tests and the fuzz targets check it).
+pub fn reference_line(
+    ev: &crate::decode::SyscallEvent,
+    container: Option<&Container>,
+    clock: Clock,
+) -> String {
+    let mut ts = Vec::new();
+    clock.format_into(ev.ktime_ns, &mut ts);
+    let args: Vec<serde_json::Value> = args::decode(ev)
+        .into_iter()
+        .map(|a| {
+            let mut o = serde_json::Map::new();
+            o.insert("name".into(), a.name.into());
+            o.insert("type".into(), a.ty.into());
+            o.extend(a.json.to_object());
+            o.insert("raw".into(), a.raw.into());
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    let v = serde_json::json!({
+        "type": "syscall",
+        "ts": String::from_utf8_lossy(&ts),
+        "syscall": syscalls::display_name(ev.nr),
+        "nr": ev.nr,
+        "args": args,
+        "ret": ev.ret,
+        "errno": ev.ret.and_then(errno::of_ret).map(errno::name),
+        "duration_ns": ev.duration_ns(),
+        "pid": ev.tgid,
+        "tid": ev.tid,
+        "ns_pid": ev.ns_tgid,
+        "ns_tid": ev.ns_tid,
+        "comm": String::from_utf8_lossy(ev.comm_bytes()),
+        "cgroup_id": ev.cgroup_id,
+        "container": container,
+        "enter": enter_str(ev.enter),
+        "seccomp": ev.seccomp(),
+    });
+    serde_json::to_string(&v).unwrap_or_default() + "\n"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,43 +337,6 @@ mod tests {
         assert_eq!(v["comm"], "\u{1b}[2J\"\\\n\u{fffd}");
     }
 
-    /// The same record through serde_json, field by field, as the schema in docs/events.md.
-    fn reference(ev: &crate::decode::SyscallEvent, container: &Container, clock: Clock) -> String {
-        let mut ts = Vec::new();
-        clock.format_into(ev.ktime_ns, &mut ts);
-        let args: Vec<serde_json::Value> = args::decode(ev)
-            .into_iter()
-            .map(|a| {
-                let mut o = serde_json::Map::new();
-                o.insert("name".into(), a.name.into());
-                o.insert("type".into(), a.ty.into());
-                o.extend(a.json.to_object());
-                o.insert("raw".into(), a.raw.into());
-                serde_json::Value::Object(o)
-            })
-            .collect();
-        let v = serde_json::json!({
-            "type": "syscall",
-            "ts": String::from_utf8_lossy(&ts),
-            "syscall": syscalls::display_name(ev.nr),
-            "nr": ev.nr,
-            "args": args,
-            "ret": ev.ret,
-            "errno": ev.ret.and_then(errno::of_ret).map(errno::name),
-            "duration_ns": ev.duration_ns(),
-            "pid": ev.tgid,
-            "tid": ev.tid,
-            "ns_pid": ev.ns_tgid,
-            "ns_tid": ev.ns_tid,
-            "comm": String::from_utf8_lossy(ev.comm_bytes()),
-            "cgroup_id": ev.cgroup_id,
-            "container": container,
-            "enter": enter_str(ev.enter),
-            "seccomp": ev.seccomp(),
-        });
-        serde_json::to_string(&v).unwrap_or_default() + "\n"
-    }
-
     #[test]
     fn direct_writer_equals_serde_json_byte_for_byte() {
         use crate::decode::Capture;
@@ -379,7 +385,7 @@ mod tests {
                 container: Some(&container),
             })
             .expect("writes");
-            want.push_str(&reference(ev, &container, clock));
+            want.push_str(&reference_line(ev, Some(&container), clock));
         }
         let ours = String::from_utf8(sink.into_inner()).expect("utf-8");
         assert_eq!(ours, want);
