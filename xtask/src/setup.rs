@@ -12,7 +12,8 @@ use anyhow::{Result, bail};
 use crate::util::{cmd, output, run_ok, succeeds};
 
 /// Debian packages: the engine, the demo's nginx and curl, a C compiler for the workload
-/// fixture, setpriv/capsh for the privilege tests, strace for the decoding oracle.
+/// fixture, setpriv/capsh for the privilege tests, strace for the decoding oracle, bpftool for
+/// the no-leftovers-after-SIGKILL test.
 const PACKAGES: &[&str] = &[
     "docker.io",
     "nginx-light",
@@ -22,6 +23,7 @@ const PACKAGES: &[&str] = &[
     "util-linux",
     "libcap2-bin",
     "strace",
+    "bpftool",
 ];
 const BPF_LINKER: &str = "0.10.4";
 
