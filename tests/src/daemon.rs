@@ -60,6 +60,16 @@ impl Daemon {
         crate::wait_for_line(&self.stderr, needle, timeout)
     }
 
+    /// Waits until the daemon has put container `name`'s cgroup in the kernel filter: the
+    /// "following" line comes once the engine answered, which after an engine restart can be
+    /// later than a `docker exec` started at once.
+    pub fn wait_following(&self, name: &str) {
+        self.wait_for_log(
+            &format!("following container=\"{name}\""),
+            Duration::from_secs(30),
+        );
+    }
+
     pub fn signal(&self, sig: i32) {
         // SAFETY: signalling our own child.
         unsafe { libc::kill(self.pid() as i32, sig) };

@@ -272,6 +272,7 @@ fn rotates_by_size_and_on_sighup_without_losing_or_splitting_a_line() {
         "--rotate-keep",
         "100",
     ]);
+    d.wait_following(&name);
     let dir = d.dir.0.clone();
     let total = |files: &[PathBuf]| -> Vec<Value> {
         files.iter().flat_map(|f| complete_lines(f)).collect()
@@ -327,6 +328,7 @@ fn sigterm_drains_and_exits_0_with_complete_lines() {
     let name = unique("term");
     let c = run_workload(&name, &["sleep"]);
     let mut d = Daemon::start(&["--container", &name]);
+    d.wait_following(&name);
     let mut exec = Command::new("docker")
         .args(["exec", &c.name, "/workload", "burst", "200000", "0"])
         .stdout(Stdio::null())

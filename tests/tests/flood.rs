@@ -226,7 +226,7 @@ fn the_daemon_answers_metrics_during_a_flood_and_accounts_for_every_call() {
             "--syscalls",
             COUNTED,
         ],
-        "following",
+        "following container=",
     );
     let flooding = Arc::new(AtomicBool::new(true));
     let poller = {
