@@ -1,7 +1,9 @@
 //! Enter/exit pairing, shared by every hook type. Each hook hands over what its context gives.
 use aya_ebpf::{
     bindings::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
-    helpers::{bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_ktime_get_ns},
+    helpers::{
+        bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_ktime_get_ns, bpf_probe_read_kernel,
+    },
 };
 use tracer_common::{
     capture::{CaptureSpec, EnterRecord},
@@ -83,20 +85,31 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
         p.nr = nr;
         p.state = PENDING_IN_FLIGHT;
     } else {
-        let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));
         let pending = Pending {
             enter_ns: now,
             args,
             nr,
             state: PENDING_IN_FLIGHT,
-            ns_tgid,
-            ns_tid,
+            ..Pending::default()
         };
-        if PENDING.insert(tid, pending, 0).is_err() {
-            count(STAT_PENDING_FULL);
-        }
+        remember(tid, ns_ids(), pending);
     }
     Ok(())
+}
+
+/// First sight of a thread: its `PENDING` entry, with its ids in the target PID namespace
+/// (looked up once per thread).
+#[inline(always)]
+fn remember(tid: u32, ns: Option<(u32, u32)>, p: Pending) {
+    let (ns_tgid, ns_tid) = ns.unwrap_or((0, 0));
+    let entry = Pending {
+        ns_tgid,
+        ns_tid,
+        ..p
+    };
+    if PENDING.insert(tid, entry, 0).is_err() {
+        count(STAT_PENDING_FULL);
+    }
 }
 
 #[inline(always)]
@@ -154,16 +167,11 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
     summary::record(target, nr, (!sigsys).then_some(ret), None);
     let ns = ns_ids();
     if !known {
-        let (ns_tgid, ns_tid) = ns.unwrap_or((0, 0));
         let done = Pending {
             state: PENDING_DONE,
-            ns_tgid,
-            ns_tid,
             ..Pending::default()
         };
-        if PENDING.insert(tid, done, 0).is_err() {
-            count(STAT_PENDING_FULL);
-        }
+        remember(tid, ns, done);
     }
     if !stream {
         return Ok(());
@@ -192,15 +200,13 @@ pub fn on_sigsys(info: *const u8) -> Result<(), ()> {
         return Ok(());
     };
     // SAFETY: probe reads of kernel memory; failures are returned, not faulted.
-    let code = unsafe { aya_ebpf::helpers::bpf_probe_read_kernel(info.add(SI_CODE) as *const i32) }
-        .map_err(|_| ())?;
+    let code = unsafe { bpf_probe_read_kernel(info.add(SI_CODE) as *const i32) }.map_err(|_| ())?;
     if code != SYS_SECCOMP {
         return Ok(());
     }
     // SAFETY: as above.
     let nr =
-        unsafe { aya_ebpf::helpers::bpf_probe_read_kernel(info.add(SI_SYSCALL) as *const i32) }
-            .map_err(|_| ())?;
+        unsafe { bpf_probe_read_kernel(info.add(SI_SYSCALL) as *const i32) }.map_err(|_| ())?;
     let tid = pid_tgid as u32;
     match PENDING.get_ptr_mut(tid) {
         Some(p) => {
@@ -210,17 +216,12 @@ pub fn on_sigsys(info: *const u8) -> Result<(), ()> {
             p.nr = nr as u32;
         }
         None => {
-            let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));
             let mark = Pending {
                 state: PENDING_SIGSYS,
                 nr: nr as u32,
-                ns_tgid,
-                ns_tid,
                 ..Pending::default()
             };
-            if PENDING.insert(tid, mark, 0).is_err() {
-                count(STAT_PENDING_FULL);
-            }
+            remember(tid, ns_ids(), mark);
         }
     }
     Ok(())

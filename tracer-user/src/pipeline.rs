@@ -5,7 +5,7 @@
 //! what it cannot store.
 use std::{
     io::{self, BufWriter, Write},
-    path::Path,
+    path::{Path, PathBuf},
     time::Duration,
 };
 
@@ -311,6 +311,17 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
 
     wait_for_end(cfg.duration, &mut stop_rx, &target).await;
     let _ = stop_tx.send(true);
+    let path = cfg.output.unwrap_or_else(|| "<stdout>".into());
+    finish(reader, writer, path).await
+}
+
+/// Joins the ring reader and the writer once told to stop: the run's summary, or what failed
+/// (a write to `output` first of all).
+pub(crate) async fn finish<T>(
+    reader: tokio::task::JoinHandle<io::Result<bpf::reader::KernelStats>>,
+    writer: tokio::task::JoinHandle<(u64, u64, io::Result<T>)>,
+    output: PathBuf,
+) -> Result<Summary, Error> {
     let kernel = reader
         .await
         .map_err(|e| Error::Internal(format!("reader task: {e}")))?
@@ -318,10 +329,7 @@ pub async fn observe(cfg: ObserveConfig) -> Result<Summary, Error> {
     let (records, decode_errors, end) = writer
         .await
         .map_err(|e| Error::Internal(format!("writer thread: {e}")))?;
-    if let Err(e) = end {
-        let path = cfg.output.unwrap_or_else(|| "<stdout>".into());
-        return Err(Error::write_failed(path, &e));
-    }
+    end.map_err(|e| Error::write_failed(output, &e))?;
     Ok(Summary {
         records,
         lost: kernel.lost,

@@ -164,22 +164,10 @@ pub async fn run(cfg: DaemonConfig) -> Result<Summary, Error> {
     if reader_done {
         metrics.healthy.store(false, Ordering::Relaxed);
     }
-    let kernel = reader
-        .await
-        .map_err(|e| Error::Internal(format!("reader task: {e}")))?
-        .map_err(|e| Error::Internal(format!("ring buffer: {e}")))?;
-    let (records, decode_errors, end) = writer
-        .await
-        .map_err(|e| Error::Internal(format!("writer thread: {e}")))?;
+    let summary = crate::pipeline::finish(reader, writer, output_path).await;
     let _ = follower.await;
     if let Some(s) = server {
         s.abort();
     }
-    end.map_err(|e| Error::write_failed(output_path, &e))?;
-    Ok(Summary {
-        records,
-        lost: kernel.lost,
-        decode_errors,
-        pending_full: kernel.pending_full,
-    })
+    summary
 }
