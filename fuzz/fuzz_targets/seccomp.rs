@@ -6,9 +6,13 @@ use std::sync::OnceLock;
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use tracer::seccomp::{
-    calls::{self, Classifier},
-    profile::{Env, Profile},
+use tracer::{
+    decode::jsonl,
+    model::clock::Clock,
+    sink::seccomp::{
+        calls::{Call, Classifier},
+        profile::{Env, Profile},
+    },
 };
 
 #[derive(Debug, Arbitrary)]
@@ -26,11 +30,17 @@ fn env() -> &'static Env {
 fuzz_target!(|input: Input<'_>| {
     let profile: Option<Profile> = serde_json::from_slice(input.profile).ok();
     let mut classifier = Classifier::default();
-    let _ = calls::read(input.events, &mut classifier, |call, _phase| {
-        let _ = call.describe();
-        if let Some(p) = &profile {
-            let _ = p.decide(&call.syscall, &call.raw, env());
+    let clock = Clock::with_offset(0);
+    let _ = jsonl::read(input.events, &clock, 64, |events| {
+        for e in &events {
+            let call = Call::of(e, &clock);
+            let _ = classifier.phase(&call);
+            let _ = call.describe();
+            if let Some(p) = &profile {
+                let _ = p.decide(&call.syscall, &call.raw, env());
+            }
         }
+        true
     });
     let Some(profile) = profile else {
         return;

@@ -1,10 +1,10 @@
 //! The properties every fuzz target checks on what `tracer` would print: whatever the bytes,
 //! one record gives one valid JSON line, and text lines carry no raw control character.
 use tracer::{
-    clock::Clock,
-    decode::SyscallEvent,
+    decode::{self, SyscallEvent, args},
+    model::clock::Clock,
     sink::{
-        Enriched, Sink as _,
+        Sink as _,
         jsonl::{self, JsonLines},
         text,
     },
@@ -13,12 +13,15 @@ use tracer::{
 /// Renders `ev` as a JSON line and as text, and checks both.
 pub fn check_rendering(ev: &SyscallEvent) {
     let clock = Clock::with_offset(1_700_000_000_000_000_000);
+    let json = decode::event(
+        ev.clone(),
+        args::Options {
+            json_only: true,
+            ..args::Options::default()
+        },
+    );
     let mut sink = JsonLines::new(Vec::new(), clock);
-    sink.syscall(&Enriched {
-        event: ev,
-        container: None,
-    })
-    .expect("writing to memory");
+    sink.event(&json).expect("writing to memory");
     sink.flush().expect("flushing to memory");
     let out = sink.into_inner();
     assert_eq!(out.last(), Some(&b'\n'), "a JSON record ends its line");
@@ -30,7 +33,7 @@ pub fn check_rendering(ev: &SyscallEvent) {
     let v: serde_json::Value = serde_json::from_slice(&out).expect("the line is valid JSON");
     assert_eq!(v["type"], "syscall");
     // The direct writer equals serde_json's rendering of the same record, byte for byte.
-    let reference = jsonl::reference_line(ev, None, clock);
+    let reference = jsonl::reference_line(&json, clock);
     assert_eq!(
         String::from_utf8_lossy(&out),
         reference,
@@ -38,7 +41,7 @@ pub fn check_rendering(ev: &SyscallEvent) {
     );
 
     let mut line = String::new();
-    text::render(&mut line, ev, false);
+    text::render(&mut line, &decode::event(ev.clone(), args::Options::default()), false);
     assert!(line.ends_with('\n'));
     for l in line.lines() {
         assert!(l.starts_with("[pid "), "every text line is a record: {l:?}");

@@ -42,7 +42,7 @@ fn profile_from_start(container: &str, duration: &str, record: &Path, out: &Path
     let mut lines = BufReader::new(stderr).lines();
     loop {
         match lines.next() {
-            Some(Ok(l)) if l.starts_with("tracer: daemon following") => break,
+            Some(Ok(l)) if l.starts_with("tracer: recording container") => break,
             Some(Ok(l)) => eprintln!("{l}"),
             other => panic!("seccomp profile did not start: {other:?}"),
         }

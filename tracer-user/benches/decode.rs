@@ -3,11 +3,12 @@
 //! exit record). Prints ns per record; run with `cargo bench -p tracer-user --bench decode`.
 use std::{hint::black_box, io, time::Instant};
 
+use std::sync::Arc;
+
 use tracer::{
-    clock::Clock,
-    decode::{decode_record, pairing::Pairing},
-    sink::{Enriched, Sink, jsonl::JsonLines, text::Text},
-    target::Container,
+    decode::{self, args, decode_record, pairing::Pairing},
+    model::{Container, clock::Clock},
+    sink::{Sink, jsonl::JsonLines, text::Text},
 };
 use tracer_common::{
     capture::{CAP_STR, EnterRecord},
@@ -60,12 +61,18 @@ fn enter_with_path(nr: u32, path: &[u8]) -> Vec<u8> {
     b
 }
 
-fn run(label: &str, records: &[Vec<u8>], events_per_round: usize, mut sink: Box<dyn Sink>) {
+fn run(
+    label: &str,
+    records: &[Vec<u8>],
+    events_per_round: usize,
+    mut sink: Box<dyn Sink>,
+    opts: args::Options,
+) {
     const ROUNDS: usize = 200_000;
-    let container = Container {
+    let container = Arc::new(Container {
         id: "f".repeat(64),
         name: "web".into(),
-    };
+    });
     let mut pairing = Pairing::default();
     let start = Instant::now();
     for _ in 0..ROUNDS {
@@ -73,12 +80,10 @@ fn run(label: &str, records: &[Vec<u8>], events_per_round: usize, mut sink: Box<
             let Ok(rec) = decode_record(black_box(r)) else {
                 continue;
             };
-            if let Some(ev) = pairing.push(rec) {
-                sink.syscall(&Enriched {
-                    event: &ev,
-                    container: Some(&container),
-                })
-                .expect("sink");
+            if let Some(call) = pairing.push(rec) {
+                let mut e = decode::event(call, opts);
+                e.container = Some(container.clone());
+                sink.event(&e).expect("sink");
             }
         }
     }
@@ -99,12 +104,17 @@ fn main() {
             recs,
             1,
             Box::new(JsonLines::new(io::sink(), Clock::new())),
+            args::Options {
+                json_only: true,
+                ..args::Options::default()
+            },
         );
         run(
             &format!("{label}, text"),
             recs,
             1,
             Box::new(Text::new(io::sink(), false)),
+            args::Options::default(),
         );
     }
 }

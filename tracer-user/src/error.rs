@@ -47,6 +47,18 @@ pub enum Error {
         "the profile would deny {0} observed syscall(s), listed above; allow them in the profile, or change what the container does"
     )]
     WouldDeny(usize),
+    /// An input file (recorded events) that cannot be used.
+    #[error(
+        "cannot use events file {path}: {why}; give JSON lines written by `tracer observe --format json` or `tracer daemon`"
+    )]
+    Input { path: PathBuf, why: String },
+    /// An operation of our own that failed for a reason outside the user's input.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Internal(String),
 }
@@ -65,7 +77,7 @@ impl Error {
 
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Usage(_) => exit::USAGE,
+            Error::Usage(_) | Error::Input { .. } => exit::USAGE,
             Error::NoSuchContainer(_) | Error::NoSuchProcess(_) | Error::NoSuchCgroup(_) => {
                 exit::NO_SUCH_TARGET
             }
@@ -75,7 +87,7 @@ impl Error {
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,
             Error::WouldDeny(_) => exit::WOULD_DENY,
-            Error::Internal(_) => exit::INTERNAL,
+            Error::Io { .. } | Error::Internal(_) => exit::INTERNAL,
         }
     }
 }
@@ -110,6 +122,16 @@ mod tests {
         assert_eq!(codes.len(), errors.len());
         assert_eq!(Error::NoSuchProcess(1).exit_code(), exit::NO_SUCH_TARGET);
         assert_eq!(Error::OutputFull(PathBuf::new()).exit_code(), exit::OUTPUT);
+        let input = Error::Input {
+            path: "e.jsonl".into(),
+            why: "it holds no syscall record".into(),
+        };
+        assert_eq!(input.exit_code(), exit::USAGE);
+        assert!(
+            input
+                .to_string()
+                .contains("e.jsonl: it holds no syscall record;")
+        );
     }
 
     #[test]

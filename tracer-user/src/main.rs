@@ -3,11 +3,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracer::{
-    cli::{Cli, Command, daemon::DaemonConfig, observe::ObserveConfig, seccomp::SeccompCommand},
-    daemon,
+    cli::{self, Cli, Command, seccomp::SeccompCommand},
+    config::{CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig},
     error::{Error, exit},
     pipeline::{self, Summary},
-    seccomp,
 };
 
 fn init_logging(verbose: u8) {
@@ -35,7 +34,12 @@ fn init_logging(verbose: u8) {
 
 /// The closing line on stderr.
 fn report(s: &Summary) {
-    let mut line = format!("tracer: {} records, {} lost", s.records, s.lost);
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut line = format!(
+        "tracer: {}, {} lost",
+        plural(s.records, "record", "records"),
+        s.lost
+    );
     if s.decode_errors > 0 {
         line.push_str(&format!(", {} undecodable", s.decode_errors));
     }
@@ -45,23 +49,54 @@ fn report(s: &Summary) {
     eprintln!("{line}");
 }
 
-async fn run(command: Command) -> Result<(), Error> {
+/// Status lines for the user (the "tracing …" line once attached).
+fn status(line: String) {
+    eprintln!("tracer: {line}");
+}
+
+async fn run(command: Command) -> Result<Option<Summary>, Error> {
     let s = match command {
-        Command::Observe(args) => pipeline::observe(ObserveConfig::try_from(args)?).await?,
-        Command::Daemon(args) => daemon::run(DaemonConfig::try_from(args)?).await?,
+        Command::Observe(args) => {
+            pipeline::observe::observe(ObserveConfig::try_from(args)?, None, &status).await?
+        }
+        Command::Daemon(args) => {
+            pipeline::daemon::daemon(DaemonConfig::try_from(args)?, &status).await?
+        }
         Command::Seccomp(SeccompCommand::Profile(args)) => {
-            return seccomp::profile(args.try_into()?).await;
+            pipeline::seccomp::profile(ProfileConfig::try_from(args)?, &status).await?
         }
         Command::Seccomp(SeccompCommand::Check(args)) => {
-            return seccomp::check(args.try_into()?).await;
+            pipeline::seccomp::check(CheckConfig::try_from(args)?, &status).await?
+        }
+        Command::Completions { shell } => {
+            cli::completions(shell, &mut std::io::stdout());
+            return Ok(None);
+        }
+        Command::Man => {
+            return cli::man(&mut std::io::stdout())
+                .map(|()| None)
+                .or_else(|e| match e.kind() {
+                    std::io::ErrorKind::BrokenPipe => Ok(None),
+                    _ => Err(Error::write_failed("<stdout>".into(), &e)),
+                });
         }
     };
-    report(&s);
-    Ok(())
+    Ok(Some(s))
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version: clap's own output on stdout.
+            let _ = e.print();
+            return ExitCode::from(exit::OK);
+        }
+        Err(e) => {
+            eprintln!("tracer: {}", cli::one_line(&e));
+            return ExitCode::from(exit::USAGE);
+        }
+    };
     init_logging(cli.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -75,7 +110,12 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(cli.command)) {
-        Ok(()) => ExitCode::from(exit::OK),
+        Ok(summary) => {
+            if let Some(s) = summary {
+                report(&s);
+            }
+            ExitCode::from(exit::OK)
+        }
         Err(e) => {
             eprintln!("tracer: {e}");
             ExitCode::from(e.exit_code())

@@ -2,9 +2,9 @@
 //! every JSON line parses, and text never carries a raw control character.
 use proptest::prelude::*;
 use tracer::{
-    clock::Clock,
-    decode::{Record, decode_record, escape, pairing::Pairing},
-    sink::{Enriched, Sink, jsonl::JsonLines, text::Text},
+    decode::{self, Record, args, decode_record, escape, pairing::Pairing},
+    model::clock::Clock,
+    sink::{Sink, jsonl::JsonLines, text::Text},
 };
 use tracer_common::{
     capture::{
@@ -80,18 +80,22 @@ fn assert_safe_outputs(bytes: &[u8]) {
     }) else {
         return;
     };
-    let e = Enriched {
-        event: &ev,
-        container: None,
-    };
+    let e = decode::event(ev.clone(), args::Options::default());
     let mut json = JsonLines::new(Vec::new(), Clock::new());
-    json.syscall(&e).expect("write to a Vec");
+    json.event(&decode::event(
+        ev,
+        args::Options {
+            json_only: true,
+            ..args::Options::default()
+        },
+    ))
+    .expect("write to a Vec");
     let out = json.into_inner();
     assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
     let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
     assert_eq!(v["type"], "syscall");
     let mut text = Text::new(Vec::new(), false);
-    text.syscall(&e).expect("write to a Vec");
+    text.event(&e).expect("write to a Vec");
     let t = String::from_utf8(text.into_inner()).expect("text is UTF-8");
     for c in t.chars() {
         assert!(

@@ -49,6 +49,10 @@ fn root() -> PathBuf {
 }
 
 fn main() -> Result<()> {
+    // Every build xtask starts must embed the BPF programs (tracer-user/build.rs); set once
+    // here so every cargo it runs sees the same value and none rebuilds for it.
+    // SAFETY: no other thread runs yet.
+    unsafe { std::env::set_var("TRACER_REQUIRE_EBPF", "1") };
     let cli = Cli::parse();
     let root = root();
     std::env::set_current_dir(&root)?;

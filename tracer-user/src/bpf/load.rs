@@ -13,11 +13,21 @@ use tracer_common::{
 };
 
 use crate::{
-    cli::observe::Hook,
-    decode::capture_spec,
     error::Error,
-    target::{Filter, PidNs},
+    model::target::{KernelFilter as Filter, PidNs},
 };
+
+/// The kernel hook type (docs/design.md has the measured costs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Hook {
+    /// raw_tracepoint/sys_{enter,exit}: cheapest, has the registers.
+    #[default]
+    RawTracepoint,
+    /// tp_btf/sys_{enter,exit}.
+    BtfTracepoint,
+    /// tracepoint/raw_syscalls/sys_{enter,exit} (needs tracefs).
+    Tracepoint,
+}
 
 static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/tracer"));
 
@@ -36,6 +46,9 @@ pub struct BpfConfig {
     pub summary: bool,
     /// Emit per-syscall records.
     pub stream: bool,
+    /// What the kernel reads of each syscall's arguments, by syscall number (written into the
+    /// `CAPTURE_SPEC` array before attaching).
+    pub capture_specs: Vec<(u32, CaptureSpec)>,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -172,6 +185,11 @@ fn wakeup_bytes(ring_size: u32) -> u64 {
 }
 
 pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
+    if OBJECT.is_empty() {
+        return Err(Error::KernelSupport(
+            "this tracer binary was built without its BPF programs (bpf-linker or the nightly toolchain was missing); install it with `cargo xtask setup` and rebuild".into(),
+        ));
+    }
     check_capabilities()?;
     if cfg.hook == Hook::Tracepoint {
         tracefs()?;
@@ -180,11 +198,11 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         Hook::BtfTracepoint => Some(btf()?),
         _ => None,
     };
-    let (mode, level, single) = match &cfg.filter {
+    let (mode, level, single) = match cfg.filter {
         _ if cfg.follow_nothing => (0, 0, 0),
-        Filter::Cgroup(cg) => (FILTER_CGROUP, cg.level, cg.id),
+        Filter::Cgroup { id, level } => (FILTER_CGROUP, level, id),
         Filter::PidNs => (FILTER_PIDNS, 0, 0),
-        Filter::CgroupSet { level } => (FILTER_CGROUP, *level, 0),
+        Filter::CgroupSet { level } => (FILTER_CGROUP, level, 0),
     };
     let (dev, ino) = cfg.pidns.map_or((0, 0), |ns| (ns.dev, ns.ino));
     let own = std::process::id();
@@ -206,14 +224,14 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .load(OBJECT)
         .map_err(|e| bpf_error("loading the BPF object", e))?;
 
-    if let Filter::Cgroup(cg) = &cfg.filter {
+    if let Filter::Cgroup { id, .. } = cfg.filter {
         let mut targets: HashMap<_, u64, u8> = HashMap::try_from(
             ebpf.map_mut("TARGET_CGROUPS")
                 .ok_or_else(|| Error::Internal("map TARGET_CGROUPS missing".into()))?,
         )
         .map_err(|e| bpf_error("TARGET_CGROUPS", e))?;
         targets
-            .insert(cg.id, 1, 0)
+            .insert(id, 1, 0)
             .map_err(|e| bpf_error("TARGET_CGROUPS insert", e))?;
     }
     if !cfg.syscalls.is_empty() {
@@ -233,7 +251,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
             .ok_or_else(|| Error::Internal("map CAPTURE_SPEC missing".into()))?,
     )
     .map_err(|e| bpf_error("CAPTURE_SPEC", e))?;
-    for (nr, spec) in capture_spec::table() {
+    for &(nr, spec) in &cfg.capture_specs {
         specs
             .set(nr, spec, 0)
             .map_err(|e| bpf_error("CAPTURE_SPEC set", e))?;

@@ -1,10 +1,7 @@
 //! The one ring buffer reader: waits for readiness, drains everything available into a batch
 //! (one buffer, records framed by their length), and polls the loss counters.
 use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, atomic::Ordering},
     time::Duration,
 };
 
@@ -14,12 +11,13 @@ use tokio::{
     io::unix::AsyncFd,
     sync::{mpsc, watch},
 };
+use tracer_common::config::Pending;
 use tracer_common::stats::{
     STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_SUMMARY_FULL,
 };
 
 use super::Loaded;
-use crate::sink::Lost;
+use crate::model::{Event, Gauges, KernelStats, Lost, summary::Snapshot};
 
 /// Largest batch handed downstream at once.
 const BATCH_BYTES: usize = 256 << 10;
@@ -33,25 +31,18 @@ pub enum Message {
     /// Records, each preceded by its length as a native-endian u32.
     Batch(Bytes),
     Lost(Lost),
-    /// Calls still in progress when tracing stopped (sent once, at the end).
-    Unfinished(Vec<crate::decode::SyscallEvent>),
+    /// Calls still in progress when tracing stopped (sent once, at the end): the kernel's
+    /// pending entries by thread id, oldest first.
+    Unfinished(Vec<(u32, Pending)>),
+    /// Events that were decoded elsewhere (recorded JSON lines read back): the same channel
+    /// feeds the same writer.
+    Events(Vec<Event>),
     /// The kernel's aggregates so far (summary mode); `last` once tracing has stopped.
     Summary {
         ktime_ns: u64,
-        snapshot: crate::summary::Snapshot,
+        snapshot: Snapshot,
         last: bool,
     },
-}
-
-/// What the reader sees of the ring buffer, for metrics: shared with whoever reports them.
-#[derive(Debug, Default)]
-pub struct Gauges {
-    /// Bytes waiting in the ring when the reader last woke (what it then drained).
-    pub fill_bytes: AtomicU64,
-    /// The largest such fill since start.
-    pub peak_fill_bytes: AtomicU64,
-    /// Records lost since start (ring buffer full).
-    pub lost: AtomicU64,
 }
 
 /// Iterates the records of a batch.
@@ -64,15 +55,6 @@ pub fn records(batch: &[u8]) -> impl Iterator<Item = &[u8]> {
         rest = tail;
         Some(rec)
     })
-}
-
-/// What the kernel side counted over the whole run.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct KernelStats {
-    pub lost: u64,
-    pub pending_full: u64,
-    pub regs_unreadable: u64,
-    pub summary_full: u64,
 }
 
 fn read_stat(stats: &PerCpuArray<MapData, u64>, index: u32) -> u64 {
@@ -241,16 +223,13 @@ pub async fn run(
 }
 
 /// Threads with an enter and no exit yet, oldest first.
-fn in_flight(
-    pending: &aya::maps::HashMap<MapData, u32, tracer_common::config::Pending>,
-) -> Vec<crate::decode::SyscallEvent> {
-    let mut calls: Vec<crate::decode::SyscallEvent> = pending
+fn in_flight(pending: &aya::maps::HashMap<MapData, u32, Pending>) -> Vec<(u32, Pending)> {
+    let mut calls: Vec<(u32, Pending)> = pending
         .iter()
         .filter_map(Result::ok)
         .filter(|(_, p)| p.state == tracer_common::config::PENDING_IN_FLIGHT)
-        .map(|(tid, p)| crate::decode::unfinished(tid, &p))
         .collect();
-    calls.sort_by_key(|c| c.ktime_ns);
+    calls.sort_by_key(|(_, p)| p.enter_ns);
     calls
 }
 

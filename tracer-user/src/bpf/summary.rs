@@ -2,7 +2,7 @@
 use aya::maps::{MapData, PerCpuHashMap};
 use tracer_common::summary::{ErrnoKey, SummaryKey, SummaryValue};
 
-use crate::summary::Snapshot;
+use crate::model::summary::Snapshot;
 
 pub struct SummaryMaps {
     pub summary: PerCpuHashMap<MapData, SummaryKey, SummaryValue>,

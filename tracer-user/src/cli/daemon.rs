@@ -1,11 +1,13 @@
-//! `tracer daemon`: arguments, the TOML config file, and their merged, checked form.
-use std::{net::SocketAddr, path::PathBuf};
+//! `tracer daemon`: arguments and the TOML config file, merged into `config::DaemonConfig`.
+use std::path::PathBuf;
 
 use clap::Args;
-use serde::Deserialize;
 
-use super::observe::parse_ring_size;
-use crate::{decode::syscalls, error::Error, sink::file::Rotation};
+use crate::{
+    config::{self, DaemonConfig, DaemonFile},
+    error::Error,
+    sink::{file::Rotation, route::Output},
+};
 
 #[derive(Debug, Args)]
 pub struct DaemonArgs {
@@ -47,84 +49,8 @@ pub struct DaemonArgs {
     pub duration: Option<humantime::Duration>,
 }
 
-/// The config file's keys (kebab-case, as the long options).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-struct FileConfig {
-    #[serde(default)]
-    containers: Vec<String>,
-    output: Option<PathBuf>,
-    output_dir: Option<PathBuf>,
-    rotate_size: Option<String>,
-    rotate_keep: Option<u32>,
-    metrics: Option<String>,
-    #[serde(default)]
-    syscalls: Vec<String>,
-    ring_size: Option<String>,
-    string_size: Option<u32>,
-}
-
-/// Where the JSON lines go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Output {
-    Stdout,
-    File(PathBuf),
-    Dir(PathBuf),
-}
-
-#[derive(Debug, Clone)]
-pub struct DaemonConfig {
-    pub containers: Vec<String>,
-    pub output: Output,
-    pub rotation: Option<Rotation>,
-    pub metrics: Option<SocketAddr>,
-    pub syscalls: Vec<u32>,
-    pub ring_size: u32,
-    pub string_size: u32,
-    pub duration: Option<std::time::Duration>,
-}
-
-const DEFAULT_KEEP: u32 = 5;
-
 fn usage(msg: String) -> Error {
     Error::Usage(msg)
-}
-
-fn read_file(path: &PathBuf) -> Result<FileConfig, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        usage(format!(
-            "cannot read config file {}: {e}; check the path given to --config",
-            path.display()
-        ))
-    })?;
-    toml::from_str(&text).map_err(|e| {
-        let msg = e.message().replace('\n', " ");
-        usage(format!(
-            "bad config file {}: {msg}; see docs/daemon.md for the keys",
-            path.display()
-        ))
-    })
-}
-
-/// `100M` and friends, as for --ring-size but any positive size.
-fn parse_size(what: &str, s: &str) -> Result<u64, Error> {
-    let bad = || usage(format!("bad {what} {s:?}: give a size such as 64M or 1G"));
-    let t = s.trim();
-    let (digits, shift) = match t.chars().last() {
-        Some('k' | 'K') => (&t[..t.len() - 1], 10),
-        Some('m' | 'M') => (&t[..t.len() - 1], 20),
-        Some('g' | 'G') => (&t[..t.len() - 1], 30),
-        _ => (t, 0),
-    };
-    let n: u64 = digits.parse().map_err(|_| bad())?;
-    let bytes = n
-        .checked_shl(shift)
-        .filter(|b| b >> shift == n)
-        .ok_or_else(bad)?;
-    if bytes == 0 {
-        return Err(bad());
-    }
-    Ok(bytes)
 }
 
 impl TryFrom<DaemonArgs> for DaemonConfig {
@@ -132,8 +58,8 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
 
     fn try_from(a: DaemonArgs) -> Result<Self, Error> {
         let f = match &a.config {
-            Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            Some(path) => DaemonFile::read(path)?,
+            None => DaemonFile::default(),
         };
         let mut containers = if a.containers.is_empty() {
             f.containers
@@ -148,7 +74,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
                 "no container to follow: give --container NAME (repeatable) or `containers` in the --config file".into(),
             ));
         }
-        if let Some(bad) = containers.iter().find(|c| !valid_name(c)) {
+        if let Some(bad) = containers.iter().find(|c| !config::valid_container_name(c)) {
             return Err(usage(format!(
                 "bad container name {bad:?}: Docker names use [a-zA-Z0-9][a-zA-Z0-9_.-]*"
             )));
@@ -173,8 +99,11 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
         };
         let rotation = match a.rotate_size.or(f.rotate_size) {
             Some(s) => Some(Rotation {
-                max_bytes: parse_size("--rotate-size", &s)?,
-                keep: a.rotate_keep.or(f.rotate_keep).unwrap_or(DEFAULT_KEEP),
+                max_bytes: config::parse_size("--rotate-size", &s)?,
+                keep: a
+                    .rotate_keep
+                    .or(f.rotate_keep)
+                    .unwrap_or(config::DEFAULT_KEEP),
             }),
             None => None,
         };
@@ -184,11 +113,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             ));
         }
         let metrics = match a.metrics.or(f.metrics) {
-            Some(m) => Some(metrics_addr(&m).ok_or_else(|| {
-                usage(format!(
-                    "bad --metrics {m:?}: give a port (served on 127.0.0.1) or an address and port such as 127.0.0.1:9464"
-                ))
-            })?),
+            Some(m) => Some(config::metrics_addr(&m)?),
             None => None,
         };
         let names = if a.syscalls.is_empty() {
@@ -196,48 +121,27 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
         } else {
             a.syscalls
         };
-        let mut syscalls = Vec::new();
-        for name in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            syscalls.push(syscalls::number(name).ok_or_else(|| {
-                usage(format!(
-                    "unknown syscall in --syscalls: {name:?}; use names such as openat,accept4"
-                ))
-            })?);
-        }
-        syscalls.sort_unstable();
-        syscalls.dedup();
-        let ring_size = parse_ring_size(a.ring_size.or(f.ring_size).as_deref().unwrap_or("8M"))?;
-        let string_size = a.string_size.or(f.string_size).unwrap_or(32);
-        let max = tracer_common::capture::MAX_STRING_SIZE;
-        if string_size > max {
-            return Err(usage(format!(
-                "bad --string-size {string_size}: at most {max} bytes are captured; give a smaller size"
-            )));
-        }
+        let ring_size = a.ring_size.or(f.ring_size);
+        let string_size = a
+            .string_size
+            .or(f.string_size)
+            .unwrap_or(config::DEFAULT_STRING_SIZE);
         Ok(DaemonConfig {
             containers,
             output,
             rotation,
             metrics,
-            syscalls,
-            ring_size,
-            string_size,
-            duration: a.duration.map(std::time::Duration::from),
+            syscalls: config::parse_syscalls("--syscalls", &names)?,
+            ring_size: config::parse_ring_size(
+                ring_size.as_deref().unwrap_or(config::DEFAULT_RING_SIZE),
+            )?,
+            string_size: config::check_string_size(string_size)?,
+            duration: config::check_duration(
+                "--duration",
+                a.duration.map(std::time::Duration::from),
+                std::time::Duration::ZERO,
+            )?,
         })
-    }
-}
-
-fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-}
-
-/// `PORT` (loopback only: metrics name containers and syscalls) or `ADDR:PORT`.
-fn metrics_addr(m: &str) -> Option<SocketAddr> {
-    match m.parse::<u16>() {
-        Ok(port) => Some(SocketAddr::from(([127, 0, 0, 1], port))),
-        Err(_) => m.parse().ok(),
     }
 }
 
@@ -286,13 +190,10 @@ mod tests {
             c.rotation,
             Some(Rotation {
                 max_bytes: 1 << 20,
-                keep: DEFAULT_KEEP
+                keep: config::DEFAULT_KEEP
             })
         );
         assert_eq!(c.metrics, "127.0.0.1:9464".parse().ok());
-        assert_eq!(metrics_addr("9464"), "127.0.0.1:9464".parse().ok());
-        assert_eq!(metrics_addr("[::1]:9464"), "[::1]:9464".parse().ok());
-        assert_eq!(metrics_addr("localhost"), None);
         assert_eq!(c.syscalls.len(), 1);
         // The command line wins.
         let mut a = args(&["api"]);
@@ -304,15 +205,6 @@ mod tests {
         assert_eq!(c.rotation.map(|r| r.keep), Some(2));
         assert_eq!(c.metrics, "127.0.0.1:9999".parse().ok());
         let _ = std::fs::remove_file(p);
-    }
-
-    #[test]
-    fn the_packaged_example_config_parses() {
-        let text = include_str!("../../../packaging/daemon.toml");
-        let f: FileConfig = toml::from_str(text).expect("packaging/daemon.toml");
-        assert_eq!(f.containers, ["web"]);
-        assert_eq!(f.output_dir, Some(PathBuf::from("/var/log/tracer")));
-        assert_eq!(f.metrics.as_deref(), Some("127.0.0.1:9464"));
     }
 
     #[test]

@@ -1,9 +1,10 @@
-//! Command line: clap derive types, turned into checked configurations in one place each.
+//! Command line: clap derive types, turned into checked configurations (`config`) in one place
+//! each.
 pub mod daemon;
 pub mod observe;
 pub mod seccomp;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,4 +29,82 @@ pub enum Command {
     /// Seccomp profiles from observed behaviour, and observed behaviour against a profile.
     #[command(subcommand)]
     Seccomp(seccomp::SeccompCommand),
+    /// Print a shell completion script (e.g. `tracer completions bash > /etc/bash_completion.d/tracer`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) for `man -l -`.
+    Man,
+}
+
+/// Writes the completion script for `shell` to `out`.
+pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
+    clap_complete::generate(shell, &mut Cli::command(), "tracer", out);
+}
+
+/// Writes the man page to `out`.
+pub fn man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    clap_mangen::Man::new(Cli::command()).render(out)?;
+    out.flush()
+}
+
+/// clap's error as one line in tracer's style: `the problem (tip: …); see 'tracer … --help'`.
+pub fn one_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines
+        .next()
+        .unwrap_or("bad arguments")
+        .trim_start_matches("error: ")
+        .to_string();
+    let tip = lines
+        .clone()
+        .find_map(|l| l.strip_prefix("tip: "))
+        .map(str::to_string);
+    let usage = lines
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .and_then(|u| {
+            let words: Vec<&str> = u
+                .split_whitespace()
+                .take_while(|w| !w.starts_with(['-', '[', '<']))
+                .collect();
+            (!words.is_empty()).then(|| words.join(" "))
+        })
+        .unwrap_or_else(|| "tracer".into());
+    match tip {
+        Some(tip) => format!("{first} ({tip}); see '{usage} --help'"),
+        None => format!("{first}; see '{usage} --help'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_are_one_line() {
+        let e = Cli::try_parse_from(["tracer", "observe", "-p", "1"]).expect_err("bad");
+        let line = one_line(&e);
+        assert!(!line.contains('\n'), "{line}");
+        assert!(line.starts_with("unexpected argument '-p' found"), "{line}");
+        assert!(line.ends_with("see 'tracer observe --help'"), "{line}");
+        let e = Cli::try_parse_from(["tracer", "nosuch"]).expect_err("bad");
+        assert!(one_line(&e).contains("unrecognized subcommand 'nosuch'"));
+    }
+
+    #[test]
+    fn completions_and_man_render() {
+        let mut out = Vec::new();
+        completions(clap_complete::Shell::Bash, &mut out);
+        let text = String::from_utf8_lossy(&out);
+        assert!(
+            text.contains("observe") && text.contains("--container"),
+            "{text}"
+        );
+        let mut out = Vec::new();
+        man(&mut out).expect("renders");
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.contains(".TH tracer"), "{text}");
+    }
 }

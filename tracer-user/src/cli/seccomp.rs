@@ -1,9 +1,14 @@
-//! `tracer seccomp profile|check`: arguments and their checked form.
+//! `tracer seccomp profile|check`: arguments, turned into `config::ProfileConfig` and
+//! `config::CheckConfig`.
 use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, Subcommand};
 
-use crate::{error::Error, seccomp::profile::Env};
+use super::observe::FormatArg;
+use crate::{
+    config::{self, CheckConfig, ProfileConfig, SeccompSource},
+    error::Error,
+};
 
 #[derive(Debug, Subcommand)]
 pub enum SeccompCommand {
@@ -52,8 +57,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE")]
     pub profile: PathBuf,
     /// Output: a table, or one JSON report.
-    #[arg(long, value_enum, default_value_t = super::observe::Format::Text)]
-    pub format: super::observe::Format,
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
     /// With --events: capabilities added to Docker's default set (the profile's
     /// `includes`/`excludes` depend on them); with --container they are read from Docker.
     #[arg(long, value_name = "CAP")]
@@ -63,51 +68,24 @@ pub struct CheckArgs {
     pub cap_drop: Vec<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Source {
-    pub container: Option<String>,
-    pub events: Vec<PathBuf>,
-    pub from_start: bool,
-    pub duration: Option<Duration>,
-    pub record: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ProfileConfig {
-    pub source: Source,
-    pub output: Option<PathBuf>,
-}
-
-#[derive(Debug, Clone)]
-pub struct CheckConfig {
-    pub source: Source,
-    pub profile: PathBuf,
-    pub json: bool,
-    pub env: Env,
-}
-
-impl TryFrom<SourceArgs> for Source {
+impl TryFrom<SourceArgs> for SeccompSource {
     type Error = Error;
 
     fn try_from(a: SourceArgs) -> Result<Self, Error> {
-        if a.container.is_none() && a.events.is_empty() {
-            return Err(Error::Usage(
+        let duration =
+            config::check_duration("--duration", a.duration.map(Duration::from), Duration::ZERO)?;
+        match a.container {
+            Some(name) => Ok(SeccompSource::Container {
+                name,
+                from_start: a.from_start,
+                duration,
+                record: a.record,
+            }),
+            None if !a.events.is_empty() => Ok(SeccompSource::Events(a.events)),
+            None => Err(Error::Usage(
                 "nothing to read: give --container NAME to observe one, or --events FILE… with recorded JSON lines".into(),
-            ));
+            )),
         }
-        let duration = a.duration.map(Duration::from);
-        if duration == Some(Duration::ZERO) {
-            return Err(Error::Usage(
-                "bad --duration 0: give a positive duration such as 30s".into(),
-            ));
-        }
-        Ok(Source {
-            container: a.container,
-            events: a.events,
-            from_start: a.from_start,
-            duration,
-            record: a.record,
-        })
     }
 }
 
@@ -129,8 +107,9 @@ impl TryFrom<CheckArgs> for CheckConfig {
         Ok(CheckConfig {
             source: a.source.try_into()?,
             profile: a.profile,
-            json: a.format == super::observe::Format::Json,
-            env: Env::host().with_caps(&a.cap_add, &a.cap_drop),
+            json: a.format == FormatArg::Json,
+            cap_add: a.cap_add,
+            cap_drop: a.cap_drop,
         })
     }
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value, json};
 
-pub use super::escape::ArgJson;
+pub use crate::model::event::ArgJson;
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
     CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN,
@@ -20,20 +20,7 @@ use super::{
     syscalls::{self, Arg},
 };
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct DecodedArg {
-    pub name: &'static str,
-    pub ty: &'static str,
-    pub raw: u64,
-    /// strace's rendering.
-    pub text: String,
-    /// `value` and any extra fields (`hex`, `truncated`, `path`) for the JSON argument object.
-    pub json: ArgJson,
-    /// strace leaves some arguments out (openat's mode without O_CREAT); JSON keeps them all.
-    pub shown: bool,
-    /// Position in strace's text, where it differs from the kernel's order (clone).
-    pub text_pos: u8,
-}
+pub use crate::model::event::DecodedArg;
 
 /// The arguments strace prints, in its order.
 pub fn shown_in_order(args: &[DecodedArg]) -> Vec<&DecodedArg> {

@@ -39,40 +39,7 @@ pub fn quoted(bytes: &[u8], truncated: bool) -> String {
     s
 }
 
-/// The JSON of an argument: its `value`, plus `hex` (captured bytes that are not UTF-8: every
-/// byte, so nothing is lost), `truncated` (the data was cut) and `path` (`-y`).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ArgJson {
-    pub value: serde_json::Value,
-    pub hex: Option<String>,
-    pub truncated: bool,
-    pub path: Option<String>,
-}
-
-impl ArgJson {
-    pub fn of(value: serde_json::Value) -> Self {
-        ArgJson {
-            value,
-            ..ArgJson::default()
-        }
-    }
-
-    /// The fields as a JSON object (value, hex, truncated, path), for nesting.
-    pub fn to_object(&self) -> serde_json::Map<String, serde_json::Value> {
-        let mut m = serde_json::Map::new();
-        m.insert("value".into(), self.value.clone());
-        if let Some(h) = &self.hex {
-            m.insert("hex".into(), h.clone().into());
-        }
-        if self.truncated {
-            m.insert("truncated".into(), true.into());
-        }
-        if let Some(p) = &self.path {
-            m.insert("path".into(), p.clone().into());
-        }
-        m
-    }
-}
+pub use crate::model::event::ArgJson;
 
 /// JSON for captured bytes: the text when they are UTF-8, else the text with U+FFFD for each
 /// invalid sequence plus every byte in `hex`.

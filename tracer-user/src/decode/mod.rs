@@ -4,11 +4,16 @@ pub mod args;
 pub mod capture_spec;
 pub mod errno;
 pub mod escape;
+pub mod event;
 pub mod fdpath;
 pub mod flags;
+pub mod jsonl;
 pub mod pairing;
 pub mod structs;
 pub mod syscalls;
+
+pub use crate::model::event::{Capture, Enter, EnterEvent, Record, SyscallEvent};
+pub use event::event;
 
 use tracer_common::{
     capture::{CaptureHeader, EnterRecord, capture_size},
@@ -17,119 +22,6 @@ use tracer_common::{
         KIND_SYSCALL, RecordHeader, SyscallRecord,
     },
 };
-
-/// How the enter side of a syscall record was seen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Enter {
-    /// Enter and exit paired in the kernel.
-    Seen,
-    /// No enter: the call was in flight when tracing began, or this is the child side of a
-    /// fork/clone returning for the first time.
-    Missing,
-    /// No enter on a thread that was already followed: the kernel skipped `sys_enter`, which is
-    /// what a seccomp rejection looks like.
-    Skipped,
-    /// Entered, and still in progress when tracing stopped (read from the kernel's pending
-    /// map at the end): `ret` is `None`.
-    Unfinished,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyscallEvent {
-    /// CLOCK_MONOTONIC at exit (at enter for syscalls that never return).
-    pub ktime_ns: u64,
-    /// CLOCK_MONOTONIC at enter, when seen.
-    pub enter_ns: Option<u64>,
-    pub nr: u32,
-    pub args: [u64; 6],
-    /// `None` for syscalls that never return.
-    pub ret: Option<i64>,
-    pub tgid: u32,
-    pub tid: u32,
-    pub ns_tgid: Option<u32>,
-    pub ns_tid: Option<u32>,
-    pub cgroup_id: u64,
-    pub comm: [u8; 16],
-    pub enter: Enter,
-    /// seccomp answered the call with SIGSYS (`SCMP_ACT_KILL*`, `SCMP_ACT_TRAP`): it never ran
-    /// (`ret` is `None`), and the thread is killed unless it handles SIGSYS.
-    pub sigsys: bool,
-    /// Argument contents read by the kernel (enter side merged in by `pairing`).
-    pub captures: Vec<Capture>,
-}
-
-/// Contents of one argument (or one element of it) as the kernel read them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Capture {
-    pub arg: u8,
-    /// `tracer_common::capture::CAP_*`.
-    pub kind: u8,
-    /// `CAPF_*`.
-    pub flags: u8,
-    pub index: u8,
-    pub data: Vec<u8>,
-}
-
-impl Capture {
-    pub fn truncated(&self) -> bool {
-        self.flags & tracer_common::capture::CAPF_TRUNCATED != 0
-    }
-
-    pub fn fault(&self) -> bool {
-        self.flags & tracer_common::capture::CAPF_FAULT != 0
-    }
-}
-
-/// Enter-side captures of a syscall still in flight.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnterEvent {
-    pub tid: u32,
-    pub nr: u32,
-    pub captures: Vec<Capture>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Record {
-    Syscall(SyscallEvent),
-    Enter(EnterEvent),
-}
-
-impl SyscallEvent {
-    /// Rejected by seccomp: no `sys_enter` on a thread already followed (seccomp runs before
-    /// the tracepoint), and an error return (docs/seccomp.md).
-    pub fn seccomp_denied(&self) -> bool {
-        self.enter == Enter::Skipped && self.ret.is_some_and(|r| r < 0)
-    }
-
-    /// What seccomp did to the call, as the record shows it: `"sigsys"` (killed or trapped),
-    /// `"denied"` (failed with an errno), or nothing seen.
-    pub fn seccomp(&self) -> Option<&'static str> {
-        if self.sigsys {
-            Some("sigsys")
-        } else if self.seccomp_denied() {
-            Some("denied")
-        } else {
-            None
-        }
-    }
-
-    pub fn duration_ns(&self) -> Option<u64> {
-        match (self.enter_ns, self.ret) {
-            (Some(enter), Some(_)) => Some(self.ktime_ns.saturating_sub(enter)),
-            _ => None,
-        }
-    }
-
-    /// The comm up to its first NUL.
-    pub fn comm_bytes(&self) -> &[u8] {
-        let end = self
-            .comm
-            .iter()
-            .position(|&b| b == 0)
-            .unwrap_or(self.comm.len());
-        &self.comm[..end]
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -249,10 +141,8 @@ pub fn unfinished(tid: u32, p: &tracer_common::config::Pending) -> SyscallEvent 
     let name = field("Name:");
     let n = name.len().min(15);
     comm[..n].copy_from_slice(&name.as_bytes()[..n]);
-    let cgroup_id = crate::target::cgroup::of_pid(tid)
-        .ok()
-        .flatten()
-        .map_or(0, |cg| cg.id);
+    // The enrich stage reads the cgroup (it knows the runtime's cgroup layout).
+    let cgroup_id = 0;
     SyscallEvent {
         ktime_ns: p.enter_ns,
         enter_ns: None,

@@ -121,15 +121,19 @@ impl OutputFile {
     /// Closes and opens the path again: after logrotate has moved the file away, writing goes
     /// on in a new file at the same path.
     pub fn reopen(&mut self) -> io::Result<()> {
-        self.file.sync_data()?;
+        self.sync()?;
         self.file = open_append(&self.path)?;
         self.size = self.file.metadata()?.len();
         Ok(())
     }
 
-    /// Pushes written data to the disk (at rotation and shutdown).
+    /// Pushes written data to the disk (at rotation and shutdown). Devices, pipes and sockets
+    /// (`-o /dev/null`) have nothing to sync and are left alone.
     pub fn sync(&self) -> io::Result<()> {
-        self.file.sync_data()
+        match self.file.sync_data() {
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EROFS)) => Ok(()),
+            r => r,
+        }
     }
 
     /// After a failed write of which `written` reached the file: truncates the file to the end
@@ -160,7 +164,7 @@ impl OutputFile {
     }
 
     fn rotate(&mut self, keep: u32) -> io::Result<()> {
-        self.file.sync_data()?;
+        self.sync()?;
         if keep == 0 {
             std::fs::remove_file(&self.path)?;
         } else {

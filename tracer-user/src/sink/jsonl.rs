@@ -4,18 +4,19 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{Enriched, Lost, Sink, json_writer as w};
+use super::{Lost, Sink, json_writer as w, summary};
 use crate::{
-    clock::{Clock, TsCache},
-    decode::{Enter, args, errno, syscalls},
-    summary::{self, Report},
-    target::Container,
+    decode::{Enter, errno, syscalls},
+    model::{
+        Container, Event,
+        clock::{Clock, TsCache},
+        summary::Report,
+    },
 };
 
 pub struct JsonLines<W: Write> {
     out: W,
     clock: Clock,
-    opts: args::Options,
     line: Vec<u8>,
     ts: Vec<u8>,
     ts_cache: TsCache,
@@ -37,10 +38,6 @@ impl<W: Write> JsonLines<W> {
         JsonLines {
             out,
             clock,
-            opts: args::Options {
-                json_only: true,
-                ..args::Options::default()
-            },
             line: Vec::with_capacity(512),
             ts: Vec::with_capacity(32),
             ts_cache: TsCache::default(),
@@ -52,14 +49,6 @@ impl<W: Write> JsonLines<W> {
         self.ts.clear();
         self.clock.format_into(ktime_ns, &mut self.ts);
         String::from_utf8_lossy(&self.ts).into_owned()
-    }
-
-    pub fn with_options(mut self, opts: args::Options) -> Self {
-        self.opts = args::Options {
-            json_only: true,
-            ..opts
-        };
-        self
     }
 
     /// The writer, to flush or reopen it.
@@ -92,8 +81,8 @@ pub fn enter_str(e: Enter) -> &'static str {
 impl<W: Write> Sink for JsonLines<W> {
     /// The hot path: written directly, field by field (docs/events.md has the schema; the
     /// tests compare it with serde_json's rendering of the same values).
-    fn syscall(&mut self, e: &Enriched<'_>) -> io::Result<()> {
-        let ev = e.event;
+    fn event(&mut self, e: &Event) -> io::Result<()> {
+        let ev = &e.call;
         let l = &mut self.line;
         l.clear();
         l.extend_from_slice(b"{\"type\":\"syscall\",\"ts\":\"");
@@ -104,7 +93,7 @@ impl<W: Write> Sink for JsonLines<W> {
         w::next_key(l, "nr");
         w::uint(l, u64::from(ev.nr));
         l.extend_from_slice(b",\"args\":[");
-        for (i, a) in args::decode_with(ev, self.opts).iter().enumerate() {
+        for (i, a) in e.args.iter().enumerate() {
             if i > 0 {
                 l.push(b',');
             }
@@ -153,7 +142,7 @@ impl<W: Write> Sink for JsonLines<W> {
         w::next_key(l, "cgroup_id");
         w::uint(l, ev.cgroup_id);
         w::next_key(l, "container");
-        match e.container {
+        match e.container.as_deref() {
             Some(c) => {
                 let cached = self
                     .container_json
@@ -221,15 +210,13 @@ impl<W: Write> Sink for JsonLines<W> {
 /// The line `JsonLines` writes for `ev`, built the slow way through serde_json, field by field
 /// as docs/events.md lists them: the reference the direct writer must equal byte for byte (unit
 /// tests and the fuzz targets check it).
-pub fn reference_line(
-    ev: &crate::decode::SyscallEvent,
-    container: Option<&Container>,
-    clock: Clock,
-) -> String {
+pub fn reference_line(e: &Event, clock: Clock) -> String {
+    let ev = &e.call;
     let mut ts = Vec::new();
     clock.format_into(ev.ktime_ns, &mut ts);
-    let args: Vec<serde_json::Value> = args::decode(ev)
-        .into_iter()
+    let args: Vec<serde_json::Value> = e
+        .args
+        .iter()
         .map(|a| {
             let mut o = serde_json::Map::new();
             o.insert("name".into(), a.name.into());
@@ -254,7 +241,7 @@ pub fn reference_line(
         "ns_tid": ev.ns_tid,
         "comm": String::from_utf8_lossy(ev.comm_bytes()),
         "cgroup_id": ev.cgroup_id,
-        "container": container,
+        "container": e.container.as_deref(),
         "enter": enter_str(ev.enter),
         "seccomp": ev.seccomp(),
     });
@@ -264,7 +251,13 @@ pub fn reference_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decode::{decode, tests as fixtures};
+    use crate::decode::{self, decode, tests as fixtures};
+
+    fn event(ev: crate::model::SyscallEvent, container: &Container) -> Event {
+        let mut e = decode::event(ev, decode::args::Options::default());
+        e.container = Some(std::sync::Arc::new(container.clone()));
+        e
+    }
 
     fn render(flags: u16, nr: u32, ret: i64, comm: &[u8]) -> serde_json::Value {
         let mut r = fixtures::record(flags, nr, ret);
@@ -276,11 +269,7 @@ mod tests {
             name: "web".into(),
         };
         let mut sink = JsonLines::new(Vec::new(), Clock::with_offset(1_700_000_000_000_000_000));
-        sink.syscall(&Enriched {
-            event: &ev,
-            container: Some(&container),
-        })
-        .expect("writes");
+        sink.event(&event(ev, &container)).expect("writes");
         let out = sink.out;
         assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
         assert_eq!(out.last(), Some(&b'\n'));
@@ -339,7 +328,7 @@ mod tests {
 
     #[test]
     fn direct_writer_equals_serde_json_byte_for_byte() {
-        use crate::decode::Capture;
+        use crate::model::event::Capture;
         use tracer_common::capture::{CAP_SOCKADDR_OUT, CAP_STR};
         let container = Container {
             id: "f".repeat(64),
@@ -379,13 +368,10 @@ mod tests {
         // One sink for all: the cached container JSON and timestamp are exercised too.
         let mut sink = JsonLines::new(Vec::new(), clock);
         let mut want = String::new();
-        for ev in &cases {
-            sink.syscall(&Enriched {
-                event: ev,
-                container: Some(&container),
-            })
-            .expect("writes");
-            want.push_str(&reference_line(ev, Some(&container), clock));
+        for ev in cases {
+            let e = event(ev, &container);
+            sink.event(&e).expect("writes");
+            want.push_str(&reference_line(&e, clock));
         }
         let ours = String::from_utf8(sink.into_inner()).expect("utf-8");
         assert_eq!(ours, want);

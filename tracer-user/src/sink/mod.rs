@@ -1,35 +1,53 @@
-//! Where records go. Every sink takes the same owned, enriched values.
+//! Where events go. Every sink renders the same owned, decoded, enriched events; none decodes
+//! or reads /proc again.
 pub mod file;
 pub mod json_writer;
 pub mod jsonl;
+pub mod metrics;
+pub mod route;
+pub mod seccomp;
+pub mod summary;
+pub mod tee;
 pub mod text;
 
 use std::io;
 
-use crate::{decode::SyscallEvent, summary::Report, target::Container};
-
-/// A syscall event with what the enrich stage knows about its origin.
-pub struct Enriched<'a> {
-    pub event: &'a SyscallEvent,
-    pub container: Option<&'a Container>,
-}
-
-/// Events the kernel could not deliver, noticed by the stats poller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lost {
-    /// Lost since the previous report.
-    pub count: u64,
-    /// Lost since tracing started.
-    pub total: u64,
-    /// CLOCK_MONOTONIC when noticed.
-    pub ktime_ns: u64,
-}
+pub use crate::model::Lost;
+use crate::{
+    decode::DecodeError,
+    error::Error,
+    model::{Container, Event, summary::Report},
+};
 
 pub trait Sink {
-    fn syscall(&mut self, e: &Enriched<'_>) -> io::Result<()>;
+    fn event(&mut self, e: &Event) -> io::Result<()>;
     fn lost(&mut self, lost: &Lost) -> io::Result<()>;
     /// A summary table (summary mode): an interval's deltas, or the run's totals.
-    fn summary(&mut self, report: &Report, container: Option<&Container>) -> io::Result<()>;
-    /// Pushes buffered output out; called after every batch and at the end.
+    fn summary(&mut self, _report: &Report, _container: Option<&Container>) -> io::Result<()> {
+        Ok(())
+    }
+    /// A record the decoder could not read (counted by the pipeline too).
+    fn undecodable(&mut self, _e: &DecodeError) {}
+    /// Pushes buffered output out; called after every batch.
     fn flush(&mut self) -> io::Result<()>;
+    /// Reopens output files at their paths (SIGHUP, after logrotate moved them).
+    fn reopen(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+    /// The run is over: write what was gathered, sync files.
+    fn finish(&mut self) -> io::Result<()> {
+        self.flush()
+    }
+    /// The sink's conclusion once finished: a seccomp check that found calls the profile would
+    /// deny, a profile from an observation that saw nothing.
+    fn verdict(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// What decoding must produce for a set of sinks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// strace's text of every argument (text output); JSON values are always decoded.
+    pub text: bool,
 }

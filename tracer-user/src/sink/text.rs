@@ -3,20 +3,18 @@
 //! control character reaches the terminal.
 use std::io::{self, Write};
 
-use super::{Enriched, Lost, Sink};
 use std::fmt::Write as _;
 
+use super::{Lost, Sink, summary};
 use crate::{
-    decode::{Enter, SyscallEvent, args, errno, fdpath, syscalls},
-    summary::{self, Report},
-    target::Container,
+    decode::{Enter, args, errno, fdpath, syscalls},
+    model::{Container, Event, summary::Report},
 };
 
 pub struct Text<W: Write> {
     out: W,
     line: String,
     host_pids: bool,
-    opts: args::Options,
     summary: SummaryText,
 }
 
@@ -41,18 +39,12 @@ impl<W: Write> Text<W> {
             out,
             line: String::with_capacity(256),
             host_pids,
-            opts: args::Options::default(),
             summary: SummaryText::default(),
         }
     }
 
     pub fn with_summary(mut self, summary: SummaryText) -> Self {
         self.summary = summary;
-        self
-    }
-
-    pub fn with_options(mut self, opts: args::Options) -> Self {
-        self.opts = opts;
         self
     }
 }
@@ -62,12 +54,9 @@ fn returns_address(name: &str) -> bool {
     matches!(name, "mmap" | "mremap" | "brk" | "shmat")
 }
 
-pub fn render(out: &mut String, ev: &SyscallEvent, host_pids: bool) {
-    render_with(out, ev, host_pids, args::Options::default());
-}
-
-pub fn render_with(out: &mut String, ev: &SyscallEvent, host_pids: bool, opts: args::Options) {
-    use std::fmt::Write as _;
+/// strace's line (and its `+++ exited` line) for `e`.
+pub fn render(out: &mut String, e: &Event, host_pids: bool) {
+    let ev = &e.call;
     let name = syscalls::display_name(ev.nr);
     let pid = if host_pids {
         ev.tid
@@ -81,8 +70,7 @@ pub fn render_with(out: &mut String, ev: &SyscallEvent, host_pids: bool, opts: a
         out.push_str(&name);
     }
     out.push('(');
-    let decoded = args::decode_with(ev, opts);
-    for (i, a) in args::shown_in_order(&decoded).into_iter().enumerate() {
+    for (i, a) in args::shown_in_order(&e.args).into_iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
@@ -104,11 +92,8 @@ pub fn render_with(out: &mut String, ev: &SyscallEvent, host_pids: bool, opts: a
             }
             None => {
                 let _ = write!(out, " = {ret}");
-                if opts.fd_paths
-                    && fdpath::returns_fd(&name)
-                    && let Some(path) = fdpath::resolve(ev.tgid, ret)
-                {
-                    fdpath::annotate(out, &path);
+                if let Some(path) = &e.ret_path {
+                    fdpath::annotate(out, path);
                 }
             }
         },
@@ -139,9 +124,9 @@ pub fn render_with(out: &mut String, ev: &SyscallEvent, host_pids: bool, opts: a
 }
 
 impl<W: Write> Sink for Text<W> {
-    fn syscall(&mut self, e: &Enriched<'_>) -> io::Result<()> {
+    fn event(&mut self, e: &Event) -> io::Result<()> {
         self.line.clear();
-        render_with(&mut self.line, e.event, self.host_pids, self.opts);
+        render(&mut self.line, e, self.host_pids);
         self.out.write_all(self.line.as_bytes())
     }
 
@@ -181,7 +166,7 @@ impl<W: Write> Sink for Text<W> {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
-    use crate::decode::{decode, tests as fixtures};
+    use crate::decode::{self, decode, tests as fixtures};
     use tracer_common::record::{
         FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN,
     };
@@ -191,6 +176,7 @@ mod tests {
         r.args = args;
         r.enter_ns = r.header.ktime_ns - 12_345;
         let ev = decode(&fixtures::bytes(&r)).expect("decodes");
+        let ev = decode::event(ev, decode::args::Options::default());
         let mut s = String::new();
         render(&mut s, &ev, false);
         s

@@ -7,6 +7,7 @@ use std::{
 };
 
 use crate::error::Error;
+pub use crate::model::target::PidNs;
 
 /// A cgroup v2 directory: its id (the directory's inode number, what
 /// `bpf_get_current_cgroup_id()` returns) and depth below the root.
@@ -15,22 +16,6 @@ pub struct CgroupTarget {
     pub path: PathBuf,
     pub id: u64,
     pub level: u32,
-}
-
-/// A PID namespace as `bpf_get_ns_current_pid_tgid()` names it: nsfs device and inode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PidNs {
-    pub dev: u64,
-    pub ino: u64,
-}
-
-/// include/linux/proc_ns.h: PROC_PID_INIT_INO, the initial PID namespace.
-const PROC_PID_INIT_INO: u64 = 0xEFFF_FFFC;
-
-impl PidNs {
-    pub fn is_initial(&self) -> bool {
-        self.ino == PROC_PID_INIT_INO
-    }
 }
 
 /// Where cgroup2 is mounted, from /proc/self/mountinfo (the first cgroup2 mount).

@@ -514,11 +514,11 @@ mod tests {
         for (name, text) in [
             (
                 "deny",
-                include_str!("../../../tests/fixtures/seccomp/deny.json"),
+                include_str!("../../../../tests/fixtures/seccomp/deny.json"),
             ),
             (
                 "no-chmod",
-                include_str!("../../../tests/fixtures/seccomp/no-chmod.json"),
+                include_str!("../../../../tests/fixtures/seccomp/no-chmod.json"),
             ),
         ] {
             let p: Profile = serde_json::from_str(text).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -526,7 +526,7 @@ mod tests {
             assert!(p.covers_native(&e), "{name}");
         }
         let deny: Profile =
-            serde_json::from_str(include_str!("../../../tests/fixtures/seccomp/deny.json"))
+            serde_json::from_str(include_str!("../../../../tests/fixtures/seccomp/deny.json"))
                 .expect("deny");
         assert_eq!(deny.decide("read", &[0; 6], &env(&[])).errno, Some(1));
     }

@@ -48,6 +48,19 @@ impl Clock {
         i128::from(ktime_ns) + self.offset_ns
     }
 
+    /// The kernel time a wall-clock RFC 3339 timestamp written with this clock stands for.
+    pub fn ktime_of(&self, ts: &str) -> Option<u64> {
+        let t = OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339).ok()?;
+        u64::try_from(t.unix_timestamp_nanos() - self.offset_ns).ok()
+    }
+
+    /// The process's one clock: every stage that turns kernel times into wall-clock times, or
+    /// back, uses the same offset.
+    pub fn shared() -> Clock {
+        static SHARED: std::sync::OnceLock<Clock> = std::sync::OnceLock::new();
+        *SHARED.get_or_init(Clock::new)
+    }
+
     /// Appends the RFC 3339 form of `ktime_ns` to `out`.
     pub fn format_into(&self, ktime_ns: u64, out: &mut Vec<u8>) {
         let t = OffsetDateTime::from_unix_timestamp_nanos(self.wall_ns(ktime_ns))
@@ -110,6 +123,17 @@ mod tests {
             String::from_utf8(out).unwrap_or_default(),
             "2023-11-14T22:13:20.000000005Z"
         );
+    }
+
+    #[test]
+    fn parses_back_what_it_formats() {
+        let c = Clock::with_offset(1_700_000_000_000_000_000);
+        for k in [5u64, 999_999_999, 86_400_000_000_123] {
+            let mut out = Vec::new();
+            c.format_into(k, &mut out);
+            assert_eq!(c.ktime_of(&String::from_utf8_lossy(&out)), Some(k));
+        }
+        assert_eq!(c.ktime_of("yesterday"), None);
     }
 
     #[test]

@@ -14,9 +14,30 @@ fn address() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
 }
 
+/// The unix socket path of an address (`unix://PATH` or a bare path).
+fn socket_path(addr: &str) -> Option<&str> {
+    match addr.strip_prefix("unix://") {
+        Some(p) => Some(p),
+        None if !addr.contains("://") => Some(addr),
+        None => None,
+    }
+}
+
 fn unreachable(reason: impl std::fmt::Display) -> Error {
+    let addr = address();
+    if let Some(path) = socket_path(&addr)
+        && std::path::Path::new(path).exists()
+        && let Err(nix::errno::Errno::EACCES) = nix::unistd::access(
+            path,
+            nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
+        )
+    {
+        return Error::Privilege(format!(
+            "to use the Docker socket {path}: permission denied; run as root or as a member of the socket's group (usually docker)"
+        ));
+    }
     Error::DockerUnreachable {
-        addr: address(),
+        addr,
         reason: reason.to_string(),
     }
 }
@@ -24,15 +45,37 @@ fn unreachable(reason: impl std::fmt::Display) -> Error {
 /// Connects to the engine named by `DOCKER_HOST` (`unix://PATH`), else /var/run/docker.sock.
 pub fn connect() -> Result<Docker, Error> {
     let addr = address();
-    if let Some(path) = addr.strip_prefix("unix://") {
-        Docker::connect_with_unix(path, 30, bollard::API_DEFAULT_VERSION).map_err(unreachable)
-    } else if addr.contains("://") {
-        Err(Error::Usage(format!(
+    match socket_path(&addr) {
+        Some(path) => {
+            Docker::connect_with_unix(path, 30, bollard::API_DEFAULT_VERSION).map_err(unreachable)
+        }
+        None => Err(Error::Usage(format!(
             "unsupported DOCKER_HOST {addr:?}: tracer talks to the local engine only; use unix://PATH"
-        )))
-    } else {
-        Docker::connect_with_unix(&addr, 30, bollard::API_DEFAULT_VERSION).map_err(unreachable)
+        ))),
     }
+}
+
+/// The capabilities Docker gives a container: `(privileged, cap_add, cap_drop)`.
+pub async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>), Error> {
+    let docker = connect_negotiated().await?;
+    let info = docker
+        .inspect_container(
+            name,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .map_err(|e| match e {
+            DockerError::DockerResponseServerError {
+                status_code: 404, ..
+            } => Error::NoSuchContainer(name.to_string()),
+            e => unreachable(e),
+        })?;
+    let host = info.host_config.unwrap_or_default();
+    Ok((
+        host.privileged == Some(true),
+        host.cap_add.unwrap_or_default(),
+        host.cap_drop.unwrap_or_default(),
+    ))
 }
 
 /// A running container by name or id.

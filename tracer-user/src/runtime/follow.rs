@@ -22,11 +22,22 @@ use futures_util::StreamExt as _;
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use tokio::{io::unix::AsyncFd, sync::watch};
 
-use super::{metrics::Metrics, registry::Registry};
-use crate::{
-    bpf::TargetSet,
-    target::{CgroupTarget, Container, docker},
-};
+use super::{CgroupTarget, Container, docker, registry::Registry};
+use crate::bpf::TargetSet;
+
+/// What the follower tells whoever reports on it (the daemon's metrics): it knows no sink.
+pub trait FollowReport: Send + Sync {
+    /// `name` is now in `state` (`waiting`, `following`, `stopped`, `unsupported`).
+    fn state(&self, name: &str, state: &str);
+    /// A new incarnation of `name` entered the filter; `first`: no earlier one was followed.
+    fn started(&self, name: &str, first: bool);
+    /// `name` left the filter.
+    fn stopped(&self, name: &str);
+    /// When the cgroup entered the filter minus when the container's process started.
+    fn follow_gap(&self, name: &str, seconds: f64);
+    /// The engine's event stream is (dis)connected.
+    fn engine_connected(&self, up: bool);
+}
 
 const RESYNC_EVERY: Duration = Duration::from_secs(30);
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
@@ -77,7 +88,7 @@ pub struct Follower {
     wanted: HashMap<String, Wanted>,
     targets: TargetSet,
     registry: Arc<Registry>,
-    metrics: Arc<Metrics>,
+    metrics: Arc<dyn FollowReport>,
     /// The cgroup level the kernel filter was loaded for.
     level: u32,
     mount: PathBuf,
@@ -100,7 +111,7 @@ impl Follower {
         names: &[String],
         targets: TargetSet,
         registry: Arc<Registry>,
-        metrics: Arc<Metrics>,
+        metrics: Arc<dyn FollowReport>,
         level: u32,
         mount: PathBuf,
     ) -> Follower {
@@ -115,7 +126,7 @@ impl Follower {
         let wanted = names
             .iter()
             .map(|n| {
-                metrics.set_state(n, State::Waiting.label());
+                metrics.state(n, State::Waiting.label());
                 (
                     n.clone(),
                     Wanted {
@@ -184,7 +195,7 @@ impl Follower {
             && w.state != state
         {
             w.state = state;
-            self.metrics.set_state(name, state.label());
+            self.metrics.state(name, state.label());
         }
     }
 
@@ -231,23 +242,16 @@ impl Follower {
                 at: SystemTime::now(),
             })
         });
-        match previous {
-            Some(p) => self.targets.remove(p.cgroup_id),
-            None => {
-                self.metrics.followed.inc();
-            }
+        let first = previous.is_none();
+        if let Some(p) = previous {
+            self.targets.remove(p.cgroup_id);
         }
-        self.metrics
-            .starts
-            .get_or_create(&super::metrics::ContainerLabel {
-                container: name.to_string(),
-            })
-            .inc();
+        self.metrics.started(name, first);
         self.set_state(name, State::Following);
         self.watch_parent_of(&cg.path);
         tracing::info!(
             container = name,
-            id = crate::target::short_id(id),
+            id = super::short_id(id),
             cgroup = cg.id,
             via,
             "following"
@@ -259,7 +263,7 @@ impl Follower {
         let previous = self.wanted.get_mut(name).and_then(|w| w.following.take());
         if let Some(p) = previous {
             self.targets.remove(p.cgroup_id);
-            self.metrics.followed.dec();
+            self.metrics.stopped(name);
             tracing::info!(container = name, state = state.label(), "not following");
         }
         self.set_state(name, state);
@@ -269,7 +273,7 @@ impl Follower {
     /// drivers put it (it may exist before the process is moved in).
     fn cgroup_dir(&self, id: &str, pid: Option<u32>) -> Option<PathBuf> {
         if let Some(pid) = pid.filter(|&p| p > 0)
-            && let Ok(Some(cg)) = crate::target::cgroup::of_pid(pid)
+            && let Ok(Some(cg)) = super::cgroup::of_pid(pid)
         {
             return Some(cg.path);
         }
@@ -325,12 +329,7 @@ impl Follower {
         let gap = (at - started).as_seconds_f64();
         // Only for a start that just happened; re-syncs of an old incarnation say nothing new.
         if gap.abs() < 60.0 {
-            self.metrics
-                .follow_gap
-                .get_or_create(&super::metrics::ContainerLabel {
-                    container: name.to_string(),
-                })
-                .set(gap);
+            self.metrics.follow_gap(name, gap);
             tracing::info!(container = name, gap_ms = gap * 1e3, "follow gap");
         }
     }
@@ -471,7 +470,7 @@ impl Follower {
                 Ok(client) => {
                     let mut events =
                         client.events(Some(EventsOptionsBuilder::new().filters(&filters).build()));
-                    self.metrics.docker_connected.set(1);
+                    self.metrics.engine_connected(true);
                     tracing::info!("connected to the Docker engine");
                     self.resync(&client).await;
                     let mut resync = tokio::time::interval(RESYNC_EVERY);
@@ -498,7 +497,7 @@ impl Follower {
                             _ = stop.changed() => return,
                         }
                     }
-                    self.metrics.docker_connected.set(0);
+                    self.metrics.engine_connected(false);
                 }
                 Err(e) => tracing::warn!(error = %e, "Docker engine unreachable; retrying"),
             }

@@ -11,7 +11,7 @@ use std::{
     },
 };
 
-use crate::target::Container;
+use super::Container;
 
 /// Incarnations remembered per container name.
 const KEEP_PER_NAME: usize = 4;

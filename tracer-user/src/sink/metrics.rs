@@ -1,8 +1,10 @@
 //! Prometheus metrics (prometheus-client) and the HTTP endpoint serving them with `/healthz`
-//! (hyper). Counters are updated per batch by the writer and on changes by the follower; the
-//! ring buffer gauges are read from the reader when scraped.
+//! (hyper). Record counters are a sink (updated once per batch); the follower reports through
+//! `FollowReport`; the ring buffer gauges are read from the reader when scraped.
 use std::{
+    collections::HashMap,
     convert::Infallible,
+    io,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -22,7 +24,15 @@ use prometheus_client::{
 };
 use tokio::net::TcpListener;
 
-use crate::bpf::reader::Gauges;
+use super::{Lost, Sink};
+use crate::{
+    decode::{DecodeError, syscalls},
+    model::{Event, Gauges},
+    runtime::follow::FollowReport,
+};
+
+/// Records of events that belong to no followed container.
+const UNATTRIBUTED: &str = "_unattributed";
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RecordLabels {
@@ -160,6 +170,92 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
         out
+    }
+}
+
+impl FollowReport for Metrics {
+    fn state(&self, name: &str, state: &str) {
+        self.set_state(name, state);
+    }
+
+    fn started(&self, name: &str, first: bool) {
+        if first {
+            self.followed.inc();
+        }
+        self.starts
+            .get_or_create(&ContainerLabel {
+                container: name.to_string(),
+            })
+            .inc();
+    }
+
+    fn stopped(&self, _name: &str) {
+        self.followed.dec();
+    }
+
+    fn follow_gap(&self, name: &str, seconds: f64) {
+        self.follow_gap
+            .get_or_create(&ContainerLabel {
+                container: name.to_string(),
+            })
+            .set(seconds);
+    }
+
+    fn engine_connected(&self, up: bool) {
+        self.docker_connected.set(i64::from(up));
+    }
+}
+
+/// The sink that counts records by container and syscall: counted in a plain map per batch,
+/// added to the labelled counters at each flush.
+pub struct Counting {
+    metrics: Arc<Metrics>,
+    batch: HashMap<(Option<Arc<str>>, u32), u64>,
+    /// Container names by id, shared by every count of a container.
+    names: HashMap<String, Arc<str>>,
+}
+
+impl Counting {
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Counting {
+            metrics,
+            batch: HashMap::new(),
+            names: HashMap::new(),
+        }
+    }
+}
+
+impl Sink for Counting {
+    fn event(&mut self, e: &Event) -> io::Result<()> {
+        let name = e.container.as_ref().map(|c| {
+            self.names
+                .entry(c.name.clone())
+                .or_insert_with(|| Arc::from(c.name.as_str()))
+                .clone()
+        });
+        *self.batch.entry((name, e.call.nr)).or_default() += 1;
+        Ok(())
+    }
+
+    fn lost(&mut self, _lost: &Lost) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn undecodable(&mut self, _e: &DecodeError) {
+        self.metrics.decode_errors.inc();
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        for ((name, nr), n) in self.batch.drain() {
+            self.metrics
+                .records
+                .get_or_create(&RecordLabels {
+                    container: name.as_deref().unwrap_or(UNATTRIBUTED).to_string(),
+                    syscall: syscalls::display_name(nr).into_owned(),
+                })
+                .inc_by(n);
+        }
+        Ok(())
     }
 }
 

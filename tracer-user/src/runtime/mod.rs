@@ -1,13 +1,16 @@
-//! What to follow: a container, a process or a cgroup, resolved to what the kernel filter needs.
+//! Container runtimes, cgroups and PID namespaces: what to follow, resolved to what the kernel
+//! filter needs (a container, a process or a cgroup), and, for the daemon, followed as
+//! containers come and go.
 pub mod cgroup;
 pub mod docker;
 pub mod end;
+pub mod follow;
+pub mod registry;
 
 use std::path::PathBuf;
 
-use serde::Serialize;
-
-use crate::error::Error;
+pub use crate::model::Container;
+use crate::{error::Error, model::target::KernelFilter};
 pub use cgroup::{CgroupTarget, PidNs};
 
 /// The target as the user named it.
@@ -16,13 +19,6 @@ pub enum TargetSpec {
     Container(String),
     Pid(u32),
     Cgroup(PathBuf),
-}
-
-/// A container's identity, copied into every record.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Container {
-    pub id: String,
-    pub name: String,
 }
 
 /// How the kernel decides that a task belongs to the target.
@@ -37,6 +33,20 @@ pub enum Filter {
     CgroupSet { level: u32 },
 }
 
+impl Filter {
+    /// What the kernel programs are told.
+    pub fn kernel(&self) -> KernelFilter {
+        match self {
+            Filter::Cgroup(cg) => KernelFilter::Cgroup {
+                id: cg.id,
+                level: cg.level,
+            },
+            Filter::PidNs => KernelFilter::PidNs,
+            Filter::CgroupSet { level } => KernelFilter::CgroupSet { level: *level },
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Target {
     pub filter: Filter,
@@ -47,6 +57,18 @@ pub struct Target {
     pub pid: Option<u32>,
     /// For the "tracing started" line.
     pub label: String,
+}
+
+impl Target {
+    /// The "tracing …" line's object: the target and how the kernel recognises it.
+    pub fn describe(&self) -> String {
+        match &self.filter {
+            Filter::Cgroup(cg) if self.label.starts_with("cgroup ") => self.label.clone(),
+            Filter::Cgroup(cg) => format!("{}, cgroup {}", self.label, cg.path.display()),
+            Filter::PidNs => format!("{}, PID namespace filter", self.label),
+            Filter::CgroupSet { .. } => self.label.clone(),
+        }
+    }
 }
 
 pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
@@ -65,6 +87,13 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
         TargetSpec::Pid(pid) => of_pid(*pid),
         TargetSpec::Cgroup(path) => {
             let cg = cgroup::CgroupTarget::from_dir(path)?;
+            if cg.level == 0 {
+                return Err(Error::Usage(format!(
+                    "--cgroup {} is the root cgroup: following it would trace the whole host; give a container's cgroup, e.g. {}/docker/ID",
+                    cg.path.display(),
+                    cg.path.display()
+                )));
+            }
             let pid = cgroup::first_pid(&cg.path);
             let pidns = pid.and_then(|p| cgroup::pidns_of(p).ok());
             Ok(Target {
@@ -114,9 +143,7 @@ fn best_effort(pidns: Result<PidNs, Error>) -> Result<Option<PidNs>, Error> {
     match pidns {
         Ok(ns) => Ok(Some(ns)),
         Err(Error::Privilege(what)) => {
-            eprintln!(
-                "tracer: note: not enough privilege {what}; pids are shown as the host sees them"
-            );
+            tracing::warn!("not enough privilege {what}; pids are shown as the host sees them");
             Ok(None)
         }
         Err(e) => Err(e),

@@ -9,12 +9,14 @@
 //! them stops the container from starting. So, per process: a process whose first record has a
 //! `runc` command name is in *runtime set-up* until it loads a filter, then *subject*; every
 //! other process is subject from its first call.
-use std::{
-    collections::HashMap,
-    io::{self, BufRead},
-};
+use std::collections::HashMap;
 
 use serde_json::Value;
+
+use crate::{
+    decode::{errno, escape, syscalls},
+    model::{Event, clock::Clock},
+};
 
 /// One observed call, as much as the seccomp commands need of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,35 +31,39 @@ pub struct Call {
     pub pid: u64,
     pub container: Option<String>,
     pub ts: String,
-    /// The decoded arguments, as in the record (for reports).
+    /// The decoded arguments, as a record shows them (for reports).
     pub args: Value,
 }
 
 impl Call {
-    /// From one JSON line; `None` for other record types and lines that are not records.
-    pub fn from_json(v: &Value) -> Option<Call> {
-        if v["type"] != "syscall" {
-            return None;
+    pub fn of(e: &Event, clock: &Clock) -> Call {
+        let ev = &e.call;
+        let mut ts = Vec::with_capacity(32);
+        clock.format_into(ev.ktime_ns, &mut ts);
+        let args = e
+            .args
+            .iter()
+            .map(|a| {
+                let mut o = serde_json::Map::new();
+                o.insert("name".into(), a.name.into());
+                o.insert("type".into(), a.ty.into());
+                o.extend(a.json.to_object());
+                o.insert("raw".into(), a.raw.into());
+                Value::Object(o)
+            })
+            .collect();
+        Call {
+            syscall: syscalls::display_name(ev.nr).into_owned(),
+            raw: ev.args,
+            ret: ev.ret,
+            errno: ev.ret.and_then(errno::of_ret).map(errno::name),
+            denied: ev.seccomp().is_some(),
+            comm: String::from_utf8_lossy(ev.comm_bytes()).into_owned(),
+            pid: u64::from(ev.tgid),
+            container: e.container.as_ref().map(|c| c.name.clone()),
+            ts: String::from_utf8_lossy(&ts).into_owned(),
+            args: Value::Array(args),
         }
-        let mut raw = [0u64; 6];
-        if let Some(args) = v["args"].as_array() {
-            for (slot, a) in raw.iter_mut().zip(args) {
-                *slot = a["raw"].as_u64().unwrap_or(0);
-            }
-        }
-        Some(Call {
-            syscall: v["syscall"].as_str()?.to_string(),
-            raw,
-            ret: v["ret"].as_i64(),
-            errno: v["errno"].as_str().map(str::to_string),
-            denied: v["seccomp"].is_string()
-                || (v["enter"] == "skipped" && v["ret"].as_i64().is_some_and(|r| r < 0)),
-            comm: v["comm"].as_str().unwrap_or_default().to_string(),
-            pid: v["pid"].as_u64().unwrap_or(0),
-            container: v["container"]["name"].as_str().map(str::to_string),
-            ts: v["ts"].as_str().unwrap_or_default().to_string(),
-            args: v["args"].clone(),
-        })
     }
 
     /// Loads a seccomp filter for its process (SECCOMP_SET_MODE_FILTER / PR_SET_SECCOMP).
@@ -82,7 +88,7 @@ impl Call {
                 a.iter()
                     .map(|x| {
                         let s = match &x["value"] {
-                            Value::String(s) => crate::decode::escape::quoted(s.as_bytes(), false),
+                            Value::String(s) => escape::quoted(s.as_bytes(), false),
                             other => other.to_string(),
                         };
                         if s.chars().count() > 40 {
@@ -151,42 +157,19 @@ impl Classifier {
     }
 }
 
-/// Calls of JSON lines files, in order, each with its phase. Lines that do not parse are
-/// counted, not fatal (a file cut by a crash ends in a partial line).
-pub fn read<R: BufRead>(
-    input: R,
-    classifier: &mut Classifier,
-    mut each: impl FnMut(&Call, Phase),
-) -> io::Result<u64> {
-    let mut bad = 0;
-    for line in input.lines() {
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let Ok(v) = serde_json::from_str::<Value>(&line) else {
-            bad += 1;
-            continue;
-        };
-        if let Some(call) = Call::from_json(&v) {
-            let phase = classifier.phase(&call);
-            each(&call, phase);
-        }
-    }
-    Ok(bad)
-}
-
-#[cfg(test)]
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
+    use crate::decode::jsonl;
 
     fn line(pid: u64, comm: &str, syscall: &str, raw: &[u64], ret: i64) -> String {
         let args: Vec<Value> = raw
             .iter()
             .map(|r| serde_json::json!({"name": "a", "type": "long", "value": r, "raw": r}))
             .collect();
-        serde_json::json!({"type": "syscall", "ts": "t", "syscall": syscall, "args": args,
-            "ret": ret, "errno": null, "pid": pid, "comm": comm, "enter": "seen", "seccomp": null,
+        serde_json::json!({"type": "syscall", "ts": "2026-01-01T00:00:00.000000001Z",
+            "syscall": syscall, "args": args, "ret": ret, "errno": null, "pid": pid,
+            "comm": comm, "enter": "seen", "seccomp": null,
             "container": {"id": "x", "name": "web"}})
         .to_string()
     }
@@ -203,13 +186,19 @@ mod tests {
             "{not json".to_string(),
         ]
         .join("\n");
+        let clock = Clock::with_offset(0);
         let mut c = Classifier::default();
         let mut seen = Vec::new();
-        let bad = read(text.as_bytes(), &mut c, |call, phase| {
-            seen.push((call.syscall.clone(), phase))
+        let stats = jsonl::read(text.as_bytes(), &clock, 4, |events| {
+            for e in &events {
+                let call = Call::of(e, &clock);
+                let phase = c.phase(&call);
+                seen.push((call.syscall, phase));
+            }
+            true
         })
         .expect("read");
-        assert_eq!(bad, 1);
+        assert_eq!(stats.bad, 1);
         assert_eq!(c.filter_loads, 1);
         use Phase::*;
         assert_eq!(

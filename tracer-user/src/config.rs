@@ -1,0 +1,336 @@
+//! Checked configurations, built once from the command line (`cli`) or the daemon's config
+//! file; the rest of the code never validates again. Each default is defined here, once, and
+//! each kind of value has one parser.
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use serde::Deserialize;
+
+use crate::{
+    bpf::Hook,
+    decode::syscalls,
+    error::Error,
+    model::summary::SortBy,
+    runtime::TargetSpec,
+    sink::{file::Rotation, route::Output},
+};
+
+/// Ring buffer size when none is given.
+pub const DEFAULT_RING_SIZE: &str = "8M";
+/// Bytes of each buffer and argv string shown: strace's default `-s`.
+pub const DEFAULT_STRING_SIZE: u32 = 32;
+/// Rotated files kept when `--rotate-keep` is not given.
+pub const DEFAULT_KEEP: u32 = 5;
+
+fn usage(msg: String) -> Error {
+    Error::Usage(msg)
+}
+
+/// Bytes with an optional K/M/G (binary) suffix (`B` and `iB` allowed after it).
+fn bytes(s: &str) -> Option<u64> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (digits, shift) = match t.chars().last() {
+        Some('k' | 'K') => (&t[..t.len() - 1], 10),
+        Some('m' | 'M') => (&t[..t.len() - 1], 20),
+        Some('g' | 'G') => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n = u64::from_str(digits).ok()?;
+    n.checked_shl(shift).filter(|b| b >> shift == n)
+}
+
+/// A positive size such as `64M` (`--rotate-size`).
+pub fn parse_size(what: &str, s: &str) -> Result<u64, Error> {
+    bytes(s)
+        .filter(|&b| b > 0)
+        .ok_or_else(|| usage(format!("bad {what} {s:?}: give a size such as 64M or 1G")))
+}
+
+/// `--ring-size`: the kernel wants a power of two multiple of the page size.
+pub fn parse_ring_size(s: &str) -> Result<u32, Error> {
+    let bad = |why: &str| {
+        usage(format!(
+            "bad --ring-size {s:?}: {why}; give a power of two such as 256K, 8M or 64M"
+        ))
+    };
+    let bytes = bytes(s).ok_or_else(|| bad("not a size"))?;
+    let page = page_size();
+    if bytes < page || !bytes.is_power_of_two() {
+        return Err(bad(&format!("not a power of two of at least {page} bytes")));
+    }
+    u32::try_from(bytes).map_err(|_| bad("at most 2G"))
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    u64::try_from(p).unwrap_or(4096)
+}
+
+/// Syscall names (as in `man 2 syscalls`, or `syscall_NNN`) to sorted, unique numbers.
+pub fn parse_syscalls(what: &str, names: &[String]) -> Result<Vec<u32>, Error> {
+    let mut out = Vec::new();
+    for name in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        out.push(syscalls::number(name).ok_or_else(|| {
+            usage(format!(
+                "unknown syscall in {what}: {name:?}; use names as in `man 2 syscalls`, e.g. openat,accept4"
+            ))
+        })?);
+    }
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
+/// A positive duration (`--duration`, `--interval`), at least `min`.
+pub fn check_duration(
+    what: &str,
+    d: Option<Duration>,
+    min: Duration,
+) -> Result<Option<Duration>, Error> {
+    match d {
+        Some(d) if d.is_zero() || d < min => Err(usage(format!(
+            "bad {what} {}: give a positive duration of at least {}, such as 10s",
+            humantime::format_duration(d),
+            humantime::format_duration(min.max(Duration::from_nanos(1)))
+        ))),
+        d => Ok(d),
+    }
+}
+
+/// `-s`/`--string-size`: at most what the kernel captures.
+pub fn check_string_size(n: u32) -> Result<u32, Error> {
+    let max = tracer_common::capture::MAX_STRING_SIZE;
+    if n > max {
+        return Err(usage(format!(
+            "bad --string-size {n}: at most {max} bytes are captured; give a smaller size"
+        )));
+    }
+    Ok(n)
+}
+
+/// How records are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Format {
+    /// strace-like lines.
+    #[default]
+    Text,
+    /// One JSON object per line (docs/events.md).
+    Json,
+}
+
+/// `observe`, checked.
+#[derive(Debug, Clone)]
+pub struct ObserveConfig {
+    pub target: TargetSpec,
+    /// Syscall numbers to keep; empty means all.
+    pub syscalls: Vec<u32>,
+    pub duration: Option<Duration>,
+    pub count: Option<u64>,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub ring_size: u32,
+    pub hook: Hook,
+    pub follow_nothing: bool,
+    pub string_size: u32,
+    pub host_pids: bool,
+    pub fd_paths: bool,
+    pub summary: Option<SummaryConfig>,
+}
+
+/// Summary mode, checked.
+#[derive(Debug, Clone)]
+pub struct SummaryConfig {
+    pub stream: bool,
+    pub interval: Option<Duration>,
+    pub sort: SortBy,
+    /// Syscall number whose histogram is printed.
+    pub histogram: Option<u32>,
+}
+
+/// `daemon`, checked: the command line over the config file.
+#[derive(Debug, Clone)]
+pub struct DaemonConfig {
+    pub containers: Vec<String>,
+    pub output: Output,
+    pub rotation: Option<Rotation>,
+    pub metrics: Option<SocketAddr>,
+    pub syscalls: Vec<u32>,
+    pub ring_size: u32,
+    pub string_size: u32,
+    pub duration: Option<Duration>,
+}
+
+/// Where the seccomp commands' observed calls come from.
+#[derive(Debug, Clone)]
+pub enum SeccompSource {
+    /// Observe this container now; from its start (runc's set-up included) with `from_start`.
+    Container {
+        name: String,
+        from_start: bool,
+        duration: Option<Duration>,
+        /// Keep the observed JSON lines here too.
+        record: Option<PathBuf>,
+    },
+    /// Recorded JSON lines, in order.
+    Events(Vec<PathBuf>),
+}
+
+#[derive(Debug, Clone)]
+pub struct ProfileConfig {
+    pub source: SeccompSource,
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckConfig {
+    pub source: SeccompSource,
+    pub profile: PathBuf,
+    pub json: bool,
+    /// Capabilities added to and dropped from Docker's default set (`--events` only; a live
+    /// container's are read from its engine).
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+}
+
+/// The daemon's config file: keys as the long options (kebab-case).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct DaemonFile {
+    #[serde(default)]
+    pub containers: Vec<String>,
+    pub output: Option<PathBuf>,
+    pub output_dir: Option<PathBuf>,
+    pub rotate_size: Option<String>,
+    pub rotate_keep: Option<u32>,
+    pub metrics: Option<String>,
+    #[serde(default)]
+    pub syscalls: Vec<String>,
+    pub ring_size: Option<String>,
+    pub string_size: Option<u32>,
+}
+
+impl DaemonFile {
+    /// Reads and parses `path`; an error names the line and the key.
+    pub fn read(path: &PathBuf) -> Result<DaemonFile, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            usage(format!(
+                "cannot read config file {}: {e}; check the path given to --config",
+                path.display()
+            ))
+        })?;
+        Self::parse(&text).map_err(|why| {
+            usage(format!(
+                "bad config file {}: {why}; see docs/daemon.md for the keys",
+                path.display()
+            ))
+        })
+    }
+
+    /// Parses the text of a config file; the error says where (`line N, key K: …`).
+    pub fn parse(text: &str) -> Result<DaemonFile, String> {
+        toml::from_str(text).map_err(|e| {
+            let msg = e.message().replace('\n', " ");
+            let Some(span) = e.span() else {
+                return msg;
+            };
+            let line_no = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            let line = text.lines().nth(line_no - 1).unwrap_or_default();
+            match line.split_once('=') {
+                Some((key, _)) if !key.trim().is_empty() => {
+                    format!("line {line_no}, key {}: {msg}", key.trim())
+                }
+                _ => format!("line {line_no}: {msg}"),
+            }
+        })
+    }
+}
+
+/// `PORT` (loopback only: metrics name containers and syscalls) or `ADDR:PORT`.
+pub fn metrics_addr(m: &str) -> Result<SocketAddr, Error> {
+    match m.parse::<u16>() {
+        Ok(port) => Ok(SocketAddr::from(([127, 0, 0, 1], port))),
+        Err(_) => m.parse().map_err(|_| {
+            usage(format!(
+                "bad --metrics {m:?}: give a port (served on 127.0.0.1) or an address and port such as 127.0.0.1:9464"
+            ))
+        }),
+    }
+}
+
+/// Docker's container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
+pub fn valid_container_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::exit;
+
+    #[test]
+    fn ring_sizes() {
+        assert_eq!(parse_ring_size("8M").ok(), Some(8 << 20));
+        assert_eq!(parse_ring_size("256KiB").ok(), Some(256 << 10));
+        assert_eq!(parse_ring_size("65536").ok(), Some(65536));
+        assert_eq!(parse_ring_size("1G").ok(), Some(1 << 30));
+        for bad in ["", "3M", "12", "x", "4G", "99999999999999G", "-1"] {
+            let err = parse_ring_size(bad).expect_err(bad);
+            assert_eq!(err.exit_code(), exit::USAGE);
+            assert!(err.to_string().contains("--ring-size"), "{err}");
+        }
+        assert_eq!(parse_size("--rotate-size", "1M").ok(), Some(1 << 20));
+        assert!(parse_size("--rotate-size", "0").is_err());
+    }
+
+    #[test]
+    fn syscall_lists_and_durations() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let got = parse_syscalls("--syscalls", &names(&["openat", " getppid", "openat", ""]));
+        assert_eq!(got.map(|v| v.len()).ok(), Some(2));
+        let e = parse_syscalls("--syscalls", &names(&["nosuch"])).expect_err("unknown");
+        assert!(e.to_string().contains("\"nosuch\""), "{e}");
+        assert!(check_duration("--duration", Some(Duration::ZERO), Duration::ZERO).is_err());
+        let e = check_duration(
+            "--interval",
+            Some(Duration::from_millis(5)),
+            Duration::from_millis(10),
+        )
+        .expect_err("too short");
+        assert!(e.to_string().contains("--interval 5ms"), "{e}");
+        assert!(check_string_size(10_000).is_err());
+    }
+
+    #[test]
+    fn config_file_errors_name_the_line_and_key() {
+        let e = DaemonFile::parse("containers = [\"web\"]\nring-size = 1000\n").expect_err("bad");
+        assert!(
+            e.starts_with("line 2, key ring-size: invalid type: integer"),
+            "{e}"
+        );
+        let e = DaemonFile::parse("containers = [\"web\"]\n\nbogus = 1\n").expect_err("bad");
+        assert!(e.starts_with("line 3, key bogus: unknown field"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn the_packaged_example_config_parses() {
+        let text = include_str!("../../packaging/daemon.toml");
+        let f = DaemonFile::parse(text).expect("packaging/daemon.toml");
+        assert_eq!(f.containers, ["web"]);
+        assert_eq!(f.output_dir, Some(PathBuf::from("/var/log/tracer")));
+        assert_eq!(f.metrics.as_deref(), Some("127.0.0.1:9464"));
+    }
+
+    #[test]
+    fn metrics_addresses() {
+        assert_eq!(metrics_addr("9464").ok(), "127.0.0.1:9464".parse().ok());
+        assert_eq!(metrics_addr("[::1]:9464").ok(), "[::1]:9464".parse().ok());
+        assert!(metrics_addr("localhost").is_err());
+    }
+}

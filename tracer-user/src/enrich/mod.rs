@@ -1,0 +1,106 @@
+//! What the kernel record does not say about its origin: the container a call came from, and,
+//! where the kernel could not tell (the daemon spans many PID namespaces), the process's ids
+//! as its container sees them.
+pub mod nspid;
+
+use std::{collections::HashMap, sync::Arc};
+
+use crate::{
+    decode::Enter,
+    model::{Container, Event},
+    runtime::{cgroup, registry::Registry},
+};
+
+/// Where the container of a call comes from.
+pub enum Attribution {
+    /// Nothing to attribute (a cgroup or process target).
+    None,
+    /// One target, one container (observe).
+    Fixed(Arc<Container>),
+    /// The daemon's followed containers, by cgroup id.
+    Registry(Arc<Registry>),
+}
+
+pub struct Enricher {
+    attribution: Attribution,
+    /// Fill `ns_tgid`/`ns_tid` from /proc where the kernel left them out.
+    ns_ids: Option<nspid::NsIds>,
+    /// cgroup id → container, valid for `cache_generation` of the registry.
+    cache: HashMap<u64, Option<Arc<Container>>>,
+    cache_generation: u64,
+    /// The last lookup: consecutive records mostly come from the same cgroup.
+    last: Option<(u64, Option<Arc<Container>>)>,
+}
+
+impl Enricher {
+    pub fn new(attribution: Attribution, ns_ids: bool) -> Self {
+        Enricher {
+            attribution,
+            ns_ids: ns_ids.then(nspid::NsIds::default),
+            cache: HashMap::new(),
+            cache_generation: u64::MAX,
+            last: None,
+        }
+    }
+
+    pub fn enrich(&mut self, e: &mut Event) {
+        let call = &mut e.call;
+        if call.enter == Enter::Unfinished && call.cgroup_id == 0 {
+            // Read from /proc: the thread is alive, it is inside the call.
+            call.cgroup_id = cgroup::of_pid(call.tid)
+                .ok()
+                .flatten()
+                .map_or(0, |cg| cg.id);
+        }
+        if e.container.is_none() {
+            e.container = self.container_of(e.call.cgroup_id, e.call.tgid);
+        }
+        if let Some(ns) = &mut self.ns_ids
+            && e.call.ns_tid.is_none()
+            && e.container.is_some()
+            && let Some((tgid, tid)) = ns.of(e.call.tid)
+        {
+            e.call.ns_tgid = Some(tgid);
+            e.call.ns_tid = Some(tid);
+        }
+    }
+
+    /// The container of a record's cgroup: the registry, else (a nested cgroup) the
+    /// followed cgroup that contains the process's.
+    fn container_of(&mut self, cgroup_id: u64, tgid: u32) -> Option<Arc<Container>> {
+        let registry = match &self.attribution {
+            Attribution::None => return None,
+            Attribution::Fixed(c) => return Some(c.clone()),
+            Attribution::Registry(r) => r,
+        };
+        let generation = registry.generation();
+        if generation != self.cache_generation {
+            self.cache.clear();
+            self.last = None;
+            self.cache_generation = generation;
+            // Containers came or went: pids may have been reused since.
+            if let Some(ns) = &mut self.ns_ids {
+                ns.clear();
+            }
+        }
+        if let Some((id, c)) = &self.last
+            && *id == cgroup_id
+        {
+            return c.clone();
+        }
+        if let Some(c) = self.cache.get(&cgroup_id) {
+            self.last = Some((cgroup_id, c.clone()));
+            return c.clone();
+        }
+        let found = registry
+            .get(cgroup_id)
+            .or_else(|| {
+                let cg = cgroup::of_pid(tgid).ok()??;
+                registry.containing(&cg.path)
+            })
+            .map(|e| e.container);
+        self.cache.insert(cgroup_id, found.clone());
+        self.last = Some((cgroup_id, found.clone()));
+        found
+    }
+}

@@ -1,0 +1,187 @@
+//! The typed events every stage passes on: a syscall as the kernel reported it, its arguments
+//! decoded, and the container it came from. Plain data: no stage's logic lives here.
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// How the enter side of a syscall record was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enter {
+    /// Enter and exit paired in the kernel.
+    Seen,
+    /// No enter: the call was in flight when tracing began, or this is the child side of a
+    /// fork/clone returning for the first time.
+    Missing,
+    /// No enter on a thread that was already followed: the kernel skipped `sys_enter`, which is
+    /// what a seccomp rejection looks like.
+    Skipped,
+    /// Entered, and still in progress when tracing stopped (read from the kernel's pending
+    /// map at the end): `ret` is `None`.
+    Unfinished,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyscallEvent {
+    /// CLOCK_MONOTONIC at exit (at enter for syscalls that never return).
+    pub ktime_ns: u64,
+    /// CLOCK_MONOTONIC at enter, when seen.
+    pub enter_ns: Option<u64>,
+    pub nr: u32,
+    pub args: [u64; 6],
+    /// `None` for syscalls that never return.
+    pub ret: Option<i64>,
+    pub tgid: u32,
+    pub tid: u32,
+    pub ns_tgid: Option<u32>,
+    pub ns_tid: Option<u32>,
+    pub cgroup_id: u64,
+    pub comm: [u8; 16],
+    pub enter: Enter,
+    /// seccomp answered the call with SIGSYS (`SCMP_ACT_KILL*`, `SCMP_ACT_TRAP`): it never ran
+    /// (`ret` is `None`), and the thread is killed unless it handles SIGSYS.
+    pub sigsys: bool,
+    /// Argument contents read by the kernel (enter side merged in by `pairing`).
+    pub captures: Vec<Capture>,
+}
+
+/// Contents of one argument (or one element of it) as the kernel read them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capture {
+    pub arg: u8,
+    /// `tracer_common::capture::CAP_*`.
+    pub kind: u8,
+    /// `CAPF_*`.
+    pub flags: u8,
+    pub index: u8,
+    pub data: Vec<u8>,
+}
+
+impl Capture {
+    pub fn truncated(&self) -> bool {
+        self.flags & tracer_common::capture::CAPF_TRUNCATED != 0
+    }
+
+    pub fn fault(&self) -> bool {
+        self.flags & tracer_common::capture::CAPF_FAULT != 0
+    }
+}
+
+/// Enter-side captures of a syscall still in flight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterEvent {
+    pub tid: u32,
+    pub nr: u32,
+    pub captures: Vec<Capture>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Syscall(SyscallEvent),
+    Enter(EnterEvent),
+}
+
+impl SyscallEvent {
+    /// Rejected by seccomp: no `sys_enter` on a thread already followed (seccomp runs before
+    /// the tracepoint), and an error return (docs/seccomp.md).
+    pub fn seccomp_denied(&self) -> bool {
+        self.enter == Enter::Skipped && self.ret.is_some_and(|r| r < 0)
+    }
+
+    /// What seccomp did to the call, as the record shows it: `"sigsys"` (killed or trapped),
+    /// `"denied"` (failed with an errno), or nothing seen.
+    pub fn seccomp(&self) -> Option<&'static str> {
+        if self.sigsys {
+            Some("sigsys")
+        } else if self.seccomp_denied() {
+            Some("denied")
+        } else {
+            None
+        }
+    }
+
+    pub fn duration_ns(&self) -> Option<u64> {
+        match (self.enter_ns, self.ret) {
+            (Some(enter), Some(_)) => Some(self.ktime_ns.saturating_sub(enter)),
+            _ => None,
+        }
+    }
+
+    /// The comm up to its first NUL.
+    pub fn comm_bytes(&self) -> &[u8] {
+        let end = self
+            .comm
+            .iter()
+            .position(|&b| b == 0)
+            .unwrap_or(self.comm.len());
+        &self.comm[..end]
+    }
+}
+
+/// The JSON of an argument: its `value`, plus `hex` (captured bytes that are not UTF-8: every
+/// byte, so nothing is lost), `truncated` (the data was cut) and `path` (`-y`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ArgJson {
+    pub value: serde_json::Value,
+    pub hex: Option<String>,
+    pub truncated: bool,
+    pub path: Option<String>,
+}
+
+impl ArgJson {
+    pub fn of(value: serde_json::Value) -> Self {
+        ArgJson {
+            value,
+            ..ArgJson::default()
+        }
+    }
+
+    /// The fields as a JSON object (value, hex, truncated, path), for nesting.
+    pub fn to_object(&self) -> serde_json::Map<String, serde_json::Value> {
+        let mut m = serde_json::Map::new();
+        m.insert("value".into(), self.value.clone());
+        if let Some(h) = &self.hex {
+            m.insert("hex".into(), h.clone().into());
+        }
+        if self.truncated {
+            m.insert("truncated".into(), true.into());
+        }
+        if let Some(p) = &self.path {
+            m.insert("path".into(), p.clone().into());
+        }
+        m
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DecodedArg {
+    pub name: &'static str,
+    pub ty: &'static str,
+    pub raw: u64,
+    /// strace's rendering.
+    pub text: String,
+    /// `value` and any extra fields (`hex`, `truncated`, `path`) for the JSON argument object.
+    pub json: ArgJson,
+    /// strace leaves some arguments out (openat's mode without O_CREAT); JSON keeps them all.
+    pub shown: bool,
+    /// Position in strace's text, where it differs from the kernel's order (clone).
+    pub text_pos: u8,
+}
+
+/// A container's identity, copied into every record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+}
+
+/// One syscall, decoded once and enriched: what every sink renders.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub call: SyscallEvent,
+    /// Every argument, in the kernel's order.
+    pub args: Vec<DecodedArg>,
+    /// With `-y`: what the returned fd refers to.
+    pub ret_path: Option<Vec<u8>>,
+    /// The followed container the call came from.
+    pub container: Option<Arc<Container>>,
+}

@@ -1,0 +1,11 @@
+//! Plain typed data that every stage may import: events, losses, kernel statistics, summary
+//! aggregates and what the kernel filter is told. Nothing here imports another module of the
+//! crate.
+pub mod clock;
+pub mod event;
+pub mod loss;
+pub mod summary;
+pub mod target;
+
+pub use event::{Container, Event, SyscallEvent};
+pub use loss::{Gauges, KernelStats, Lost};

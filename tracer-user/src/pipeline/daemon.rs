@@ -1,0 +1,185 @@
+//! `daemon`: the pipeline with a changing target set (the follower puts containers' cgroups
+//! into the kernel filter as they come and go) and a sink that routes each event to its
+//! container's output, beside the metrics.
+use std::sync::Arc;
+
+use super::{Run, Source, Stages, Summary, control};
+use crate::{
+    bpf::{self, BpfConfig, Hook, TargetSet},
+    config::DaemonConfig,
+    decode::{args, capture_spec},
+    enrich::{Attribution, Enricher},
+    error::Error,
+    filter::Filter,
+    model::{Gauges, clock::Clock, target::KernelFilter},
+    runtime::{
+        cgroup, docker,
+        follow::{FollowReport, Follower},
+        registry::Registry,
+    },
+    sink::{
+        Sink,
+        metrics::{self, Counting, Metrics},
+        route::{Output, Outputs},
+        tee::Tee,
+    },
+};
+
+/// Docker's containers sit at `/docker/ID` (cgroupfs driver) or `/system.slice/docker-ID.scope`
+/// (systemd driver): two levels below the cgroup2 root.
+const DOCKER_LEVEL: u32 = 2;
+
+/// The depth of the named containers' cgroups: from one that runs now, else Docker's default.
+async fn cgroup_level(names: &[String]) -> u32 {
+    let Ok(client) = docker::connect_negotiated().await else {
+        return DOCKER_LEVEL;
+    };
+    for name in names {
+        if let Ok(Some(s)) = docker::state(&client, name).await
+            && s.running
+            && let Ok(Some(cg)) = cgroup::of_pid(s.pid)
+            && cg.level > 0
+        {
+            return cg.level;
+        }
+    }
+    DOCKER_LEVEL
+}
+
+/// What a run with a follower needs besides its sink: the loaded programs and their target
+/// set, the follower over it, and where records are attributed.
+pub struct Followed {
+    pub loaded: bpf::Loaded,
+    pub follower: Follower,
+    pub registry: Arc<Registry>,
+}
+
+/// Loads the programs for a changing set of containers' cgroups and builds their follower.
+pub async fn follow(
+    containers: &[String],
+    ring_size: u32,
+    syscalls: Vec<u32>,
+    string_size: u32,
+    report: Arc<dyn FollowReport>,
+) -> Result<Followed, Error> {
+    let mount = cgroup::cgroup2_mount().ok_or_else(|| {
+        Error::KernelSupport(
+            "no cgroup2 mount: the daemon filters by cgroup v2; mount cgroup2 (e.g. at /sys/fs/cgroup/unified)".into(),
+        )
+    })?;
+    let level = cgroup_level(containers).await;
+    let mut loaded = bpf::load_and_attach(&BpfConfig {
+        hook: Hook::RawTracepoint,
+        ring_size,
+        syscalls,
+        filter: KernelFilter::CgroupSet { level },
+        pidns: None,
+        follow_nothing: false,
+        string_size,
+        summary: false,
+        stream: true,
+        capture_specs: capture_spec::table(),
+    })?;
+    let targets: TargetSet = loaded
+        .targets
+        .take()
+        .ok_or_else(|| Error::Internal("target set missing".into()))?;
+    let registry = Arc::new(Registry::default());
+    let follower = Follower::new(containers, targets, registry.clone(), report, level, mount);
+    Ok(Followed {
+        loaded,
+        follower,
+        registry,
+    })
+}
+
+/// Runs a followed target set into `sink` until the run ends; the follower stops with it.
+pub async fn run_followed(
+    f: Followed,
+    sink: Box<dyn Sink + Send>,
+    gauges: Arc<Gauges>,
+    duration: Option<std::time::Duration>,
+    output: std::path::PathBuf,
+) -> Result<Summary, Error> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let follower = tokio::spawn(f.follower.run(stop_rx));
+    let stages = Stages {
+        decode: args::Options {
+            fd_paths: false,
+            json_only: true,
+        },
+        enrich: Enricher::new(Attribution::Registry(f.registry), true),
+        filter: Filter::new(None),
+        sink,
+        summary: None,
+        container: None,
+        unfinished: true,
+        clock: Clock::shared(),
+    };
+    let summary = super::run(Run {
+        source: Source::Kernel {
+            loaded: Box::new(f.loaded),
+            interval: None,
+            gauges,
+        },
+        stages,
+        ends: control::Ends {
+            duration,
+            target: None,
+        },
+        control: Arc::default(),
+        output,
+    })
+    .await;
+    let _ = stop_tx.send(true);
+    let _ = follower.await;
+    summary
+}
+
+/// Runs `daemon`; `ready` hears the "daemon following …" line once the programs are attached.
+pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary, Error> {
+    let listener = match cfg.metrics {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            Error::Usage(format!(
+                "cannot serve metrics on {addr}: {e}; choose a free address with --metrics"
+            ))
+        })?),
+        None => None,
+    };
+    let clock = Clock::shared();
+    let outputs = Outputs::open(&cfg.output, cfg.rotation, clock).map_err(|e| Error::Output {
+        path: cfg.output.path(),
+        reason: e.to_string(),
+    })?;
+    let metrics = Arc::new(Metrics::new(cfg.ring_size));
+    let followed = follow(
+        &cfg.containers,
+        cfg.ring_size,
+        cfg.syscalls.clone(),
+        cfg.string_size,
+        metrics.clone(),
+    )
+    .await?;
+    let gauges = Arc::new(Gauges::default());
+    let server = listener.map(|l| tokio::spawn(metrics::serve(l, metrics.clone(), gauges.clone())));
+    ready(format!(
+        "daemon following {}; SIGTERM to stop, SIGHUP to reopen output files",
+        cfg.containers.join(", ")
+    ));
+    let sink = Tee(vec![
+        Box::new(outputs),
+        Box::new(Counting::new(metrics.clone())),
+    ]);
+    let output = match &cfg.output {
+        Output::Stdout => "<stdout>".into(),
+        o => o.path(),
+    };
+    let summary = run_followed(followed, Box::new(sink), gauges, cfg.duration, output).await;
+    metrics
+        .healthy
+        .store(false, std::sync::atomic::Ordering::Relaxed);
+    if let Some(s) = server {
+        s.abort();
+    }
+    summary
+}

@@ -1,0 +1,423 @@
+//! The one path every command takes:
+//!
+//! ```text
+//! source (ring buffer | JSON lines) → decode → enrich → filter → sink
+//! ```
+//!
+//! `observe`, `daemon` and the seccomp commands only choose the source, the target set and the
+//! sink ([`observe`], [`daemon`], [`seccomp`]); [`run`] is the one writer loop and
+//! [`control`] the one shutdown policy.
+//!
+//! The source runs on the tokio runtime; decoding and writing run on one blocking thread fed by
+//! a bounded channel, so a slow sink backs up into the ring buffer, where the kernel counts
+//! what it cannot store. Control (stop, reopen) travels beside the data, never in it.
+pub mod control;
+pub mod daemon;
+pub mod observe;
+pub mod seccomp;
+
+use std::{
+    fs::File,
+    io::{self, BufReader},
+    path::PathBuf,
+    sync::Arc,
+    time::Duration,
+};
+
+use tokio::sync::{mpsc, watch};
+
+use crate::{
+    bpf::{self, Loaded, reader::Message},
+    decode::{self, args, jsonl, pairing::Pairing},
+    enrich::Enricher,
+    error::Error,
+    filter::{Filter, Pass},
+    model::{
+        Container, Gauges, KernelStats, SyscallEvent,
+        clock::Clock,
+        summary::{Report, Snapshot, delta},
+    },
+    sink::Sink,
+};
+
+/// Batches in flight between the source and the writer thread.
+const CHANNEL_BATCHES: usize = 64;
+/// Events per batch read back from JSON lines.
+const FILE_BATCH: usize = 1024;
+
+/// What a run did, for the closing line on stderr.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub records: u64,
+    pub lost: u64,
+    pub decode_errors: u64,
+    pub pending_full: u64,
+}
+
+/// Where events come from.
+pub enum Source {
+    /// The loaded kernel programs' ring buffer.
+    Kernel {
+        loaded: Box<Loaded>,
+        /// Summary mode's interval tables.
+        interval: Option<Duration>,
+        gauges: Arc<Gauges>,
+    },
+    /// JSON lines tracer wrote earlier, opened and checked by the caller.
+    Files(Vec<(PathBuf, File)>),
+}
+
+/// The stages between the source and the sink, configured once.
+pub struct Stages {
+    pub decode: args::Options,
+    pub enrich: Enricher,
+    pub filter: Filter,
+    pub sink: Box<dyn Sink + Send>,
+    /// Summary mode: `Some(per_interval)`.
+    pub summary: Option<bool>,
+    /// The container summary records are about (observe of a container).
+    pub container: Option<Arc<Container>>,
+    /// Write the calls in flight at the end (not in summary-only mode: the kernel keeps no
+    /// arguments there).
+    pub unfinished: bool,
+    pub clock: Clock,
+}
+
+/// One run: a source, the stages, and when to stop.
+pub struct Run {
+    pub source: Source,
+    pub stages: Stages,
+    pub ends: control::Ends,
+    pub control: Arc<control::Control>,
+    /// Named in write errors: the output file, or `<stdout>`.
+    pub output: PathBuf,
+}
+
+/// Summary mode's state in the writer.
+struct Summaries {
+    per_interval: bool,
+    start_ktime: u64,
+    previous_ktime: u64,
+    previous: Snapshot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Running,
+    /// `--count` reached: no more events, but losses and the totals still go out.
+    Complete,
+    /// The reader of our stdout went away (`| head`): nothing more is written; not an error.
+    Closed,
+}
+
+struct Writer {
+    stages: Stages,
+    pairing: Pairing,
+    summaries: Option<Summaries>,
+    control: Arc<control::Control>,
+    state: State,
+    records: u64,
+    decode_errors: u64,
+}
+
+/// How the writer ended.
+struct WriterEnd {
+    records: u64,
+    decode_errors: u64,
+    written: io::Result<()>,
+    verdict: Result<(), Error>,
+}
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::Receiver<Message>, stop: &watch::Sender<bool>) -> WriterEnd {
+        let mut written = Ok(());
+        while let Some(msg) = rx.blocking_recv() {
+            if self.state == State::Closed || written.is_err() {
+                continue; // keep draining so the source never blocks on a full channel
+            }
+            let before = self.state;
+            let r = self
+                .reopen_if_asked()
+                .and_then(|()| self.message(msg))
+                .and_then(|()| self.stages.sink.flush());
+            match r {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.state = State::Closed,
+                Err(e) => written = Err(e),
+            }
+            if self.state != before || written.is_err() {
+                let _ = stop.send(true);
+            }
+        }
+        if self.control.has_source_failed() {
+            // The run fails with the source's error; nothing is concluded from part of it.
+            return WriterEnd {
+                records: self.records,
+                decode_errors: self.decode_errors,
+                written,
+                verdict: Ok(()),
+            };
+        }
+        if self.state != State::Closed && written.is_ok() {
+            written = match self.stages.sink.finish() {
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                r => r,
+            };
+        }
+        let verdict = match &written {
+            Ok(()) => self.stages.sink.verdict(),
+            Err(_) => Ok(()),
+        };
+        WriterEnd {
+            records: self.records,
+            decode_errors: self.decode_errors,
+            written,
+            verdict,
+        }
+    }
+
+    fn reopen_if_asked(&mut self) -> io::Result<()> {
+        if self.control.take_reopen() {
+            self.stages.sink.reopen()?;
+        }
+        Ok(())
+    }
+
+    fn message(&mut self, msg: Message) -> io::Result<()> {
+        match msg {
+            Message::Batch(batch) => {
+                for rec in bpf::reader::records(&batch) {
+                    if self.state != State::Running {
+                        break;
+                    }
+                    self.record(rec)?;
+                }
+                Ok(())
+            }
+            Message::Events(events) => {
+                for e in events {
+                    if self.state != State::Running {
+                        break;
+                    }
+                    self.emit(e)?;
+                }
+                Ok(())
+            }
+            Message::Unfinished(calls)
+                if self.stages.unfinished && self.state == State::Running =>
+            {
+                // Written as they are, not counted against --count.
+                for (tid, p) in calls {
+                    let mut e = decode::event(decode::unfinished(tid, &p), self.stages.decode);
+                    self.stages.enrich.enrich(&mut e);
+                    self.stages.sink.event(&e)?;
+                }
+                Ok(())
+            }
+            Message::Unfinished(_) => Ok(()),
+            Message::Lost(lost) => self.stages.sink.lost(&lost),
+            Message::Summary {
+                ktime_ns,
+                snapshot,
+                last,
+            } => self.summary(ktime_ns, snapshot, last),
+        }
+    }
+
+    fn record(&mut self, rec: &[u8]) -> io::Result<()> {
+        match decode::decode_record(rec) {
+            Ok(record) => match self.pairing.push(record) {
+                Some(call) => self.call(call),
+                None => Ok(()),
+            },
+            Err(e) => {
+                if self.decode_errors == 0 {
+                    tracing::warn!("undecodable record: {e}");
+                }
+                self.decode_errors += 1;
+                self.stages.sink.undecodable(&e);
+                Ok(())
+            }
+        }
+    }
+
+    fn call(&mut self, call: SyscallEvent) -> io::Result<()> {
+        let e = decode::event(call, self.stages.decode);
+        self.emit(e)
+    }
+
+    fn emit(&mut self, mut e: crate::model::Event) -> io::Result<()> {
+        self.stages.enrich.enrich(&mut e);
+        match self.stages.filter.pass(&e) {
+            Pass::Keep => {
+                self.stages.sink.event(&e)?;
+                self.records += 1;
+                if self.stages.filter.complete() {
+                    self.state = State::Complete;
+                }
+            }
+            Pass::Done => self.state = State::Complete,
+        }
+        Ok(())
+    }
+
+    /// Turns a snapshot of the kernel's aggregates into the interval table and, at the end,
+    /// the totals.
+    fn summary(&mut self, ktime: u64, snapshot: Snapshot, last: bool) -> io::Result<()> {
+        let Some(s) = &mut self.summaries else {
+            return Ok(());
+        };
+        let container = self.stages.container.as_deref();
+        if s.per_interval {
+            let rows = delta(&snapshot, &s.previous);
+            if !last || !rows.is_empty() {
+                let report = Report {
+                    start_ktime: s.previous_ktime,
+                    end_ktime: ktime,
+                    total: false,
+                    rows,
+                };
+                self.stages.sink.summary(&report, container)?;
+            }
+            s.previous_ktime = ktime;
+        }
+        if last {
+            let report = Report {
+                start_ktime: s.start_ktime,
+                end_ktime: ktime,
+                total: true,
+                rows: snapshot.clone(),
+            };
+            self.stages.sink.summary(&report, container)?;
+        }
+        s.previous = snapshot;
+        Ok(())
+    }
+}
+
+/// Reads every file in order into the channel; a file with no syscall record is an error.
+fn read_files(
+    files: Vec<(PathBuf, File)>,
+    clock: Clock,
+    tx: mpsc::Sender<Message>,
+    control: &control::Control,
+) -> Result<KernelStats, Error> {
+    let r = read_files_into(files, clock, &tx);
+    if r.is_err() {
+        // Before the channel closes: the writer must not conclude from part of the input.
+        control.source_failed();
+    }
+    r
+}
+
+fn read_files_into(
+    files: Vec<(PathBuf, File)>,
+    clock: Clock,
+    tx: &mpsc::Sender<Message>,
+) -> Result<KernelStats, Error> {
+    for (path, file) in files {
+        let mut open = true;
+        let read = jsonl::read(BufReader::new(file), &clock, FILE_BATCH, |events| {
+            open = tx.blocking_send(Message::Events(events)).is_ok();
+            open
+        })
+        .map_err(|e| Error::Input {
+            path: path.clone(),
+            why: e.to_string(),
+        })?;
+        if !open {
+            break;
+        }
+        if read.syscalls == 0 {
+            let why = match read.first_bad {
+                Some(n) => format!("line {n} is not a JSON record of tracer's"),
+                None => "it holds no syscall record".into(),
+            };
+            return Err(Error::Input { path, why });
+        }
+        if read.bad > 0 {
+            tracing::warn!(
+                "{}: {} line(s) that are not tracer's JSON were skipped (the first is line {})",
+                path.display(),
+                read.bad,
+                read.first_bad.unwrap_or(0)
+            );
+        }
+    }
+    Ok(KernelStats::default())
+}
+
+/// Runs the source and the writer until the run ends (control::Ends), then drains: the run's
+/// summary, or what failed (a write to the output first of all).
+pub async fn run(r: Run) -> Result<Summary, Error> {
+    let Run {
+        source,
+        stages,
+        ends,
+        control,
+        output,
+    } = r;
+    let (tx, rx) = mpsc::channel(CHANNEL_BATCHES);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let start_ktime = bpf::reader::monotonic_ns();
+    let summaries = stages.summary.map(|per_interval| Summaries {
+        per_interval,
+        start_ktime,
+        previous_ktime: start_ktime,
+        previous: Snapshot::new(),
+    });
+    let clock = stages.clock;
+    let mut source = match source {
+        Source::Kernel {
+            loaded,
+            interval,
+            gauges,
+        } => {
+            let stop = stop_tx.subscribe();
+            tokio::spawn(async move {
+                bpf::reader::run(*loaded, tx, stop, interval, gauges)
+                    .await
+                    .map_err(|e| Error::Io {
+                        what: "reading the ring buffer".into(),
+                        source: e,
+                    })
+            })
+        }
+        Source::Files(files) => {
+            let control = control.clone();
+            tokio::task::spawn_blocking(move || read_files(files, clock, tx, &control))
+        }
+    };
+    let writer = Writer {
+        stages,
+        pairing: Pairing::default(),
+        summaries,
+        control: control.clone(),
+        state: State::Running,
+        records: 0,
+        decode_errors: 0,
+    };
+    let writer_stop = stop_tx.clone();
+    let writer = tokio::task::spawn_blocking(move || writer.run(rx, &writer_stop));
+
+    let source_result = control::wait(&ends, stop_rx, &control, &mut source).await;
+    let _ = stop_tx.send(true);
+    let kernel = match source_result {
+        Some(r) => r,
+        None => source
+            .await
+            .map_err(|e| Error::Internal(format!("source task: {e}")))?,
+    };
+    let end = writer
+        .await
+        .map_err(|e| Error::Internal(format!("writer thread: {e}")))?;
+    end.written.map_err(|e| Error::write_failed(output, &e))?;
+    let kernel = kernel?;
+    end.verdict?;
+    Ok(Summary {
+        records: end.records,
+        lost: kernel.lost,
+        decode_errors: end.decode_errors,
+        pending_full: kernel.pending_full,
+    })
+}

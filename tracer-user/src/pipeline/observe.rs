@@ -1,0 +1,132 @@
+//! `observe`: the pipeline with one fixed target and one sink (text, JSON lines or summary
+//! tables).
+use std::{
+    io::{self, BufWriter, Write},
+    path::Path,
+    sync::Arc,
+};
+
+use super::{Run, Source, Stages, Summary, control};
+use crate::{
+    bpf::{self, BpfConfig},
+    config::{Format, ObserveConfig},
+    decode::{args, capture_spec},
+    enrich::{Attribution, Enricher},
+    error::Error,
+    filter::Filter,
+    model::{Gauges, clock::Clock},
+    runtime::{self, Target},
+    sink::{
+        Sink,
+        file::OutputFile,
+        jsonl::JsonLines,
+        text::{SummaryText, Text},
+    },
+};
+
+const WRITE_BUFFER: usize = 256 << 10;
+
+/// Standard output (a whole-line file when redirected to one), or `path` created afresh.
+pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>, Error> {
+    match path {
+        None => Ok(match OutputFile::stdout() {
+            Some(f) => Box::new(f),
+            None => Box::new(io::stdout()),
+        }),
+        Some(p) => {
+            let f = OutputFile::create(p.to_path_buf()).map_err(|e| Error::Output {
+                path: p.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+            Ok(Box::new(f))
+        }
+    }
+}
+
+fn make_sink(
+    cfg: &ObserveConfig,
+    out: Box<dyn Write + Send>,
+    clock: Clock,
+) -> Box<dyn Sink + Send> {
+    let out = BufWriter::with_capacity(WRITE_BUFFER, out);
+    let summary = cfg
+        .summary
+        .as_ref()
+        .map_or_else(SummaryText::default, |s| SummaryText {
+            sort: s.sort,
+            histogram: s.histogram,
+            interval: s.interval.is_some(),
+        });
+    match cfg.format {
+        Format::Json => Box::new(JsonLines::new(out, clock)),
+        Format::Text => Box::new(Text::new(out, cfg.host_pids).with_summary(summary)),
+    }
+}
+
+/// The kernel side for one resolved target.
+pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
+    BpfConfig {
+        hook: cfg.hook,
+        ring_size: cfg.ring_size,
+        syscalls: cfg.syscalls.clone(),
+        filter: target.filter.kernel(),
+        pidns: target.pidns,
+        follow_nothing: cfg.follow_nothing,
+        string_size: cfg.string_size,
+        summary: cfg.summary.is_some(),
+        stream: cfg.summary.as_ref().is_none_or(|s| s.stream),
+        capture_specs: capture_spec::table(),
+    }
+}
+
+/// Runs `observe` with `sink` (the configured one when `None`); `ready` hears the "tracing …"
+/// line once the programs are attached.
+pub async fn observe(
+    cfg: ObserveConfig,
+    sink: Option<Box<dyn Sink + Send>>,
+    ready: &dyn Fn(String),
+) -> Result<Summary, Error> {
+    let target = runtime::resolve(&cfg.target).await?;
+    let clock = Clock::shared();
+    let sink = match sink {
+        Some(s) => s,
+        None => make_sink(&cfg, open_output(cfg.output.as_deref())?, clock),
+    };
+    let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
+    ready(format!("tracing {}; Ctrl-C to stop", target.describe()));
+    let container = target.container.clone().map(Arc::new);
+    let attribution = match &container {
+        Some(c) => Attribution::Fixed(c.clone()),
+        None => Attribution::None,
+    };
+    let stream = cfg.summary.as_ref().is_none_or(|s| s.stream);
+    let stages = Stages {
+        decode: args::Options {
+            fd_paths: cfg.fd_paths,
+            json_only: cfg.format == Format::Json,
+        },
+        enrich: Enricher::new(attribution, false),
+        filter: Filter::new(cfg.count),
+        sink,
+        summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
+        container,
+        unfinished: stream,
+        clock,
+    };
+    let interval = cfg.summary.as_ref().and_then(|s| s.interval);
+    super::run(Run {
+        source: Source::Kernel {
+            loaded: Box::new(loaded),
+            interval,
+            gauges: Arc::new(Gauges::default()),
+        },
+        stages,
+        ends: control::Ends {
+            duration: cfg.duration,
+            target: Some(target),
+        },
+        control: Arc::default(),
+        output: cfg.output.unwrap_or_else(|| "<stdout>".into()),
+    })
+    .await
+}

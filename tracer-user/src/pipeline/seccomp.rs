@@ -1,0 +1,206 @@
+//! `seccomp profile` and `seccomp check`: the same pipeline as observe (or, with
+//! `--from-start`, as the daemon), with a seccomp sink; or recorded JSON lines read back into
+//! the same typed events.
+use std::{fs::File, path::PathBuf, sync::Arc};
+
+use super::{
+    Run, Source, Stages, Summary, control,
+    daemon::{follow, run_followed},
+    observe::{bpf_config, open_output},
+};
+use crate::{
+    bpf,
+    config::{
+        CheckConfig, DEFAULT_RING_SIZE, DEFAULT_STRING_SIZE, Format, ObserveConfig, ProfileConfig,
+        SeccompSource, parse_ring_size,
+    },
+    decode::args,
+    enrich::{Attribution, Enricher},
+    error::Error,
+    filter::Filter,
+    model::{Gauges, clock::Clock},
+    runtime::{self, TargetSpec, docker, follow::FollowReport},
+    sink::{
+        Sink,
+        jsonl::JsonLines,
+        seccomp::{CheckSink, Output, ProfileSink, load_profile, profile::Env},
+        tee::Tee,
+    },
+};
+
+/// The follower's news, for the log only (no metrics here).
+struct LogOnly;
+
+impl FollowReport for LogOnly {
+    fn state(&self, name: &str, state: &str) {
+        tracing::debug!(container = name, state, "container state");
+    }
+    fn started(&self, _name: &str, _first: bool) {}
+    fn stopped(&self, _name: &str) {}
+    fn follow_gap(&self, _name: &str, _seconds: f64) {}
+    fn engine_connected(&self, _up: bool) {}
+}
+
+/// Opens every events file up front, so a missing one fails before anything runs.
+fn open_events(paths: &[PathBuf]) -> Result<Vec<(PathBuf, File)>, Error> {
+    paths
+        .iter()
+        .map(|p| {
+            File::open(p)
+                .map(|f| (p.clone(), f))
+                .map_err(|e| Error::Input {
+                    path: p.clone(),
+                    why: e.to_string(),
+                })
+        })
+        .collect()
+}
+
+/// Feeds `sink` from the configured source; `ready` hears the "recording …" line. `written`
+/// is the file the command writes (named in write errors), when not the recording.
+async fn feed(
+    source: &SeccompSource,
+    sink: Box<dyn Sink + Send>,
+    written: Option<PathBuf>,
+    ready: &dyn Fn(String),
+) -> Result<Summary, Error> {
+    let (name, from_start, duration, record) = match source {
+        SeccompSource::Events(paths) => {
+            let files = open_events(paths)?;
+            let clock = Clock::shared();
+            return super::run(Run {
+                source: Source::Files(files),
+                stages: Stages {
+                    decode: args::Options::default(),
+                    enrich: Enricher::new(Attribution::None, false),
+                    filter: Filter::new(None),
+                    sink,
+                    summary: None,
+                    container: None,
+                    unfinished: false,
+                    clock,
+                },
+                ends: control::Ends::default(),
+                control: Arc::default(),
+                output: written.unwrap_or_else(|| "<stdout>".into()),
+            })
+            .await;
+        }
+        SeccompSource::Container {
+            name,
+            from_start,
+            duration,
+            record,
+        } => (name, *from_start, *duration, record),
+    };
+    let clock = Clock::shared();
+    let sink: Box<dyn Sink + Send> = match record {
+        Some(path) => {
+            let out = std::io::BufWriter::new(open_output(Some(path))?);
+            Box::new(Tee(vec![sink, Box::new(JsonLines::new(out, clock))]))
+        }
+        None => sink,
+    };
+    let output = written
+        .or_else(|| record.clone())
+        .unwrap_or_else(|| "<stdout>".into());
+    let ring_size = parse_ring_size(DEFAULT_RING_SIZE)?;
+    if from_start {
+        let followed = follow(
+            std::slice::from_ref(name),
+            ring_size,
+            Vec::new(),
+            DEFAULT_STRING_SIZE,
+            Arc::new(LogOnly),
+        )
+        .await?;
+        ready(format!(
+            "recording container {name} from its start; start or restart it now"
+        ));
+        return run_followed(
+            followed,
+            sink,
+            Arc::new(Gauges::default()),
+            duration,
+            output,
+        )
+        .await;
+    }
+    let cfg = ObserveConfig {
+        target: TargetSpec::Container(name.clone()),
+        syscalls: Vec::new(),
+        duration,
+        count: None,
+        format: Format::Json,
+        output: record.clone(),
+        ring_size,
+        hook: bpf::Hook::RawTracepoint,
+        follow_nothing: false,
+        string_size: DEFAULT_STRING_SIZE,
+        host_pids: false,
+        fd_paths: false,
+        summary: None,
+    };
+    let target = runtime::resolve(&cfg.target).await?;
+    let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
+    ready(format!("recording {}; Ctrl-C to stop", target.describe()));
+    let container = target.container.clone().map(Arc::new);
+    let attribution = container
+        .clone()
+        .map_or(Attribution::None, Attribution::Fixed);
+    super::run(Run {
+        source: Source::Kernel {
+            loaded: Box::new(loaded),
+            interval: None,
+            gauges: Arc::new(Gauges::default()),
+        },
+        stages: Stages {
+            decode: args::Options::default(),
+            enrich: Enricher::new(attribution, false),
+            filter: Filter::new(None),
+            sink,
+            summary: None,
+            container,
+            unfinished: true,
+            clock,
+        },
+        ends: control::Ends {
+            duration,
+            target: Some(target),
+        },
+        control: Arc::default(),
+        output,
+    })
+    .await
+}
+
+/// `tracer seccomp profile`.
+pub async fn profile(cfg: ProfileConfig, ready: &dyn Fn(String)) -> Result<Summary, Error> {
+    let output = match &cfg.output {
+        Some(p) => Output::File(p.clone()),
+        None => Output::Stdout,
+    };
+    let sink = ProfileSink::new(output, Clock::shared());
+    feed(&cfg.source, Box::new(sink), cfg.output.clone(), ready).await
+}
+
+/// `tracer seccomp check`: `Error::WouldDeny` when something would be denied.
+pub async fn check(cfg: CheckConfig, ready: &dyn Fn(String)) -> Result<Summary, Error> {
+    let profile = load_profile(&cfg.profile)?;
+    let host = Env::host();
+    let env = match &cfg.source {
+        SeccompSource::Container { name, .. } => match docker::capabilities(name).await {
+            Ok((true, _, _)) => host.with_caps(&["ALL".into()], &[]),
+            Ok((false, add, drop)) => host.with_caps(&add, &drop),
+            Err(e) => {
+                tracing::warn!(
+                    "cannot read {name}'s capabilities ({e}); assuming Docker's defaults"
+                );
+                host.with_caps(&cfg.cap_add, &cfg.cap_drop)
+            }
+        },
+        SeccompSource::Events(_) => host.with_caps(&cfg.cap_add, &cfg.cap_drop),
+    };
+    let sink = CheckSink::new(cfg.profile.clone(), profile, env, cfg.json, Clock::shared());
+    feed(&cfg.source, Box::new(sink), None, ready).await
+}
