@@ -14,10 +14,11 @@ use tracer_common::capture::{
 };
 
 use super::{
-    Capture, SyscallEvent, escape, fdpath,
+    Capture, SyscallEvent, ctype, escape, fdpath,
     flags::{self, Table},
-    structs,
+    sockaddr, sockopt, structs,
     syscalls::{self, Arg},
+    wait,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -50,7 +51,12 @@ enum Sem {
     OpenFlags,
     Mode,
     Bits(Table, &'static str),
-    Value(Table),
+    /// One value of a table, `0x… /* X_??? */` when unknown (strace's `printxval`).
+    Xval(Table, &'static str),
+    Signal,
+    Ioctl,
+    /// C's `%#x`.
+    CHex,
     SockType,
     Protocol,
     SockOptName,
@@ -88,25 +94,34 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("mmap", "flags", Sem::Bits(flags::MAP_FLAGS, "0")),
     ("mmap", "off", Sem::Offset),
     ("mmap", "addr", Sem::Hex),
-    ("socket", "family", Sem::Value(flags::AF)),
-    ("socketpair", "family", Sem::Value(flags::AF)),
+    ("socket", "family", Sem::Xval(flags::AF, "AF_???")),
+    ("socketpair", "family", Sem::Xval(flags::AF, "AF_???")),
     ("socket", "type", Sem::SockType),
     ("socketpair", "type", Sem::SockType),
     ("socket", "protocol", Sem::Protocol),
     ("accept4", "flags", Sem::Bits(flags::SOCK_FLAGS, "0")),
-    ("setsockopt", "level", Sem::Value(flags::SOL)),
-    ("getsockopt", "level", Sem::Value(flags::SOL)),
+    ("setsockopt", "level", Sem::Xval(flags::SOL, "SOL_??")),
+    ("getsockopt", "level", Sem::Xval(flags::SOL, "SOL_??")),
     ("setsockopt", "optname", Sem::SockOptName),
     ("getsockopt", "optname", Sem::SockOptName),
-    ("kill", "sig", Sem::Value(flags::SIGNALS)),
-    ("tkill", "sig", Sem::Value(flags::SIGNALS)),
-    ("tgkill", "sig", Sem::Value(flags::SIGNALS)),
-    ("rt_sigaction", "sig", Sem::Value(flags::SIGNALS)),
-    ("rt_sigprocmask", "how", Sem::Value(flags::SIGPROCMASK_HOW)),
-    ("fcntl", "cmd", Sem::Value(flags::FCNTL_CMD)),
+    ("kill", "sig", Sem::Signal),
+    ("tkill", "sig", Sem::Signal),
+    ("tgkill", "sig", Sem::Signal),
+    ("rt_sigaction", "sig", Sem::Signal),
+    (
+        "rt_sigprocmask",
+        "how",
+        Sem::Xval(flags::SIGPROCMASK_HOW, "SIG_???"),
+    ),
+    ("fcntl", "cmd", Sem::Xval(flags::FCNTL_CMD, "F_???")),
     ("fcntl", "arg", Sem::FcntlArg),
-    ("ioctl", "cmd", Sem::Value(flags::IOCTL)),
-    ("epoll_ctl", "op", Sem::Value(flags::EPOLL_OP)),
+    ("ioctl", "cmd", Sem::Ioctl),
+    ("ioctl", "arg", Sem::CHex),
+    (
+        "epoll_ctl",
+        "op",
+        Sem::Xval(flags::EPOLL_OP, "EPOLL_CTL_???"),
+    ),
     (
         "epoll_create1",
         "flags",
@@ -117,11 +132,23 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("faccessat2", "mode", Sem::AccessMode),
     ("wait4", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
     ("waitid", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
-    ("prctl", "option", Sem::Value(flags::PRCTL)),
-    ("getrlimit", "resource", Sem::Value(flags::RLIMIT)),
-    ("setrlimit", "resource", Sem::Value(flags::RLIMIT)),
-    ("prlimit64", "resource", Sem::Value(flags::RLIMIT)),
-    (ANY, "which_clock", Sem::Value(flags::CLOCK)),
+    ("prctl", "option", Sem::Xval(flags::PRCTL, "PR_???")),
+    (
+        "getrlimit",
+        "resource",
+        Sem::Xval(flags::RLIMIT, "RLIMIT_???"),
+    ),
+    (
+        "setrlimit",
+        "resource",
+        Sem::Xval(flags::RLIMIT, "RLIMIT_???"),
+    ),
+    (
+        "prlimit64",
+        "resource",
+        Sem::Xval(flags::RLIMIT, "RLIMIT_???"),
+    ),
+    (ANY, "which_clock", Sem::Xval(flags::CLOCK, "CLOCK_???")),
     (
         "clock_nanosleep",
         "flags",
@@ -150,9 +177,13 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("recvfrom", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
     ("sendmsg", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
     ("recvmsg", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
-    ("shutdown", "how", Sem::Value(flags::SHUTDOWN_HOW)),
-    ("lseek", "whence", Sem::Value(flags::SEEK)),
-    ("madvise", "behavior", Sem::Value(flags::MADVISE)),
+    (
+        "shutdown",
+        "how",
+        Sem::Xval(flags::SHUTDOWN_HOW, "SHUT_???"),
+    ),
+    ("lseek", "whence", Sem::Xval(flags::SEEK, "SEEK_???")),
+    ("madvise", "behavior", Sem::Xval(flags::MADVISE, "MADV_???")),
     ("futex", "op", Sem::Futex),
     ("memfd_create", "flags", Sem::Bits(flags::MEMFD, "0")),
     ("renameat2", "flags", Sem::Bits(flags::RENAME, "0")),
@@ -214,9 +245,10 @@ impl Ctx<'_> {
             .filter(move |c| c.arg as usize == arg)
     }
 
+    /// Argument `name` as the kernel sees it (converted to its C type).
     fn raw(&self, name: &str, args: &[Arg]) -> Option<u64> {
         let i = args.iter().position(|a| a.name == name)?;
-        self.ev.args.get(i).copied()
+        Some(ctype::narrow(args[i].ty, *self.ev.args.get(i)?))
     }
 }
 
@@ -241,28 +273,26 @@ fn sym(s: String) -> (String, Value) {
     (s, j)
 }
 
+/// By C type alone; `raw` is the register.
 fn by_type(ty: &str, name: &str, raw: u64) -> (String, Value) {
     if ty.contains('*') {
         return ptr(raw);
     }
+    let v = ctype::narrow(ty, raw);
     if ["flag", "mask"].iter().any(|k| name.contains(k)) {
-        return if raw == 0 {
+        return if v == 0 {
             ("0".into(), json!(0))
         } else {
-            (format!("{raw:#x}"), json!(raw))
+            (format!("{v:#x}"), json!(v))
         };
     }
-    match ty {
-        "int" | "pid_t" | "clockid_t" | "key_serial_t" | "mqd_t" | "timer_t"
-        | "const clockid_t" | "__s32" | "s32" => num(i64::from(raw as u32 as i32)),
-        "long" | "off_t" | "loff_t" | "ssize_t" | "__s64" | "s64" => num(raw as i64),
-        "unsigned int" | "u32" | "__u32" | "uid_t" | "gid_t" | "qid_t" | "umode_t" | "unsigned" => {
-            unum(u64::from(raw as u32))
-        }
-        _ => unum(raw),
+    match ctype::number(ty, raw) {
+        ctype::Number::Signed(n) => num(n),
+        ctype::Number::Unsigned(n) => unum(n),
     }
 }
 
+/// By meaning; `raw` is the argument converted to its C type (`ctype::narrow`).
 fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
     match sem {
         Sem::DirFd if raw as u32 as i32 == libc::AT_FDCWD => sym("AT_FDCWD".into()),
@@ -273,14 +303,20 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
             sym(s)
         }
         Sem::Mode => {
+            // strace prints every mode argument as an `unsigned short` (umask's is an int).
+            let m = raw & 0xffff;
             let mut s = String::new();
-            flags::mode(&mut s, raw);
-            (s, json!(raw))
+            flags::mode(&mut s, m);
+            (s, json!(m))
         }
         Sem::Bits(table, zero) => sym(flags::bits_string(raw, table, zero)),
-        Sem::Value(table) => sym(flags::value_string(raw, table)),
+        Sem::Xval(table, unknown) => sym(flags::xval_string(raw, table, unknown)),
+        Sem::Signal => sym(flags::signal_string(i64::from(raw as u32 as i32))),
+        Sem::Ioctl => sym(flags::ioctl_string(raw)),
+        Sem::CHex if raw == 0 => ("0".into(), json!(0)),
+        Sem::CHex => (format!("{raw:#x}"), json!(raw)),
         Sem::SockType => {
-            let mut s = flags::value_string(raw & 0xf, flags::SOCK_TYPE);
+            let mut s = flags::xval_string(raw & 0xf, flags::SOCK_TYPE, "SOCK_???");
             if raw & !0xf != 0 {
                 s.push('|');
                 flags::bits(&mut s, raw & !0xf, flags::SOCK_FLAGS, "");
@@ -290,7 +326,7 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         Sem::Protocol => {
             let family = ctx.raw("family", args).unwrap_or(0) as i32;
             if family == libc::AF_INET || family == libc::AF_INET6 {
-                sym(flags::value_string(raw, flags::IPPROTO))
+                sym(flags::xval_string(raw, flags::IPPROTO, "IPPROTO_???"))
             } else {
                 num(raw as i64)
             }
@@ -298,8 +334,8 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         Sem::SockOptName => {
             let level = ctx.raw("level", args).unwrap_or(0) as i32;
             match level {
-                libc::SOL_SOCKET => sym(flags::value_string(raw, flags::SO)),
-                libc::SOL_TCP => sym(flags::value_string(raw, flags::TCP_OPT)),
+                libc::SOL_SOCKET => sym(flags::xval_string(raw, flags::SO, "SO_???")),
+                libc::SOL_TCP => sym(flags::xval_string(raw, flags::TCP_OPT, "TCP_???")),
                 _ => num(raw as i64),
             }
         }
@@ -326,6 +362,17 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         Sem::Offset => (format!("{raw:#x}"), json!(raw)),
         Sem::FcntlArg => match ctx.raw("cmd", args).map(|c| c as i32) {
             Some(libc::F_SETFD) => sym(flags::bits_string(raw, flags::FD_FLAGS, "0")),
+            // Pointers to a struct flock / f_owner_ex.
+            Some(
+                libc::F_GETLK
+                | libc::F_SETLK
+                | libc::F_SETLKW
+                | libc::F_OFD_GETLK
+                | libc::F_OFD_SETLK
+                | libc::F_OFD_SETLKW
+                | flags::F_SETOWN_EX_CMD
+                | flags::F_GETOWN_EX_CMD,
+            ) => ptr(raw),
             Some(libc::F_SETFL) => {
                 let mut s = String::new();
                 flags::open_flags(&mut s, raw);
@@ -376,8 +423,19 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             escape::quoted(&c.data, c.truncated()),
             escape::json_bytes(&c.data, c.truncated()),
         )),
-        CAP_BUF_IN if ctx.syscall == "setsockopt" && c.data.len() == 4 => {
-            structs::int_ref(&c.data).map(|(t, j)| (t, obj(j)))
+        CAP_BUF_IN if ctx.syscall == "setsockopt" => {
+            let val = |n: &str| ctx.raw(n, args).map_or(0, |v| v as u32 as i32);
+            let optlen = val("optlen");
+            let decoded = match sockopt::shape(val("level"), val("optname"), optlen) {
+                sockopt::Shape::Address => None,
+                sockopt::Shape::Int => sockopt::int(&c.data),
+                sockopt::Shape::Linger => sockopt::linger(&c.data),
+                sockopt::Shape::Bytes => {
+                    let full = u64::try_from(optlen).unwrap_or(u64::MAX);
+                    return Some(buffer(ctx, c, Some(full)));
+                }
+            };
+            decoded.map(|(t, j)| (t, obj(j)))
         }
         CAP_BUF_IN => {
             let full = spec_len(ctx, args, i);
@@ -392,8 +450,22 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             let full = if ctx.syscall == "getcwd" { None } else { full };
             Some(buffer(ctx, &data, full))
         }
-        CAP_SOCKADDR_IN | CAP_SOCKADDR_OUT => {
-            let (t, j) = structs::sockaddr(&c.data);
+        CAP_SOCKADDR_IN => {
+            // connect, bind, sendto: the length argument (an int) says how much is an address.
+            let len = ctx
+                .raw(sockaddr_len_arg(ctx.syscall), args)
+                .map_or(0, |l| l as u32 as i32);
+            let (t, j) = sockaddr::decode(&c.data, usize::try_from(len).ok()?)?;
+            Some((t, obj(j)))
+        }
+        CAP_SOCKADDR_OUT => {
+            // accept, getsockname, recvfrom: the kernel wrote min(buffer, returned length)
+            // bytes; the capture holds the returned length's worth.
+            let len = match socklen_in(ctx) {
+                Some(before) => c.data.len().min(before as usize),
+                None => c.data.len(),
+            };
+            let (t, j) = sockaddr::decode(&c.data, len)?;
             Some((t, obj(j)))
         }
         CAP_IOV_IN | CAP_IOV_OUT => Some(iovec(ctx, i, c)),
@@ -402,6 +474,25 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
         CAP_STRUCT_IN | CAP_STRUCT_OUT => structure(ctx, arg, c).map(|(t, j)| (t, obj(j))),
         _ => None,
     }
+}
+
+/// The argument holding the length of an input socket address.
+fn sockaddr_len_arg(syscall: &str) -> &'static str {
+    match syscall {
+        "sendto" => "addr_len",
+        _ => "addrlen",
+    }
+}
+
+/// The address buffer's length passed in (the `int *` length captured at enter).
+fn socklen_in(ctx: &Ctx<'_>) -> Option<u32> {
+    let c = ctx.ev.captures.iter().find(|c| {
+        c.kind == CAP_STRUCT_IN
+            && syscalls::args(ctx.ev.nr)
+                .and_then(|a| a.get(c.arg as usize))
+                .is_some_and(|a| matches!(a.name, "upeer_addrlen" | "usockaddr_len" | "addr_len"))
+    })?;
+    Some(u32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?))
 }
 
 /// The length argument's value for a buffer captured at enter.
@@ -427,7 +518,7 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         ("utimensat", _) => structs::timespec_pair(b),
         ("poll" | "ppoll", _) => Some(structs::pollfds(b, c.truncated())),
         // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
-        ("epoll_ctl", _) if ctx.ev.args[1] == libc::EPOLL_CTL_DEL as u64 => None,
+        ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
         ("epoll_ctl", _) => structs::epoll_event(b),
         ("epoll_wait" | "epoll_pwait" | "epoll_pwait2", _) => {
             Some(structs::epoll_events(b, c.truncated()))
@@ -437,7 +528,8 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         ("statfs" | "fstatfs", _) => structs::statfs(b),
         ("statx", _) => structs::statx(b),
         ("pipe" | "pipe2", _) => structs::fd_pair(b),
-        ("wait4", _) => structs::wait_status(b),
+        // The kernel wrote a status only when the call returned a pid (WNOHANG returns 0).
+        ("wait4", _) if ctx.ev.ret.is_some_and(|r| r > 0) => wait::status(b),
         _ => None,
     }
 }
@@ -456,11 +548,16 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
     let mut text = String::from("{msg_name=");
     let mut o = Map::new();
     match ctx.captures(i).find(|c| c.kind == CAP_MSG_NAME) {
-        Some(n) => {
-            let (t, j) = structs::sockaddr(&n.data);
-            text.push_str(&t);
-            o.insert("msg_name".into(), j);
-        }
+        Some(n) => match sockaddr::decode(&n.data, namelen as usize) {
+            Some((t, j)) => {
+                text.push_str(&t);
+                o.insert("msg_name".into(), j);
+            }
+            None => {
+                let _ = write!(text, "{name_ptr:#x}");
+                o.insert("msg_name".into(), json!(name_ptr));
+            }
+        },
         None if name_ptr == 0 => {
             text.push_str("NULL");
             o.insert("msg_name".into(), Value::Null);
@@ -504,7 +601,7 @@ fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
         .ev
         .captures
         .iter()
-        .find(|c| c.kind == CAP_SOCKADDR_OUT)
+        .find(|c| c.kind == CAP_SOCKADDR_OUT && !c.fault())
         .map(|c| c.data.len() as u32);
     Some(match after {
         Some(a) if a != before => (
@@ -579,11 +676,21 @@ fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
         if !items.is_empty() {
             text.push_str(", ");
         }
-        let (t, j) = buffer(ctx, c, None);
-        text.push_str(&t);
+        // The kernel reads one byte more than the string size, to tell a string of exactly
+        // that size from a longer one: a cut string holds size + 1 bytes, strace prints size.
+        let cut = c.truncated();
+        let data = if cut {
+            &c.data[..c.data.len().saturating_sub(1)]
+        } else {
+            &c.data[..]
+        };
+        if ctx.text {
+            escape::quote(&mut text, data, cut);
+        }
+        let j = escape::json_bytes(data, cut);
         items.push(j.value);
         not_utf8 |= j.hex.is_some();
-        for b in c.data.iter().chain([&0u8]) {
+        for b in data.iter().chain([&0u8]) {
             let _ = write!(hex, "{b:02x}");
         }
     }
@@ -603,12 +710,14 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
     let raw = |n: &str| {
         args.iter()
             .position(|a| a.name == n)
-            .and_then(|i| ev.args.get(i).copied())
+            .and_then(|i| Some(ctype::narrow(args[i].ty, *ev.args.get(i)?)))
             .unwrap_or(0)
     };
     match (syscall, name) {
+        // As strace and the kernel decide it: O_CREAT, or the O_TMPFILE bit that is not
+        // O_DIRECTORY (`ls` opens directories with O_DIRECTORY and no mode).
         ("open" | "openat", "mode") => {
-            raw("flags") & (libc::O_CREAT as u64 | libc::O_TMPFILE as u64) != 0
+            raw("flags") & (libc::O_CREAT as u64 | flags::O_TMPFILE_BIT) != 0
         }
         ("fcntl", "arg") => !matches!(
             raw("cmd") as i32,
@@ -690,7 +799,7 @@ fn decode_plain(ev: &SyscallEvent, text: bool) -> Vec<DecodedArg> {
                 Some(c) => c,
                 None => {
                     let (t, v) = match sems[i] {
-                        Some(sem) => by_sem(sem, &ctx, args, raw),
+                        Some(sem) => by_sem(sem, &ctx, args, ctype::narrow(arg.ty, raw)),
                         None => by_type(arg.ty, arg.name, raw),
                     };
                     (t, obj(v))
@@ -719,7 +828,7 @@ fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
         if !f.is_empty() {
             f.push('|');
         }
-        f.push_str(&flags::value_string(signal, flags::SIGNALS));
+        f.push_str(&flags::signal_string(signal as i64));
     }
     if f.is_empty() {
         f.push('0');
@@ -938,6 +1047,358 @@ mod tests {
         assert_eq!(
             line(&ev),
             r#"4, [{iov_base="HTTP/1.1 304 Not Modified\r\nServe"..., iov_len=180}], 1"#
+        );
+    }
+
+    const HI: u64 = 0x0def_aced_0000_0000;
+
+    #[test]
+    fn narrow_arguments_lose_the_upper_register_bits() {
+        // strace 6.1 on registers with 0xdefaced in the upper half (see the commit message).
+        let ev = event(
+            "faccessat2",
+            [HI | 0xffff_ffff, 0, HI | 4, HI, 0, 0],
+            -14,
+            vec![],
+        );
+        assert_eq!(line(&ev), "-1, NULL, R_OK, 0");
+        let d = decode(&ev);
+        assert_eq!(d[0].raw, HI | 0xffff_ffff, "raw stays the register");
+        assert_eq!(d[0].json.value, -1);
+        let ev = event("fcntl", [HI, HI | 15, 0, 0, 0, 0], -14, vec![]);
+        assert_eq!(line(&ev), "0, F_SETOWN_EX, NULL");
+        let ev = event("fcntl", [HI, HI | 1, 0, 0, 0, 0], 0, vec![]);
+        assert_eq!(line(&ev), "0, F_GETFD");
+        let ev = event("fcntl", [0, 1234, 0, 0, 0, 0], -22, vec![]);
+        assert_eq!(line(&ev), "0, 0x4d2 /* F_??? */, 0");
+        let ev = event("fcntl", [0, -5i64 as u64, 0, 0, 0, 0], -22, vec![]);
+        assert_eq!(line(&ev), "0, 0xfffffffb /* F_??? */, 0");
+        let ev = event(
+            "creat",
+            [0x10, HI, 0, 0, 0, 0],
+            -2,
+            vec![cap(0, CAP_STR, b"/nonexistent/x")],
+        );
+        assert_eq!(line(&ev), r#""/nonexistent/x", 000"#);
+        let kill = |sig: u64| {
+            line(&event(
+                "kill",
+                [HI | 0x7fff_ffff, sig, 0, 0, 0, 0],
+                -3,
+                vec![],
+            ))
+        };
+        assert_eq!(kill(HI), "2147483647, 0");
+        assert_eq!(kill(HI | 15), "2147483647, SIGTERM");
+        assert_eq!(kill(32), "2147483647, SIGRTMIN");
+        assert_eq!(kill(34), "2147483647, SIGRT_2");
+        assert_eq!(kill(64), "2147483647, SIGRT_32");
+        assert_eq!(kill(65), "2147483647, 65");
+        assert_eq!(kill(u64::MAX), "2147483647, -1");
+        let ev = event("clock_gettime", [HI | 1, 0, 0, 0, 0, 0], -14, vec![]);
+        assert_eq!(line(&ev), "CLOCK_MONOTONIC, NULL");
+        let ev = event("clock_gettime", [99, 0, 0, 0, 0, 0], -22, vec![]);
+        assert_eq!(line(&ev), "0x63 /* CLOCK_??? */, NULL");
+        let ev = event("getrlimit", [HI | 7, 0, 0, 0, 0, 0], -14, vec![]);
+        assert_eq!(line(&ev), "RLIMIT_NOFILE, NULL");
+        let ev = event("getrlimit", [HI | 0x10, 0, 0, 0, 0, 0], -22, vec![]);
+        assert_eq!(line(&ev), "0x10 /* RLIMIT_??? */, NULL");
+        let ev = event("setuid", [HI | 0xffff_fffe, 0, 0, 0, 0, 0], 0, vec![]);
+        assert_eq!(line(&ev), "4294967294");
+        let ev = event("umask", [HI | 0o22, 0, 0, 0, 0, 0], 0o22, vec![]);
+        assert_eq!(line(&ev), "022");
+        // long, size_t and off_t keep all 64 bits.
+        let ev = event("lseek", [12345, HI | 5, HI | 1, 0, 0, 0], -9, vec![]);
+        assert_eq!(line(&ev), "12345, 1004211375834136581, SEEK_CUR");
+        let ev = event("read", [HI | 12345, 0, HI | 5, 0, 0, 0], -9, vec![]);
+        assert_eq!(line(&ev), "12345, NULL, 1004211375834136581");
+        let ev = event(
+            "dup3",
+            [HI | 12345, HI | 12346, HI | 0o2000000, 0, 0, 0],
+            -9,
+            vec![],
+        );
+        assert_eq!(line(&ev), "12345, 12346, O_CLOEXEC");
+        let ev = event("rt_sigprocmask", [HI | 2, 0, 0, 8, 0, 0], 0, vec![]);
+        assert_eq!(line(&ev), "SIG_SETMASK, NULL, NULL, 8");
+        let ev = event("rt_sigprocmask", [9, 0, 0, 8, 0, 0], 0, vec![]);
+        assert_eq!(line(&ev), "0x9 /* SIG_??? */, NULL, NULL, 8");
+        let ev = event("prctl", [12345, 0, 0, 0, 0, 0], -22, vec![]);
+        assert_eq!(line(&ev), "0x3039 /* PR_??? */, 0, 0, 0, 0");
+        let ev = event("ioctl", [0, 0x1234, 0, 0, 0, 0], -25, vec![]);
+        assert_eq!(line(&ev), "0, _IOC(_IOC_NONE, 0x12, 0x34, 0), 0");
+        let ev = event("ioctl", [0, 0xc010_5401, 0x7ffd, 0, 0, 0], -25, vec![]);
+        assert_eq!(
+            line(&ev),
+            "0, _IOC(_IOC_READ|_IOC_WRITE, 0x54, 0x1, 0x10), 0x7ffd"
+        );
+        let ev = event("socket", [99, 0xe, 0, 0, 0, 0], -97, vec![]);
+        assert_eq!(line(&ev), "0x63 /* AF_??? */, 0xe /* SOCK_??? */, 0");
+        let ev = event("socket", [2, 1, 99, 0, 0, 0], -93, vec![]);
+        assert_eq!(line(&ev), "AF_INET, SOCK_STREAM, 0x63 /* IPPROTO_??? */");
+        let ev = event("wait4", [u64::MAX, 0, 2, 0, 0, 0], -10, vec![]);
+        assert_eq!(line(&ev), "-1, NULL, WSTOPPED, NULL");
+    }
+
+    #[test]
+    fn wait4_status_only_when_a_pid_returned() {
+        let status = |s: u32| cap(1, CAP_STRUCT_OUT, &s.to_ne_bytes());
+        let ev = event(
+            "wait4",
+            [20929, 0x7ffc, 1, 0, 0, 0],
+            0,
+            vec![status(0x137f)],
+        );
+        assert_eq!(line(&ev), "20929, 0x7ffc, WNOHANG, NULL");
+        let ev = event(
+            "wait4",
+            [20929, 0x7ffc, 8, 0, 0, 0],
+            20929,
+            vec![status(0xffff)],
+        );
+        assert_eq!(line(&ev), "20929, [{WIFCONTINUED(s)}], WCONTINUED, NULL");
+        let ev = event(
+            "wait4",
+            [20929, 0x7ffc, 2, 0, 0, 0],
+            20929,
+            vec![status(0x137f)],
+        );
+        assert_eq!(
+            line(&ev),
+            "20929, [{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}], WSTOPPED, NULL"
+        );
+        let ev = event(
+            "wait4",
+            [20930, 0x7ffc, 0x4000_0000, 0, 0, 0],
+            20930,
+            vec![status(3 << 8)],
+        );
+        assert_eq!(
+            line(&ev),
+            "20930, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], __WALL, NULL"
+        );
+    }
+
+    #[test]
+    fn open_shows_a_mode_only_with_o_creat_or_tmpfile() {
+        let open = |flags: i32, mode: u64| {
+            line(&event(
+                "openat",
+                [AT_FDCWD, 0x10, flags as u64, mode, 0, 0],
+                3,
+                vec![cap(1, CAP_STR, b"/tmp")],
+            ))
+        };
+        // `ls` opening a directory: O_DIRECTORY is part of O_TMPFILE, but not the bit that
+        // takes a mode.
+        assert_eq!(
+            open(
+                libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_DIRECTORY,
+                0
+            ),
+            r#"AT_FDCWD, "/tmp", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY"#
+        );
+        assert_eq!(
+            open(libc::O_RDWR | libc::O_TMPFILE, 0o600),
+            r#"AT_FDCWD, "/tmp", O_RDWR|O_TMPFILE, 0600"#
+        );
+        assert_eq!(
+            open(libc::O_RDWR | 0o20000000, 0o600),
+            r#"AT_FDCWD, "/tmp", O_RDWR|__O_TMPFILE, 0600"#
+        );
+        let ev = event(
+            "openat",
+            [
+                HI | AT_FDCWD,
+                0x10,
+                HI | libc::O_CREAT as u64,
+                HI | 0o600,
+                0,
+                0,
+            ],
+            6,
+            vec![cap(1, CAP_STR, b"/tmpx")],
+        );
+        assert_eq!(line(&ev), r#"AT_FDCWD, "/tmpx", O_RDONLY|O_CREAT, 0600"#);
+        let ev = event(
+            "open",
+            [0x10, 0xffff_ffff, 0o600, 0, 0, 0],
+            -20,
+            vec![cap(0, CAP_STR, b"/tmpx")],
+        );
+        assert_eq!(
+            line(&ev),
+            r#""/tmpx", O_ACCMODE|O_CREAT|O_EXCL|O_NOCTTY|O_TRUNC|O_APPEND|O_NONBLOCK|O_SYNC|O_DIRECT|O_LARGEFILE|O_NOFOLLOW|O_NOATIME|O_CLOEXEC|O_PATH|O_TMPFILE|FASYNC|0xff80003c, 0600"#
+        );
+    }
+
+    #[test]
+    fn strings_are_cut_at_the_string_size() {
+        // strace -s 8: `execve("../pwrite", ["../pwrit"..., "../pwrit", "../pwri",
+        // "../pwr12"...], …)`. The kernel captured size + 1 bytes of the long ones.
+        let arg = |k: u8, s: &[u8], cut: bool| {
+            let mut c = cap(1, CAP_ARGV, s);
+            c.index = k;
+            c.flags = if cut { CAPF_TRUNCATED } else { 0 };
+            c
+        };
+        let ev = event(
+            "execve",
+            [0x1, 0x2, 0x3, 0, 0, 0],
+            -2,
+            vec![
+                cap(0, CAP_STR, b"../pwrite"),
+                arg(0, b"../pwrite", true),
+                arg(1, b"../pwrit", false),
+                arg(2, b"../pwri", false),
+                arg(3, b"../pwr123", true),
+            ],
+        );
+        assert_eq!(
+            line(&ev),
+            r#""../pwrite", ["../pwrit"..., "../pwrit", "../pwri", "../pwr12"...], 0x3"#
+        );
+        let d = decode(&ev);
+        assert_eq!(
+            d[1].json.value,
+            serde_json::json!(["../pwrit", "../pwrit", "../pwri", "../pwr12"])
+        );
+        // strace -s 4: buffers hold at most 4 bytes, `...` only when there was more.
+        let mut c = cap(1, CAP_BUF_OUT, b"# Lo");
+        c.flags = CAPF_TRUNCATED;
+        let ev = event("read", [3, 0x10, 4096, 0, 0, 0], 2996, vec![c]);
+        assert_eq!(line(&ev), r##"3, "# Lo"..., 4096"##);
+        let ev = event(
+            "write",
+            [1, 0x10, 3, 0, 0, 0],
+            3,
+            vec![cap(1, CAP_BUF_IN, b"vm\n")],
+        );
+        assert_eq!(line(&ev), r#"1, "vm\n", 3"#);
+        // Paths are never cut by -s: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY)`.
+        let ev = event(
+            "openat",
+            [AT_FDCWD, 0x10, 0, 0, 0, 0],
+            3,
+            vec![cap(1, CAP_STR, b"/etc/hostname")],
+        );
+        assert_eq!(line(&ev), r#"AT_FDCWD, "/etc/hostname", O_RDONLY"#);
+    }
+
+    #[test]
+    fn socket_addresses_only_as_long_as_the_kernel_wrote() {
+        let mut un = vec![1u8, 0];
+        un.extend_from_slice(b"/tmp/dv/b\0\0\0");
+        // recvfrom(5, "x", 16, 0, {sa_family=AF_UNIX, sun_path="/tmp"}, [6 => 12]) = 1
+        let ev = event(
+            "recvfrom",
+            [5, 0x10, 16, 0, 0x20, 0x30],
+            1,
+            vec![
+                cap(1, CAP_BUF_OUT, b"x"),
+                cap(4, CAP_SOCKADDR_OUT, &un[..12]),
+                cap(5, CAP_STRUCT_IN, &6u32.to_ne_bytes()),
+            ],
+        );
+        assert_eq!(
+            line(&ev),
+            r#"5, "x", 16, 0, {sa_family=AF_UNIX, sun_path="/tmp"}, [6 => 12]"#
+        );
+        // recvfrom(3, "hi", 16, 0, 0x7fff58e0edc0, [2 => 0]) = 2
+        let ev = event(
+            "recvfrom",
+            [3, 0x10, 16, 0, 0x7fff_58e0_edc0, 0x30],
+            2,
+            vec![
+                cap(1, CAP_BUF_OUT, b"hi"),
+                cap(4, CAP_SOCKADDR_OUT, b""),
+                cap(5, CAP_STRUCT_IN, &2u32.to_ne_bytes()),
+            ],
+        );
+        assert_eq!(line(&ev), r#"3, "hi", 16, 0, 0x7fff58e0edc0, [2 => 0]"#);
+        // connect(7, {sa_family=AF_INET, sa_data="\0\t\177\0\0\1\0\0\0\0"}, 12)
+        let inet = [2u8, 0, 0, 9, 127, 0, 0, 1, 0, 0, 0, 0];
+        let ev = event(
+            "connect",
+            [7, 0x10, 12, 0, 0, 0],
+            -22,
+            vec![cap(1, CAP_SOCKADDR_IN, &inet)],
+        );
+        assert_eq!(
+            line(&ev),
+            r#"7, {sa_family=AF_INET, sa_data="\0\t\177\0\0\1\0\0\0\0"}, 12"#
+        );
+        let ev = event(
+            "connect",
+            [7, 0x10, 1, 0, 0, 0],
+            -22,
+            vec![cap(1, CAP_SOCKADDR_IN, &inet[..1])],
+        );
+        assert_eq!(line(&ev), "7, 0x10, 1");
+        // bind(8, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=0xfacefeed}, 12) = 0
+        let mut nl = vec![16u8, 0, 0, 0, 0, 0, 0, 0];
+        nl.extend_from_slice(&0xface_feedu32.to_ne_bytes());
+        let ev = event(
+            "bind",
+            [8, 0x10, 12, 0, 0, 0],
+            0,
+            vec![cap(1, CAP_SOCKADDR_IN, &nl)],
+        );
+        assert_eq!(
+            line(&ev),
+            "8, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=0xfacefeed}, 12"
+        );
+    }
+
+    #[test]
+    fn setsockopt_values_match_their_length() {
+        let opt = |level: u64, name: u64, val: &[u8], len: u64| {
+            line(&event(
+                "setsockopt",
+                [7, level, name, 0x7fff_58e0_ec40, len, 0],
+                0,
+                vec![cap(3, CAP_BUF_IN, val)],
+            ))
+        };
+        let v = (-15i32).to_ne_bytes();
+        let (sol, linger, reuse) = (1, libc::SO_LINGER as u64, libc::SO_REUSEADDR as u64);
+        assert_eq!(
+            opt(sol, linger, &v, 4),
+            "7, SOL_SOCKET, SO_LINGER, 0x7fff58e0ec40, 4"
+        );
+        let mut l = 1i32.to_ne_bytes().to_vec();
+        l.extend_from_slice(&5i32.to_ne_bytes());
+        assert_eq!(
+            opt(sol, linger, &l, 8),
+            "7, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=5}, 8"
+        );
+        assert_eq!(
+            opt(sol, reuse, &v[..2], 2),
+            "7, SOL_SOCKET, SO_REUSEADDR, 0x7fff58e0ec40, 2"
+        );
+        let mut v8 = v.to_vec();
+        v8.extend_from_slice(&[0; 4]);
+        assert_eq!(
+            opt(sol, reuse, &v8, 8),
+            "7, SOL_SOCKET, SO_REUSEADDR, [-15], 8"
+        );
+        assert_eq!(
+            opt(sol, libc::SO_RCVTIMEO as u64, &v, 4),
+            "7, SOL_SOCKET, SO_RCVTIMEO_OLD, [-15], 4"
+        );
+        assert_eq!(
+            opt(sol, 1234, &v, 4),
+            "7, SOL_SOCKET, 0x4d2 /* SO_??? */, [-15], 4"
+        );
+        assert_eq!(opt(6, 1, &v, 4), "7, SOL_TCP, TCP_NODELAY, [-15], 4");
+        assert_eq!(
+            opt(6, 1, &v[..2], 2),
+            r#"7, SOL_TCP, TCP_NODELAY, "\361\377", 2"#
+        );
+        // The registers' upper halves are not part of an int.
+        assert_eq!(
+            opt(HI | 6, HI | 1, &v, HI | 4),
+            "7, SOL_TCP, TCP_NODELAY, [-15], 4"
         );
     }
 

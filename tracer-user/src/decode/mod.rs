@@ -2,13 +2,17 @@
 //! nothing from the kernel is trusted to be in range.
 pub mod args;
 pub mod capture_spec;
+pub mod ctype;
 pub mod errno;
 pub mod escape;
 pub mod fdpath;
 pub mod flags;
 pub mod pairing;
+pub mod sockaddr;
+pub mod sockopt;
 pub mod structs;
 pub mod syscalls;
+pub mod wait;
 
 use tracer_common::{
     capture::{CaptureHeader, EnterRecord, capture_size},
