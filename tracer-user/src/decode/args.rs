@@ -51,10 +51,13 @@ enum Sem {
     OpenFlags,
     Mode,
     Bits(Table, &'static str),
+    /// strace's `printflags`: `A|B|0x40`, `0x40 /* X_??? */` when no bit has a name.
+    Flags(Table, &'static str, &'static str),
     /// One value of a table, `0x… /* X_??? */` when unknown (strace's `printxval`).
     Xval(Table, &'static str),
     Signal,
     Ioctl,
+    ArchPrctlArg,
     /// C's `%#x`.
     CHex,
     SockType,
@@ -133,6 +136,22 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("wait4", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
     ("waitid", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
     ("prctl", "option", Sem::Xval(flags::PRCTL, "PR_???")),
+    (
+        "arch_prctl",
+        "option",
+        Sem::Xval(flags::ARCH_PRCTL, "ARCH_???"),
+    ),
+    ("arch_prctl", "arg2", Sem::ArchPrctlArg),
+    (
+        "getrandom",
+        "flags",
+        Sem::Flags(flags::GRND, "0", "GRND_???"),
+    ),
+    (
+        "setns",
+        "flags",
+        Sem::Flags(flags::SETNS, "0", "CLONE_NEW???"),
+    ),
     (
         "getrlimit",
         "resource",
@@ -311,6 +330,15 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         }
         Sem::Bits(table, zero) => sym(flags::bits_string(raw, table, zero)),
         Sem::Xval(table, unknown) => sym(flags::xval_string(raw, table, unknown)),
+        Sem::Flags(table, zero, unknown) => sym(flags::flags_string(raw, table, zero, unknown)),
+        // GET_FS/GET_GS write to a pointer; strace prints `[value]` after a success, which is
+        // not captured: the pointer.
+        Sem::ArchPrctlArg => match ctx.raw("option", args) {
+            // and the GET_XCOMP ones (strace prints the features after a success).
+            Some(flags::ARCH_GET_FS | flags::ARCH_GET_GS | 0x1021 | 0x1022 | 0x1024) => ptr(raw),
+            _ if raw == 0 => ("0".into(), json!(0)),
+            _ => (format!("{raw:#x}"), json!(raw)),
+        },
         Sem::Signal => sym(flags::signal_string(i64::from(raw as u32 as i32))),
         Sem::Ioctl => sym(flags::ioctl_string(raw)),
         Sem::CHex if raw == 0 => ("0".into(), json!(0)),
@@ -719,6 +747,8 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
         ("open" | "openat", "mode") => {
             raw("flags") & (libc::O_CREAT as u64 | flags::O_TMPFILE_BIT) != 0
         }
+        // ARCH_GET_CPUID takes no argument.
+        ("arch_prctl", "arg2") => raw("option") != flags::ARCH_GET_CPUID,
         ("fcntl", "arg") => !matches!(
             raw("cmd") as i32,
             libc::F_GETFD
@@ -1399,6 +1429,48 @@ mod tests {
         assert_eq!(
             opt(HI | 6, HI | 1, &v, HI | 4),
             "7, SOL_TCP, TCP_NODELAY, [-15], 4"
+        );
+    }
+
+    #[test]
+    fn arch_prctl_getrandom_setns_like_strace() {
+        let l = |name: &str, args: [u64; 6], ret: i64| line(&event(name, args, ret, vec![]));
+        assert_eq!(
+            l("arch_prctl", [0x1002, 0, 0, 0, 0, 0], 0),
+            "ARCH_SET_FS, 0"
+        );
+        assert_eq!(
+            l("arch_prctl", [0x1002, 0x7f12_3456_7740, 0, 0, 0, 0], 0),
+            "ARCH_SET_FS, 0x7f1234567740"
+        );
+        assert_eq!(
+            l("arch_prctl", [0x1003, 0, 0, 0, 0, 0], -14),
+            "ARCH_GET_FS, NULL"
+        );
+        assert_eq!(
+            l("arch_prctl", [0x3001, 0, 0, 0, 0, 0], -22),
+            "0x3001 /* ARCH_??? */, 0"
+        );
+        assert_eq!(
+            l("arch_prctl", [0x1011, 0, 0, 0, 0, 0], 1),
+            "ARCH_GET_CPUID"
+        );
+        assert_eq!(
+            l("getrandom", [0, 0, HI | 3, 0, 0, 0], 0),
+            "NULL, 0, GRND_NONBLOCK|GRND_RANDOM"
+        );
+        assert_eq!(
+            l("getrandom", [0, 0, 0x17, 0, 0, 0], -22),
+            "NULL, 0, GRND_NONBLOCK|GRND_RANDOM|GRND_INSECURE|0x10"
+        );
+        assert_eq!(
+            l("setns", [HI | 12345, HI | 0x4000_0000, 0, 0, 0, 0], -9),
+            "12345, CLONE_NEWNET"
+        );
+        assert_eq!(l("setns", [12345, 0, 0, 0, 0, 0], -9), "12345, 0");
+        assert_eq!(
+            l("setns", [12345, 7, 0, 0, 0, 0], -9),
+            "12345, 0x7 /* CLONE_NEW??? */"
         );
     }
 

@@ -93,6 +93,14 @@ pub fn signal_string(sig: i64) -> String {
     s
 }
 
+/// strace's `printflags`: like `bits`, but `0x10 /* PROT_??? */` when no bit has a name.
+pub fn flags_string(raw: u64, table: Table, zero: &str, unknown: &str) -> String {
+    if raw != 0 && !table.iter().any(|&(v, _)| v != 0 && raw & v == v) {
+        return format!("{raw:#x} /* {unknown} */");
+    }
+    bits_string(raw, table, zero)
+}
+
 pub fn bits_string(raw: u64, table: Table, zero: &str) -> String {
     let mut s = String::new();
     bits(&mut s, raw, table, zero);
@@ -487,6 +495,38 @@ pub const PRCTL: Table = table!(
     PR_SET_VMA,
     PR_CAP_AMBIENT,
     PR_SET_TIMERSLACK,
+);
+/// arch_prctl codes (arch/x86/include/uapi/asm/prctl.h; not in libc), strace's names.
+pub const ARCH_GET_FS: u64 = 0x1003;
+pub const ARCH_GET_GS: u64 = 0x1004;
+pub const ARCH_GET_CPUID: u64 = 0x1011;
+pub const ARCH_PRCTL: Table = &[
+    (0x1001, "ARCH_SET_GS"),
+    (0x1002, "ARCH_SET_FS"),
+    (ARCH_GET_FS, "ARCH_GET_FS"),
+    (ARCH_GET_GS, "ARCH_GET_GS"),
+    (ARCH_GET_CPUID, "ARCH_GET_CPUID"),
+    (0x1012, "ARCH_SET_CPUID"),
+    (0x1021, "ARCH_GET_XCOMP_SUPP"),
+    (0x1022, "ARCH_GET_XCOMP_PERM"),
+    (0x1023, "ARCH_REQ_XCOMP_PERM"),
+    (0x1024, "ARCH_GET_XCOMP_GUEST_PERM"),
+    (0x1025, "ARCH_REQ_XCOMP_GUEST_PERM"),
+    (0x2001, "ARCH_MAP_VDSO_X32"),
+    (0x2002, "ARCH_MAP_VDSO_32"),
+    (0x2003, "ARCH_MAP_VDSO_64"),
+];
+pub const GRND: Table = table!(GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE);
+/// setns's namespace types, in strace's order (xlat/setns_types.in).
+pub const SETNS: Table = table!(
+    CLONE_NEWTIME,
+    CLONE_NEWNS,
+    CLONE_NEWCGROUP,
+    CLONE_NEWUTS,
+    CLONE_NEWIPC,
+    CLONE_NEWUSER,
+    CLONE_NEWPID,
+    CLONE_NEWNET,
 );
 pub const RLIMIT: Table = table!(
     RLIMIT_CPU,
