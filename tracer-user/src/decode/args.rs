@@ -14,10 +14,11 @@ use tracer_common::capture::{
 };
 
 use super::{
-    Capture, SyscallEvent, escape, fdpath,
+    Capture, SyscallEvent, ctype, escape, fdpath,
     flags::{self, Table},
-    structs,
+    sockaddr, sockopt, structs,
     syscalls::{self, Arg},
+    wait,
 };
 
 pub use crate::model::event::DecodedArg;
@@ -37,7 +38,15 @@ enum Sem {
     OpenFlags,
     Mode,
     Bits(Table, &'static str),
-    Value(Table),
+    /// strace's `printflags`: `A|B|0x40`, `0x40 /* X_??? */` when no bit has a name.
+    Flags(Table, &'static str, &'static str),
+    /// One value of a table, `0x… /* X_??? */` when unknown (strace's `printxval`).
+    Xval(Table, &'static str),
+    Signal,
+    Ioctl,
+    ArchPrctlArg,
+    /// C's `%#x`.
+    CHex,
     SockType,
     Protocol,
     SockOptName,
@@ -75,25 +84,34 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("mmap", "flags", Sem::Bits(flags::MAP_FLAGS, "0")),
     ("mmap", "off", Sem::Offset),
     ("mmap", "addr", Sem::Hex),
-    ("socket", "family", Sem::Value(flags::AF)),
-    ("socketpair", "family", Sem::Value(flags::AF)),
+    ("socket", "family", Sem::Xval(flags::AF, "AF_???")),
+    ("socketpair", "family", Sem::Xval(flags::AF, "AF_???")),
     ("socket", "type", Sem::SockType),
     ("socketpair", "type", Sem::SockType),
     ("socket", "protocol", Sem::Protocol),
     ("accept4", "flags", Sem::Bits(flags::SOCK_FLAGS, "0")),
-    ("setsockopt", "level", Sem::Value(flags::SOL)),
-    ("getsockopt", "level", Sem::Value(flags::SOL)),
+    ("setsockopt", "level", Sem::Xval(flags::SOL, "SOL_??")),
+    ("getsockopt", "level", Sem::Xval(flags::SOL, "SOL_??")),
     ("setsockopt", "optname", Sem::SockOptName),
     ("getsockopt", "optname", Sem::SockOptName),
-    ("kill", "sig", Sem::Value(flags::SIGNALS)),
-    ("tkill", "sig", Sem::Value(flags::SIGNALS)),
-    ("tgkill", "sig", Sem::Value(flags::SIGNALS)),
-    ("rt_sigaction", "sig", Sem::Value(flags::SIGNALS)),
-    ("rt_sigprocmask", "how", Sem::Value(flags::SIGPROCMASK_HOW)),
-    ("fcntl", "cmd", Sem::Value(flags::FCNTL_CMD)),
+    ("kill", "sig", Sem::Signal),
+    ("tkill", "sig", Sem::Signal),
+    ("tgkill", "sig", Sem::Signal),
+    ("rt_sigaction", "sig", Sem::Signal),
+    (
+        "rt_sigprocmask",
+        "how",
+        Sem::Xval(flags::SIGPROCMASK_HOW, "SIG_???"),
+    ),
+    ("fcntl", "cmd", Sem::Xval(flags::FCNTL_CMD, "F_???")),
     ("fcntl", "arg", Sem::FcntlArg),
-    ("ioctl", "cmd", Sem::Value(flags::IOCTL)),
-    ("epoll_ctl", "op", Sem::Value(flags::EPOLL_OP)),
+    ("ioctl", "cmd", Sem::Ioctl),
+    ("ioctl", "arg", Sem::CHex),
+    (
+        "epoll_ctl",
+        "op",
+        Sem::Xval(flags::EPOLL_OP, "EPOLL_CTL_???"),
+    ),
     (
         "epoll_create1",
         "flags",
@@ -104,11 +122,39 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("faccessat2", "mode", Sem::AccessMode),
     ("wait4", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
     ("waitid", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
-    ("prctl", "option", Sem::Value(flags::PRCTL)),
-    ("getrlimit", "resource", Sem::Value(flags::RLIMIT)),
-    ("setrlimit", "resource", Sem::Value(flags::RLIMIT)),
-    ("prlimit64", "resource", Sem::Value(flags::RLIMIT)),
-    (ANY, "which_clock", Sem::Value(flags::CLOCK)),
+    ("prctl", "option", Sem::Xval(flags::PRCTL, "PR_???")),
+    (
+        "arch_prctl",
+        "option",
+        Sem::Xval(flags::ARCH_PRCTL, "ARCH_???"),
+    ),
+    ("arch_prctl", "arg2", Sem::ArchPrctlArg),
+    (
+        "getrandom",
+        "flags",
+        Sem::Flags(flags::GRND, "0", "GRND_???"),
+    ),
+    (
+        "setns",
+        "flags",
+        Sem::Flags(flags::SETNS, "0", "CLONE_NEW???"),
+    ),
+    (
+        "getrlimit",
+        "resource",
+        Sem::Xval(flags::RLIMIT, "RLIMIT_???"),
+    ),
+    (
+        "setrlimit",
+        "resource",
+        Sem::Xval(flags::RLIMIT, "RLIMIT_???"),
+    ),
+    (
+        "prlimit64",
+        "resource",
+        Sem::Xval(flags::RLIMIT, "RLIMIT_???"),
+    ),
+    (ANY, "which_clock", Sem::Xval(flags::CLOCK, "CLOCK_???")),
     (
         "clock_nanosleep",
         "flags",
@@ -137,9 +183,13 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("recvfrom", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
     ("sendmsg", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
     ("recvmsg", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
-    ("shutdown", "how", Sem::Value(flags::SHUTDOWN_HOW)),
-    ("lseek", "whence", Sem::Value(flags::SEEK)),
-    ("madvise", "behavior", Sem::Value(flags::MADVISE)),
+    (
+        "shutdown",
+        "how",
+        Sem::Xval(flags::SHUTDOWN_HOW, "SHUT_???"),
+    ),
+    ("lseek", "whence", Sem::Xval(flags::SEEK, "SEEK_???")),
+    ("madvise", "behavior", Sem::Xval(flags::MADVISE, "MADV_???")),
     ("futex", "op", Sem::Futex),
     ("memfd_create", "flags", Sem::Bits(flags::MEMFD, "0")),
     ("renameat2", "flags", Sem::Bits(flags::RENAME, "0")),
@@ -201,9 +251,10 @@ impl Ctx<'_> {
             .filter(move |c| c.arg as usize == arg)
     }
 
+    /// Argument `name` as the kernel sees it (converted to its C type).
     fn raw(&self, name: &str, args: &[Arg]) -> Option<u64> {
         let i = args.iter().position(|a| a.name == name)?;
-        self.ev.args.get(i).copied()
+        Some(ctype::narrow(args[i].ty, *self.ev.args.get(i)?))
     }
 }
 
@@ -228,28 +279,26 @@ fn sym(s: String) -> (String, Value) {
     (s, j)
 }
 
+/// By C type alone; `raw` is the register.
 fn by_type(ty: &str, name: &str, raw: u64) -> (String, Value) {
     if ty.contains('*') {
         return ptr(raw);
     }
+    let v = ctype::narrow(ty, raw);
     if ["flag", "mask"].iter().any(|k| name.contains(k)) {
-        return if raw == 0 {
+        return if v == 0 {
             ("0".into(), json!(0))
         } else {
-            (format!("{raw:#x}"), json!(raw))
+            (format!("{v:#x}"), json!(v))
         };
     }
-    match ty {
-        "int" | "pid_t" | "clockid_t" | "key_serial_t" | "mqd_t" | "timer_t"
-        | "const clockid_t" | "__s32" | "s32" => num(i64::from(raw as u32 as i32)),
-        "long" | "off_t" | "loff_t" | "ssize_t" | "__s64" | "s64" => num(raw as i64),
-        "unsigned int" | "u32" | "__u32" | "uid_t" | "gid_t" | "qid_t" | "umode_t" | "unsigned" => {
-            unum(u64::from(raw as u32))
-        }
-        _ => unum(raw),
+    match ctype::number(ty, raw) {
+        ctype::Number::Signed(n) => num(n),
+        ctype::Number::Unsigned(n) => unum(n),
     }
 }
 
+/// By meaning; `raw` is the argument converted to its C type (`ctype::narrow`).
 fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
     match sem {
         Sem::DirFd if raw as u32 as i32 == libc::AT_FDCWD => sym("AT_FDCWD".into()),
@@ -260,14 +309,29 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
             sym(s)
         }
         Sem::Mode => {
+            // strace prints every mode argument as an `unsigned short` (umask's is an int).
+            let m = raw & 0xffff;
             let mut s = String::new();
-            flags::mode(&mut s, raw);
-            (s, json!(raw))
+            flags::mode(&mut s, m);
+            (s, json!(m))
         }
         Sem::Bits(table, zero) => sym(flags::bits_string(raw, table, zero)),
-        Sem::Value(table) => sym(flags::value_string(raw, table)),
+        Sem::Xval(table, unknown) => sym(flags::xval_string(raw, table, unknown)),
+        Sem::Flags(table, zero, unknown) => sym(flags::flags_string(raw, table, zero, unknown)),
+        // GET_FS/GET_GS write to a pointer; strace prints `[value]` after a success, which is
+        // not captured: the pointer.
+        Sem::ArchPrctlArg => match ctx.raw("option", args) {
+            // and the GET_XCOMP ones (strace prints the features after a success).
+            Some(flags::ARCH_GET_FS | flags::ARCH_GET_GS | 0x1021 | 0x1022 | 0x1024) => ptr(raw),
+            _ if raw == 0 => ("0".into(), json!(0)),
+            _ => (format!("{raw:#x}"), json!(raw)),
+        },
+        Sem::Signal => sym(flags::signal_string(i64::from(raw as u32 as i32))),
+        Sem::Ioctl => sym(flags::ioctl_string(raw)),
+        Sem::CHex if raw == 0 => ("0".into(), json!(0)),
+        Sem::CHex => (format!("{raw:#x}"), json!(raw)),
         Sem::SockType => {
-            let mut s = flags::value_string(raw & 0xf, flags::SOCK_TYPE);
+            let mut s = flags::xval_string(raw & 0xf, flags::SOCK_TYPE, "SOCK_???");
             if raw & !0xf != 0 {
                 s.push('|');
                 flags::bits(&mut s, raw & !0xf, flags::SOCK_FLAGS, "");
@@ -277,7 +341,7 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         Sem::Protocol => {
             let family = ctx.raw("family", args).unwrap_or(0) as i32;
             if family == libc::AF_INET || family == libc::AF_INET6 {
-                sym(flags::value_string(raw, flags::IPPROTO))
+                sym(flags::xval_string(raw, flags::IPPROTO, "IPPROTO_???"))
             } else {
                 num(raw as i64)
             }
@@ -285,8 +349,8 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         Sem::SockOptName => {
             let level = ctx.raw("level", args).unwrap_or(0) as i32;
             match level {
-                libc::SOL_SOCKET => sym(flags::value_string(raw, flags::SO)),
-                libc::SOL_TCP => sym(flags::value_string(raw, flags::TCP_OPT)),
+                libc::SOL_SOCKET => sym(flags::xval_string(raw, flags::SO, "SO_???")),
+                libc::SOL_TCP => sym(flags::xval_string(raw, flags::TCP_OPT, "TCP_???")),
                 _ => num(raw as i64),
             }
         }
@@ -313,6 +377,17 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         Sem::Offset => (format!("{raw:#x}"), json!(raw)),
         Sem::FcntlArg => match ctx.raw("cmd", args).map(|c| c as i32) {
             Some(libc::F_SETFD) => sym(flags::bits_string(raw, flags::FD_FLAGS, "0")),
+            // Pointers to a struct flock / f_owner_ex.
+            Some(
+                libc::F_GETLK
+                | libc::F_SETLK
+                | libc::F_SETLKW
+                | libc::F_OFD_GETLK
+                | libc::F_OFD_SETLK
+                | libc::F_OFD_SETLKW
+                | flags::F_SETOWN_EX_CMD
+                | flags::F_GETOWN_EX_CMD,
+            ) => ptr(raw),
             Some(libc::F_SETFL) => {
                 let mut s = String::new();
                 flags::open_flags(&mut s, raw);
@@ -363,8 +438,19 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             escape::quoted(&c.data, c.truncated()),
             escape::json_bytes(&c.data, c.truncated()),
         )),
-        CAP_BUF_IN if ctx.syscall == "setsockopt" && c.data.len() == 4 => {
-            structs::int_ref(&c.data).map(|(t, j)| (t, obj(j)))
+        CAP_BUF_IN if ctx.syscall == "setsockopt" => {
+            let val = |n: &str| ctx.raw(n, args).map_or(0, |v| v as u32 as i32);
+            let optlen = val("optlen");
+            let decoded = match sockopt::shape(val("level"), val("optname"), optlen) {
+                sockopt::Shape::Address => None,
+                sockopt::Shape::Int => sockopt::int(&c.data),
+                sockopt::Shape::Linger => sockopt::linger(&c.data),
+                sockopt::Shape::Bytes => {
+                    let full = u64::try_from(optlen).unwrap_or(u64::MAX);
+                    return Some(buffer(ctx, c, Some(full)));
+                }
+            };
+            decoded.map(|(t, j)| (t, obj(j)))
         }
         CAP_BUF_IN => {
             let full = spec_len(ctx, args, i);
@@ -379,8 +465,22 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             let full = if ctx.syscall == "getcwd" { None } else { full };
             Some(buffer(ctx, &data, full))
         }
-        CAP_SOCKADDR_IN | CAP_SOCKADDR_OUT => {
-            let (t, j) = structs::sockaddr(&c.data);
+        CAP_SOCKADDR_IN => {
+            // connect, bind, sendto: the length argument (an int) says how much is an address.
+            let len = ctx
+                .raw(sockaddr_len_arg(ctx.syscall), args)
+                .map_or(0, |l| l as u32 as i32);
+            let (t, j) = sockaddr::decode(&c.data, usize::try_from(len).ok()?)?;
+            Some((t, obj(j)))
+        }
+        CAP_SOCKADDR_OUT => {
+            // accept, getsockname, recvfrom: the kernel wrote min(buffer, returned length)
+            // bytes; the capture holds the returned length's worth.
+            let len = match socklen_in(ctx) {
+                Some(before) => c.data.len().min(before as usize),
+                None => c.data.len(),
+            };
+            let (t, j) = sockaddr::decode(&c.data, len)?;
             Some((t, obj(j)))
         }
         CAP_IOV_IN | CAP_IOV_OUT => Some(iovec(ctx, i, c)),
@@ -389,6 +489,25 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
         CAP_STRUCT_IN | CAP_STRUCT_OUT => structure(ctx, arg, c).map(|(t, j)| (t, obj(j))),
         _ => None,
     }
+}
+
+/// The argument holding the length of an input socket address.
+fn sockaddr_len_arg(syscall: &str) -> &'static str {
+    match syscall {
+        "sendto" => "addr_len",
+        _ => "addrlen",
+    }
+}
+
+/// The address buffer's length passed in (the `int *` length captured at enter).
+fn socklen_in(ctx: &Ctx<'_>) -> Option<u32> {
+    let c = ctx.ev.captures.iter().find(|c| {
+        c.kind == CAP_STRUCT_IN
+            && syscalls::args(ctx.ev.nr)
+                .and_then(|a| a.get(c.arg as usize))
+                .is_some_and(|a| matches!(a.name, "upeer_addrlen" | "usockaddr_len" | "addr_len"))
+    })?;
+    Some(u32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?))
 }
 
 /// The length argument's value for a buffer captured at enter.
@@ -414,7 +533,7 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         ("utimensat", _) => structs::timespec_pair(b),
         ("poll" | "ppoll", _) => Some(structs::pollfds(b, c.truncated())),
         // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
-        ("epoll_ctl", _) if ctx.ev.args[1] == libc::EPOLL_CTL_DEL as u64 => None,
+        ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
         ("epoll_ctl", _) => structs::epoll_event(b),
         ("epoll_wait" | "epoll_pwait" | "epoll_pwait2", _) => {
             Some(structs::epoll_events(b, c.truncated()))
@@ -424,7 +543,8 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         ("statfs" | "fstatfs", _) => structs::statfs(b),
         ("statx", _) => structs::statx(b),
         ("pipe" | "pipe2", _) => structs::fd_pair(b),
-        ("wait4", _) => structs::wait_status(b),
+        // The kernel wrote a status only when the call returned a pid (WNOHANG returns 0).
+        ("wait4", _) if ctx.ev.ret.is_some_and(|r| r > 0) => wait::status(b),
         _ => None,
     }
 }
@@ -443,11 +563,16 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
     let mut text = String::from("{msg_name=");
     let mut o = Map::new();
     match ctx.captures(i).find(|c| c.kind == CAP_MSG_NAME) {
-        Some(n) => {
-            let (t, j) = structs::sockaddr(&n.data);
-            text.push_str(&t);
-            o.insert("msg_name".into(), j);
-        }
+        Some(n) => match sockaddr::decode(&n.data, namelen as usize) {
+            Some((t, j)) => {
+                text.push_str(&t);
+                o.insert("msg_name".into(), j);
+            }
+            None => {
+                let _ = write!(text, "{name_ptr:#x}");
+                o.insert("msg_name".into(), json!(name_ptr));
+            }
+        },
         None if name_ptr == 0 => {
             text.push_str("NULL");
             o.insert("msg_name".into(), Value::Null);
@@ -491,7 +616,7 @@ fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
         .ev
         .captures
         .iter()
-        .find(|c| c.kind == CAP_SOCKADDR_OUT)
+        .find(|c| c.kind == CAP_SOCKADDR_OUT && !c.fault())
         .map(|c| c.data.len() as u32);
     Some(match after {
         Some(a) if a != before => (
@@ -566,11 +691,21 @@ fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
         if !items.is_empty() {
             text.push_str(", ");
         }
-        let (t, j) = buffer(ctx, c, None);
-        text.push_str(&t);
+        // The kernel reads one byte more than the string size, to tell a string of exactly
+        // that size from a longer one: a cut string holds size + 1 bytes, strace prints size.
+        let cut = c.truncated();
+        let data = if cut {
+            &c.data[..c.data.len().saturating_sub(1)]
+        } else {
+            &c.data[..]
+        };
+        if ctx.text {
+            escape::quote(&mut text, data, cut);
+        }
+        let j = escape::json_bytes(data, cut);
         items.push(j.value);
         not_utf8 |= j.hex.is_some();
-        for b in c.data.iter().chain([&0u8]) {
+        for b in data.iter().chain([&0u8]) {
             let _ = write!(hex, "{b:02x}");
         }
     }
@@ -590,13 +725,17 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
     let raw = |n: &str| {
         args.iter()
             .position(|a| a.name == n)
-            .and_then(|i| ev.args.get(i).copied())
+            .and_then(|i| Some(ctype::narrow(args[i].ty, *ev.args.get(i)?)))
             .unwrap_or(0)
     };
     match (syscall, name) {
+        // As strace and the kernel decide it: O_CREAT, or the O_TMPFILE bit that is not
+        // O_DIRECTORY (`ls` opens directories with O_DIRECTORY and no mode).
         ("open" | "openat", "mode") => {
-            raw("flags") & (libc::O_CREAT as u64 | libc::O_TMPFILE as u64) != 0
+            raw("flags") & (libc::O_CREAT as u64 | flags::O_TMPFILE_BIT) != 0
         }
+        // ARCH_GET_CPUID takes no argument.
+        ("arch_prctl", "arg2") => raw("option") != flags::ARCH_GET_CPUID,
         ("fcntl", "arg") => !matches!(
             raw("cmd") as i32,
             libc::F_GETFD
@@ -677,7 +816,7 @@ fn decode_plain(ev: &SyscallEvent, text: bool) -> Vec<DecodedArg> {
                 Some(c) => c,
                 None => {
                     let (t, v) = match sems[i] {
-                        Some(sem) => by_sem(sem, &ctx, args, raw),
+                        Some(sem) => by_sem(sem, &ctx, args, ctype::narrow(arg.ty, raw)),
                         None => by_type(arg.ty, arg.name, raw),
                     };
                     (t, obj(v))
@@ -706,7 +845,7 @@ fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
         if !f.is_empty() {
             f.push('|');
         }
-        f.push_str(&flags::value_string(signal, flags::SIGNALS));
+        f.push_str(&flags::signal_string(signal as i64));
     }
     if f.is_empty() {
         f.push('0');
@@ -749,189 +888,5 @@ fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
 }
 
 #[cfg(all(test, target_arch = "x86_64"))]
-mod tests {
-    use super::*;
-    use crate::decode::{Enter, tests as fixtures};
-    use tracer_common::capture::CAPF_TRUNCATED;
-
-    fn event(name: &str, args: [u64; 6], ret: i64, captures: Vec<Capture>) -> SyscallEvent {
-        let mut ev =
-            crate::decode::decode(&fixtures::bytes(&fixtures::record(0, 0, ret))).expect("decodes");
-        ev.nr = syscalls::number(name).expect("known syscall");
-        ev.args = args;
-        ev.captures = captures;
-        ev.enter = Enter::Seen;
-        ev
-    }
-
-    fn cap(arg: u8, kind: u8, data: &[u8]) -> Capture {
-        Capture {
-            arg,
-            kind,
-            flags: 0,
-            index: 0,
-            data: data.to_vec(),
-        }
-    }
-
-    fn line(ev: &SyscallEvent) -> String {
-        let d = decode(ev);
-        shown_in_order(&d)
-            .into_iter()
-            .map(|a| a.text.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    const AT_FDCWD: u64 = -100i64 as u64;
-
-    #[test]
-    fn openat_with_path_and_flags() {
-        let ev = event(
-            "openat",
-            [
-                AT_FDCWD,
-                0x5555,
-                (libc::O_RDONLY | libc::O_CLOEXEC) as u64,
-                0,
-                0,
-                0,
-            ],
-            3,
-            vec![cap(1, CAP_STR, b"/etc/hosts")],
-        );
-        assert_eq!(line(&ev), r#"AT_FDCWD, "/etc/hosts", O_RDONLY|O_CLOEXEC"#);
-        let d = decode(&ev);
-        assert_eq!(d[1].json.value, "/etc/hosts");
-        assert_eq!(d[2].json.value, "O_RDONLY|O_CLOEXEC");
-        assert!(!d[3].shown, "mode hidden without O_CREAT");
-        let ev = event(
-            "openat",
-            [
-                AT_FDCWD,
-                0x5555,
-                (libc::O_WRONLY | libc::O_CREAT) as u64,
-                0o600,
-                0,
-                0,
-            ],
-            3,
-            vec![cap(1, CAP_STR, b"x")],
-        );
-        assert_eq!(line(&ev), r#"AT_FDCWD, "x", O_WRONLY|O_CREAT, 0600"#);
-    }
-
-    #[test]
-    fn buffers_are_quoted_and_cut() {
-        let ev = event(
-            "write",
-            [1, 0x10, 100, 0, 0, 0],
-            100,
-            vec![cap(1, CAP_BUF_IN, b"hello\n")],
-        );
-        assert_eq!(line(&ev), r#"1, "hello\n"..., 100"#);
-        let mut c = cap(1, CAP_BUF_OUT, b"GET / HTTP/1.1\r\n");
-        c.flags = CAPF_TRUNCATED;
-        let ev = event("read", [4, 0x10, 1024, 0, 0, 0], 78, vec![c]);
-        assert_eq!(line(&ev), r#"4, "GET / HTTP/1.1\r\n"..., 1024"#);
-        // A failed read shows the pointer, as strace does.
-        let ev = event("read", [4, 0x10, 1024, 0, 0, 0], -11, vec![]);
-        assert_eq!(line(&ev), "4, 0x10, 1024");
-    }
-
-    #[test]
-    fn socket_calls() {
-        let ev = event(
-            "socket",
-            [
-                2,
-                (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as u64,
-                6,
-                0,
-                0,
-                0,
-            ],
-            3,
-            vec![],
-        );
-        assert_eq!(line(&ev), "AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP");
-        let mut sa = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
-        sa.extend_from_slice(&[0; 8]);
-        let ev = event(
-            "connect",
-            [3, 0x10, 16, 0, 0, 0],
-            0,
-            vec![cap(1, CAP_SOCKADDR_IN, &sa)],
-        );
-        assert_eq!(
-            line(&ev),
-            r#"3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16"#
-        );
-        let ev = event(
-            "setsockopt",
-            [4, 6, 1, 0x10, 4, 0],
-            0,
-            vec![cap(3, CAP_BUF_IN, &1i32.to_ne_bytes())],
-        );
-        assert_eq!(line(&ev), "4, SOL_TCP, TCP_NODELAY, [1], 4");
-    }
-
-    #[test]
-    fn clone_like_strace() {
-        let flags = (libc::CLONE_CHILD_CLEARTID | libc::CLONE_CHILD_SETTID) as u64 | 17;
-        let ev = event("clone", [flags, 0, 0, 0x7f00, 0, 0], 42, vec![]);
-        assert_eq!(
-            line(&ev),
-            "child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f00"
-        );
-    }
-
-    #[test]
-    fn argv_and_iovec() {
-        let mut a = cap(1, CAP_ARGV, b"nginx");
-        let mut b = cap(1, CAP_ARGV, b"-g");
-        b.index = 1;
-        let mut more = cap(1, CAP_ARGV, b"");
-        more.index = 16;
-        more.flags = CAPF_TRUNCATED;
-        a.index = 0;
-        let ev = event(
-            "execve",
-            [0x1, 0x2, 0x3, 0, 0, 0],
-            0,
-            vec![cap(0, CAP_STR, b"/usr/sbin/nginx"), a, b, more],
-        );
-        assert_eq!(line(&ev), r#""/usr/sbin/nginx", ["nginx", "-g", ...], 0x3"#);
-        assert_eq!(decode(&ev)[1].json.hex, None, "all UTF-8: no hex");
-        let mut bad = cap(1, CAP_ARGV, b"\xff\x1b");
-        bad.index = 1;
-        let mut first = cap(1, CAP_ARGV, b"a");
-        first.index = 0;
-        let ev = event("execve", [0x1, 0x2, 0, 0, 0, 0], 0, vec![first, bad]);
-        let argv = &decode(&ev)[1];
-        assert_eq!(argv.json.value, serde_json::json!(["a", "\u{fffd}\u{1b}"]));
-        assert_eq!(argv.json.hex.as_deref(), Some("6100ff1b00"));
-        let mut arr = Vec::new();
-        arr.extend_from_slice(&0x1000u64.to_ne_bytes());
-        arr.extend_from_slice(&180u64.to_ne_bytes());
-        let mut data = cap(1, CAP_IOV_DATA, b"HTTP/1.1 304 Not Modified\r\nServe");
-        data.index = 0;
-        let ev = event(
-            "writev",
-            [4, 0x10, 1, 0, 0, 0],
-            180,
-            vec![cap(1, CAP_IOV_IN, &arr), data],
-        );
-        assert_eq!(
-            line(&ev),
-            r#"4, [{iov_base="HTTP/1.1 304 Not Modified\r\nServe"..., iov_len=180}], 1"#
-        );
-    }
-
-    #[test]
-    fn unknown_numbers_get_six_hex_arguments() {
-        let mut ev = event("getppid", [1, 2, 3, 4, 5, 6], 0, vec![]);
-        ev.nr = 999;
-        assert_eq!(line(&ev), "0x1, 0x2, 0x3, 0x4, 0x5, 0x6");
-    }
-}
+#[path = "args_tests.rs"]
+mod tests;

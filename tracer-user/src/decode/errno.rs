@@ -21,6 +21,14 @@ const KERNEL_INTERNAL: [(i32, &str, &str); 7] = [
     (518, "EOPENSTALE", "Open found a stale dentry"),
 ];
 
+/// The restart codes (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK): a
+/// call interrupted by a signal, which the process never sees fail (the kernel restarts it, or
+/// turns the code into EINTR). strace prints `= ? ERESTARTSYS (To be restarted if SA_RESTART
+/// is set)` for them, not `= -1`.
+pub fn is_restart(errno: i32) -> bool {
+    matches!(errno, 512..=514 | 516)
+}
+
 /// `ENOENT` for 2; `E1234` style for unknown numbers.
 pub fn name(errno: i32) -> String {
     if let Some((_, n, _)) = KERNEL_INTERNAL.iter().find(|(e, _, _)| *e == errno) {
@@ -62,5 +70,7 @@ mod tests {
         assert_eq!(message(11), "Resource temporarily unavailable");
         assert_eq!(name(512), "ERESTARTSYS");
         assert_eq!(name(4000), "E4000");
+        assert!(is_restart(512) && is_restart(513) && is_restart(514) && is_restart(516));
+        assert!(!is_restart(515) && !is_restart(4));
     }
 }

@@ -51,6 +51,56 @@ pub fn value(out: &mut String, raw: u64, table: Table) {
     }
 }
 
+/// strace's `printxval`: the name, or `0x4d2 /* F_??? */` when unknown.
+pub fn xval(out: &mut String, raw: u64, table: Table, unknown: &str) {
+    match table.iter().find(|(v, _)| *v == raw) {
+        Some((_, name)) => out.push_str(name),
+        None => {
+            let _ = write!(out, "{raw:#x} /* {unknown} */");
+        }
+    }
+}
+
+pub fn xval_string(raw: u64, table: Table, unknown: &str) -> String {
+    let mut s = String::new();
+    xval(&mut s, raw, table, unknown);
+    s
+}
+
+/// The kernel's first real-time signal (strace's ASM_SIGRTMIN; glibc's SIGRTMIN is a
+/// function of the C library, not this number).
+const SIGRTMIN: i64 = 32;
+/// The kernel's last signal on x86_64 and aarch64 (`_NSIG`, include/uapi/asm-generic/signal.h).
+const SIGRTMAX: i64 = 64;
+
+/// A signal number as strace names it: `SIGTERM`, `SIGRTMIN`, `SIGRT_2`, or the number.
+pub fn signal(out: &mut String, sig: i64) {
+    match SIGNALS.iter().find(|(v, _)| *v as i64 == sig) {
+        Some((_, name)) => out.push_str(name),
+        None if sig == SIGRTMIN => out.push_str("SIGRTMIN"),
+        None if sig > SIGRTMIN && sig <= SIGRTMAX => {
+            let _ = write!(out, "SIGRT_{}", sig - SIGRTMIN);
+        }
+        None => {
+            let _ = write!(out, "{sig}");
+        }
+    }
+}
+
+pub fn signal_string(sig: i64) -> String {
+    let mut s = String::new();
+    signal(&mut s, sig);
+    s
+}
+
+/// strace's `printflags`: like `bits`, but `0x10 /* PROT_??? */` when no bit has a name.
+pub fn flags_string(raw: u64, table: Table, zero: &str, unknown: &str) -> String {
+    if raw != 0 && !table.iter().any(|&(v, _)| v != 0 && raw & v == v) {
+        return format!("{raw:#x} /* {unknown} */");
+    }
+    bits_string(raw, table, zero)
+}
+
 pub fn bits_string(raw: u64, table: Table, zero: &str) -> String {
     let mut s = String::new();
     bits(&mut s, raw, table, zero);
@@ -85,26 +135,64 @@ pub fn open_flags(out: &mut String, raw: u64) {
     }
 }
 
-/// O_TMPFILE and O_SYNC include other bits, so they come before their parts.
+/// `__O_TMPFILE` (include/uapi/asm-generic/fcntl.h): O_TMPFILE without O_DIRECTORY. The
+/// kernel takes a mode when this bit or O_CREAT is set.
+pub const O_TMPFILE_BIT: u64 = (libc::O_TMPFILE & !libc::O_DIRECTORY) as u64;
+/// `__O_SYNC`: O_SYNC without O_DSYNC.
+const O_SYNC_BIT: u64 = (libc::O_SYNC & !libc::O_DSYNC) as u64;
+
+/// strace's order and names (xlat/open_mode_flags.in): O_SYNC and O_TMPFILE include other
+/// bits, so they come before their parts; O_ASYNC is FASYNC.
 const OPEN_FLAGS: Table = &[
-    (libc::O_TMPFILE as u64, "O_TMPFILE"),
-    (libc::O_SYNC as u64, "O_SYNC"),
     (libc::O_CREAT as u64, "O_CREAT"),
     (libc::O_EXCL as u64, "O_EXCL"),
     (libc::O_NOCTTY as u64, "O_NOCTTY"),
     (libc::O_TRUNC as u64, "O_TRUNC"),
     (libc::O_APPEND as u64, "O_APPEND"),
     (libc::O_NONBLOCK as u64, "O_NONBLOCK"),
+    (libc::O_SYNC as u64, "O_SYNC"),
+    (O_SYNC_BIT, "__O_SYNC"),
     (libc::O_DSYNC as u64, "O_DSYNC"),
-    (libc::O_ASYNC as u64, "O_ASYNC"),
     (libc::O_DIRECT as u64, "O_DIRECT"),
     (O_LARGEFILE, "O_LARGEFILE"),
-    (libc::O_DIRECTORY as u64, "O_DIRECTORY"),
     (libc::O_NOFOLLOW as u64, "O_NOFOLLOW"),
     (libc::O_NOATIME as u64, "O_NOATIME"),
     (libc::O_CLOEXEC as u64, "O_CLOEXEC"),
     (libc::O_PATH as u64, "O_PATH"),
+    (libc::O_TMPFILE as u64, "O_TMPFILE"),
+    (O_TMPFILE_BIT, "__O_TMPFILE"),
+    (libc::O_DIRECTORY as u64, "O_DIRECTORY"),
+    (libc::O_ASYNC as u64, "FASYNC"),
 ];
+
+/// `_IOC(_IOC_READ, 0x54, 0x1, 0x4)` for an ioctl command without a name, as strace prints
+/// it (include/uapi/asm-generic/ioctl.h layout: nr 8 bits, type 8, size 14, dir 2).
+pub fn ioctl_string(cmd: u64) -> String {
+    if let Some((_, name)) = IOCTL.iter().find(|(v, _)| *v == cmd) {
+        return (*name).to_string();
+    }
+    let cmd = cmd as u32;
+    let (nr, ty, size, dir) = (
+        cmd & 0xff,
+        (cmd >> 8) & 0xff,
+        (cmd >> 16) & 0x3fff,
+        cmd >> 30,
+    );
+    let dir = match dir {
+        0 => "_IOC_NONE",
+        1 => "_IOC_WRITE",
+        2 => "_IOC_READ",
+        _ => "_IOC_READ|_IOC_WRITE",
+    };
+    let x = |v: u32| {
+        if v == 0 {
+            "0".to_string()
+        } else {
+            format!("{v:#x}")
+        }
+    };
+    format!("_IOC({dir}, {}, {}, {})", x(ty), x(nr), x(size))
+}
 
 /// `0644`, as strace prints file modes (C's `%#03o`: `000`, `007`, `0644`).
 pub fn mode(out: &mut String, raw: u64) {
@@ -175,17 +263,60 @@ pub const MAP_FLAGS: Table = table!(
     MAP_SYNC,
     MAP_FIXED_NOREPLACE,
 );
-pub const AF: Table = table!(
-    AF_UNSPEC,
-    AF_UNIX,
-    AF_INET,
-    AF_INET6,
-    AF_NETLINK,
-    AF_PACKET,
-    AF_VSOCK,
-    AF_ALG,
-    AF_BLUETOOTH,
-);
+/// Address families libc lacks (include/linux/socket.h).
+const AF_KCM: u64 = 41;
+const AF_QIPCRTR: u64 = 42;
+const AF_SMC: u64 = 43;
+const AF_MCTP: u64 = 45;
+/// strace's address families (xlat/addrfams.in).
+pub const AF: Table = &[
+    (libc::AF_UNSPEC as u64, "AF_UNSPEC"),
+    (libc::AF_UNIX as u64, "AF_UNIX"),
+    (libc::AF_INET as u64, "AF_INET"),
+    (libc::AF_AX25 as u64, "AF_AX25"),
+    (libc::AF_IPX as u64, "AF_IPX"),
+    (libc::AF_APPLETALK as u64, "AF_APPLETALK"),
+    (libc::AF_NETROM as u64, "AF_NETROM"),
+    (libc::AF_BRIDGE as u64, "AF_BRIDGE"),
+    (libc::AF_ATMPVC as u64, "AF_ATMPVC"),
+    (libc::AF_X25 as u64, "AF_X25"),
+    (libc::AF_INET6 as u64, "AF_INET6"),
+    (libc::AF_ROSE as u64, "AF_ROSE"),
+    (libc::AF_DECnet as u64, "AF_DECnet"),
+    (libc::AF_NETBEUI as u64, "AF_NETBEUI"),
+    (libc::AF_SECURITY as u64, "AF_SECURITY"),
+    (libc::AF_KEY as u64, "AF_KEY"),
+    (libc::AF_NETLINK as u64, "AF_NETLINK"),
+    (libc::AF_PACKET as u64, "AF_PACKET"),
+    (libc::AF_ASH as u64, "AF_ASH"),
+    (libc::AF_ECONET as u64, "AF_ECONET"),
+    (libc::AF_ATMSVC as u64, "AF_ATMSVC"),
+    (libc::AF_RDS as u64, "AF_RDS"),
+    (libc::AF_SNA as u64, "AF_SNA"),
+    (libc::AF_IRDA as u64, "AF_IRDA"),
+    (libc::AF_PPPOX as u64, "AF_PPPOX"),
+    (libc::AF_WANPIPE as u64, "AF_WANPIPE"),
+    (libc::AF_LLC as u64, "AF_LLC"),
+    (libc::AF_IB as u64, "AF_IB"),
+    (libc::AF_MPLS as u64, "AF_MPLS"),
+    (libc::AF_CAN as u64, "AF_CAN"),
+    (libc::AF_TIPC as u64, "AF_TIPC"),
+    (libc::AF_BLUETOOTH as u64, "AF_BLUETOOTH"),
+    (libc::AF_IUCV as u64, "AF_IUCV"),
+    (libc::AF_RXRPC as u64, "AF_RXRPC"),
+    (libc::AF_ISDN as u64, "AF_ISDN"),
+    (libc::AF_PHONET as u64, "AF_PHONET"),
+    (libc::AF_IEEE802154 as u64, "AF_IEEE802154"),
+    (libc::AF_CAIF as u64, "AF_CAIF"),
+    (libc::AF_ALG as u64, "AF_ALG"),
+    (libc::AF_NFC as u64, "AF_NFC"),
+    (libc::AF_VSOCK as u64, "AF_VSOCK"),
+    (AF_KCM, "AF_KCM"),
+    (AF_QIPCRTR, "AF_QIPCRTR"),
+    (AF_SMC, "AF_SMC"),
+    (libc::AF_XDP as u64, "AF_XDP"),
+    (AF_MCTP, "AF_MCTP"),
+];
 pub const SOCK_TYPE: Table = table!(SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET);
 pub const SOCK_FLAGS: Table = table!(SOCK_CLOEXEC, SOCK_NONBLOCK);
 pub const IPPROTO: Table = table!(
@@ -199,26 +330,27 @@ pub const IPPROTO: Table = table!(
     IPPROTO_SCTP
 );
 pub const SOL: Table = table!(SOL_SOCKET, SOL_TCP, SOL_UDP, SOL_IP, SOL_IPV6);
-pub const SO: Table = table!(
-    SO_DEBUG,
-    SO_REUSEADDR,
-    SO_TYPE,
-    SO_ERROR,
-    SO_DONTROUTE,
-    SO_BROADCAST,
-    SO_SNDBUF,
-    SO_RCVBUF,
-    SO_KEEPALIVE,
-    SO_OOBINLINE,
-    SO_LINGER,
-    SO_REUSEPORT,
-    SO_RCVLOWAT,
-    SO_SNDLOWAT,
-    SO_RCVTIMEO,
-    SO_SNDTIMEO,
-    SO_PASSCRED,
-    SO_PEERCRED,
-);
+/// SO_RCVTIMEO and SO_SNDTIMEO are the `_OLD` (timeval) options to strace.
+pub const SO: Table = &[
+    (libc::SO_DEBUG as u64, "SO_DEBUG"),
+    (libc::SO_REUSEADDR as u64, "SO_REUSEADDR"),
+    (libc::SO_TYPE as u64, "SO_TYPE"),
+    (libc::SO_ERROR as u64, "SO_ERROR"),
+    (libc::SO_DONTROUTE as u64, "SO_DONTROUTE"),
+    (libc::SO_BROADCAST as u64, "SO_BROADCAST"),
+    (libc::SO_SNDBUF as u64, "SO_SNDBUF"),
+    (libc::SO_RCVBUF as u64, "SO_RCVBUF"),
+    (libc::SO_KEEPALIVE as u64, "SO_KEEPALIVE"),
+    (libc::SO_OOBINLINE as u64, "SO_OOBINLINE"),
+    (libc::SO_LINGER as u64, "SO_LINGER"),
+    (libc::SO_REUSEPORT as u64, "SO_REUSEPORT"),
+    (libc::SO_RCVLOWAT as u64, "SO_RCVLOWAT"),
+    (libc::SO_SNDLOWAT as u64, "SO_SNDLOWAT"),
+    (libc::SO_RCVTIMEO as u64, "SO_RCVTIMEO_OLD"),
+    (libc::SO_SNDTIMEO as u64, "SO_SNDTIMEO_OLD"),
+    (libc::SO_PASSCRED as u64, "SO_PASSCRED"),
+    (libc::SO_PEERCRED as u64, "SO_PEERCRED"),
+];
 pub const TCP_OPT: Table = table!(
     TCP_NODELAY,
     TCP_MAXSEG,
@@ -262,29 +394,47 @@ pub const SIGNALS: Table = table!(
     SIGTTOU, SIGURG, SIGXCPU, SIGXFSZ, SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR, SIGSYS,
 );
 pub const SIGPROCMASK_HOW: Table = table!(SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK);
-pub const FCNTL_CMD: Table = table!(
-    F_DUPFD,
-    F_GETFD,
-    F_SETFD,
-    F_GETFL,
-    F_SETFL,
-    F_GETLK,
-    F_SETLK,
-    F_SETLKW,
-    F_SETOWN,
-    F_GETOWN,
-    F_SETLEASE,
-    F_GETLEASE,
-    F_NOTIFY,
-    F_DUPFD_CLOEXEC,
-    F_SETPIPE_SZ,
-    F_GETPIPE_SZ,
-    F_ADD_SEALS,
-    F_GET_SEALS,
-    F_OFD_GETLK,
-    F_OFD_SETLK,
-    F_OFD_SETLKW,
-);
+/// fcntl commands libc does not define for x86_64/aarch64 glibc
+/// (include/uapi/asm-generic/fcntl.h, include/uapi/linux/fcntl.h).
+const F_SETSIG: u64 = 10;
+const F_GETSIG: u64 = 11;
+const F_SETOWN_EX: u64 = F_SETOWN_EX_CMD as u64;
+const F_GETOWN_EX: u64 = F_GETOWN_EX_CMD as u64;
+pub const F_SETOWN_EX_CMD: i32 = 15;
+pub const F_GETOWN_EX_CMD: i32 = 16;
+const F_GETOWNER_UIDS: u64 = 17;
+const F_CANCELLK: u64 = 1029;
+
+/// In strace's order (the first name of a value wins).
+pub const FCNTL_CMD: Table = &[
+    (libc::F_DUPFD as u64, "F_DUPFD"),
+    (libc::F_GETFD as u64, "F_GETFD"),
+    (libc::F_SETFD as u64, "F_SETFD"),
+    (libc::F_GETFL as u64, "F_GETFL"),
+    (libc::F_SETFL as u64, "F_SETFL"),
+    (libc::F_GETLK as u64, "F_GETLK"),
+    (libc::F_SETLK as u64, "F_SETLK"),
+    (libc::F_SETLKW as u64, "F_SETLKW"),
+    (libc::F_SETOWN as u64, "F_SETOWN"),
+    (libc::F_GETOWN as u64, "F_GETOWN"),
+    (F_SETSIG, "F_SETSIG"),
+    (F_GETSIG, "F_GETSIG"),
+    (F_SETOWN_EX, "F_SETOWN_EX"),
+    (F_GETOWN_EX, "F_GETOWN_EX"),
+    (F_GETOWNER_UIDS, "F_GETOWNER_UIDS"),
+    (libc::F_OFD_GETLK as u64, "F_OFD_GETLK"),
+    (libc::F_OFD_SETLK as u64, "F_OFD_SETLK"),
+    (libc::F_OFD_SETLKW as u64, "F_OFD_SETLKW"),
+    (libc::F_SETLEASE as u64, "F_SETLEASE"),
+    (libc::F_GETLEASE as u64, "F_GETLEASE"),
+    (libc::F_NOTIFY as u64, "F_NOTIFY"),
+    (F_CANCELLK, "F_CANCELLK"),
+    (libc::F_DUPFD_CLOEXEC as u64, "F_DUPFD_CLOEXEC"),
+    (libc::F_SETPIPE_SZ as u64, "F_SETPIPE_SZ"),
+    (libc::F_GETPIPE_SZ as u64, "F_GETPIPE_SZ"),
+    (libc::F_ADD_SEALS as u64, "F_ADD_SEALS"),
+    (libc::F_GET_SEALS as u64, "F_GET_SEALS"),
+];
 pub const FD_FLAGS: Table = table!(FD_CLOEXEC);
 pub const IOCTL: Table = table!(
     TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, TIOCSCTTY,
@@ -313,16 +463,16 @@ pub const POLL_EVENTS: Table = table!(
     POLLWRBAND, POLLRDHUP
 );
 pub const ACCESS_MODE: Table = table!(R_OK, W_OK, X_OK);
+/// strace's order: 2 is WSTOPPED (WUNTRACED is the same bit).
 pub const WAIT_OPTIONS: Table = table!(
     WNOHANG,
-    WUNTRACED,
-    WCONTINUED,
     WEXITED,
     WSTOPPED,
+    WCONTINUED,
     WNOWAIT,
-    __WNOTHREAD,
+    __WCLONE,
     __WALL,
-    __WCLONE
+    __WNOTHREAD,
 );
 pub const PRCTL: Table = table!(
     PR_SET_PDEATHSIG,
@@ -345,6 +495,38 @@ pub const PRCTL: Table = table!(
     PR_SET_VMA,
     PR_CAP_AMBIENT,
     PR_SET_TIMERSLACK,
+);
+/// arch_prctl codes (arch/x86/include/uapi/asm/prctl.h; not in libc), strace's names.
+pub const ARCH_GET_FS: u64 = 0x1003;
+pub const ARCH_GET_GS: u64 = 0x1004;
+pub const ARCH_GET_CPUID: u64 = 0x1011;
+pub const ARCH_PRCTL: Table = &[
+    (0x1001, "ARCH_SET_GS"),
+    (0x1002, "ARCH_SET_FS"),
+    (ARCH_GET_FS, "ARCH_GET_FS"),
+    (ARCH_GET_GS, "ARCH_GET_GS"),
+    (ARCH_GET_CPUID, "ARCH_GET_CPUID"),
+    (0x1012, "ARCH_SET_CPUID"),
+    (0x1021, "ARCH_GET_XCOMP_SUPP"),
+    (0x1022, "ARCH_GET_XCOMP_PERM"),
+    (0x1023, "ARCH_REQ_XCOMP_PERM"),
+    (0x1024, "ARCH_GET_XCOMP_GUEST_PERM"),
+    (0x1025, "ARCH_REQ_XCOMP_GUEST_PERM"),
+    (0x2001, "ARCH_MAP_VDSO_X32"),
+    (0x2002, "ARCH_MAP_VDSO_32"),
+    (0x2003, "ARCH_MAP_VDSO_64"),
+];
+pub const GRND: Table = table!(GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE);
+/// setns's namespace types, in strace's order (xlat/setns_types.in).
+pub const SETNS: Table = table!(
+    CLONE_NEWTIME,
+    CLONE_NEWNS,
+    CLONE_NEWCGROUP,
+    CLONE_NEWUTS,
+    CLONE_NEWIPC,
+    CLONE_NEWUSER,
+    CLONE_NEWPID,
+    CLONE_NEWNET,
 );
 pub const RLIMIT: Table = table!(
     RLIMIT_CPU,

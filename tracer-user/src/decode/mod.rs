@@ -2,6 +2,7 @@
 //! nothing from the kernel is trusted to be in range.
 pub mod args;
 pub mod capture_spec;
+pub mod ctype;
 pub mod errno;
 pub mod escape;
 pub mod event;
@@ -9,8 +10,11 @@ pub mod fdpath;
 pub mod flags;
 pub mod jsonl;
 pub mod pairing;
+pub mod sockaddr;
+pub mod sockopt;
 pub mod structs;
 pub mod syscalls;
+pub mod wait;
 
 pub use crate::model::event::{Capture, Enter, EnterEvent, Record, SyscallEvent};
 pub use event::event;

@@ -1,8 +1,5 @@
 //! Structures read from the traced process, printed as strace prints them and as JSON.
-use std::{
-    fmt::Write as _,
-    net::{Ipv4Addr, Ipv6Addr},
-};
+use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
@@ -20,9 +17,6 @@ pub const STATX_SIZE: usize = 48;
 /// `sizeof(struct new_utsname)`: six 65-byte fields.
 pub const UTSNAME_SIZE: usize = 6 * 65;
 
-fn u16_be(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
-}
 fn u16_ne(b: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?))
 }
@@ -38,88 +32,6 @@ fn i64_ne(b: &[u8], at: usize) -> Option<i64> {
 
 /// Text and JSON of a decoded value.
 pub type Decoded = (String, Value);
-
-/// `struct sockaddr_*` by family.
-pub fn sockaddr(b: &[u8]) -> Decoded {
-    let Some(family) = u16_ne(b, 0) else {
-        return ("{}".into(), json!({}));
-    };
-    let fam_name = flags::value_string(u64::from(family), flags::AF);
-    match i32::from(family) {
-        libc::AF_INET if b.len() >= 8 => {
-            let port = u16_be(b, 2).unwrap_or(0);
-            let addr = Ipv4Addr::new(b[4], b[5], b[6], b[7]);
-            (
-                format!(
-                    "{{sa_family=AF_INET, sin_port=htons({port}), sin_addr=inet_addr(\"{addr}\")}}"
-                ),
-                json!({"family": "AF_INET", "port": port, "addr": addr.to_string()}),
-            )
-        }
-        libc::AF_INET6 if b.len() >= 24 => {
-            let port = u16_be(b, 2).unwrap_or(0);
-            let flow = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
-            let mut a = [0u8; 16];
-            a.copy_from_slice(&b[8..24]);
-            let addr = Ipv6Addr::from(a);
-            let scope = u32_ne(b, 24).unwrap_or(0);
-            (
-                format!(
-                    "{{sa_family=AF_INET6, sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), inet_pton(AF_INET6, \"{addr}\", &sin6_addr), sin6_scope_id={scope}}}"
-                ),
-                json!({"family": "AF_INET6", "port": port, "addr": addr.to_string(), "flowinfo": flow, "scope_id": scope}),
-            )
-        }
-        libc::AF_UNIX => {
-            let path = &b[2.min(b.len())..];
-            if path.is_empty() {
-                return ("{sa_family=AF_UNIX}".into(), json!({"family": "AF_UNIX"}));
-            }
-            let (abstract_, name) = match path.split_first() {
-                Some((0, rest)) => (true, rest),
-                _ => (false, path.split(|&c| c == 0).next().unwrap_or(path)),
-            };
-            let mut text = String::from("{sa_family=AF_UNIX, sun_path=");
-            if abstract_ {
-                text.push('@');
-            }
-            escape::quote(&mut text, name, false);
-            text.push('}');
-            let j = escape::json_bytes(name, false);
-            let mut o = json!({"family": "AF_UNIX", "path": j.value, "abstract": abstract_});
-            if let Some(hex) = j.hex {
-                o["path_hex"] = hex.into();
-            }
-            (text, o)
-        }
-        libc::AF_NETLINK if b.len() >= 12 => {
-            let pid = u32_ne(b, 4).unwrap_or(0);
-            let groups = u32_ne(b, 8).unwrap_or(0);
-            (
-                format!("{{sa_family=AF_NETLINK, nl_pid={pid}, nl_groups={groups:08x}}}"),
-                json!({"family": "AF_NETLINK", "pid": pid, "groups": groups}),
-            )
-        }
-        _ => {
-            let data = &b[2.min(b.len())..];
-            (
-                format!(
-                    "{{sa_family={fam_name}, sa_data={}}}",
-                    escape::quoted(data, false)
-                ),
-                json!({"family": fam_name, "data_hex": hex(data)}),
-            )
-        }
-    }
-}
-
-fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
-    s
-}
 
 /// `struct timespec` (64-bit fields).
 pub fn timespec(b: &[u8]) -> Option<Decoded> {
@@ -339,82 +251,12 @@ pub fn fd_pair(b: &[u8]) -> Option<Decoded> {
     Some((format!("[{a}, {c}]"), json!([a, c])))
 }
 
-/// `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]` for wait4's status.
-pub fn wait_status(b: &[u8]) -> Option<Decoded> {
-    let s = u32_ne(b, 0)? as i32;
-    let (text, j) = if libc::WIFEXITED(s) {
-        let code = libc::WEXITSTATUS(s);
-        (
-            format!("[{{WIFEXITED(s) && WEXITSTATUS(s) == {code}}}]"),
-            json!({"exited": code}),
-        )
-    } else if libc::WIFSIGNALED(s) {
-        let sig = flags::value_string(libc::WTERMSIG(s) as u64, flags::SIGNALS);
-        let core = if libc::WCOREDUMP(s) {
-            " && WCOREDUMP(s)"
-        } else {
-            ""
-        };
-        (
-            format!("[{{WIFSIGNALED(s) && WTERMSIG(s) == {sig}{core}}}]"),
-            json!({"signaled": sig, "core_dumped": libc::WCOREDUMP(s)}),
-        )
-    } else if libc::WIFSTOPPED(s) {
-        let sig = flags::value_string(libc::WSTOPSIG(s) as u64, flags::SIGNALS);
-        (
-            format!("[{{WIFSTOPPED(s) && WSTOPSIG(s) == {sig}}}]"),
-            json!({"stopped": sig}),
-        )
-    } else {
-        (format!("[{s:#x}]"), json!({"raw": s}))
-    };
-    Some((text, j))
-}
-
-/// `[1]` for an int passed by pointer (setsockopt values, socklen in/out).
-pub fn int_ref(b: &[u8]) -> Option<Decoded> {
-    let v = u32_ne(b, 0)? as i32;
-    Some((format!("[{v}]"), json!(v)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn socket_addresses() {
-        let mut inet = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
-        inet.extend_from_slice(&[0; 8]);
-        assert_eq!(
-            sockaddr(&inet).0,
-            r#"{sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}"#
-        );
-        assert_eq!(sockaddr(&inet).1["port"], 8080);
-        let mut v6 = vec![10u8, 0, 0, 80, 0, 0, 0, 0];
-        v6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
-        v6.extend_from_slice(&[0; 4]);
-        assert_eq!(
-            sockaddr(&v6).0,
-            r#"{sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}"#
-        );
-        let mut unix = vec![1u8, 0];
-        unix.extend_from_slice(b"/run/x.sock\0\0\0");
-        assert_eq!(
-            sockaddr(&unix).0,
-            r#"{sa_family=AF_UNIX, sun_path="/run/x.sock"}"#
-        );
-        let abs = [1u8, 0, 0, b'a', b'\n'];
-        assert_eq!(sockaddr(&abs).0, r#"{sa_family=AF_UNIX, sun_path=@"a\n"}"#);
-        assert_eq!(sockaddr(&[1, 0]).0, "{sa_family=AF_UNIX}");
-        // Short or odd input never panics.
-        for n in 0..30 {
-            let _ = sockaddr(&v6[..n.min(v6.len())]);
-            let _ = sockaddr(&inet[..n.min(inet.len())]);
-        }
-    }
-
-    #[test]
-    fn stat_rlimit_wait_and_arrays() {
+    fn stat_rlimit_and_arrays() {
         let mut st = vec![0u8; STAT_SIZE];
         #[cfg(target_arch = "x86_64")]
         {
@@ -431,16 +273,6 @@ mod tests {
         assert_eq!(
             rlimit(&rl).map(|d| d.0).as_deref(),
             Some("{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}")
-        );
-        assert_eq!(
-            wait_status(&(3u32 << 8).to_ne_bytes())
-                .map(|d| d.0)
-                .as_deref(),
-            Some("[{WIFEXITED(s) && WEXITSTATUS(s) == 3}]")
-        );
-        assert_eq!(
-            wait_status(&9u32.to_ne_bytes()).map(|d| d.0).as_deref(),
-            Some("[{WIFSIGNALED(s) && WTERMSIG(s) == SIGKILL}]")
         );
         let mut pfd = Vec::new();
         pfd.extend_from_slice(&3i32.to_ne_bytes());

@@ -84,6 +84,9 @@ pub fn render(out: &mut String, e: &Event, host_pids: bool) {
     match ev.ret {
         None => out.push_str(" = ?"),
         Some(ret) => match errno::of_ret(ret) {
+            Some(e) if errno::is_restart(e) => {
+                let _ = write!(out, " = ? {} ({})", errno::name(e), errno::message(e));
+            }
             Some(e) => {
                 let _ = write!(out, " = -1 {} ({})", errno::name(e), errno::message(e));
             }
@@ -195,6 +198,32 @@ mod tests {
         assert_eq!(
             line(0, 257, -2, [(-100i64) as u64, 0x4000, 0, 0, 0, 0]),
             "[pid     7] openat(AT_FDCWD, 0x4000, O_RDONLY) = -1 ENOENT (No such file or directory) <0.000012>\n"
+        );
+    }
+
+    #[test]
+    fn restarted_calls_like_strace() {
+        // strace 6.1 on pause()/nanosleep()/read() interrupted by a handled SIGALRM.
+        assert_eq!(
+            line(0, 34, -514, [0; 6]),
+            "[pid     7] pause() = ? ERESTARTNOHAND (To be restarted if no handler) <0.000012>\n"
+        );
+        assert_eq!(
+            line(0, 35, -516, [0, 0, 0, 0, 0, 0]),
+            "[pid     7] nanosleep(NULL, NULL) = ? ERESTART_RESTARTBLOCK (Interrupted by signal) <0.000012>\n"
+        );
+        assert_eq!(
+            line(0, 0, -512, [3, 0x7ffc, 1, 0, 0, 0]),
+            "[pid     7] read(3, 0x7ffc, 1) = ? ERESTARTSYS (To be restarted if SA_RESTART is set) <0.000012>\n"
+        );
+        assert_eq!(
+            line(0, 57, -513, [0; 6]),
+            "[pid     7] fork() = ? ERESTARTNOINTR (To be restarted) <0.000012>\n"
+        );
+        // Other kernel-internal codes stay errors.
+        assert_eq!(
+            line(0, 16, -515, [0, 0x5401, 0, 0, 0, 0]),
+            "[pid     7] ioctl(0, TCGETS, 0) = -1 ENOIOCTLCMD (No ioctl command) <0.000012>\n"
         );
     }
 

@@ -1,0 +1,579 @@
+//! strace 6.1's text for argument fixtures (registers and captured bytes).
+use super::*;
+use crate::decode::{Enter, tests as fixtures};
+use tracer_common::capture::CAPF_TRUNCATED;
+
+fn event(name: &str, args: [u64; 6], ret: i64, captures: Vec<Capture>) -> SyscallEvent {
+    let mut ev =
+        crate::decode::decode(&fixtures::bytes(&fixtures::record(0, 0, ret))).expect("decodes");
+    ev.nr = syscalls::number(name).expect("known syscall");
+    ev.args = args;
+    ev.captures = captures;
+    ev.enter = Enter::Seen;
+    ev
+}
+
+fn cap(arg: u8, kind: u8, data: &[u8]) -> Capture {
+    Capture {
+        arg,
+        kind,
+        flags: 0,
+        index: 0,
+        data: data.to_vec(),
+    }
+}
+
+fn line(ev: &SyscallEvent) -> String {
+    let d = decode(ev);
+    shown_in_order(&d)
+        .into_iter()
+        .map(|a| a.text.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+const AT_FDCWD: u64 = -100i64 as u64;
+
+#[test]
+fn openat_with_path_and_flags() {
+    let ev = event(
+        "openat",
+        [
+            AT_FDCWD,
+            0x5555,
+            (libc::O_RDONLY | libc::O_CLOEXEC) as u64,
+            0,
+            0,
+            0,
+        ],
+        3,
+        vec![cap(1, CAP_STR, b"/etc/hosts")],
+    );
+    assert_eq!(line(&ev), r#"AT_FDCWD, "/etc/hosts", O_RDONLY|O_CLOEXEC"#);
+    let d = decode(&ev);
+    assert_eq!(d[1].json.value, "/etc/hosts");
+    assert_eq!(d[2].json.value, "O_RDONLY|O_CLOEXEC");
+    assert!(!d[3].shown, "mode hidden without O_CREAT");
+    let ev = event(
+        "openat",
+        [
+            AT_FDCWD,
+            0x5555,
+            (libc::O_WRONLY | libc::O_CREAT) as u64,
+            0o600,
+            0,
+            0,
+        ],
+        3,
+        vec![cap(1, CAP_STR, b"x")],
+    );
+    assert_eq!(line(&ev), r#"AT_FDCWD, "x", O_WRONLY|O_CREAT, 0600"#);
+}
+
+#[test]
+fn buffers_are_quoted_and_cut() {
+    let ev = event(
+        "write",
+        [1, 0x10, 100, 0, 0, 0],
+        100,
+        vec![cap(1, CAP_BUF_IN, b"hello\n")],
+    );
+    assert_eq!(line(&ev), r#"1, "hello\n"..., 100"#);
+    let mut c = cap(1, CAP_BUF_OUT, b"GET / HTTP/1.1\r\n");
+    c.flags = CAPF_TRUNCATED;
+    let ev = event("read", [4, 0x10, 1024, 0, 0, 0], 78, vec![c]);
+    assert_eq!(line(&ev), r#"4, "GET / HTTP/1.1\r\n"..., 1024"#);
+    // A failed read shows the pointer, as strace does.
+    let ev = event("read", [4, 0x10, 1024, 0, 0, 0], -11, vec![]);
+    assert_eq!(line(&ev), "4, 0x10, 1024");
+}
+
+#[test]
+fn socket_calls() {
+    let ev = event(
+        "socket",
+        [
+            2,
+            (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as u64,
+            6,
+            0,
+            0,
+            0,
+        ],
+        3,
+        vec![],
+    );
+    assert_eq!(line(&ev), "AF_INET, SOCK_STREAM|SOCK_CLOEXEC, IPPROTO_TCP");
+    let mut sa = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
+    sa.extend_from_slice(&[0; 8]);
+    let ev = event(
+        "connect",
+        [3, 0x10, 16, 0, 0, 0],
+        0,
+        vec![cap(1, CAP_SOCKADDR_IN, &sa)],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"3, {sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}, 16"#
+    );
+    let ev = event(
+        "setsockopt",
+        [4, 6, 1, 0x10, 4, 0],
+        0,
+        vec![cap(3, CAP_BUF_IN, &1i32.to_ne_bytes())],
+    );
+    assert_eq!(line(&ev), "4, SOL_TCP, TCP_NODELAY, [1], 4");
+}
+
+#[test]
+fn clone_like_strace() {
+    let flags = (libc::CLONE_CHILD_CLEARTID | libc::CLONE_CHILD_SETTID) as u64 | 17;
+    let ev = event("clone", [flags, 0, 0, 0x7f00, 0, 0], 42, vec![]);
+    assert_eq!(
+        line(&ev),
+        "child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f00"
+    );
+}
+
+#[test]
+fn argv_and_iovec() {
+    let mut a = cap(1, CAP_ARGV, b"nginx");
+    let mut b = cap(1, CAP_ARGV, b"-g");
+    b.index = 1;
+    let mut more = cap(1, CAP_ARGV, b"");
+    more.index = 16;
+    more.flags = CAPF_TRUNCATED;
+    a.index = 0;
+    let ev = event(
+        "execve",
+        [0x1, 0x2, 0x3, 0, 0, 0],
+        0,
+        vec![cap(0, CAP_STR, b"/usr/sbin/nginx"), a, b, more],
+    );
+    assert_eq!(line(&ev), r#""/usr/sbin/nginx", ["nginx", "-g", ...], 0x3"#);
+    assert_eq!(decode(&ev)[1].json.hex, None, "all UTF-8: no hex");
+    let mut bad = cap(1, CAP_ARGV, b"\xff\x1b");
+    bad.index = 1;
+    let mut first = cap(1, CAP_ARGV, b"a");
+    first.index = 0;
+    let ev = event("execve", [0x1, 0x2, 0, 0, 0, 0], 0, vec![first, bad]);
+    let argv = &decode(&ev)[1];
+    assert_eq!(argv.json.value, serde_json::json!(["a", "\u{fffd}\u{1b}"]));
+    assert_eq!(argv.json.hex.as_deref(), Some("6100ff1b00"));
+    let mut arr = Vec::new();
+    arr.extend_from_slice(&0x1000u64.to_ne_bytes());
+    arr.extend_from_slice(&180u64.to_ne_bytes());
+    let mut data = cap(1, CAP_IOV_DATA, b"HTTP/1.1 304 Not Modified\r\nServe");
+    data.index = 0;
+    let ev = event(
+        "writev",
+        [4, 0x10, 1, 0, 0, 0],
+        180,
+        vec![cap(1, CAP_IOV_IN, &arr), data],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"4, [{iov_base="HTTP/1.1 304 Not Modified\r\nServe"..., iov_len=180}], 1"#
+    );
+}
+
+const HI: u64 = 0x0def_aced_0000_0000;
+
+#[test]
+fn narrow_arguments_lose_the_upper_register_bits() {
+    // strace 6.1 on registers with 0xdefaced in the upper half (see the commit message).
+    let ev = event(
+        "faccessat2",
+        [HI | 0xffff_ffff, 0, HI | 4, HI, 0, 0],
+        -14,
+        vec![],
+    );
+    assert_eq!(line(&ev), "-1, NULL, R_OK, 0");
+    let d = decode(&ev);
+    assert_eq!(d[0].raw, HI | 0xffff_ffff, "raw stays the register");
+    assert_eq!(d[0].json.value, -1);
+    let ev = event("fcntl", [HI, HI | 15, 0, 0, 0, 0], -14, vec![]);
+    assert_eq!(line(&ev), "0, F_SETOWN_EX, NULL");
+    let ev = event("fcntl", [HI, HI | 1, 0, 0, 0, 0], 0, vec![]);
+    assert_eq!(line(&ev), "0, F_GETFD");
+    let ev = event("fcntl", [0, 1234, 0, 0, 0, 0], -22, vec![]);
+    assert_eq!(line(&ev), "0, 0x4d2 /* F_??? */, 0");
+    let ev = event("fcntl", [0, -5i64 as u64, 0, 0, 0, 0], -22, vec![]);
+    assert_eq!(line(&ev), "0, 0xfffffffb /* F_??? */, 0");
+    let ev = event(
+        "creat",
+        [0x10, HI, 0, 0, 0, 0],
+        -2,
+        vec![cap(0, CAP_STR, b"/nonexistent/x")],
+    );
+    assert_eq!(line(&ev), r#""/nonexistent/x", 000"#);
+    let kill = |sig: u64| {
+        line(&event(
+            "kill",
+            [HI | 0x7fff_ffff, sig, 0, 0, 0, 0],
+            -3,
+            vec![],
+        ))
+    };
+    assert_eq!(kill(HI), "2147483647, 0");
+    assert_eq!(kill(HI | 15), "2147483647, SIGTERM");
+    assert_eq!(kill(32), "2147483647, SIGRTMIN");
+    assert_eq!(kill(34), "2147483647, SIGRT_2");
+    assert_eq!(kill(64), "2147483647, SIGRT_32");
+    assert_eq!(kill(65), "2147483647, 65");
+    assert_eq!(kill(u64::MAX), "2147483647, -1");
+    let ev = event("clock_gettime", [HI | 1, 0, 0, 0, 0, 0], -14, vec![]);
+    assert_eq!(line(&ev), "CLOCK_MONOTONIC, NULL");
+    let ev = event("clock_gettime", [99, 0, 0, 0, 0, 0], -22, vec![]);
+    assert_eq!(line(&ev), "0x63 /* CLOCK_??? */, NULL");
+    let ev = event("getrlimit", [HI | 7, 0, 0, 0, 0, 0], -14, vec![]);
+    assert_eq!(line(&ev), "RLIMIT_NOFILE, NULL");
+    let ev = event("getrlimit", [HI | 0x10, 0, 0, 0, 0, 0], -22, vec![]);
+    assert_eq!(line(&ev), "0x10 /* RLIMIT_??? */, NULL");
+    let ev = event("setuid", [HI | 0xffff_fffe, 0, 0, 0, 0, 0], 0, vec![]);
+    assert_eq!(line(&ev), "4294967294");
+    let ev = event("umask", [HI | 0o22, 0, 0, 0, 0, 0], 0o22, vec![]);
+    assert_eq!(line(&ev), "022");
+    // long, size_t and off_t keep all 64 bits.
+    let ev = event("lseek", [12345, HI | 5, HI | 1, 0, 0, 0], -9, vec![]);
+    assert_eq!(line(&ev), "12345, 1004211375834136581, SEEK_CUR");
+    let ev = event("read", [HI | 12345, 0, HI | 5, 0, 0, 0], -9, vec![]);
+    assert_eq!(line(&ev), "12345, NULL, 1004211375834136581");
+    let ev = event(
+        "dup3",
+        [HI | 12345, HI | 12346, HI | 0o2000000, 0, 0, 0],
+        -9,
+        vec![],
+    );
+    assert_eq!(line(&ev), "12345, 12346, O_CLOEXEC");
+    let ev = event("rt_sigprocmask", [HI | 2, 0, 0, 8, 0, 0], 0, vec![]);
+    assert_eq!(line(&ev), "SIG_SETMASK, NULL, NULL, 8");
+    let ev = event("rt_sigprocmask", [9, 0, 0, 8, 0, 0], 0, vec![]);
+    assert_eq!(line(&ev), "0x9 /* SIG_??? */, NULL, NULL, 8");
+    let ev = event("prctl", [12345, 0, 0, 0, 0, 0], -22, vec![]);
+    assert_eq!(line(&ev), "0x3039 /* PR_??? */, 0, 0, 0, 0");
+    let ev = event("ioctl", [0, 0x1234, 0, 0, 0, 0], -25, vec![]);
+    assert_eq!(line(&ev), "0, _IOC(_IOC_NONE, 0x12, 0x34, 0), 0");
+    let ev = event("ioctl", [0, 0xc010_5401, 0x7ffd, 0, 0, 0], -25, vec![]);
+    assert_eq!(
+        line(&ev),
+        "0, _IOC(_IOC_READ|_IOC_WRITE, 0x54, 0x1, 0x10), 0x7ffd"
+    );
+    let ev = event("socket", [99, 0xe, 0, 0, 0, 0], -97, vec![]);
+    assert_eq!(line(&ev), "0x63 /* AF_??? */, 0xe /* SOCK_??? */, 0");
+    let ev = event("socket", [2, 1, 99, 0, 0, 0], -93, vec![]);
+    assert_eq!(line(&ev), "AF_INET, SOCK_STREAM, 0x63 /* IPPROTO_??? */");
+    let ev = event("wait4", [u64::MAX, 0, 2, 0, 0, 0], -10, vec![]);
+    assert_eq!(line(&ev), "-1, NULL, WSTOPPED, NULL");
+}
+
+#[test]
+fn wait4_status_only_when_a_pid_returned() {
+    let status = |s: u32| cap(1, CAP_STRUCT_OUT, &s.to_ne_bytes());
+    let ev = event(
+        "wait4",
+        [20929, 0x7ffc, 1, 0, 0, 0],
+        0,
+        vec![status(0x137f)],
+    );
+    assert_eq!(line(&ev), "20929, 0x7ffc, WNOHANG, NULL");
+    let ev = event(
+        "wait4",
+        [20929, 0x7ffc, 8, 0, 0, 0],
+        20929,
+        vec![status(0xffff)],
+    );
+    assert_eq!(line(&ev), "20929, [{WIFCONTINUED(s)}], WCONTINUED, NULL");
+    let ev = event(
+        "wait4",
+        [20929, 0x7ffc, 2, 0, 0, 0],
+        20929,
+        vec![status(0x137f)],
+    );
+    assert_eq!(
+        line(&ev),
+        "20929, [{WIFSTOPPED(s) && WSTOPSIG(s) == SIGSTOP}], WSTOPPED, NULL"
+    );
+    let ev = event(
+        "wait4",
+        [20930, 0x7ffc, 0x4000_0000, 0, 0, 0],
+        20930,
+        vec![status(3 << 8)],
+    );
+    assert_eq!(
+        line(&ev),
+        "20930, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], __WALL, NULL"
+    );
+}
+
+#[test]
+fn open_shows_a_mode_only_with_o_creat_or_tmpfile() {
+    let open = |flags: i32, mode: u64| {
+        line(&event(
+            "openat",
+            [AT_FDCWD, 0x10, flags as u64, mode, 0, 0],
+            3,
+            vec![cap(1, CAP_STR, b"/tmp")],
+        ))
+    };
+    // `ls` opening a directory: O_DIRECTORY is part of O_TMPFILE, but not the bit that
+    // takes a mode.
+    assert_eq!(
+        open(
+            libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_DIRECTORY,
+            0
+        ),
+        r#"AT_FDCWD, "/tmp", O_RDONLY|O_NONBLOCK|O_CLOEXEC|O_DIRECTORY"#
+    );
+    assert_eq!(
+        open(libc::O_RDWR | libc::O_TMPFILE, 0o600),
+        r#"AT_FDCWD, "/tmp", O_RDWR|O_TMPFILE, 0600"#
+    );
+    assert_eq!(
+        open(libc::O_RDWR | 0o20000000, 0o600),
+        r#"AT_FDCWD, "/tmp", O_RDWR|__O_TMPFILE, 0600"#
+    );
+    let ev = event(
+        "openat",
+        [
+            HI | AT_FDCWD,
+            0x10,
+            HI | libc::O_CREAT as u64,
+            HI | 0o600,
+            0,
+            0,
+        ],
+        6,
+        vec![cap(1, CAP_STR, b"/tmpx")],
+    );
+    assert_eq!(line(&ev), r#"AT_FDCWD, "/tmpx", O_RDONLY|O_CREAT, 0600"#);
+    let ev = event(
+        "open",
+        [0x10, 0xffff_ffff, 0o600, 0, 0, 0],
+        -20,
+        vec![cap(0, CAP_STR, b"/tmpx")],
+    );
+    assert_eq!(
+        line(&ev),
+        r#""/tmpx", O_ACCMODE|O_CREAT|O_EXCL|O_NOCTTY|O_TRUNC|O_APPEND|O_NONBLOCK|O_SYNC|O_DIRECT|O_LARGEFILE|O_NOFOLLOW|O_NOATIME|O_CLOEXEC|O_PATH|O_TMPFILE|FASYNC|0xff80003c, 0600"#
+    );
+}
+
+#[test]
+fn strings_are_cut_at_the_string_size() {
+    // strace -s 8: `execve("../pwrite", ["../pwrit"..., "../pwrit", "../pwri",
+    // "../pwr12"...], …)`. The kernel captured size + 1 bytes of the long ones.
+    let arg = |k: u8, s: &[u8], cut: bool| {
+        let mut c = cap(1, CAP_ARGV, s);
+        c.index = k;
+        c.flags = if cut { CAPF_TRUNCATED } else { 0 };
+        c
+    };
+    let ev = event(
+        "execve",
+        [0x1, 0x2, 0x3, 0, 0, 0],
+        -2,
+        vec![
+            cap(0, CAP_STR, b"../pwrite"),
+            arg(0, b"../pwrite", true),
+            arg(1, b"../pwrit", false),
+            arg(2, b"../pwri", false),
+            arg(3, b"../pwr123", true),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#""../pwrite", ["../pwrit"..., "../pwrit", "../pwri", "../pwr12"...], 0x3"#
+    );
+    let d = decode(&ev);
+    assert_eq!(
+        d[1].json.value,
+        serde_json::json!(["../pwrit", "../pwrit", "../pwri", "../pwr12"])
+    );
+    // strace -s 4: buffers hold at most 4 bytes, `...` only when there was more.
+    let mut c = cap(1, CAP_BUF_OUT, b"# Lo");
+    c.flags = CAPF_TRUNCATED;
+    let ev = event("read", [3, 0x10, 4096, 0, 0, 0], 2996, vec![c]);
+    assert_eq!(line(&ev), r##"3, "# Lo"..., 4096"##);
+    let ev = event(
+        "write",
+        [1, 0x10, 3, 0, 0, 0],
+        3,
+        vec![cap(1, CAP_BUF_IN, b"vm\n")],
+    );
+    assert_eq!(line(&ev), r#"1, "vm\n", 3"#);
+    // Paths are never cut by -s: `openat(AT_FDCWD, "/etc/hostname", O_RDONLY)`.
+    let ev = event(
+        "openat",
+        [AT_FDCWD, 0x10, 0, 0, 0, 0],
+        3,
+        vec![cap(1, CAP_STR, b"/etc/hostname")],
+    );
+    assert_eq!(line(&ev), r#"AT_FDCWD, "/etc/hostname", O_RDONLY"#);
+}
+
+#[test]
+fn socket_addresses_only_as_long_as_the_kernel_wrote() {
+    let mut un = vec![1u8, 0];
+    un.extend_from_slice(b"/tmp/dv/b\0\0\0");
+    // recvfrom(5, "x", 16, 0, {sa_family=AF_UNIX, sun_path="/tmp"}, [6 => 12]) = 1
+    let ev = event(
+        "recvfrom",
+        [5, 0x10, 16, 0, 0x20, 0x30],
+        1,
+        vec![
+            cap(1, CAP_BUF_OUT, b"x"),
+            cap(4, CAP_SOCKADDR_OUT, &un[..12]),
+            cap(5, CAP_STRUCT_IN, &6u32.to_ne_bytes()),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"5, "x", 16, 0, {sa_family=AF_UNIX, sun_path="/tmp"}, [6 => 12]"#
+    );
+    // recvfrom(3, "hi", 16, 0, 0x7fff58e0edc0, [2 => 0]) = 2
+    let ev = event(
+        "recvfrom",
+        [3, 0x10, 16, 0, 0x7fff_58e0_edc0, 0x30],
+        2,
+        vec![
+            cap(1, CAP_BUF_OUT, b"hi"),
+            cap(4, CAP_SOCKADDR_OUT, b""),
+            cap(5, CAP_STRUCT_IN, &2u32.to_ne_bytes()),
+        ],
+    );
+    assert_eq!(line(&ev), r#"3, "hi", 16, 0, 0x7fff58e0edc0, [2 => 0]"#);
+    // connect(7, {sa_family=AF_INET, sa_data="\0\t\177\0\0\1\0\0\0\0"}, 12)
+    let inet = [2u8, 0, 0, 9, 127, 0, 0, 1, 0, 0, 0, 0];
+    let ev = event(
+        "connect",
+        [7, 0x10, 12, 0, 0, 0],
+        -22,
+        vec![cap(1, CAP_SOCKADDR_IN, &inet)],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"7, {sa_family=AF_INET, sa_data="\0\t\177\0\0\1\0\0\0\0"}, 12"#
+    );
+    let ev = event(
+        "connect",
+        [7, 0x10, 1, 0, 0, 0],
+        -22,
+        vec![cap(1, CAP_SOCKADDR_IN, &inet[..1])],
+    );
+    assert_eq!(line(&ev), "7, 0x10, 1");
+    // bind(8, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=0xfacefeed}, 12) = 0
+    let mut nl = vec![16u8, 0, 0, 0, 0, 0, 0, 0];
+    nl.extend_from_slice(&0xface_feedu32.to_ne_bytes());
+    let ev = event(
+        "bind",
+        [8, 0x10, 12, 0, 0, 0],
+        0,
+        vec![cap(1, CAP_SOCKADDR_IN, &nl)],
+    );
+    assert_eq!(
+        line(&ev),
+        "8, {sa_family=AF_NETLINK, nl_pid=0, nl_groups=0xfacefeed}, 12"
+    );
+}
+
+#[test]
+fn setsockopt_values_match_their_length() {
+    let opt = |level: u64, name: u64, val: &[u8], len: u64| {
+        line(&event(
+            "setsockopt",
+            [7, level, name, 0x7fff_58e0_ec40, len, 0],
+            0,
+            vec![cap(3, CAP_BUF_IN, val)],
+        ))
+    };
+    let v = (-15i32).to_ne_bytes();
+    let (sol, linger, reuse) = (1, libc::SO_LINGER as u64, libc::SO_REUSEADDR as u64);
+    assert_eq!(
+        opt(sol, linger, &v, 4),
+        "7, SOL_SOCKET, SO_LINGER, 0x7fff58e0ec40, 4"
+    );
+    let mut l = 1i32.to_ne_bytes().to_vec();
+    l.extend_from_slice(&5i32.to_ne_bytes());
+    assert_eq!(
+        opt(sol, linger, &l, 8),
+        "7, SOL_SOCKET, SO_LINGER, {l_onoff=1, l_linger=5}, 8"
+    );
+    assert_eq!(
+        opt(sol, reuse, &v[..2], 2),
+        "7, SOL_SOCKET, SO_REUSEADDR, 0x7fff58e0ec40, 2"
+    );
+    let mut v8 = v.to_vec();
+    v8.extend_from_slice(&[0; 4]);
+    assert_eq!(
+        opt(sol, reuse, &v8, 8),
+        "7, SOL_SOCKET, SO_REUSEADDR, [-15], 8"
+    );
+    assert_eq!(
+        opt(sol, libc::SO_RCVTIMEO as u64, &v, 4),
+        "7, SOL_SOCKET, SO_RCVTIMEO_OLD, [-15], 4"
+    );
+    assert_eq!(
+        opt(sol, 1234, &v, 4),
+        "7, SOL_SOCKET, 0x4d2 /* SO_??? */, [-15], 4"
+    );
+    assert_eq!(opt(6, 1, &v, 4), "7, SOL_TCP, TCP_NODELAY, [-15], 4");
+    assert_eq!(
+        opt(6, 1, &v[..2], 2),
+        r#"7, SOL_TCP, TCP_NODELAY, "\361\377", 2"#
+    );
+    // The registers' upper halves are not part of an int.
+    assert_eq!(
+        opt(HI | 6, HI | 1, &v, HI | 4),
+        "7, SOL_TCP, TCP_NODELAY, [-15], 4"
+    );
+}
+
+#[test]
+fn arch_prctl_getrandom_setns_like_strace() {
+    let l = |name: &str, args: [u64; 6], ret: i64| line(&event(name, args, ret, vec![]));
+    assert_eq!(
+        l("arch_prctl", [0x1002, 0, 0, 0, 0, 0], 0),
+        "ARCH_SET_FS, 0"
+    );
+    assert_eq!(
+        l("arch_prctl", [0x1002, 0x7f12_3456_7740, 0, 0, 0, 0], 0),
+        "ARCH_SET_FS, 0x7f1234567740"
+    );
+    assert_eq!(
+        l("arch_prctl", [0x1003, 0, 0, 0, 0, 0], -14),
+        "ARCH_GET_FS, NULL"
+    );
+    assert_eq!(
+        l("arch_prctl", [0x3001, 0, 0, 0, 0, 0], -22),
+        "0x3001 /* ARCH_??? */, 0"
+    );
+    assert_eq!(
+        l("arch_prctl", [0x1011, 0, 0, 0, 0, 0], 1),
+        "ARCH_GET_CPUID"
+    );
+    assert_eq!(
+        l("getrandom", [0, 0, HI | 3, 0, 0, 0], 0),
+        "NULL, 0, GRND_NONBLOCK|GRND_RANDOM"
+    );
+    assert_eq!(
+        l("getrandom", [0, 0, 0x17, 0, 0, 0], -22),
+        "NULL, 0, GRND_NONBLOCK|GRND_RANDOM|GRND_INSECURE|0x10"
+    );
+    assert_eq!(
+        l("setns", [HI | 12345, HI | 0x4000_0000, 0, 0, 0, 0], -9),
+        "12345, CLONE_NEWNET"
+    );
+    assert_eq!(l("setns", [12345, 0, 0, 0, 0, 0], -9), "12345, 0");
+    assert_eq!(
+        l("setns", [12345, 7, 0, 0, 0, 0], -9),
+        "12345, 0x7 /* CLONE_NEW??? */"
+    );
+}
+
+#[test]
+fn unknown_numbers_get_six_hex_arguments() {
+    let mut ev = event("getppid", [1, 2, 3, 4, 5, 6], 0, vec![]);
+    ev.nr = 999;
+    assert_eq!(line(&ev), "0x1, 0x2, 0x3, 0x4, 0x5, 0x6");
+}

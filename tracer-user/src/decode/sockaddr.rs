@@ -1,0 +1,250 @@
+//! Socket addresses as strace prints them, from the bytes the kernel wrote or was given and
+//! the address length that goes with them: nothing past that length is decoded (a 12-byte
+//! AF_INET address is `{sa_family=AF_INET, sa_data="…"}`, not a `sockaddr_in`).
+use std::{
+    fmt::Write as _,
+    net::{Ipv4Addr, Ipv6Addr},
+};
+
+use serde_json::json;
+
+use super::{escape, flags, structs::Decoded};
+
+/// `sizeof(sa_family_t)`.
+const FAMILY: usize = 2;
+/// `sizeof(struct sockaddr_storage)`: strace reads no more.
+const STORAGE: usize = 128;
+/// `sizeof(struct sockaddr_un)`: `sun_path` is 108 bytes.
+const SOCKADDR_UN: usize = 110;
+/// `sizeof(struct sockaddr_in)`.
+const SOCKADDR_IN: usize = 16;
+/// `offsetof(struct sockaddr_in6, sin6_scope_id)`: the shortest address decoded as one.
+const SIN6_MIN: usize = 24;
+/// `sizeof(struct sockaddr_nl)`.
+const SOCKADDR_NL: usize = 12;
+
+/// The address in `b`, `addrlen` bytes long (as the call says; `b` may hold more, or fewer
+/// when the capture was cut). `None` when strace prints the pointer instead (shorter than a
+/// family).
+pub fn decode(b: &[u8], addrlen: usize) -> Option<Decoded> {
+    let len = addrlen.min(STORAGE).min(b.len());
+    if len < FAMILY {
+        return None;
+    }
+    // Zero past the end, as strace does, so every fixed-offset read below is in bounds.
+    let mut buf = [0u8; STORAGE + 1];
+    buf[..len].copy_from_slice(&b[..len]);
+    let family = u16::from_ne_bytes([buf[0], buf[1]]);
+    let fam = flags::xval_string(u64::from(family), flags::AF, "AF_???");
+    let mut text = format!("{{sa_family={fam}");
+    let mut j = json!({"family": fam});
+    if len > FAMILY {
+        text.push_str(", ");
+        let f = i32::from(family);
+        if f == libc::AF_UNIX {
+            unix(&buf, len, &mut text, &mut j);
+        } else if f == libc::AF_INET && len >= SOCKADDR_IN {
+            let port = u16::from_be_bytes([buf[2], buf[3]]);
+            let addr = Ipv4Addr::new(buf[4], buf[5], buf[6], buf[7]);
+            let _ = write!(
+                text,
+                "sin_port=htons({port}), sin_addr=inet_addr(\"{addr}\")"
+            );
+            j["port"] = port.into();
+            j["addr"] = addr.to_string().into();
+        } else if f == libc::AF_INET6 && len >= SIN6_MIN {
+            let port = u16::from_be_bytes([buf[2], buf[3]]);
+            let flow = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
+            let mut a = [0u8; 16];
+            a.copy_from_slice(&buf[8..24]);
+            let addr = Ipv6Addr::from(a);
+            let _ = write!(
+                text,
+                "sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), inet_pton(AF_INET6, \"{addr}\", &sin6_addr)"
+            );
+            j["port"] = port.into();
+            j["addr"] = addr.to_string().into();
+            j["flowinfo"] = flow.into();
+            if len > SIN6_MIN {
+                let scope = u32::from_ne_bytes([buf[24], buf[25], buf[26], buf[27]]);
+                let _ = write!(text, ", sin6_scope_id={scope}");
+                j["scope_id"] = scope.into();
+            }
+        } else if f == libc::AF_NETLINK && len >= SOCKADDR_NL {
+            let pad = u16::from_ne_bytes([buf[2], buf[3]]);
+            let pid = i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
+            let groups = u32::from_ne_bytes([buf[8], buf[9], buf[10], buf[11]]);
+            if pad != 0 {
+                let _ = write!(text, "nl_pad={pad:#x}, ");
+            }
+            // C's `%#08x`: no `0x` for zero.
+            let g = if groups == 0 {
+                "00000000".to_string()
+            } else {
+                format!("{groups:#08x}")
+            };
+            let _ = write!(text, "nl_pid={pid}, nl_groups={g}");
+            j["pid"] = pid.into();
+            j["groups"] = groups.into();
+        } else {
+            let data = &buf[FAMILY..len];
+            text.push_str("sa_data=");
+            escape::quote(&mut text, data, false);
+            j["data_hex"] = hex(data).into();
+        }
+    }
+    text.push('}');
+    Some((text, j))
+}
+
+/// `sun_path="/run/x.sock"` (up to its NUL, never past the 108 bytes of `sun_path` nor the
+/// length), or `sun_path=@"name"` for an abstract name (every byte of the length).
+fn unix(buf: &[u8], len: usize, text: &mut String, j: &mut serde_json::Value) {
+    let path_len = len.min(SOCKADDR_UN) - FAMILY;
+    let path = &buf[FAMILY..FAMILY + path_len];
+    text.push_str("sun_path=");
+    let (abstract_, name) = match path.split_first() {
+        Some((0, rest)) => (true, rest),
+        _ => (false, path.split(|&c| c == 0).next().unwrap_or(path)),
+    };
+    if abstract_ {
+        text.push('@');
+    }
+    escape::quote(text, name, false);
+    let p = escape::json_bytes(name, false);
+    j["path"] = p.value;
+    j["abstract"] = abstract_.into();
+    if let Some(hex) = p.hex {
+        j["path_hex"] = hex.into();
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(b: &[u8], len: usize) -> String {
+        decode(b, len)
+            .map(|d| d.0)
+            .unwrap_or_else(|| "<pointer>".into())
+    }
+
+    fn inet() -> Vec<u8> {
+        let mut b = vec![2u8, 0, 0, 9, 127, 0, 0, 1];
+        b.extend_from_slice(&[0; 8]);
+        b
+    }
+
+    #[test]
+    fn full_addresses() {
+        let mut inet8080 = vec![2u8, 0, 0x1f, 0x90, 127, 0, 0, 1];
+        inet8080.extend_from_slice(&[0; 8]);
+        assert_eq!(
+            text(&inet8080, 16),
+            r#"{sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}"#
+        );
+        assert_eq!(
+            decode(&inet8080, 16).map(|d| d.1["port"].clone()),
+            Some(8080.into())
+        );
+        let mut v6 = vec![10u8, 0, 0, 80, 0, 0, 0, 0];
+        v6.extend_from_slice(&Ipv6Addr::LOCALHOST.octets());
+        v6.extend_from_slice(&[0; 4]);
+        assert_eq!(
+            text(&v6, 28),
+            r#"{sa_family=AF_INET6, sin6_port=htons(80), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::1", &sin6_addr), sin6_scope_id=0}"#
+        );
+        let mut unix = vec![1u8, 0];
+        unix.extend_from_slice(b"/run/x.sock\0\0\0");
+        assert_eq!(
+            text(&unix, 16),
+            r#"{sa_family=AF_UNIX, sun_path="/run/x.sock"}"#
+        );
+        let abs = [1u8, 0, 0, b'a', b'\n'];
+        assert_eq!(text(&abs, 5), r#"{sa_family=AF_UNIX, sun_path=@"a\n"}"#);
+        assert_eq!(text(&[1, 0], 2), "{sa_family=AF_UNIX}");
+    }
+
+    #[test]
+    fn short_and_long_addresses_like_strace() {
+        // strace 6.1: connect() with 12, 8, 4, 2 bytes of a sockaddr_in, 20 and 24 of a
+        // sockaddr_in6, 8 of a sockaddr_nl.
+        let b = inet();
+        assert_eq!(
+            text(&b, 12),
+            r#"{sa_family=AF_INET, sa_data="\0\t\177\0\0\1\0\0\0\0"}"#
+        );
+        assert_eq!(
+            text(&b, 8),
+            r#"{sa_family=AF_INET, sa_data="\0\t\177\0\0\1"}"#
+        );
+        assert_eq!(text(&b, 4), r#"{sa_family=AF_INET, sa_data="\0\t"}"#);
+        assert_eq!(text(&b, 2), "{sa_family=AF_INET}");
+        assert_eq!(text(&b, 1), "<pointer>");
+        assert_eq!(text(&b, 0), "<pointer>");
+        let mut v6 = vec![10u8, 0, 0, 9];
+        v6.extend_from_slice(&[0; 24]);
+        assert_eq!(
+            text(&v6, 20),
+            r#"{sa_family=AF_INET6, sa_data="\0\t\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"}"#
+        );
+        assert_eq!(
+            text(&v6, 24),
+            r#"{sa_family=AF_INET6, sin6_port=htons(9), sin6_flowinfo=htonl(0), inet_pton(AF_INET6, "::", &sin6_addr)}"#
+        );
+        let mut nl = vec![16u8, 0, 0, 0, 0, 0, 0, 0];
+        nl.extend_from_slice(&0xface_feedu32.to_ne_bytes());
+        assert_eq!(
+            text(&nl, 12),
+            "{sa_family=AF_NETLINK, nl_pid=0, nl_groups=0xfacefeed}"
+        );
+        assert_eq!(
+            text(&nl, 8),
+            r#"{sa_family=AF_NETLINK, sa_data="\0\0\0\0\0\0"}"#
+        );
+        nl[8..12].copy_from_slice(&1u32.to_ne_bytes());
+        assert_eq!(
+            text(&nl, 12),
+            "{sa_family=AF_NETLINK, nl_pid=0, nl_groups=0x000001}"
+        );
+        nl[8..12].copy_from_slice(&0u32.to_ne_bytes());
+        assert_eq!(
+            text(&nl, 12),
+            "{sa_family=AF_NETLINK, nl_pid=0, nl_groups=00000000}"
+        );
+        // Unix paths: cut at the length (recvfrom with a 6-byte buffer) and at 108 bytes.
+        let mut un = vec![1u8, 0];
+        un.extend_from_slice(b"/tmp/dv/b\0");
+        assert_eq!(text(&un, 6), r#"{sa_family=AF_UNIX, sun_path="/tmp"}"#);
+        let mut long = vec![1u8, 0];
+        long.extend_from_slice(&[b'A'; 126]);
+        let a108 = "A".repeat(108);
+        assert_eq!(
+            text(&long, 114),
+            format!(r#"{{sa_family=AF_UNIX, sun_path="{a108}"}}"#)
+        );
+        let mut abs = vec![1u8, 0, 0];
+        abs.extend_from_slice(b"tmp/dv/sock");
+        assert_eq!(
+            text(&abs, 10),
+            r#"{sa_family=AF_UNIX, sun_path=@"tmp/dv/"}"#
+        );
+        // An unknown family, and a capture shorter than the length: never out of bounds.
+        assert_eq!(
+            text(&[0x63, 0, 1, 2], 4),
+            r#"{sa_family=0x63 /* AF_??? */, sa_data="\1\2"}"#
+        );
+        for n in 0..200 {
+            let _ = decode(&v6[..n.min(v6.len())], n);
+            let _ = decode(&long[..n.min(long.len())], 1000);
+        }
+    }
+}
