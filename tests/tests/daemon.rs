@@ -436,3 +436,59 @@ fn runs_as_a_sidecar_container_without_ptrace() {
             .all(|v| v["errno"] == "ENOENT" && v["container"]["name"] == name.as_str())
     );
 }
+
+/// The last field of `KEY:` in /proc/PID/status: the id in the innermost PID namespace.
+fn innermost(pid: u32, key: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| v.split_whitespace().last())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
+}
+
+#[test]
+fn records_carry_the_containers_own_pids_across_a_restart() {
+    let name = unique("nspid");
+    let c = run_workload(&name, &["tick", "20"]);
+    let mut d = Daemon::start(&["--container", &name, "--syscalls", "getppid"]);
+    let file = d.file(&name);
+    let mut incarnations = Vec::new();
+    for i in 0..2 {
+        if i > 0 {
+            docker(&["restart", "-t", "2", &name]);
+        }
+        let pid = c.pid();
+        let ns = (innermost(pid, "NStgid:"), innermost(pid, "NSpid:"));
+        eventually(
+            &format!("records of pid {pid}"),
+            Duration::from_secs(10),
+            || {
+                complete_lines(&file)
+                    .iter()
+                    .filter(|v| v["pid"] == pid && is_call(v, "workload", "getppid"))
+                    .count()
+                    >= 3
+            },
+        );
+        incarnations.push((pid, ns));
+    }
+    let (status, _) = d.stop();
+    assert!(status.success(), "{status}");
+    let lines = read_lines(&file);
+    for (pid, (ns_pid, ns_tid)) in incarnations {
+        let mine: Vec<&Value> = lines
+            .iter()
+            .filter(|v| v["pid"] == pid && is_call(v, "workload", "getppid"))
+            .collect();
+        assert!(mine.len() >= 3, "pid {pid}: {} records", mine.len());
+        for v in mine {
+            assert_eq!(
+                (v["ns_pid"].as_u64(), v["ns_tid"].as_u64()),
+                (Some(ns_pid), Some(ns_tid)),
+                "pid {pid}: {v}"
+            );
+        }
+    }
+}

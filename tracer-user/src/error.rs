@@ -59,6 +59,27 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// The kernel refused an operation on the BPF object (other than for privilege).
+    #[error("{what}: {source}")]
+    Bpf {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The Docker engine answered a request with an error.
+    #[error("{what}: {source}")]
+    Docker {
+        what: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A task of the pipeline panicked or was cancelled.
+    #[error("{what}: {source}")]
+    Task {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
     #[error("{0}")]
     Internal(String),
 }
@@ -87,7 +108,11 @@ impl Error {
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,
             Error::WouldDeny(_) => exit::WOULD_DENY,
-            Error::Io { .. } | Error::Internal(_) => exit::INTERNAL,
+            Error::Io { .. }
+            | Error::Bpf { .. }
+            | Error::Docker { .. }
+            | Error::Task { .. }
+            | Error::Internal(_) => exit::INTERNAL,
         }
     }
 }

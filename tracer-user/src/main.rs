@@ -9,7 +9,38 @@ use tracer::{
     pipeline::{self, Summary},
 };
 
+/// Default (no `-v`): warnings as the user's lines, `tracer: message`, no time or target.
+struct Plain;
+
+impl<S, N> tracing_subscriber::fmt::FormatEvent<S, N> for Plain
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        write!(writer, "tracer: ")?;
+        if *event.metadata().level() == tracing::Level::ERROR {
+            write!(writer, "error: ")?;
+        }
+        ctx.field_format().format_fields(writer.by_ref(), event)?;
+        writeln!(writer)
+    }
+}
+
 fn init_logging(verbose: u8) {
+    if verbose == 0 && std::env::var_os("RUST_LOG").is_none() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .with_writer(std::io::stderr)
+            .event_format(Plain)
+            .init();
+        return;
+    }
     let level = match verbose {
         0 => "warn",
         1 => "info",
@@ -54,6 +85,16 @@ fn status(line: String) {
     eprintln!("tracer: {line}");
 }
 
+/// A write to stdout: a reader that went away (`| head`) is not a failure.
+fn to_stdout(r: std::io::Result<()>) -> Result<Option<Summary>, Error> {
+    match r {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::write_failed("<stdout>".into(), &e))
+        }
+        _ => Ok(None),
+    }
+}
+
 async fn run(command: Command) -> Result<Option<Summary>, Error> {
     let s = match command {
         Command::Observe(args) => {
@@ -69,17 +110,9 @@ async fn run(command: Command) -> Result<Option<Summary>, Error> {
             pipeline::seccomp::check(CheckConfig::try_from(args)?, &status).await?
         }
         Command::Completions { shell } => {
-            cli::completions(shell, &mut std::io::stdout());
-            return Ok(None);
+            return to_stdout(cli::completions(shell, &mut std::io::stdout()));
         }
-        Command::Man => {
-            return cli::man(&mut std::io::stdout())
-                .map(|()| None)
-                .or_else(|e| match e.kind() {
-                    std::io::ErrorKind::BrokenPipe => Ok(None),
-                    _ => Err(Error::write_failed("<stdout>".into(), &e)),
-                });
-        }
+        Command::Man => return to_stdout(cli::man(&mut std::io::stdout())),
     };
     Ok(Some(s))
 }

@@ -170,11 +170,14 @@ fn is_permission(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-fn bpf_error(what: &str, e: impl std::error::Error + 'static) -> Error {
+fn bpf_error(what: &str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
     if is_permission(&e) {
         Error::Privilege(format!("to load BPF programs: {what}: {e}; {BPF_CAPS_FIX}"))
     } else {
-        Error::Internal(format!("{what}: {e}"))
+        Error::Bpf {
+            what: what.to_string(),
+            source: Box::new(e),
+        }
     }
 }
 

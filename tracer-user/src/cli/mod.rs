@@ -38,9 +38,16 @@ pub enum Command {
     Man,
 }
 
-/// Writes the completion script for `shell` to `out`.
-pub fn completions(shell: clap_complete::Shell, out: &mut dyn std::io::Write) {
-    clap_complete::generate(shell, &mut Cli::command(), "tracer", out);
+/// Writes the completion script for `shell` to `out` (rendered first: clap_complete panics on
+/// a failed write, and a closed stdout is not a failure).
+pub fn completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "tracer", &mut script);
+    out.write_all(&script)?;
+    out.flush()
 }
 
 /// Writes the man page to `out`.
@@ -96,7 +103,7 @@ mod tests {
     #[test]
     fn completions_and_man_render() {
         let mut out = Vec::new();
-        completions(clap_complete::Shell::Bash, &mut out);
+        completions(clap_complete::Shell::Bash, &mut out).expect("renders");
         let text = String::from_utf8_lossy(&out);
         assert!(
             text.contains("observe") && text.contains("--container"),

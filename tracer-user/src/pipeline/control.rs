@@ -19,12 +19,15 @@ use crate::{error::Error, model::KernelStats, runtime::Target};
 pub struct Control {
     reopen: AtomicBool,
     source_failed: AtomicBool,
+    /// Wakes the writer while it waits for data.
+    pub wake: tokio::sync::Notify,
 }
 
 impl Control {
-    /// SIGHUP: acted on by the writer before its next message.
+    /// SIGHUP: acted on by the writer at once, before any further message.
     pub fn ask_reopen(&self) {
         self.reopen.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
     }
 
     pub fn take_reopen(&self) -> bool {
@@ -106,7 +109,12 @@ pub async fn wait(
                 break (Why::TargetGone, None);
             }
             r = &mut *source => {
-                let r = r.unwrap_or_else(|e| Err(Error::Internal(format!("source task: {e}"))));
+                let r = r.unwrap_or_else(|e| {
+                    Err(Error::Task {
+                        what: "source task",
+                        source: e,
+                    })
+                });
                 break (Why::SourceDone, Some(r));
             }
         }

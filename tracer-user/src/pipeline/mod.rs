@@ -129,9 +129,42 @@ struct WriterEnd {
 }
 
 impl Writer {
-    fn run(mut self, mut rx: mpsc::Receiver<Message>, stop: &watch::Sender<bool>) -> WriterEnd {
+    /// Waits for the next message, or for control (SIGHUP) while none comes.
+    fn next(
+        &self,
+        rt: &tokio::runtime::Handle,
+        rx: &mut mpsc::Receiver<Message>,
+    ) -> Option<Option<Message>> {
+        rt.block_on(async {
+            tokio::select! {
+                biased;
+                () = self.control.wake.notified() => None,
+                m = rx.recv() => Some(m),
+            }
+        })
+    }
+
+    fn run(
+        mut self,
+        rt: &tokio::runtime::Handle,
+        mut rx: mpsc::Receiver<Message>,
+        stop: &watch::Sender<bool>,
+    ) -> WriterEnd {
         let mut written = Ok(());
-        while let Some(msg) = rx.blocking_recv() {
+        loop {
+            let Some(next) = self.next(rt, &mut rx) else {
+                if self.state != State::Closed
+                    && written.is_ok()
+                    && let Err(e) = self
+                        .reopen_if_asked()
+                        .and_then(|()| self.stages.sink.flush())
+                {
+                    written = Err(e);
+                    let _ = stop.send(true);
+                }
+                continue;
+            };
+            let Some(msg) = next else { break };
             if self.state == State::Closed || written.is_err() {
                 continue; // keep draining so the source never blocks on a full channel
             }
@@ -398,19 +431,22 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
         decode_errors: 0,
     };
     let writer_stop = stop_tx.clone();
-    let writer = tokio::task::spawn_blocking(move || writer.run(rx, &writer_stop));
+    let rt = tokio::runtime::Handle::current();
+    let writer = tokio::task::spawn_blocking(move || writer.run(&rt, rx, &writer_stop));
 
     let source_result = control::wait(&ends, stop_rx, &control, &mut source).await;
     let _ = stop_tx.send(true);
     let kernel = match source_result {
         Some(r) => r,
-        None => source
-            .await
-            .map_err(|e| Error::Internal(format!("source task: {e}")))?,
+        None => source.await.map_err(|e| Error::Task {
+            what: "source task",
+            source: e,
+        })?,
     };
-    let end = writer
-        .await
-        .map_err(|e| Error::Internal(format!("writer thread: {e}")))?;
+    let end = writer.await.map_err(|e| Error::Task {
+        what: "writer thread",
+        source: e,
+    })?;
     end.written.map_err(|e| Error::write_failed(output, &e))?;
     let kernel = kernel?;
     end.verdict?;

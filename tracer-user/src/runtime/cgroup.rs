@@ -80,9 +80,28 @@ pub fn first_pid(dir: &Path) -> Option<u32> {
     procs.lines().find_map(|l| l.trim().parse().ok())
 }
 
+/// Whether this process has CAP_SYS_PTRACE in its effective set.
+fn has_sys_ptrace() -> bool {
+    const CAP_SYS_PTRACE: u32 = 19;
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let hex = s
+                .lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))?
+                .trim()
+                .to_string();
+            u64::from_str_radix(&hex, 16).ok()
+        })
+        .is_some_and(|eff| eff & (1 << CAP_SYS_PTRACE) != 0)
+}
+
 pub fn pidns_of(pid: u32) -> Result<PidNs, Error> {
     let path = format!("/proc/{pid}/ns/pid");
     let meta = fs::metadata(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::PermissionDenied if has_sys_ptrace() => Error::Privilege(format!(
+            "to read {path}: refused although tracer has CAP_SYS_PTRACE (a Yama ptrace_scope or LSM policy forbids it); allow it there, or target the process's cgroup with --cgroup"
+        )),
         std::io::ErrorKind::PermissionDenied => Error::Privilege(format!(
             "to read {path} (another user's process, or one with capabilities tracer lacks); run as root or grant CAP_SYS_PTRACE"
         )),

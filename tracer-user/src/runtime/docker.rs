@@ -121,7 +121,10 @@ pub async fn state(docker: &Docker, name_or_id: &str) -> Result<Option<State>, E
             status_code: 404, ..
         }) => return Ok(None),
         Err(e @ DockerError::DockerResponseServerError { .. }) => {
-            return Err(Error::Internal(format!("docker inspect {name_or_id}: {e}")));
+            return Err(Error::Docker {
+                what: format!("docker inspect {name_or_id}"),
+                source: Box::new(e),
+            });
         }
         Err(e) => return Err(unreachable(e)),
     };
