@@ -79,10 +79,35 @@ pub fn run_tests(root: &Path, extra: &[String]) -> Result<()> {
     Ok(())
 }
 
+/// The decoder and sink tests with a plain stable toolchain: only its own `bin/` on PATH (no
+/// rustup proxy, no nightly, no bpf-linker), so `tracer-user/build.rs` leaves the BPF object
+/// empty. Its own target directory: the embedded object differs.
+fn unit_tests_without_ebpf_toolchain(root: &Path) -> Result<()> {
+    let cargo = crate::util::output(&mut crate::util::cmd(
+        "rustup",
+        &["which", "cargo", "--toolchain", "stable"],
+    ))?;
+    let cargo = Path::new(cargo.trim());
+    let bin = cargo.parent().context("stable cargo has no directory")?;
+    eprintln!("test: unit tests with only {} on PATH", bin.display());
+    crate::util::run_ok(
+        Command::new(cargo)
+            .current_dir(root)
+            .env_clear()
+            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("CARGO_TARGET_DIR", root.join("target/no-ebpf"))
+            .args(["test", "-p", "tracer-user", "--lib"]),
+    )
+}
+
 pub fn run(root: &Path, extra: &[String]) -> Result<()> {
     crate::setup::run_all(root)?;
     crate::demo::build_tracer(root)?;
     images::build_tracer_image(root)?;
+    if extra.is_empty() {
+        unit_tests_without_ebpf_toolchain(root)?;
+    }
     run_tests(root, extra)
 }
 
