@@ -1,0 +1,190 @@
+//! The strace suite: strace 6.1's own test programs, each run under strace and tracer at once
+//! (tests/src/strace_suite.rs), scored on the lines the program says strace must print.
+//!
+//! Fails when the suite is not built (`cargo xtask setup` builds it; TRACER_STRACE_TESTS names
+//! the built tests/ directory), when strace itself does not reproduce the expected lines (the
+//! instrument is broken, not tracer), and when any program scores below its line in the
+//! committed baseline (tests/fixtures/strace-suite/baseline.tsv). `TRACER_SUITE_BLESS=1`
+//! rewrites the baseline from this run; `TRACER_SUITE_ONLY=a,b` runs only those programs
+//! (no ratchet on the others). The table is printed and written to
+//! target/strace-suite/scores.md (next to the built suite).
+use std::{path::PathBuf, time::Instant};
+
+use tests::{
+    env,
+    strace_suite::{
+        BASELINE, PROGRAMS, Spec, gen_tests, programs, read_baseline, run, score, table,
+        tracer_misses, write_baseline,
+    },
+};
+
+#[test]
+fn strace_test_programs_score_at_least_their_baseline() {
+    let start = Instant::now();
+    let tests_dir = PathBuf::from(env("TRACER_STRACE_TESTS"));
+    assert!(
+        tests_dir.join("libtests.a").is_file(),
+        "strace's test programs are not built in {}: run `cargo xtask setup`",
+        tests_dir.display()
+    );
+    let table_in = gen_tests(&tests_dir);
+    let only: Option<Vec<String>> = std::env::var("TRACER_SUITE_ONLY")
+        .ok()
+        .map(|s| s.split(',').map(str::to_string).collect());
+    let all = programs();
+    assert!(
+        all.len() >= 60,
+        "{PROGRAMS} pins only {} programs",
+        all.len()
+    );
+    let mut scores = Vec::new();
+    let mut broken = Vec::new();
+    for prog in &all {
+        // The fixture's options are strace's own for that program.
+        if let Some(opts) = table_in.get(&prog.name)
+            && !opts.starts_with('+')
+        {
+            assert_eq!(
+                &prog.options, opts,
+                "{PROGRAMS}: {}'s options differ from strace's tests/gen_tests.in",
+                prog.name
+            );
+        } else {
+            let script = prog.name.clone() + ".test";
+            let base = table_in
+                .get(&prog.name)
+                .and_then(|o| o.strip_prefix('+'))
+                .and_then(|o| o.split_whitespace().next());
+            assert!(
+                tests_dir.join(&script).is_file() || base.is_some(),
+                "{}: neither in gen_tests.in nor with a {script} script",
+                prog.name
+            );
+        }
+        if only.as_ref().is_some_and(|o| !o.contains(&prog.name)) {
+            continue;
+        }
+        let spec = Spec::parse(&prog.name, &prog.options);
+        let t = Instant::now();
+        let r = run(&tests_dir, prog, &spec);
+        let sc = score(prog, &spec, &r);
+        eprintln!(
+            "strace suite: {:<24} expected {:>3} strace {:>3} tracer {:>3} exact {:>3}/{:<3} {:.1}s {}",
+            sc.name,
+            sc.expected,
+            sc.strace_hits,
+            sc.tracer_hits,
+            sc.exact,
+            sc.calls,
+            t.elapsed().as_secs_f64(),
+            sc.note
+        );
+        if std::env::var_os("TRACER_SUITE_VERBOSE").is_some() {
+            for m in tracer_misses(&r) {
+                eprintln!("    tracer missed: {m}");
+            }
+        }
+        // The instrument: the program ran, and strace printed what the program expects.
+        if !r.strace_status.success() {
+            broken.push(format!(
+                "{}: exited with {} under strace: {}",
+                prog.name, r.strace_status, r.strace_stderr
+            ));
+        } else if sc.expected == 0 || sc.strace_hits < sc.expected {
+            broken.push(format!(
+                "{}: strace printed {} of the {} expected lines",
+                prog.name, sc.strace_hits, sc.expected
+            ));
+        }
+        scores.push(sc);
+    }
+    let text = table(&scores);
+    println!("{text}");
+    let md = tests_dir.join("../../scores.md");
+    let _ = std::fs::write(&md, &text);
+    eprintln!(
+        "strace suite: {} programs in {:.0?}; table in {}",
+        scores.len(),
+        start.elapsed(),
+        md.display()
+    );
+    assert!(
+        broken.is_empty(),
+        "the strace suite itself is broken (strace does not reproduce its own tests):\n{}",
+        broken.join("\n")
+    );
+
+    if std::env::var_os("TRACER_SUITE_BLESS").is_some() {
+        if only.is_some() {
+            let mut merged = read_baseline();
+            let keep: Vec<_> = all
+                .iter()
+                .filter_map(|p| {
+                    scores
+                        .iter()
+                        .find(|s| s.name == p.name)
+                        .cloned()
+                        .or_else(|| {
+                            merged
+                                .remove(&p.name)
+                                .map(|(t, e, c)| tests::strace_suite::Score {
+                                    name: p.name.clone(),
+                                    expected: 0,
+                                    strace_hits: 0,
+                                    tracer_hits: t,
+                                    exact: e,
+                                    calls: c,
+                                    note: String::new(),
+                                })
+                        })
+                })
+                .collect();
+            write_baseline(&keep);
+        } else {
+            write_baseline(&scores);
+        }
+        eprintln!("strace suite: baseline rewritten: {BASELINE}");
+        return;
+    }
+    let baseline = read_baseline();
+    let mut worse = Vec::new();
+    let mut better = Vec::new();
+    for sc in &scores {
+        let Some(&(hits, exact, calls)) = baseline.get(&sc.name) else {
+            worse.push(format!("{}: not in the baseline", sc.name));
+            continue;
+        };
+        let base_exact = if calls == 0 {
+            1.0
+        } else {
+            exact as f64 / calls as f64
+        };
+        if sc.tracer_hits < hits {
+            worse.push(format!(
+                "{}: tracer printed {} expected lines, baseline {hits}",
+                sc.name, sc.tracer_hits
+            ));
+        }
+        if sc.calls_exact() + 1e-9 < base_exact {
+            worse.push(format!(
+                "{}: calls_exact {}/{} below the baseline's {exact}/{calls}",
+                sc.name, sc.exact, sc.calls
+            ));
+        }
+        if sc.tracer_hits > hits || sc.calls_exact() > base_exact + 1e-9 {
+            better.push(sc.name.clone());
+        }
+    }
+    if !better.is_empty() {
+        eprintln!(
+            "strace suite: better than the baseline: {}; record it with \
+             `TRACER_SUITE_BLESS=1 cargo xtask test strace_test_programs` and commit {BASELINE}",
+            better.join(", ")
+        );
+    }
+    assert!(
+        worse.is_empty(),
+        "strace suite regressions (below {BASELINE}; TRACER_SUITE_VERBOSE=1 lists the missed lines):\n{}",
+        worse.join("\n")
+    );
+}
