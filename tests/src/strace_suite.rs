@@ -261,8 +261,9 @@ impl Spec {
         spec
     }
 
-    /// The `--syscalls` list for tracer when the trace set is a plain list of names (execve
-    /// added: where the program starts), None otherwise (tracer then prints everything).
+    /// The `--syscalls` list for tracer when the trace set is a plain list of names (execve and
+    /// exit_group added: where the program starts, and tracer's `+++ exited` line, which the
+    /// run waits for), None otherwise (tracer then prints everything).
     pub fn tracer_syscalls(&self) -> Option<String> {
         let plain = |s: &String| {
             !CLASSES.contains(&s.as_str())
@@ -275,8 +276,10 @@ impl Spec {
             return None;
         }
         let mut names: Vec<&str> = self.trace.iter().map(String::as_str).collect();
-        if !names.contains(&"execve") {
-            names.push("execve");
+        for extra in ["execve", "exit_group"] {
+            if !names.contains(&extra) {
+                names.push(extra);
+            }
         }
         Some(names.join(","))
     }
@@ -785,8 +788,8 @@ pub fn tracer_misses(run: &Run) -> Vec<String> {
         .collect()
 }
 
-/// The committed baseline: name → (tracer_hits, exact, calls).
-pub fn read_baseline() -> BTreeMap<String, (usize, usize, usize)> {
+/// The committed baseline, per program (`note` empty).
+pub fn read_baseline() -> BTreeMap<String, Score> {
     let Ok(text) = std::fs::read_to_string(BASELINE) else {
         return BTreeMap::new();
     };
@@ -795,7 +798,16 @@ pub fn read_baseline() -> BTreeMap<String, (usize, usize, usize)> {
         .filter_map(|l| {
             let f: Vec<&str> = l.split('\t').collect();
             let n = |i: usize| f.get(i).and_then(|s| s.parse().ok());
-            Some((f[0].to_string(), (n(3)?, n(4)?, n(5)?)))
+            let sc = Score {
+                name: f[0].to_string(),
+                expected: n(1)?,
+                strace_hits: n(2)?,
+                tracer_hits: n(3)?,
+                exact: n(4)?,
+                calls: n(5)?,
+                note: String::new(),
+            };
+            Some((sc.name.clone(), sc))
         })
         .collect()
 }
@@ -868,7 +880,10 @@ mod tests {
         assert_eq!(s.strace_args, ["-e", "trace=dup", "-a7"]);
         assert_eq!(s.redirects[0].fd, 9);
         assert_eq!(s.redirects[0].path, "/dev/full");
-        assert_eq!(s.tracer_syscalls().as_deref(), Some("dup,execve"));
+        assert_eq!(
+            s.tracer_syscalls().as_deref(),
+            Some("dup,execve,exit_group")
+        );
 
         let s = Spec::parse(
             "getrandom",
@@ -890,7 +905,7 @@ mod tests {
         assert_eq!(s.trace, ["read", "write"]);
         assert_eq!(
             s.tracer_args(),
-            ["--host-pids", "--syscalls", "read,write,execve"]
+            ["--host-pids", "--syscalls", "read,write,execve,exit_group"]
         );
 
         let s = Spec::parse("net-y-unix", "-a20 -y -eclose,network");

