@@ -788,6 +788,24 @@ pub fn tracer_misses(run: &Run) -> Vec<String> {
         .collect()
 }
 
+/// tracer's lines for the calls under test (for a failing program's report).
+pub fn tracer_calls(spec: &Spec, run: &Run) -> Vec<String> {
+    let expected: Vec<String> = run
+        .stdout
+        .lines()
+        .filter(|l| is_call(l))
+        .map(canonical)
+        .collect();
+    let under_test = spec.calls_under_test(&expected);
+    let mut tracer = canonical_threads(parse_tracer(&run.tracer_out));
+    tracer.remove(&run.strace_pid);
+    tracer
+        .into_values()
+        .flatten()
+        .filter(|l| under_test.contains(name(l)))
+        .collect()
+}
+
 /// The committed baseline, per program (`note` empty).
 pub fn read_baseline() -> BTreeMap<String, Score> {
     let Ok(text) = std::fs::read_to_string(BASELINE) else {

@@ -14,7 +14,7 @@ use tests::{
     env,
     strace_suite::{
         BASELINE, PROGRAMS, Score, Spec, gen_tests, programs, read_baseline, run, score, table,
-        tracer_misses, write_baseline,
+        tracer_calls, tracer_misses, write_baseline,
     },
 };
 
@@ -120,6 +120,9 @@ fn strace_test_programs_score_at_least_their_baseline() {
             if std::env::var_os("TRACER_SUITE_VERBOSE").is_some() {
                 for m in tracer_misses(&r) {
                     eprintln!("    tracer missed: {m}");
+                }
+                for l in tracer_calls(&spec, &r) {
+                    eprintln!("    tracer printed: {l}");
                 }
             }
             // The instrument: the program ran, and strace printed what the program expects.
