@@ -147,6 +147,7 @@ fn download(dir: &Path) -> Result<PathBuf> {
     {
         eprintln!("setup: adding Debian source entries ({DEB_SRC_FILE})");
         fs::write(DEB_SRC_FILE, entries).with_context(|| format!("writing {DEB_SRC_FILE}"))?;
+        run_ok(&mut cmd("apt-get", &["update", "-qq"]))?;
     }
     let fetch = || {
         run_ok(
