@@ -463,7 +463,7 @@ pub fn run(tests_dir: &Path, prog: &Program, spec: &Spec) -> Run {
     if let Err(why) = started {
         let rest = rest_of(&stderr);
         drop(tracer);
-        return run_strace_only(tests_dir, prog, spec, &cgroup, &work.0, Some(why + &rest));
+        return run_strace_only(prog, spec, &cgroup, &work.0, Some(why + &rest));
     }
     let mut r = run_strace(prog, spec, &cgroup, &work.0, &strace_log, &stdout_path);
 
@@ -497,8 +497,8 @@ pub fn run(tests_dir: &Path, prog: &Program, spec: &Spec) -> Run {
     r
 }
 
+/// When tracer did not start: strace's side alone (tracer scores 0, with the reason).
 fn run_strace_only(
-    _tests_dir: &Path,
     prog: &Program,
     spec: &Spec,
     cgroup: &Cgroup,

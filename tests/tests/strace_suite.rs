@@ -4,9 +4,9 @@
 //! Fails when the suite is not built (`cargo xtask setup` builds it; TRACER_STRACE_TESTS names
 //! the built tests/ directory), when strace itself does not reproduce the expected lines (the
 //! instrument is broken, not tracer), and when any program scores below its line in the
-//! committed baseline (tests/fixtures/strace-suite/baseline.tsv). `TRACER_SUITE_BLESS=1`
-//! rewrites the baseline from this run; `TRACER_SUITE_ONLY=a,b` runs only those programs
-//! (no ratchet on the others). The table is printed and written to
+//! committed baseline (tests/fixtures/strace-suite/baseline.tsv) or tracer fails to start or
+//! stop. `TRACER_SUITE_BLESS=1` rewrites the baseline from this run; `TRACER_SUITE_ONLY=a,b`
+//! runs only those programs (no ratchet on the others). The table is printed and written to
 //! target/strace-suite/scores.md (next to the built suite).
 use std::{path::PathBuf, time::Instant};
 
@@ -192,6 +192,9 @@ fn strace_test_programs_score_at_least_their_baseline() {
     let mut worse = Vec::new();
     let mut better = Vec::new();
     for sc in &scores {
+        if !sc.note.is_empty() {
+            worse.push(format!("{}: tracer failed: {}", sc.name, sc.note));
+        }
         let Some(base) = baseline.get(&sc.name) else {
             worse.push(format!("{}: not in the baseline", sc.name));
             continue;
