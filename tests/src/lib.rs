@@ -17,6 +17,7 @@ use serde_json::Value;
 
 pub mod daemon;
 pub mod strace;
+pub mod strace_suite;
 
 /// The stderr lines of `child`, as they come (echoed with `prefix` when given, to show in a
 /// failing test's output).

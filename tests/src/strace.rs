@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 pub type PerThread = BTreeMap<u32, Vec<String>>;
 
 /// `close(3)                                = 0` → `close(3) = 0`.
-fn normalize(line: &str) -> String {
+pub fn normalize(line: &str) -> String {
     let line = line.trim_end();
     // strace pads the return value to a column: `)   = 0`.
     let mut out = String::with_capacity(line.len());
@@ -34,7 +34,7 @@ fn normalize(line: &str) -> String {
 
 /// Byte index of the `= ` that starts the result: the first one after the parenthesis that
 /// closes the argument list.
-fn find_result(line: &str) -> Option<usize> {
+pub fn find_result(line: &str) -> Option<usize> {
     let mut depth = 0i32;
     let mut in_str = false;
     let mut escaped = false;

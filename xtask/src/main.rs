@@ -5,6 +5,7 @@ mod demo;
 mod fuzz;
 mod images;
 mod setup;
+mod strace_suite;
 mod test;
 mod util;
 
@@ -38,6 +39,8 @@ enum Task {
     Bench(bench::BenchArgs),
     /// Run the fuzz targets (fuzz/) for a set time each.
     Fuzz(fuzz::FuzzArgs),
+    /// Download and build strace 6.1's test programs for the strace suite (part of setup).
+    StraceSuite,
     /// Regenerate tracer-user/src/decode/syscall_args.rs from this kernel's tracefs.
     Codegen,
 }
@@ -67,6 +70,7 @@ fn main() -> Result<()> {
         }
         Task::Bench(args) => bench::run(&root, args),
         Task::Fuzz(args) => fuzz::run(&root, args),
+        Task::StraceSuite => strace_suite::build(&root).map(|_| ()),
         Task::Codegen => codegen::run(&root),
     }
 }

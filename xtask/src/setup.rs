@@ -13,7 +13,8 @@ use crate::util::{cmd, output, run_ok, succeeds};
 
 /// Debian packages: the engine, the demo's nginx and curl, a C compiler for the workload
 /// fixture, setpriv/capsh for the privilege tests, strace for the decoding oracle, bpftool for
-/// the no-leftovers-after-SIGKILL test.
+/// the no-leftovers-after-SIGKILL test, make and xz for building strace's test programs (the
+/// strace suite).
 const PACKAGES: &[&str] = &[
     "docker.io",
     "nginx-light",
@@ -24,6 +25,8 @@ const PACKAGES: &[&str] = &[
     "libcap2-bin",
     "strace",
     "bpftool",
+    "make",
+    "xz-utils",
 ];
 const BPF_LINKER: &str = "0.10.4";
 
@@ -139,5 +142,6 @@ pub fn run_all(root: &Path) -> Result<()> {
     rust()?;
     mount_tracefs()?;
     dockerd()?;
+    crate::strace_suite::build(root)?;
     crate::images::build_all(root)
 }
