@@ -56,6 +56,11 @@ enum Sem {
     StatxFlags,
     FcntlArg,
     Futex,
+    /// A mode with a file type (mknod).
+    FileMode,
+    /// mknod's device: `makedev(0x1, 0x7)`, shown for character and block devices only.
+    Dev,
+    MemfdFlags,
 }
 
 const ANY: &str = "*";
@@ -76,8 +81,6 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("chmod", "mode", Sem::Mode),
     ("fchmod", "mode", Sem::Mode),
     ("fchmodat", "mode", Sem::Mode),
-    ("mknod", "mode", Sem::Mode),
-    ("mknodat", "mode", Sem::Mode),
     ("umask", "mask", Sem::Mode),
     ("mmap", "prot", Sem::Bits(flags::PROT, "PROT_NONE")),
     ("mprotect", "prot", Sem::Bits(flags::PROT, "PROT_NONE")),
@@ -188,6 +191,53 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
         "how",
         Sem::Xval(flags::SHUTDOWN_HOW, "SHUT_???"),
     ),
+    ("mknod", "mode", Sem::FileMode),
+    ("mknodat", "mode", Sem::FileMode),
+    ("mknod", "dev", Sem::Dev),
+    ("mknodat", "dev", Sem::Dev),
+    (
+        "fallocate",
+        "mode",
+        Sem::Flags(flags::FALLOC, "0", "FALLOC_FL_???"),
+    ),
+    ("flock", "cmd", Sem::Flags(flags::FLOCK, "0", "LOCK_???")),
+    (
+        "splice",
+        "flags",
+        Sem::Flags(flags::SPLICE, "0", "SPLICE_F_???"),
+    ),
+    (
+        "tee",
+        "flags",
+        Sem::Flags(flags::SPLICE, "0", "SPLICE_F_???"),
+    ),
+    (
+        "vmsplice",
+        "flags",
+        Sem::Flags(flags::SPLICE, "0", "SPLICE_F_???"),
+    ),
+    ("mlock", "start", Sem::Hex),
+    ("munlock", "start", Sem::Hex),
+    ("mlock2", "start", Sem::Hex),
+    ("mincore", "start", Sem::Hex),
+    (
+        "mlock2",
+        "flags",
+        Sem::Flags(flags::MLOCK2, "0", "MLOCK_???"),
+    ),
+    ("getpriority", "which", Sem::Xval(flags::PRIO, "PRIO_???")),
+    ("setpriority", "which", Sem::Xval(flags::PRIO, "PRIO_???")),
+    (
+        "sched_get_priority_max",
+        "policy",
+        Sem::Xval(flags::SCHED_POLICY, "SCHED_???"),
+    ),
+    (
+        "sched_get_priority_min",
+        "policy",
+        Sem::Xval(flags::SCHED_POLICY, "SCHED_???"),
+    ),
+    ("memfd_create", "flags", Sem::MemfdFlags),
     ("lseek", "whence", Sem::Xval(flags::SEEK, "SEEK_???")),
     ("madvise", "behavior", Sem::Xval(flags::MADVISE, "MADV_???")),
     ("futex", "op", Sem::Futex),
@@ -395,6 +445,33 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
             }
             _ => num(raw as i64),
         },
+        Sem::FileMode => {
+            let mut s = String::new();
+            flags::symbolic_mode(&mut s, raw);
+            (s, json!(raw & 0xffff))
+        }
+        Sem::Dev => {
+            // include/linux/kdev_t.h new_decode_dev: 12 bits of major, 20 of minor.
+            let major = ((raw >> 8) & 0xfff) | ((raw >> 32) & !0xfff);
+            let minor = (raw & 0xff) | ((raw >> 12) & !0xff);
+            (format!("makedev({major:#x}, {minor:#x})"), json!(raw))
+        }
+        Sem::MemfdFlags => {
+            let huge = (raw >> flags::MFD_HUGE_SHIFT) & flags::MFD_HUGE_MASK;
+            let rest = raw & !(flags::MFD_HUGE_MASK << flags::MFD_HUGE_SHIFT);
+            let mut s = if rest != 0 || huge == 0 {
+                flags::bits_string(rest, flags::MEMFD, "0")
+            } else {
+                String::new()
+            };
+            if huge != 0 {
+                if !s.is_empty() {
+                    s.push('|');
+                }
+                let _ = write!(s, "{huge}<<MFD_HUGE_SHIFT");
+            }
+            sym(s)
+        }
         Sem::Futex => {
             let private = raw & libc::FUTEX_PRIVATE_FLAG as u64 != 0;
             let realtime = raw & libc::FUTEX_CLOCK_REALTIME as u64 != 0;
@@ -733,6 +810,11 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
         // O_DIRECTORY (`ls` opens directories with O_DIRECTORY and no mode).
         ("open" | "openat", "mode") => {
             raw("flags") & (libc::O_CREAT as u64 | flags::O_TMPFILE_BIT) != 0
+        }
+        // The device number only for device files (strace's decode_mknod).
+        ("mknod" | "mknodat", "dev") => {
+            let ty = raw("mode") & libc::S_IFMT as u64;
+            ty == u64::from(libc::S_IFCHR) || ty == u64::from(libc::S_IFBLK)
         }
         // ARCH_GET_CPUID takes no argument.
         ("arch_prctl", "arg2") => raw("option") != flags::ARCH_GET_CPUID,

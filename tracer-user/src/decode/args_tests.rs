@@ -577,3 +577,77 @@ fn unknown_numbers_get_six_hex_arguments() {
     ev.nr = 999;
     assert_eq!(line(&ev), "0x1, 0x2, 0x3, 0x4, 0x5, 0x6");
 }
+
+#[test]
+fn file_modes_devices_and_small_flag_sets_like_strace() {
+    let l = |name: &str, args: [u64; 6], ret: i64| line(&event(name, args, ret, vec![]));
+    // Lines of strace 6.1's tests/mknod.c and mknodat.c (path arguments not captured here).
+    assert_eq!(
+        l("mknod", [0x1000, 0, 0xbadc0ded, 0, 0, 0], -17),
+        "0x1000, 000"
+    );
+    assert_eq!(
+        l("mknod", [0x1000, 0o177777, 0, 0, 0, 0], -22),
+        "0x1000, 0177777"
+    );
+    assert_eq!(
+        l("mknod", [0x1000, 0o100000, 0, 0, 0, 0], -17),
+        "0x1000, S_IFREG|000"
+    );
+    assert_eq!(
+        l("mknod", [0x1000, 0o40006, 0, 0, 0, 0], -1),
+        "0x1000, S_IFDIR|006"
+    );
+    assert_eq!(
+        l("mknod", [0x1000, 0o20024, 0x107, 0, 0, 0], -17),
+        "0x1000, S_IFCHR|024, makedev(0x1, 0x7)"
+    );
+    assert_eq!(
+        l(
+            "mknodat",
+            [HI | 0xffff_ffff, 0x1000, 0o67777, 0xbadc0ded, 0, 0],
+            -9
+        ),
+        "-1, 0x1000, S_IFBLK|S_ISUID|S_ISGID|S_ISVTX|0777, makedev(0xc0d, 0xbaded)"
+    );
+    assert_eq!(
+        l("fallocate", [0, 0xdead_ca75, 0, 0, 0, 0], -9),
+        "0, FALLOC_FL_KEEP_SIZE|FALLOC_FL_NO_HIDE_STALE|FALLOC_FL_ZERO_RANGE|FALLOC_FL_INSERT_RANGE|FALLOC_FL_UNSHARE_RANGE|0xdeadca00, 0, 0"
+    );
+    assert_eq!(
+        l("flock", [HI | 0xffff_ffff, 1, 0, 0, 0, 0], -9),
+        "-1, LOCK_SH"
+    );
+    assert_eq!(
+        l("tee", [0, 1, 2, 0xf, 0, 0], -9),
+        "0, 1, 2, SPLICE_F_MOVE|SPLICE_F_NONBLOCK|SPLICE_F_MORE|SPLICE_F_GIFT"
+    );
+    assert_eq!(
+        l("inotify_init1", [0x80800, 0, 0, 0, 0, 0], 3),
+        "IN_NONBLOCK|IN_CLOEXEC"
+    );
+    assert_eq!(
+        l(
+            "mlock2",
+            [0xface_feed_dead_beef, 5, 0xffff_ffff, 0, 0, 0],
+            -22
+        ),
+        "0xfacefeeddeadbeef, 5, MLOCK_ONFAULT|0xfffffffe"
+    );
+    assert_eq!(
+        l("getpriority", [1, 24474, 0, 0, 0, 0], 20),
+        "PRIO_PGRP, 24474"
+    );
+    assert_eq!(
+        l("sched_get_priority_max", [2, 0, 0, 0, 0, 0], 99),
+        "SCHED_RR"
+    );
+    assert_eq!(
+        l("memfd_create", [0, 0x7800_0000, 0, 0, 0, 0], -22),
+        "NULL, 30<<MFD_HUGE_SHIFT"
+    );
+    assert_eq!(
+        l("memfd_create", [0, 0xffff_ffff, 0, 0, 0, 0], -22),
+        "NULL, MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_HUGETLB|0x3fffff8|63<<MFD_HUGE_SHIFT"
+    );
+}

@@ -610,6 +610,76 @@ pub const FUTEX_OP: Table = table!(
     FUTEX_WAKE_BITSET,
 );
 pub const MEMFD: Table = table!(MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB);
+/// include/uapi/linux/memfd.h: the huge page size is a 6-bit field at bit 26.
+pub const MFD_HUGE_SHIFT: u32 = 26;
+pub const MFD_HUGE_MASK: u64 = 0x3f;
+/// strace's order (xlat/falloc_flags.in).
+/// (libc lacks FALLOC_FL_NO_HIDE_STALE: include/uapi/linux/falloc.h, 0x04.)
+pub const FALLOC: Table = &[
+    (libc::FALLOC_FL_KEEP_SIZE as u64, "FALLOC_FL_KEEP_SIZE"),
+    (libc::FALLOC_FL_PUNCH_HOLE as u64, "FALLOC_FL_PUNCH_HOLE"),
+    (0x04, "FALLOC_FL_NO_HIDE_STALE"),
+    (
+        libc::FALLOC_FL_COLLAPSE_RANGE as u64,
+        "FALLOC_FL_COLLAPSE_RANGE",
+    ),
+    (libc::FALLOC_FL_ZERO_RANGE as u64, "FALLOC_FL_ZERO_RANGE"),
+    (
+        libc::FALLOC_FL_INSERT_RANGE as u64,
+        "FALLOC_FL_INSERT_RANGE",
+    ),
+    (
+        libc::FALLOC_FL_UNSHARE_RANGE as u64,
+        "FALLOC_FL_UNSHARE_RANGE",
+    ),
+];
+pub const FLOCK: Table = table!(LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN);
+pub const SPLICE: Table = table!(
+    SPLICE_F_MOVE,
+    SPLICE_F_NONBLOCK,
+    SPLICE_F_MORE,
+    SPLICE_F_GIFT
+);
+pub const MLOCK2: Table = table!(MLOCK_ONFAULT);
+pub const PRIO: Table = table!(PRIO_PROCESS, PRIO_PGRP, PRIO_USER);
+pub const SCHED_POLICY: Table = table!(SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE,);
+
+/// `S_IFCHR|024` or `S_IFBLK|S_ISUID|S_ISGID|S_ISVTX|0777` (strace's print_symbolic_mode_t):
+/// a file type by name, the set-id and sticky bits by name, the permissions in octal. Without a
+/// type, or with one that is no type, the whole mode in octal.
+pub fn symbolic_mode(out: &mut String, raw: u64) {
+    let raw = raw & 0xffff;
+    let ty = raw & libc::S_IFMT as u64;
+    let name = [
+        (libc::S_IFREG, "S_IFREG"),
+        (libc::S_IFDIR, "S_IFDIR"),
+        (libc::S_IFLNK, "S_IFLNK"),
+        (libc::S_IFCHR, "S_IFCHR"),
+        (libc::S_IFBLK, "S_IFBLK"),
+        (libc::S_IFIFO, "S_IFIFO"),
+        (libc::S_IFSOCK, "S_IFSOCK"),
+    ]
+    .iter()
+    .find(|(v, _)| u64::from(*v) == ty)
+    .map(|(_, n)| *n);
+    let Some(name) = name else {
+        mode(out, raw);
+        return;
+    };
+    out.push_str(name);
+    for (bit, n) in [
+        (libc::S_ISUID, "S_ISUID"),
+        (libc::S_ISGID, "S_ISGID"),
+        (libc::S_ISVTX, "S_ISVTX"),
+    ] {
+        if raw & u64::from(bit) != 0 {
+            out.push('|');
+            out.push_str(n);
+        }
+    }
+    out.push('|');
+    mode(out, raw & 0o777);
+}
 pub const RENAME: Table = table!(RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT);
 pub const MOUNT_FLAGS: Table = table!(
     MS_RDONLY,
@@ -637,7 +707,8 @@ pub const MOUNT_FLAGS: Table = table!(
 );
 pub const UMOUNT: Table = table!(MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW);
 
-pub const IN_INIT: Table = table!(IN_CLOEXEC, IN_NONBLOCK);
+/// strace's order (xlat/inotify_init_flags.in).
+pub const IN_INIT: Table = table!(IN_NONBLOCK, IN_CLOEXEC);
 pub const EFD: Table = table!(EFD_CLOEXEC, EFD_NONBLOCK, EFD_SEMAPHORE);
 pub const TFD: Table = table!(TFD_CLOEXEC, TFD_NONBLOCK);
 pub const SFD: Table = table!(SFD_CLOEXEC, SFD_NONBLOCK);

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::{Lost, Sink, summary};
 use crate::{
-    decode::{Enter, args, errno, fdpath, syscalls},
+    decode::{Enter, args, errno, fdpath, flags, syscalls},
     model::{Container, Event, summary::Report},
 };
 
@@ -92,6 +92,11 @@ pub fn render(out: &mut String, e: &Event, host_pids: bool) {
             }
             None if returns_address(&name) => {
                 let _ = write!(out, " = {ret:#x}");
+            }
+            // The previous mask, which strace prints as a mode.
+            None if name == "umask" => {
+                out.push_str(" = ");
+                flags::mode(out, ret as u64 & 0o7777);
             }
             None => {
                 let _ = write!(out, " = {ret}");
@@ -190,6 +195,18 @@ mod tests {
         assert_eq!(
             line(0, 288, 4, [6, 0x7ffd_1234, 0x7ffd_1230, 0x800, 0, 0]),
             "[pid     7] accept4(6, 0x7ffd1234, 0x7ffd1230, SOCK_NONBLOCK) = 4 <0.000012>\n"
+        );
+    }
+
+    #[test]
+    fn umask_returns_a_mode() {
+        assert_eq!(
+            line(0, 95, 0o22, [0, 0, 0, 0, 0, 0]),
+            "[pid     7] umask(000) = 022 <0.000012>\n"
+        );
+        assert_eq!(
+            line(0, 95, 0o126, [0o7777, 0, 0, 0, 0, 0]),
+            "[pid     7] umask(07777) = 0126 <0.000012>\n"
         );
     }
 
