@@ -61,6 +61,10 @@ enum Sem {
     /// mknod's device: `makedev(0x1, 0x7)`, shown for character and block devices only.
     Dev,
     MemfdFlags,
+    /// An `unsigned int` strace prints unsigned although its name says fd (close_range).
+    Unsigned,
+    /// A 64-bit file offset split in two registers on 32-bit ABIs (`pos_l`): signed decimal.
+    Loff,
 }
 
 const ANY: &str = "*";
@@ -238,6 +242,18 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
         Sem::Xval(flags::SCHED_POLICY, "SCHED_???"),
     ),
     ("memfd_create", "flags", Sem::MemfdFlags),
+    ("close_range", "fd", Sem::Unsigned),
+    (
+        "close_range",
+        "flags",
+        Sem::Flags(flags::CLOSE_RANGE, "0", "CLOSE_RANGE_???"),
+    ),
+    ("preadv", "pos_l", Sem::Loff),
+    ("pwritev", "pos_l", Sem::Loff),
+    ("preadv2", "pos_l", Sem::Loff),
+    ("pwritev2", "pos_l", Sem::Loff),
+    ("preadv2", "flags", Sem::Flags(flags::RWF, "0", "RWF_???")),
+    ("pwritev2", "flags", Sem::Flags(flags::RWF, "0", "RWF_???")),
     ("lseek", "whence", Sem::Xval(flags::SEEK, "SEEK_???")),
     ("madvise", "behavior", Sem::Xval(flags::MADVISE, "MADV_???")),
     ("futex", "op", Sem::Futex),
@@ -249,6 +265,7 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("mprotect", "start", Sem::Hex),
     ("madvise", "start", Sem::Hex),
     ("brk", "brk", Sem::Hex),
+    ("close_range", "fd", Sem::Unsigned),
     (ANY, "fd", Sem::Fd),
     (ANY, "oldfd", Sem::Fd),
     (ANY, "newfd", Sem::Fd),
@@ -445,6 +462,10 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
             }
             _ => num(raw as i64),
         },
+        Sem::Unsigned => unum(raw & 0xffff_ffff),
+        // On 64-bit ABIs `pos_l` holds the whole offset and `pos_h` is unused (fs/read_write.c
+        // pos_from_hilo); strace prints one signed offset.
+        Sem::Loff => num(raw as i64),
         Sem::FileMode => {
             let mut s = String::new();
             flags::symbolic_mode(&mut s, raw);
@@ -816,6 +837,8 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
             let ty = raw("mode") & libc::S_IFMT as u64;
             ty == u64::from(libc::S_IFCHR) || ty == u64::from(libc::S_IFBLK)
         }
+        // One offset argument, as strace prints it (see Sem::Loff).
+        ("preadv" | "pwritev" | "preadv2" | "pwritev2", "pos_h") => false,
         // ARCH_GET_CPUID takes no argument.
         ("arch_prctl", "arg2") => raw("option") != flags::ARCH_GET_CPUID,
         ("fcntl", "arg") => !matches!(

@@ -651,3 +651,29 @@ fn file_modes_devices_and_small_flag_sets_like_strace() {
         "NULL, MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_HUGETLB|0x3fffff8|63<<MFD_HUGE_SHIFT"
     );
 }
+
+#[test]
+fn close_range_and_vectored_offsets_like_strace() {
+    let l = |name: &str, args: [u64; 6], ret: i64| line(&event(name, args, ret, vec![]));
+    // strace 6.1's tests/close_range.c and preadv.c.
+    assert_eq!(
+        l(
+            "close_range",
+            [HI | 0xffff_fffe, 0xffff_ffff, 1, 0, 0, 0],
+            -22
+        ),
+        "4294967294, 4294967295, 0x1 /* CLOSE_RANGE_??? */"
+    );
+    assert_eq!(
+        l("close_range", [0, 0xffff_fffc, 0xffff_ffff, 0, 0, 0], -22),
+        "0, 4294967292, CLOSE_RANGE_UNSHARE|CLOSE_RANGE_CLOEXEC|0xfffffff9"
+    );
+    assert_eq!(
+        l("preadv", [0, 0, 1, u64::MAX - 1, 0, 0], -22),
+        "0, NULL, 1, -2"
+    );
+    assert_eq!(
+        l("pwritev2", [0, 0, 1, 7, 0, 0x11], -22),
+        "0, NULL, 1, 7, RWF_HIPRI|RWF_APPEND"
+    );
+}

@@ -641,6 +641,19 @@ pub const SPLICE: Table = table!(
     SPLICE_F_GIFT
 );
 pub const MLOCK2: Table = table!(MLOCK_ONFAULT);
+/// include/uapi/linux/close_range.h.
+pub const CLOSE_RANGE: Table = &[
+    (1 << 1, "CLOSE_RANGE_UNSHARE"),
+    (1 << 2, "CLOSE_RANGE_CLOEXEC"),
+];
+/// include/uapi/linux/fs.h: preadv2/pwritev2 flags.
+pub const RWF: Table = &[
+    (0x01, "RWF_HIPRI"),
+    (0x02, "RWF_DSYNC"),
+    (0x04, "RWF_SYNC"),
+    (0x08, "RWF_NOWAIT"),
+    (0x10, "RWF_APPEND"),
+];
 pub const PRIO: Table = table!(PRIO_PROCESS, PRIO_PGRP, PRIO_USER);
 pub const SCHED_POLICY: Table = table!(SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE,);
 
