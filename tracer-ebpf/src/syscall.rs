@@ -6,7 +6,7 @@ use aya_ebpf::{
     },
 };
 use tracer_common::{
-    capture::{CaptureSpec, EnterRecord},
+    capture::{CaptureSpec, EnterRecord, LEN_IN_UNKNOWN},
     config::{PENDING_DONE, PENDING_IN_FLIGHT, PENDING_SIGSYS, Pending},
     record::{
         FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
@@ -60,11 +60,12 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
     let tid = pid_tgid as u32;
     // Summary-only runs never show arguments: skip reading the registers.
     let args = if stream { args() } else { [0; 6] };
+    let mut len_in = LEN_IN_UNKNOWN;
     if stream
         && let Some(spec) = spec_of(nr)
-        && has(spec, CaptureSpec::is_enter_kind)
+        && has(spec, CaptureSpec::reads_at_enter)
     {
-        emit_enter(pid_tgid, nr, now, &args, spec);
+        len_in = emit_enter(pid_tgid, nr, now, &args, spec);
     }
     if nr == NO_RETURN[0] || nr == NO_RETURN[1] {
         let _ = PENDING.remove(tid);
@@ -84,12 +85,14 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
         p.args = args;
         p.nr = nr;
         p.state = PENDING_IN_FLIGHT;
+        p.len_in = len_in;
     } else {
         let pending = Pending {
             enter_ns: now,
             args,
             nr,
             state: PENDING_IN_FLIGHT,
+            len_in,
             ..Pending::default()
         };
         remember(tid, ns_ids(), pending);
@@ -142,7 +145,7 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
                     && ret >= 0
                     && has(spec, CaptureSpec::is_exit_kind)
                 {
-                    return emit_with_captures(pid_tgid, parts, spec);
+                    return emit_with_captures(pid_tgid, parts, spec, p.len_in);
                 }
                 return emit(pid_tgid, parts);
             }
@@ -329,12 +332,17 @@ fn emit(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
 
 /// The record followed by exit-side captures, built in the scratch buffer.
 #[inline(always)]
-fn emit_with_captures(pid_tgid: u64, parts: Parts, spec: &CaptureSpec) -> Result<(), ()> {
+fn emit_with_captures(
+    pid_tgid: u64,
+    parts: Parts,
+    spec: &CaptureSpec,
+    len_in: u32,
+) -> Result<(), ()> {
     const FIXED: usize = core::mem::size_of::<SyscallRecord>();
     if Cursor::new(FIXED).is_none() {
         return emit(pid_tgid, parts);
     }
-    all_args(spec, &parts.args, parts.ret, true);
+    all_args(spec, &parts.args, parts.ret, true, len_in);
     let Some(c) = Cursor::current() else {
         return Err(());
     };
@@ -344,16 +352,17 @@ fn emit_with_captures(pid_tgid: u64, parts: Parts, spec: &CaptureSpec) -> Result
     output(&c)
 }
 
-/// The enter-side captures, in a record of their own.
+/// The enter-side captures, in a record of their own. Returns the socket address buffer
+/// size passed in, for the exit side (`Pending::len_in`).
 #[inline(always)]
-fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureSpec) {
+fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureSpec) -> u32 {
     const FIXED: usize = core::mem::size_of::<EnterRecord>();
     if Cursor::new(FIXED).is_none() {
-        return;
+        return LEN_IN_UNKNOWN;
     }
-    all_args(spec, args, 0, false);
+    let len_in = all_args(spec, args, 0, false, LEN_IN_UNKNOWN);
     let Some(c) = Cursor::current() else {
-        return;
+        return len_in;
     };
     let r = EnterRecord {
         header: header(KIND_ENTER, 0, c.off() as u32, now, pid_tgid),
@@ -363,6 +372,7 @@ fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureS
     // SAFETY: the scratch buffer is 8-aligned and larger than a record.
     unsafe { c.base().cast::<EnterRecord>().write(r) };
     let _ = output(&c);
+    len_in
 }
 
 #[inline(always)]
