@@ -258,3 +258,31 @@ fn capture_corner_cases_look_the_same_to_strace_and_tracer() {
     }
     assert_same("capture", &strace, &tracer);
 }
+
+/// Paths in file mappings the process has not read yet: a BPF program cannot fault a page in
+/// at enter, so the strings are read again at exit, once the call has faulted it in
+/// (tests/fixtures/capture.c `untouched`). Without strace: its reads at the syscall-enter stop
+/// would fault the pages in before the tracepoint runs. The lines are strace 6.1's for the same
+/// program.
+#[test]
+fn strings_not_yet_touched_are_read_after_the_call_faulted_them_in() {
+    let (c, _dir) = capture_container();
+    let tracer = Tracer::start(&["--container", &c.name, "-s", "64"]);
+    c.exec(&["/workload", "touch", "/tmp/capture-go"]);
+    c.exec(&["/cap/capture", "untouched"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let lines: Vec<String> = parse_tracer(&done.stdout).into_values().flatten().collect();
+    for want in [
+        r#"rename("/tmp/capture-untouched.a", "/tmp/capture-untouched.b") = -1 ENOENT (No such file or directory)"#,
+        r#"renameat2(AT_FDCWD, "/tmp/capture-untouched.a", AT_FDCWD, "/tmp/capture-untouched.b", RENAME_NOREPLACE) = -1 ENOENT (No such file or directory)"#,
+        r#"unlink("/tmp/capture-untouched.a") = -1 ENOENT (No such file or directory)"#,
+        r#"truncate("/tmp/capture-untouched.a", 0) = -1 ENOENT (No such file or directory)"#,
+    ] {
+        assert!(
+            lines.iter().any(|l| l == want),
+            "tracer prints {want}:\n{}",
+            lines.join("\n")
+        );
+    }
+}

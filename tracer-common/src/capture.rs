@@ -86,6 +86,10 @@ pub const MAX_STRUCT_BYTES: u32 = 1024;
 pub const CAPF_TRUNCATED: u8 = 1 << 0;
 /// Reading the user memory failed (bad pointer, or paged out).
 pub const CAPF_FAULT: u8 = 1 << 1;
+/// A string read at `sys_exit` because reading it at enter failed: its page was not faulted
+/// in yet (a BPF program on a tracepoint cannot fault), and the call itself faulted it in
+/// when it copied the string (`getname`, `strncpy_from_user`). What the memory held at exit.
+pub const CAPF_AT_EXIT: u8 = 1 << 2;
 
 /// What to capture for one syscall number, per argument.
 #[repr(C)]

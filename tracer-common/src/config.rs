@@ -34,7 +34,9 @@ pub struct Pending {
     /// read at enter since the call overwrites it; `LEN_IN_UNKNOWN` otherwise. The exit side
     /// reads no more of the address than this.
     pub len_in: u32,
-    pub _pad: u32,
+    /// Bit `i`: argument `i`'s string could not be read at enter (its page not faulted in
+    /// yet); the exit reads it again (`CAPF_AT_EXIT`).
+    pub retry: u32,
 }
 const _: () = assert!(core::mem::size_of::<Pending>() == 80);
 

@@ -11,10 +11,10 @@ use aya_ebpf::helpers::generated::{bpf_loop, bpf_probe_read_user, bpf_probe_read
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
     CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT,
-    CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_OUT, CAPF_FAULT,
-    CAPF_TRUNCATED, CaptureHeader, CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_RET, MAX_ARGV,
-    MAX_IOV, MAX_PATH, MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES, MSGHDR_NAMELEN_OFF,
-    MSGHDR_SIZE, SOCKLEN_SIZE,
+    CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_OUT, CAPF_AT_EXIT,
+    CAPF_FAULT, CAPF_TRUNCATED, CaptureHeader, CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_RET,
+    MAX_ARGV, MAX_IOV, MAX_PATH, MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES,
+    MSGHDR_NAMELEN_OFF, MSGHDR_SIZE, SOCKLEN_SIZE,
 };
 
 use crate::maps::{SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
@@ -224,25 +224,35 @@ struct ArgsLoop {
     /// Enter side: set to the address buffer size read (see `Pending::len_in`). Exit side:
     /// that size, the most of an address to read.
     len_in: u64,
+    /// Enter side: set bit `i` when argument `i`'s string faulted. Exit side: the strings to
+    /// read again (`Pending::retry`).
+    retry: u64,
+}
+
+/// What the enter side learned for the exit side (`Pending::len_in`, `Pending::retry`).
+pub struct EnterFacts {
+    pub len_in: u32,
+    pub retry: u32,
 }
 
 /// Appends the captures of every argument (enter or exit side) to the scratch record. The
-/// enter side returns the socket address buffer size passed in (`LEN_IN_UNKNOWN` when none),
-/// for the exit side's `len_in`.
+/// enter side returns the socket address buffer size passed in (`LEN_IN_UNKNOWN` when none)
+/// and the strings it could not read; the exit side is given them.
 #[inline(always)]
 pub fn all_args(
     spec: &CaptureSpec,
     args: &[u64; 6],
     ret: i64,
     exit_side: bool,
-    len_in: u32,
-) -> u32 {
+    facts: EnterFacts,
+) -> EnterFacts {
     let mut state = ArgsLoop {
         spec: *spec,
         args: *args,
         ret,
         exit_side: u64::from(exit_side),
-        len_in: u64::from(len_in),
+        len_in: u64::from(facts.len_in),
+        retry: u64::from(facts.retry),
     };
     // SAFETY: `arg_step` has the callback signature; `state` outlives the call.
     unsafe {
@@ -253,7 +263,10 @@ pub fn all_args(
             0,
         )
     };
-    state.len_in as u32
+    EnterFacts {
+        len_in: state.len_in as u32,
+        retry: state.retry as u32,
+    }
 }
 
 extern "C" fn arg_step(index: u64, ctx: *mut c_void) -> i64 {
@@ -268,39 +281,72 @@ extern "C" fn arg_step(index: u64, ctx: *mut c_void) -> i64 {
     };
     let spec = state.spec;
     if state.exit_side != 0 {
-        let len_in = state.len_in as u32;
-        exit_arg(&mut c, &spec, i, &state.args, state.ret, len_in);
-    } else if let Some(len_in) = enter_arg(&mut c, &spec, i, &state.args) {
-        state.len_in = u64::from(len_in);
+        if state.retry & (1 << i) != 0 {
+            string_again(&mut c, &spec, i, state.args[i]);
+        } else {
+            let len_in = state.len_in as u32;
+            exit_arg(&mut c, &spec, i, &state.args, state.ret, len_in);
+        }
+    } else {
+        match enter_arg(&mut c, &spec, i, &state.args) {
+            Entered::Nothing => {}
+            Entered::LenIn(len_in) => state.len_in = u64::from(len_in),
+            Entered::StrFault => state.retry |= 1 << i,
+        }
     }
     0
 }
 
-/// The enter-side captures of argument `i`; for a socket address returned at exit, the size
-/// of its buffer, which the call overwrites.
+/// What the enter side of one argument tells the exit side.
+enum Entered {
+    Nothing,
+    /// The size of a socket address buffer, which the call overwrites.
+    LenIn(u32),
+    /// The string could not be read: read it again at exit.
+    StrFault,
+}
+
+/// Most bytes of a string argument: a path's PATH_MAX, else two more than the string size
+/// (room for the NUL, and a byte to tell "longer" apart: strace prints `...` only after a
+/// string longer than `-s`).
 #[inline(always)]
-fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) -> Option<u32> {
+fn str_max(kind: u8) -> u32 {
+    if kind == CAP_STR {
+        MAX_PATH
+    } else {
+        string_size() + 2
+    }
+}
+
+/// The enter-side captures of argument `i`, and what the exit side needs to know of them.
+#[inline(always)]
+fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) -> Entered {
     let kind = spec.kind[i];
     let src = args[i];
     if src == 0 || !CaptureSpec::reads_at_enter(kind) {
-        return None;
+        return Entered::Nothing;
     }
     match kind {
-        CAP_STR => {
-            c.put(i, kind, 0, |dst| read_str(dst, src, MAX_PATH));
-        }
-        CAP_STR_SIZED => {
-            // Two more than the string size: room for the NUL, and a byte to tell "longer"
-            // apart (strace prints `...` only after a string longer than `-s`).
-            let max = string_size() + 2;
-            c.put(i, kind, 0, |dst| read_str(dst, src, max));
+        CAP_STR | CAP_STR_SIZED => {
+            let max = str_max(kind);
+            let mut flags = 0;
+            c.put(i, kind, 0, |dst| {
+                let r = read_str(dst, src, max);
+                flags = r.1;
+                r
+            });
+            if flags & CAPF_FAULT != 0 {
+                return Entered::StrFault;
+            }
         }
         CAP_SOCKADDR_OUT => {
             // `int *addrlen` (accept4, getsockname, getpeername, recvfrom in net/socket.c):
             // the buffer's size in, the address's length out.
             let a = spec.len_arg[i];
-            if (a as usize) < 6 {
-                return read_user_u32(args[a as usize]);
+            if (a as usize) < 6
+                && let Some(len_in) = read_user_u32(args[a as usize])
+            {
+                return Entered::LenIn(len_in);
             }
         }
         CAP_MSGHDR_OUT => {
@@ -308,7 +354,9 @@ fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) -> O
             // (net/socket.c) writes the name's real length over it.
             let namelen = read_user_u32(src + MSGHDR_NAMELEN_OFF);
             put_u32(c, i, CAP_MSG_NAMELEN_IN, namelen);
-            return namelen;
+            if let Some(n) = namelen {
+                return Entered::LenIn(n);
+            }
         }
         CAP_BUF_IN => {
             let len = count_of(spec, i, args, 0);
@@ -329,7 +377,22 @@ fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) -> O
         CAP_MSGHDR_IN => msghdr(c, i, kind, src, u64::MAX, LEN_IN_UNKNOWN),
         _ => {}
     }
-    None
+    Entered::Nothing
+}
+
+/// A string argument read again at exit, after its read at enter faulted: the call copied it
+/// (`getname`, fs/namei.c; `strncpy_from_user`), faulting its page in, so it can be read now.
+#[inline(always)]
+fn string_again(c: &mut Cursor, spec: &CaptureSpec, i: usize, src: u64) {
+    let kind = spec.kind[i];
+    if src == 0 || (kind != CAP_STR && kind != CAP_STR_SIZED) {
+        return;
+    }
+    let max = str_max(kind);
+    c.put(i, kind, 0, |dst| {
+        let (n, flags) = read_str(dst, src, max);
+        (n, flags | CAPF_AT_EXIT)
+    });
 }
 
 /// The exit-side captures of argument `i` (only after a successful call). `len_in`: the socket

@@ -428,7 +428,15 @@ fn obj(v: Value) -> ArgJson {
 /// The captured form of argument `i`, if there is one.
 fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> {
     let arg = &args[i];
-    let c = ctx.captures(i).next()?;
+    let mut c = ctx.captures(i).next()?;
+    if c.fault() && matches!(c.kind, CAP_STR | CAP_STR_SIZED) {
+        // Unreadable at enter (its page not faulted in yet): read again at exit
+        // (`CAPF_AT_EXIT`), when there is such a read.
+        c = ctx
+            .captures(i)
+            .find(|r| r.kind == c.kind && !r.fault())
+            .unwrap_or(c);
+    }
     if c.fault() {
         return None;
     }

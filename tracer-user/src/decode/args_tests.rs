@@ -735,3 +735,37 @@ fn strings_that_are_not_paths_are_cut_at_the_string_size() {
     );
     assert_eq!(line(&ev), format!(r#""/tmp/capture.x", "{n64}""#));
 }
+
+#[test]
+fn strings_unreadable_at_enter_are_read_again_at_exit() {
+    // strace 6.1, tests/fixtures/capture.c `untouched`: `rename("/tmp/capture-untouched.a",
+    // "/tmp/capture-untouched.b") = -1 ENOENT`, its strings in a file mapping not yet read.
+    let fault = |arg: u8| {
+        let mut c = cap(arg, CAP_STR, b"");
+        c.flags = tracer_common::capture::CAPF_FAULT;
+        c
+    };
+    let again = |arg: u8, s: &[u8]| {
+        let mut c = cap(arg, CAP_STR, s);
+        c.flags = tracer_common::capture::CAPF_AT_EXIT;
+        c
+    };
+    let ev = event(
+        "rename",
+        [0x7f00, 0x7f19, 0, 0, 0, 0],
+        -2,
+        vec![
+            fault(0),
+            fault(1),
+            again(0, b"/tmp/capture-untouched.a"),
+            again(1, b"/tmp/capture-untouched.b"),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#""/tmp/capture-untouched.a", "/tmp/capture-untouched.b""#
+    );
+    // Unreadable at exit too: the pointer, as strace prints what it cannot read.
+    let ev = event("unlink", [0x7f00, 0, 0, 0, 0, 0], -14, vec![fault(0)]);
+    assert_eq!(line(&ev), "0x7f00");
+}
