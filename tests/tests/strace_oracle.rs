@@ -9,7 +9,7 @@ use std::{
 };
 
 use tests::{
-    Container, TempDir, Tracer, docker, free_port, http_get, nginx_container,
+    Container, TempDir, Tracer, docker, env, free_port, http_get, nginx_container,
     strace::{PerThread, name, parse_strace, parse_tracer, result},
     workload_container,
 };
@@ -187,4 +187,102 @@ fn an_nginx_request_looks_the_same_to_strace_and_tracer() {
         compared >= 3 * 10,
         "compared {compared} lines for 3 requests"
     );
+}
+
+/// tests/fixtures/capture.c, built static into a directory a container mounts at /cap.
+fn capture_container() -> (Container, TempDir) {
+    let dir = TempDir::new("capture");
+    let ok = Command::new("gcc")
+        .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
+        .arg(dir.0.join("capture"))
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/capture.c"))
+        .status()
+        .expect("gcc runs (installed by cargo xtask setup)");
+    assert!(ok.success(), "capture.c builds");
+    let mount = format!("{}:/cap:ro", dir.0.display());
+    let image = env("TRACER_WORKLOAD_IMAGE");
+    let c = Container::run("capture", &["--network", "none", "-v", &mount, &image]);
+    (c, dir)
+}
+
+/// Runs `/cap/capture WHAT` in `c` under strace and tracer; returns both views of it.
+fn capture_both(c: &Container, what: &str) -> (Vec<String>, Vec<String>) {
+    docker(&["exec", "-d", &c.name, "/cap/capture", what]);
+    let start = Instant::now();
+    let pid = loop {
+        if let Some(&p) = pids_running(c, &["/cap/capture", what]).first() {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "capture did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let tracer = Tracer::start(&["--container", &c.name, "-s", "64", "--host-pids"]);
+    let strace = Strace::attach(&[pid]);
+    c.exec(&["/workload", "touch", "/tmp/capture-go"]);
+    let strace = parse_strace(&strace.wait(false));
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let tracer = parse_tracer(&done.stdout);
+    let s = from(&strace[&pid], "/capture-start").to_vec();
+    let t = from(
+        tracer.get(&pid).map(Vec::as_slice).unwrap_or_default(),
+        "/capture-start",
+    )
+    .to_vec();
+    (s, t)
+}
+
+/// Socket address lengths and addresses at the end of a page whose next page was never
+/// touched, an address buffer shorter than the address, recvmsg's `msg_namelen` in and out,
+/// and strings that are not paths cut at `-s` (tests/fixtures/capture.c).
+#[test]
+fn capture_corner_cases_look_the_same_to_strace_and_tracer() {
+    let (c, _dir) = capture_container();
+    let (strace, tracer) = capture_both(&c, "all");
+    assert!(strace.len() > 30, "strace saw {} calls", strace.len());
+    for want in [
+        r#"getsockname(3, {sa_family=AF_UNIX, sun_path="getsockname.socket"}, [110 => 21]) = 0"#,
+        r#"recvfrom(3, "ping", 8, 0, {sa_family=AF_UNIX, sun_path="a-rather-long-"}, [16 => 35]) = 4"#,
+        "msg_namelen=20 => 35",
+        "recvmsg(3, {msg_namelen=128}, MSG_DONTWAIT) = -1 EAGAIN",
+        r#""user.a-name-that-is-longer-than-the-string-size-of-sixty-four-by"..., "v", 1, 0) = 0"#,
+    ] {
+        assert!(
+            strace.iter().any(|l| l.contains(want)),
+            "strace prints {want}:\n{}",
+            strace.join("\n")
+        );
+    }
+    assert_same("capture", &strace, &tracer);
+}
+
+/// Paths in file mappings the process has not read yet: a BPF program cannot fault a page in
+/// at enter, so the strings are read again at exit, once the call has faulted it in
+/// (tests/fixtures/capture.c `untouched`). Without strace: its reads at the syscall-enter stop
+/// would fault the pages in before the tracepoint runs. The lines are strace 6.1's for the same
+/// program.
+#[test]
+fn strings_not_yet_touched_are_read_after_the_call_faulted_them_in() {
+    let (c, _dir) = capture_container();
+    let tracer = Tracer::start(&["--container", &c.name, "-s", "64"]);
+    c.exec(&["/workload", "touch", "/tmp/capture-go"]);
+    c.exec(&["/cap/capture", "untouched"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let lines: Vec<String> = parse_tracer(&done.stdout).into_values().flatten().collect();
+    for want in [
+        r#"rename("/tmp/capture-untouched.a", "/tmp/capture-untouched.b") = -1 ENOENT (No such file or directory)"#,
+        r#"renameat2(AT_FDCWD, "/tmp/capture-untouched.a", AT_FDCWD, "/tmp/capture-untouched.b", RENAME_NOREPLACE) = -1 ENOENT (No such file or directory)"#,
+        r#"unlink("/tmp/capture-untouched.a") = -1 ENOENT (No such file or directory)"#,
+        r#"truncate("/tmp/capture-untouched.a", 0) = -1 ENOENT (No such file or directory)"#,
+    ] {
+        assert!(
+            lines.iter().any(|l| l == want),
+            "tracer prints {want}:\n{}",
+            lines.join("\n")
+        );
+    }
 }

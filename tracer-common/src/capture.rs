@@ -12,7 +12,7 @@ use crate::record::RecordHeader;
 
 /// Nothing captured.
 pub const CAP_NONE: u8 = 0;
-/// NUL-terminated string at enter (paths: up to [`MAX_PATH`] bytes).
+/// A path: NUL-terminated string at enter, up to [`MAX_PATH`] bytes.
 pub const CAP_STR: u8 = 1;
 /// Bytes at enter, length `args[len_arg]`, at most the string size.
 pub const CAP_BUF_IN: u8 = 2;
@@ -20,7 +20,9 @@ pub const CAP_BUF_IN: u8 = 2;
 pub const CAP_BUF_OUT: u8 = 3;
 /// A socket address at enter, length `args[len_arg]`.
 pub const CAP_SOCKADDR_IN: u8 = 4;
-/// A socket address at exit, length `*(int *)args[len_arg]`.
+/// A socket address at exit, length `min(*(int *)args[len_arg] before, after)`: the kernel
+/// writes no more than the buffer passed in (`move_addr_to_user`, net/socket.c), and returns
+/// the address's real length, which may be longer. Followed by a [`CAP_SOCKLEN_OUT`].
 pub const CAP_SOCKADDR_OUT: u8 = 5;
 /// An iovec array at enter, `args[len_arg]` entries, then each entry's bytes.
 pub const CAP_IOV_IN: u8 = 6;
@@ -40,10 +42,27 @@ pub const CAP_IOV_DATA: u8 = 11;
 pub const CAP_MSGHDR_IN: u8 = 12;
 /// The same at exit (recvmsg), bytes up to `ret`.
 pub const CAP_MSGHDR_OUT: u8 = 13;
-/// The socket address a msghdr points to.
+/// The socket address a msghdr points to (at exit: `min(msg_namelen before, after)` bytes).
 pub const CAP_MSG_NAME: u8 = 14;
+/// The `int` a socket address length points to after the call (4 bytes): the length the
+/// kernel returned, which the address capture may be shorter than. Emitted at exit with
+/// every [`CAP_SOCKADDR_OUT`], under the length argument's index.
+pub const CAP_SOCKLEN_OUT: u8 = 15;
+/// `msg_namelen` of the msghdr passed to recvmsg (4 bytes), read at enter: the kernel
+/// overwrites it with the name's real length.
+pub const CAP_MSG_NAMELEN_IN: u8 = 16;
+/// A NUL-terminated string at enter that is not a path (xattr names, key descriptions): at
+/// most the string size, plus one byte to tell a longer string ([`CAPF_TRUNCATED`], holding
+/// size + 1 bytes) from one of exactly that size.
+pub const CAP_STR_SIZED: u8 = 17;
 /// `sizeof(struct user_msghdr)` on 64-bit kernels (include/linux/socket.h).
 pub const MSGHDR_SIZE: u32 = 56;
+/// `offsetof(struct user_msghdr, msg_namelen)` on 64-bit kernels.
+pub const MSGHDR_NAMELEN_OFF: u64 = 8;
+/// `sizeof(socklen_t)` / `sizeof(int)`: the socket address lengths.
+pub const SOCKLEN_SIZE: u32 = 4;
+/// `Pending::len_in` when no address buffer size was read at enter.
+pub const LEN_IN_UNKNOWN: u32 = u32::MAX;
 
 /// `len_arg`: no length argument.
 pub const LEN_NONE: u8 = 0xff;
@@ -67,6 +86,10 @@ pub const MAX_STRUCT_BYTES: u32 = 1024;
 pub const CAPF_TRUNCATED: u8 = 1 << 0;
 /// Reading the user memory failed (bad pointer, or paged out).
 pub const CAPF_FAULT: u8 = 1 << 1;
+/// A string read at `sys_exit` because reading it at enter failed: its page was not faulted
+/// in yet (a BPF program on a tracepoint cannot fault), and the call itself faulted it in
+/// when it copied the string (`getname`, `strncpy_from_user`). What the memory held at exit.
+pub const CAPF_AT_EXIT: u8 = 1 << 2;
 
 /// What to capture for one syscall number, per argument.
 #[repr(C)]
@@ -91,6 +114,13 @@ impl CaptureSpec {
 
     pub const fn is_enter_kind(kind: u8) -> bool {
         kind != CAP_NONE && !Self::is_exit_kind(kind)
+    }
+
+    /// Kinds read at enter: the enter kinds, and the exit kinds whose buffer size the kernel
+    /// overwrites (the address length of a returned socket address, recvmsg's
+    /// `msg_namelen`), read at enter so the exit side reads no more than the buffer.
+    pub const fn reads_at_enter(kind: u8) -> bool {
+        Self::is_enter_kind(kind) || matches!(kind, CAP_SOCKADDR_OUT | CAP_MSGHDR_OUT)
     }
 }
 

@@ -30,8 +30,15 @@ pub struct Pending {
     /// seen (the helper costs ~90 ns; a thread's PID namespace never changes).
     pub ns_tgid: u32,
     pub ns_tid: u32,
+    /// Size of the socket address buffer passed in (`*addrlen`, recvmsg's `msg_namelen`),
+    /// read at enter since the call overwrites it; `LEN_IN_UNKNOWN` otherwise. The exit side
+    /// reads no more of the address than this.
+    pub len_in: u32,
+    /// Bit `i`: argument `i`'s string could not be read at enter (its page not faulted in
+    /// yet); the exit reads it again (`CAPF_AT_EXIT`).
+    pub retry: u32,
 }
-const _: () = assert!(core::mem::size_of::<Pending>() == 72);
+const _: () = assert!(core::mem::size_of::<Pending>() == 80);
 
 /// The enter was seen, the exit not yet.
 pub const PENDING_IN_FLIGHT: u32 = 1;

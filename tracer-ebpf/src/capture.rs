@@ -10,9 +10,11 @@ use core::ffi::c_void;
 use aya_ebpf::helpers::generated::{bpf_loop, bpf_probe_read_user, bpf_probe_read_user_str};
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
-    CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN,
-    CAP_STRUCT_OUT, CAPF_FAULT, CAPF_TRUNCATED, CaptureHeader, CaptureSpec, LEN_NONE, LEN_RET,
-    MAX_ARGV, MAX_IOV, MAX_PATH, MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES, MSGHDR_SIZE,
+    CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT,
+    CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_OUT, CAPF_AT_EXIT,
+    CAPF_FAULT, CAPF_TRUNCATED, CaptureHeader, CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_RET,
+    MAX_ARGV, MAX_IOV, MAX_PATH, MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES,
+    MSGHDR_NAMELEN_OFF, MSGHDR_SIZE, SOCKLEN_SIZE,
 };
 
 use crate::maps::{SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
@@ -148,6 +150,46 @@ fn read_str(dst: *mut u8, src: u64, max: u32) -> (u32, u8) {
     (n, flags)
 }
 
+/// Reads a 4-byte `int` / `socklen_t`: exactly its size, since the next byte may be on a page
+/// the process has never touched (a probe read cannot fault it in, and fails whole).
+#[inline(always)]
+fn read_user_u32(src: u64) -> Option<u32> {
+    let mut v = 0u32;
+    // SAFETY: reading 4 bytes into a stack u32; the helper checks `src`.
+    let r = unsafe {
+        bpf_probe_read_user(
+            (&mut v as *mut u32).cast::<c_void>(),
+            SOCKLEN_SIZE,
+            src as *const c_void,
+        )
+    };
+    (r == 0).then_some(v)
+}
+
+/// A capture of a 4-byte value already read.
+#[inline(always)]
+fn put_u32(c: &mut Cursor, arg: usize, kind: u8, v: Option<u32>) {
+    c.put(arg, kind, 0, |dst| match v {
+        Some(v) => {
+            // SAFETY: `dst` has room for 4096 bytes.
+            unsafe {
+                core::ptr::copy_nonoverlapping(
+                    (&v as *const u32).cast::<u8>(),
+                    dst,
+                    SOCKLEN_SIZE as usize,
+                )
+            };
+            (SOCKLEN_SIZE, 0)
+        }
+        None => (0, CAPF_FAULT),
+    });
+}
+
+#[inline(always)]
+fn min_u64(a: u64, b: u64) -> u64 {
+    if a < b { a } else { b }
+}
+
 #[inline(always)]
 fn read_user_u64(src: u64) -> Option<u64> {
     let mut v = 0u64;
@@ -179,16 +221,38 @@ struct ArgsLoop {
     args: [u64; 6],
     ret: i64,
     exit_side: u64,
+    /// Enter side: set to the address buffer size read (see `Pending::len_in`). Exit side:
+    /// that size, the most of an address to read.
+    len_in: u64,
+    /// Enter side: set bit `i` when argument `i`'s string faulted. Exit side: the strings to
+    /// read again (`Pending::retry`).
+    retry: u64,
 }
 
-/// Appends the captures of every argument (enter or exit side) to the scratch record.
+/// What the enter side learned for the exit side (`Pending::len_in`, `Pending::retry`).
+pub struct EnterFacts {
+    pub len_in: u32,
+    pub retry: u32,
+}
+
+/// Appends the captures of every argument (enter or exit side) to the scratch record. The
+/// enter side returns the socket address buffer size passed in (`LEN_IN_UNKNOWN` when none)
+/// and the strings it could not read; the exit side is given them.
 #[inline(always)]
-pub fn all_args(spec: &CaptureSpec, args: &[u64; 6], ret: i64, exit_side: bool) {
+pub fn all_args(
+    spec: &CaptureSpec,
+    args: &[u64; 6],
+    ret: i64,
+    exit_side: bool,
+    facts: EnterFacts,
+) -> EnterFacts {
     let mut state = ArgsLoop {
         spec: *spec,
         args: *args,
         ret,
         exit_side: u64::from(exit_side),
+        len_in: u64::from(facts.len_in),
+        retry: u64::from(facts.retry),
     };
     // SAFETY: `arg_step` has the callback signature; `state` outlives the call.
     unsafe {
@@ -199,6 +263,10 @@ pub fn all_args(spec: &CaptureSpec, args: &[u64; 6], ret: i64, exit_side: bool) 
             0,
         )
     };
+    EnterFacts {
+        len_in: state.len_in as u32,
+        retry: state.retry as u32,
+    }
 }
 
 extern "C" fn arg_step(index: u64, ctx: *mut c_void) -> i64 {
@@ -213,24 +281,82 @@ extern "C" fn arg_step(index: u64, ctx: *mut c_void) -> i64 {
     };
     let spec = state.spec;
     if state.exit_side != 0 {
-        exit_arg(&mut c, &spec, i, &state.args, state.ret);
+        if state.retry & (1 << i) != 0 {
+            string_again(&mut c, &spec, i, state.args[i]);
+        } else {
+            let len_in = state.len_in as u32;
+            exit_arg(&mut c, &spec, i, &state.args, state.ret, len_in);
+        }
     } else {
-        enter_arg(&mut c, &spec, i, &state.args);
+        match enter_arg(&mut c, &spec, i, &state.args) {
+            Entered::Nothing => {}
+            Entered::LenIn(len_in) => state.len_in = u64::from(len_in),
+            Entered::StrFault => state.retry |= 1 << i,
+        }
     }
     0
 }
 
-/// The enter-side captures of argument `i`.
+/// What the enter side of one argument tells the exit side.
+enum Entered {
+    Nothing,
+    /// The size of a socket address buffer, which the call overwrites.
+    LenIn(u32),
+    /// The string could not be read: read it again at exit.
+    StrFault,
+}
+
+/// Most bytes of a string argument: a path's PATH_MAX, else two more than the string size
+/// (room for the NUL, and a byte to tell "longer" apart: strace prints `...` only after a
+/// string longer than `-s`).
 #[inline(always)]
-fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) {
+fn str_max(kind: u8) -> u32 {
+    if kind == CAP_STR {
+        MAX_PATH
+    } else {
+        string_size() + 2
+    }
+}
+
+/// The enter-side captures of argument `i`, and what the exit side needs to know of them.
+#[inline(always)]
+fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) -> Entered {
     let kind = spec.kind[i];
     let src = args[i];
-    if src == 0 || !CaptureSpec::is_enter_kind(kind) {
-        return;
+    if src == 0 || !CaptureSpec::reads_at_enter(kind) {
+        return Entered::Nothing;
     }
     match kind {
-        CAP_STR => {
-            c.put(i, kind, 0, |dst| read_str(dst, src, MAX_PATH));
+        CAP_STR | CAP_STR_SIZED => {
+            let max = str_max(kind);
+            let mut flags = 0;
+            c.put(i, kind, 0, |dst| {
+                let r = read_str(dst, src, max);
+                flags = r.1;
+                r
+            });
+            if flags & CAPF_FAULT != 0 {
+                return Entered::StrFault;
+            }
+        }
+        CAP_SOCKADDR_OUT => {
+            // `int *addrlen` (accept4, getsockname, getpeername, recvfrom in net/socket.c):
+            // the buffer's size in, the address's length out.
+            let a = spec.len_arg[i];
+            if (a as usize) < 6
+                && let Some(len_in) = read_user_u32(args[a as usize])
+            {
+                return Entered::LenIn(len_in);
+            }
+        }
+        CAP_MSGHDR_OUT => {
+            // recvmsg: `msg_namelen` in is the name buffer's size; ___sys_recvmsg
+            // (net/socket.c) writes the name's real length over it.
+            let namelen = read_user_u32(src + MSGHDR_NAMELEN_OFF);
+            put_u32(c, i, CAP_MSG_NAMELEN_IN, namelen);
+            if let Some(n) = namelen {
+                return Entered::LenIn(n);
+            }
         }
         CAP_BUF_IN => {
             let len = count_of(spec, i, args, 0);
@@ -248,14 +374,31 @@ fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) {
         }
         CAP_IOV_IN => iov(c, i, kind, src, count_of(spec, i, args, 0), u64::MAX),
         CAP_ARGV => argv(c, i, src),
-        CAP_MSGHDR_IN => msghdr(c, i, kind, src, u64::MAX),
+        CAP_MSGHDR_IN => msghdr(c, i, kind, src, u64::MAX, LEN_IN_UNKNOWN),
         _ => {}
     }
+    Entered::Nothing
 }
 
-/// The exit-side captures of argument `i` (only after a successful call).
+/// A string argument read again at exit, after its read at enter faulted: the call copied it
+/// (`getname`, fs/namei.c; `strncpy_from_user`), faulting its page in, so it can be read now.
 #[inline(always)]
-fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: i64) {
+fn string_again(c: &mut Cursor, spec: &CaptureSpec, i: usize, src: u64) {
+    let kind = spec.kind[i];
+    if src == 0 || (kind != CAP_STR && kind != CAP_STR_SIZED) {
+        return;
+    }
+    let max = str_max(kind);
+    c.put(i, kind, 0, |dst| {
+        let (n, flags) = read_str(dst, src, max);
+        (n, flags | CAPF_AT_EXIT)
+    });
+}
+
+/// The exit-side captures of argument `i` (only after a successful call). `len_in`: the socket
+/// address buffer size read at enter.
+#[inline(always)]
+fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: i64, len_in: u32) {
     let kind = spec.kind[i];
     let src = args[i];
     if src == 0 || ret < 0 || !CaptureSpec::is_exit_kind(kind) {
@@ -272,14 +415,25 @@ fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: 
             c.put(i, kind, 0, |dst| read_bytes(dst, src, len, string_size()));
         }
         CAP_SOCKADDR_OUT => {
-            // The length argument is an `int *` updated by the call.
-            let len = match spec.len_arg[i] {
-                a if (a as usize) < 6 => {
-                    read_user_u64(args[a as usize]).map_or(0, |v| u64::from(v as u32))
+            // The length argument is an `int *` updated by the call: the address's real
+            // length, recorded as such. `move_addr_to_user` (net/socket.c) copied only
+            // min(buffer size, length) bytes of it: read no more, past them may be a page
+            // the process never touched.
+            let a = spec.len_arg[i];
+            if (a as usize) >= 6 {
+                return;
+            }
+            let out = read_user_u32(args[a as usize]);
+            put_u32(c, a as usize, CAP_SOCKLEN_OUT, out);
+            match out {
+                Some(out) => {
+                    let len = min_u64(u64::from(out), u64::from(len_in));
+                    c.put(i, kind, 0, |dst| read_bytes(dst, src, len, MAX_SOCKADDR));
                 }
-                _ => 0,
-            };
-            c.put(i, kind, 0, |dst| read_bytes(dst, src, len, MAX_SOCKADDR));
+                None => {
+                    c.put(i, kind, 0, |_| (0, CAPF_FAULT));
+                }
+            }
         }
         CAP_STRUCT_OUT => {
             let len = count_of(spec, i, args, ret) * u64::from(spec.size[i]);
@@ -288,15 +442,16 @@ fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: 
             });
         }
         CAP_IOV_OUT => iov(c, i, kind, src, count_of(spec, i, args, ret), ret as u64),
-        CAP_MSGHDR_OUT => msghdr(c, i, kind, src, ret as u64),
+        CAP_MSGHDR_OUT => msghdr(c, i, kind, src, ret as u64, len_in),
         _ => {}
     }
 }
 
 /// `struct user_msghdr` (include/linux/socket.h), 64-bit layout: msg_name, msg_namelen (int,
-/// padded), msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags.
+/// padded), msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags. `namelen_in`: the
+/// name buffer's size (recvmsg: read at enter), the most of the name to read.
 #[inline(always)]
-fn msghdr(c: &mut Cursor, i: usize, kind: u8, src: u64, total: u64) {
+fn msghdr(c: &mut Cursor, i: usize, kind: u8, src: u64, total: u64, namelen_in: u32) {
     let mut m = [0u64; 7];
     // SAFETY: 56 bytes into a 56-byte stack array; the helper checks `src`.
     let r = unsafe {
@@ -318,7 +473,8 @@ fn msghdr(c: &mut Cursor, i: usize, kind: u8, src: u64, total: u64) {
         };
         (MSGHDR_SIZE, 0)
     });
-    let (name, namelen) = (m[0], m[1] & 0xffff_ffff);
+    // recvmsg wrote min(buffer, real length) bytes of the name (move_addr_to_user).
+    let (name, namelen) = (m[0], min_u64(m[1] & 0xffff_ffff, u64::from(namelen_in)));
     if name != 0 && namelen != 0 {
         c.put(i, CAP_MSG_NAME, 0, |dst| {
             read_bytes(dst, name, namelen, MAX_SOCKADDR)

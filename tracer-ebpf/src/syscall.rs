@@ -6,7 +6,7 @@ use aya_ebpf::{
     },
 };
 use tracer_common::{
-    capture::{CaptureSpec, EnterRecord},
+    capture::{CAP_ARGV, CaptureSpec, EnterRecord, LEN_IN_UNKNOWN},
     config::{PENDING_DONE, PENDING_IN_FLIGHT, PENDING_SIGSYS, Pending},
     record::{
         FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
@@ -16,7 +16,7 @@ use tracer_common::{
 };
 
 use crate::{
-    capture::{Cursor, all_args},
+    capture::{Cursor, EnterFacts, all_args},
     filter::{Followed, ns_ids, syscall_selected, task_followed},
     maps::{CAPTURE_SPEC, EVENTS, PENDING, STREAM_ON, WAKEUP_BYTES, config_u32, config_u64, count},
     summary,
@@ -60,11 +60,15 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
     let tid = pid_tgid as u32;
     // Summary-only runs never show arguments: skip reading the registers.
     let args = if stream { args() } else { [0; 6] };
+    let mut facts = EnterFacts {
+        len_in: LEN_IN_UNKNOWN,
+        retry: 0,
+    };
     if stream
         && let Some(spec) = spec_of(nr)
-        && has(spec, CaptureSpec::is_enter_kind)
+        && has(spec, CaptureSpec::reads_at_enter)
     {
-        emit_enter(pid_tgid, nr, now, &args, spec);
+        facts = emit_enter(pid_tgid, nr, now, &args, spec);
     }
     if nr == NO_RETURN[0] || nr == NO_RETURN[1] {
         let _ = PENDING.remove(tid);
@@ -84,12 +88,16 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
         p.args = args;
         p.nr = nr;
         p.state = PENDING_IN_FLIGHT;
+        p.len_in = facts.len_in;
+        p.retry = facts.retry;
     } else {
         let pending = Pending {
             enter_ns: now,
             args,
             nr,
             state: PENDING_IN_FLIGHT,
+            len_in: facts.len_in,
+            retry: facts.retry,
             ..Pending::default()
         };
         remember(tid, ns_ids(), pending);
@@ -138,11 +146,20 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
                 }
                 let ns = Some((p.ns_tgid, p.ns_tid));
                 let parts = Parts::new(nr, ret, enter_ns, now, p.args, 0, ns);
-                if let Some(spec) = spec_of(nr)
-                    && ret >= 0
-                    && has(spec, CaptureSpec::is_exit_kind)
-                {
-                    return emit_with_captures(pid_tgid, parts, spec);
+                if let Some(spec) = spec_of(nr) {
+                    // A successful exec replaced the memory the strings were in.
+                    let retry = if ret == 0 && has(spec, is_argv) {
+                        0
+                    } else {
+                        p.retry
+                    };
+                    if retry != 0 || (ret >= 0 && has(spec, CaptureSpec::is_exit_kind)) {
+                        let facts = EnterFacts {
+                            len_in: p.len_in,
+                            retry,
+                        };
+                        return emit_with_captures(pid_tgid, parts, spec, facts);
+                    }
                 }
                 return emit(pid_tgid, parts);
             }
@@ -329,12 +346,17 @@ fn emit(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
 
 /// The record followed by exit-side captures, built in the scratch buffer.
 #[inline(always)]
-fn emit_with_captures(pid_tgid: u64, parts: Parts, spec: &CaptureSpec) -> Result<(), ()> {
+fn emit_with_captures(
+    pid_tgid: u64,
+    parts: Parts,
+    spec: &CaptureSpec,
+    facts: EnterFacts,
+) -> Result<(), ()> {
     const FIXED: usize = core::mem::size_of::<SyscallRecord>();
     if Cursor::new(FIXED).is_none() {
         return emit(pid_tgid, parts);
     }
-    all_args(spec, &parts.args, parts.ret, true);
+    all_args(spec, &parts.args, parts.ret, true, facts);
     let Some(c) = Cursor::current() else {
         return Err(());
     };
@@ -344,16 +366,21 @@ fn emit_with_captures(pid_tgid: u64, parts: Parts, spec: &CaptureSpec) -> Result
     output(&c)
 }
 
-/// The enter-side captures, in a record of their own.
+/// The enter-side captures, in a record of their own. Returns what the exit side needs
+/// (`Pending::len_in`, `Pending::retry`).
 #[inline(always)]
-fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureSpec) {
+fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureSpec) -> EnterFacts {
     const FIXED: usize = core::mem::size_of::<EnterRecord>();
+    let none = EnterFacts {
+        len_in: LEN_IN_UNKNOWN,
+        retry: 0,
+    };
     if Cursor::new(FIXED).is_none() {
-        return;
+        return none;
     }
-    all_args(spec, args, 0, false);
+    let facts = all_args(spec, args, 0, false, none);
     let Some(c) = Cursor::current() else {
-        return;
+        return facts;
     };
     let r = EnterRecord {
         header: header(KIND_ENTER, 0, c.off() as u32, now, pid_tgid),
@@ -363,6 +390,12 @@ fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureS
     // SAFETY: the scratch buffer is 8-aligned and larger than a record.
     unsafe { c.base().cast::<EnterRecord>().write(r) };
     let _ = output(&c);
+    facts
+}
+
+#[inline(always)]
+fn is_argv(kind: u8) -> bool {
+    kind == CAP_ARGV
 }
 
 #[inline(always)]

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 pub use crate::model::event::ArgJson;
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
-    CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN,
-    CAP_STRUCT_OUT,
+    CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT,
+    CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_OUT,
 };
 
 use super::{
@@ -526,7 +526,15 @@ fn obj(v: Value) -> ArgJson {
 /// The captured form of argument `i`, if there is one.
 fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> {
     let arg = &args[i];
-    let c = ctx.captures(i).next()?;
+    let mut c = ctx.captures(i).next()?;
+    if c.fault() && matches!(c.kind, CAP_STR | CAP_STR_SIZED) {
+        // Unreadable at enter (its page not faulted in yet): read again at exit
+        // (`CAPF_AT_EXIT`), when there is such a read.
+        c = ctx
+            .captures(i)
+            .find(|r| r.kind == c.kind && !r.fault())
+            .unwrap_or(c);
+    }
     if c.fault() {
         return None;
     }
@@ -536,6 +544,17 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             escape::quoted(&c.data, c.truncated()),
             escape::json_bytes(&c.data, c.truncated()),
         )),
+        CAP_STR_SIZED => {
+            // A cut string holds size + 1 bytes (the kernel reads one more, to tell a string
+            // of exactly the size from a longer one): strace prints size, then `...`.
+            let cut = c.truncated();
+            let data = if cut {
+                &c.data[..c.data.len().saturating_sub(1)]
+            } else {
+                &c.data[..]
+            };
+            Some((escape::quoted(data, cut), escape::json_bytes(data, cut)))
+        }
         CAP_BUF_IN if ctx.syscall == "setsockopt" => {
             let val = |n: &str| ctx.raw(n, args).map_or(0, |v| v as u32 as i32);
             let optlen = val("optlen");
@@ -583,6 +602,20 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
         }
         CAP_IOV_IN | CAP_IOV_OUT => Some(iovec(ctx, i, c)),
         CAP_MSGHDR_IN | CAP_MSGHDR_OUT => Some(msghdr(ctx, i, c)),
+        // recvmsg: the msghdr read at exit follows, unless the call failed (strace then
+        // prints only the length passed in: `{msg_namelen=128}`).
+        CAP_MSG_NAMELEN_IN => match ctx.captures(i).find(|c| c.kind == CAP_MSGHDR_OUT) {
+            Some(m) if !m.fault() => Some(msghdr(ctx, i, m)),
+            Some(_) => None,
+            None if ret < 0 => {
+                let n = i32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?);
+                Some((
+                    format!("{{msg_namelen={n}}}"),
+                    obj(json!({"msg_namelen": n})),
+                ))
+            }
+            None => None,
+        },
         CAP_ARGV => Some(argv(ctx, i)),
         CAP_STRUCT_IN | CAP_STRUCT_OUT => structure(ctx, arg, c).map(|(t, j)| (t, obj(j))),
         _ => None,
@@ -615,6 +648,7 @@ fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
         ("setxattr" | "lsetxattr" | "fsetxattr", _) => "size",
         ("sendto", _) => "len",
         ("setsockopt", _) => "optlen",
+        ("mq_timedsend", _) => "msg_len",
         _ => return None,
     };
     ctx.raw(name, args)
@@ -656,12 +690,23 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
             .and_then(|b| b.try_into().ok())
             .map_or(0, u64::from_ne_bytes)
     };
-    let (name_ptr, namelen, iovlen) = (word(0), word(1) as u32, word(3));
+    let (name_ptr, namelen, iovlen) = (word(0), word(1) as u32 as i32, word(3));
+    // recvmsg: the name buffer's size passed in, when it differs from the length returned.
+    let namelen_in = ctx
+        .captures(i)
+        .find(|c| c.kind == CAP_MSG_NAMELEN_IN)
+        .and_then(|c| Some(i32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?)))
+        .filter(|&n| n != namelen);
+    // The kernel wrote no more of the name than the buffer held.
+    let name_len = match namelen_in {
+        Some(n) if n < namelen => n,
+        _ => namelen,
+    };
     let (control, controllen, msg_flags) = (word(4), word(5), word(6) as u32);
     let mut text = String::from("{msg_name=");
     let mut o = Map::new();
     match ctx.captures(i).find(|c| c.kind == CAP_MSG_NAME) {
-        Some(n) => match sockaddr::decode(&n.data, namelen as usize) {
+        Some(n) => match sockaddr::decode(&n.data, usize::try_from(name_len).unwrap_or(0)) {
             Some((t, j)) => {
                 text.push_str(&t);
                 o.insert("msg_name".into(), j);
@@ -680,7 +725,12 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
             o.insert("msg_name".into(), json!(name_ptr));
         }
     }
-    let _ = write!(text, ", msg_namelen={namelen}, msg_iov=");
+    text.push_str(", msg_namelen=");
+    if let Some(n) = namelen_in {
+        let _ = write!(text, "{n} => ");
+        o.insert("msg_namelen_in".into(), json!(n));
+    }
+    let _ = write!(text, "{namelen}, msg_iov=");
     o.insert("msg_namelen".into(), json!(namelen));
     let array = ctx
         .captures(i)
@@ -707,15 +757,16 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
 }
 
 /// `[112 => 16]`: the socket address length passed in, and the one the kernel wrote back
-/// (the length of the captured address), as strace prints it.
+/// (captured at exit as itself: the address may be longer than its buffer, or unreadable),
+/// as strace prints it.
 fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
     let before = u32::from_ne_bytes(b.get(..4)?.try_into().ok()?);
     let after = ctx
         .ev
         .captures
         .iter()
-        .find(|c| c.kind == CAP_SOCKADDR_OUT && !c.fault())
-        .map(|c| c.data.len() as u32);
+        .find(|c| c.kind == CAP_SOCKLEN_OUT && !c.fault())
+        .and_then(|c| Some(u32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?)));
     Some(match after {
         Some(a) if a != before => (
             format!("[{before} => {a}]"),

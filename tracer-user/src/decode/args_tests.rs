@@ -416,15 +416,17 @@ fn strings_are_cut_at_the_string_size() {
 fn socket_addresses_only_as_long_as_the_kernel_wrote() {
     let mut un = vec![1u8, 0];
     un.extend_from_slice(b"/tmp/dv/b\0\0\0");
-    // recvfrom(5, "x", 16, 0, {sa_family=AF_UNIX, sun_path="/tmp"}, [6 => 12]) = 1
+    // recvfrom(5, "x", 16, 0, {sa_family=AF_UNIX, sun_path="/tmp"}, [6 => 12]) = 1: the
+    // kernel wrote 6 bytes of a 12-byte address (and the capture holds no more).
     let ev = event(
         "recvfrom",
         [5, 0x10, 16, 0, 0x20, 0x30],
         1,
         vec![
-            cap(1, CAP_BUF_OUT, b"x"),
-            cap(4, CAP_SOCKADDR_OUT, &un[..12]),
             cap(5, CAP_STRUCT_IN, &6u32.to_ne_bytes()),
+            cap(1, CAP_BUF_OUT, b"x"),
+            cap(5, CAP_SOCKLEN_OUT, &12u32.to_ne_bytes()),
+            cap(4, CAP_SOCKADDR_OUT, &un[..6]),
         ],
     );
     assert_eq!(
@@ -437,12 +439,65 @@ fn socket_addresses_only_as_long_as_the_kernel_wrote() {
         [3, 0x10, 16, 0, 0x7fff_58e0_edc0, 0x30],
         2,
         vec![
-            cap(1, CAP_BUF_OUT, b"hi"),
-            cap(4, CAP_SOCKADDR_OUT, b""),
             cap(5, CAP_STRUCT_IN, &2u32.to_ne_bytes()),
+            cap(1, CAP_BUF_OUT, b"hi"),
+            cap(5, CAP_SOCKLEN_OUT, &0u32.to_ne_bytes()),
+            cap(4, CAP_SOCKADDR_OUT, b""),
         ],
     );
     assert_eq!(line(&ev), r#"3, "hi", 16, 0, 0x7fff58e0edc0, [2 => 0]"#);
+    // strace 6.1, tests/fixtures/capture.c: getsockname with its socklen_t in the last bytes
+    // of a page: `getsockname(3, {sa_family=AF_UNIX, sun_path="getsockname.socket"},
+    // [110 => 21]) = 0`. The length is the returned one, not the capture's.
+    let mut sock = vec![1u8, 0];
+    sock.extend_from_slice(b"getsockname.socket\0");
+    let ev = event(
+        "getsockname",
+        [3, 0x7000, 0x7ffc, 0, 0, 0],
+        0,
+        vec![
+            cap(2, CAP_STRUCT_IN, &110u32.to_ne_bytes()),
+            cap(2, CAP_SOCKLEN_OUT, &21u32.to_ne_bytes()),
+            cap(1, CAP_SOCKADDR_OUT, &sock),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"3, {sa_family=AF_UNIX, sun_path="getsockname.socket"}, [110 => 21]"#
+    );
+    // The address unreadable: its pointer, and still the returned length.
+    let mut fault = cap(1, CAP_SOCKADDR_OUT, b"");
+    fault.flags = tracer_common::capture::CAPF_FAULT;
+    let ev = event(
+        "getsockname",
+        [3, 0x7000, 0x7ffc, 0, 0, 0],
+        0,
+        vec![
+            cap(2, CAP_STRUCT_IN, &110u32.to_ne_bytes()),
+            cap(2, CAP_SOCKLEN_OUT, &21u32.to_ne_bytes()),
+            fault,
+        ],
+    );
+    assert_eq!(line(&ev), "3, 0x7000, [110 => 21]");
+    // A buffer shorter than the address: `recvfrom(3, "ping", 8, 0, {sa_family=AF_UNIX,
+    // sun_path="a-rather-long-"}, [16 => 35]) = 4`.
+    let mut long = vec![1u8, 0];
+    long.extend_from_slice(b"a-rather-long-");
+    let ev = event(
+        "recvfrom",
+        [3, 0x10, 8, 0, 0x20, 0x30],
+        4,
+        vec![
+            cap(5, CAP_STRUCT_IN, &16u32.to_ne_bytes()),
+            cap(1, CAP_BUF_OUT, b"ping"),
+            cap(5, CAP_SOCKLEN_OUT, &35u32.to_ne_bytes()),
+            cap(4, CAP_SOCKADDR_OUT, &long),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"3, "ping", 8, 0, {sa_family=AF_UNIX, sun_path="a-rather-long-"}, [16 => 35]"#
+    );
     // connect(7, {sa_family=AF_INET, sa_data="\0\t\177\0\0\1\0\0\0\0"}, 12)
     let inet = [2u8, 0, 0, 9, 127, 0, 0, 1, 0, 0, 0, 0];
     let ev = event(
@@ -676,4 +731,141 @@ fn close_range_and_vectored_offsets_like_strace() {
         l("pwritev2", [0, 0, 1, 7, 0, 0x11], -22),
         "0, NULL, 1, 7, RWF_HIPRI|RWF_APPEND"
     );
+}
+
+/// A `struct user_msghdr` (64-bit layout) as captured.
+fn msghdr_bytes(name: u64, namelen: u32, iov: u64, iovlen: u64) -> Vec<u8> {
+    let mut m = Vec::new();
+    for w in [name, u64::from(namelen), iov, iovlen, 0, 0, 0] {
+        m.extend_from_slice(&w.to_ne_bytes());
+    }
+    m
+}
+
+#[test]
+fn recvmsg_namelen_in_and_out() {
+    // strace 6.1, tests/fixtures/capture.c: `recvmsg(3, {msg_name={sa_family=AF_UNIX,
+    // sun_path="a-rather-long-send"}, msg_namelen=20 => 35, msg_iov=[{iov_base="pang",
+    // iov_len=16}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0) = 4`: the name decoded
+    // over the 20 bytes the kernel wrote.
+    let mut name = vec![1u8, 0];
+    name.extend_from_slice(b"a-rather-long-send");
+    let mut iov = Vec::new();
+    iov.extend_from_slice(&0x3000u64.to_ne_bytes());
+    iov.extend_from_slice(&16u64.to_ne_bytes());
+    let mut data = cap(1, CAP_IOV_DATA, b"pang");
+    data.index = 0;
+    let ev = event(
+        "recvmsg",
+        [3, 0x10, 0, 0, 0, 0],
+        4,
+        vec![
+            cap(1, CAP_MSG_NAMELEN_IN, &20u32.to_ne_bytes()),
+            cap(1, CAP_MSGHDR_OUT, &msghdr_bytes(0x2000, 35, 0x4000, 1)),
+            cap(1, CAP_MSG_NAME, &name),
+            cap(1, CAP_IOV_OUT, &iov),
+            data,
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"3, {msg_name={sa_family=AF_UNIX, sun_path="a-rather-long-send"}, msg_namelen=20 => 35, msg_iov=[{iov_base="pang", iov_len=16}], msg_iovlen=1, msg_controllen=0, msg_flags=0}, 0"#
+    );
+    let d = decode(&ev);
+    assert_eq!(d[1].json.value["msg_namelen"], 35);
+    assert_eq!(d[1].json.value["msg_namelen_in"], 20);
+    // The same length in and out: printed once.
+    let ev = event(
+        "recvmsg",
+        [3, 0x10, 0, 0, 0, 0],
+        0,
+        vec![
+            cap(1, CAP_MSG_NAMELEN_IN, &0u32.to_ne_bytes()),
+            cap(1, CAP_MSGHDR_OUT, &msghdr_bytes(0, 0, 0, 0)),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        "3, {msg_name=NULL, msg_namelen=0, msg_iov=NULL, msg_iovlen=0, msg_controllen=0, msg_flags=0}, 0"
+    );
+    // A failed call: `recvmsg(3, {msg_namelen=128}, MSG_DONTWAIT) = -1 EAGAIN`.
+    let ev = event(
+        "recvmsg",
+        [3, 0x10, libc::MSG_DONTWAIT as u64, 0, 0, 0],
+        -11,
+        vec![cap(1, CAP_MSG_NAMELEN_IN, &128u32.to_ne_bytes())],
+    );
+    assert_eq!(line(&ev), "3, {msg_namelen=128}, MSG_DONTWAIT");
+}
+
+#[test]
+fn strings_that_are_not_paths_are_cut_at_the_string_size() {
+    // strace -s 64, tests/fixtures/capture.c: `setxattr("/tmp/capture.x",
+    // "user.a-name-that-is-longer-than-the-string-size-of-sixty-four-by"..., "v", 1, 0)`. The
+    // kernel read size + 1 bytes of the name.
+    let mut name = cap(1, CAP_STR_SIZED, &[b'n'; 65]);
+    name.flags = CAPF_TRUNCATED;
+    let ev = event(
+        "setxattr",
+        [0x10, 0x20, 0x30, 1, 0, 0],
+        0,
+        vec![
+            cap(0, CAP_STR, b"/tmp/capture.x"),
+            name,
+            cap(2, CAP_BUF_IN, b"v"),
+        ],
+    );
+    let n64 = "n".repeat(64);
+    assert_eq!(
+        line(&ev),
+        format!(r#""/tmp/capture.x", "{n64}"..., "v", 1, 0"#)
+    );
+    let d = decode(&ev);
+    assert_eq!(d[1].json.value, n64.as_str());
+    assert!(d[1].json.truncated);
+    // Exactly the string size: whole, no `...`.
+    let ev = event(
+        "removexattr",
+        [0x10, 0x20, 0, 0, 0, 0],
+        -61,
+        vec![
+            cap(0, CAP_STR, b"/tmp/capture.x"),
+            cap(1, CAP_STR_SIZED, n64.as_bytes()),
+        ],
+    );
+    assert_eq!(line(&ev), format!(r#""/tmp/capture.x", "{n64}""#));
+}
+
+#[test]
+fn strings_unreadable_at_enter_are_read_again_at_exit() {
+    // strace 6.1, tests/fixtures/capture.c `untouched`: `rename("/tmp/capture-untouched.a",
+    // "/tmp/capture-untouched.b") = -1 ENOENT`, its strings in a file mapping not yet read.
+    let fault = |arg: u8| {
+        let mut c = cap(arg, CAP_STR, b"");
+        c.flags = tracer_common::capture::CAPF_FAULT;
+        c
+    };
+    let again = |arg: u8, s: &[u8]| {
+        let mut c = cap(arg, CAP_STR, s);
+        c.flags = tracer_common::capture::CAPF_AT_EXIT;
+        c
+    };
+    let ev = event(
+        "rename",
+        [0x7f00, 0x7f19, 0, 0, 0, 0],
+        -2,
+        vec![
+            fault(0),
+            fault(1),
+            again(0, b"/tmp/capture-untouched.a"),
+            again(1, b"/tmp/capture-untouched.b"),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#""/tmp/capture-untouched.a", "/tmp/capture-untouched.b""#
+    );
+    // Unreadable at exit too: the pointer, as strace prints what it cannot read.
+    let ev = event("unlink", [0x7f00, 0, 0, 0, 0, 0], -14, vec![fault(0)]);
+    assert_eq!(line(&ev), "0x7f00");
 }

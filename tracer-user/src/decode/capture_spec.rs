@@ -1,11 +1,13 @@
 //! What the kernel captures for each syscall. Argument names and types come from the kernel's
 //! format files (`syscalls::args`); which way the data flows and which argument holds its
 //! length is not in those files, so it is stated here, per syscall, for the ones strace decodes.
-//! Every other `const char *` argument is a NUL-terminated string read at enter.
+//! Every other `const char *` argument is a NUL-terminated string read at enter: a path
+//! ([`CAP_STR`], up to PATH_MAX, never cut by `-s`) when strace prints it as one (`printpath`),
+//! else a string cut at the string size ([`CAP_STR_SIZED`], strace's `printstr`).
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSGHDR_IN, CAP_MSGHDR_OUT,
-    CAP_NONE, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT,
-    CaptureSpec, LEN_NONE, LEN_RET,
+    CAP_NONE, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN,
+    CAP_STRUCT_OUT, CaptureSpec, LEN_NONE, LEN_RET,
 };
 
 use super::{structs, syscalls};
@@ -179,9 +181,35 @@ const RULES: &[Rule] = &[
     // `char *` without const, but input strings all the same.
     ("mount", "dev_name", CAP_STR, Len::None, 0),
     ("mount", "dir_name", CAP_STR, Len::None, 0),
-    ("mount", "type", CAP_STR, Len::None, 0),
+    ("mount", "type", CAP_STR_SIZED, Len::None, 0),
     ("umount2", "name", CAP_STR, Len::None, 0),
+    // `const char *` with a length: a message, not a string (strace: `printstrn`).
+    (
+        "mq_timedsend",
+        "u_msg_ptr",
+        CAP_BUF_IN,
+        Len::Arg("msg_len"),
+        0,
+    ),
 ];
+
+/// Whether a `const char *` argument is a path (strace 6.1 prints it with `printpath`, which
+/// `-s` does not cut) rather than a string (`printstr`, cut at `-s`: xattr names, key types
+/// and descriptions, `memfd_create`'s and `fsopen`'s names, `fsconfig`'s key). By the kernel's
+/// argument name, which is a path's name in every syscall that takes one; `name` is a path
+/// only where the syscall says so.
+fn is_path(syscall: &str, arg: &str) -> bool {
+    match arg {
+        "filename" | "pathname" | "oldname" | "newname" | "path" | "from_pathname"
+        | "to_pathname" | "new_root" | "put_old" | "special" | "specialfile" | "dev_name"
+        | "dir_name" => true,
+        // acct(2), umount(2), name_to_handle_at(2); POSIX message queue names (strace:
+        // `printpath` in mq.c).
+        "name" => matches!(syscall, "acct" | "umount" | "umount2" | "name_to_handle_at"),
+        "u_name" => matches!(syscall, "mq_open" | "mq_unlink"),
+        _ => false,
+    }
+}
 
 /// Arguments whose `const char *` is not a NUL-terminated string.
 fn not_a_string(syscall: &str, arg: &str) -> bool {
@@ -192,6 +220,7 @@ fn not_a_string(syscall: &str, arg: &str) -> bool {
             _
         )
     ) && matches!(arg, "buf" | "buff" | "value")
+        || (syscall, arg) == ("mq_timedsend", "u_msg_ptr")
 }
 
 /// The capture spec of one syscall, from its argument list.
@@ -203,7 +232,11 @@ pub fn spec_for(syscall: &str, args: &[syscalls::Arg]) -> CaptureSpec {
     let index = |name: &str| args.iter().position(|a| a.name == name);
     for (i, a) in args.iter().enumerate().take(6) {
         if a.ty == "const char *" && !not_a_string(syscall, a.name) {
-            spec.kind[i] = CAP_STR;
+            spec.kind[i] = if is_path(syscall, a.name) {
+                CAP_STR
+            } else {
+                CAP_STR_SIZED
+            };
         }
     }
     for &(sys, arg, kind, len, size) in RULES.iter().filter(|r| r.0 == syscall) {
@@ -270,6 +303,18 @@ mod tests {
         assert_eq!(execve.kind[..3], [CAP_STR, CAP_ARGV, 0]);
         let rename = spec("renameat2");
         assert_eq!(rename.kind[..4], [0, CAP_STR, 0, CAP_STR]);
+        // Paths are not cut by -s; other strings are.
+        assert_eq!(spec("setxattr").kind[..2], [CAP_STR, CAP_STR_SIZED]);
+        assert_eq!(spec("fgetxattr").kind[1], CAP_STR_SIZED);
+        assert_eq!(spec("add_key").kind[..2], [CAP_STR_SIZED, CAP_STR_SIZED]);
+        assert_eq!(spec("memfd_create").kind[0], CAP_STR_SIZED);
+        assert_eq!(spec("mount").kind[..3], [CAP_STR, CAP_STR, CAP_STR_SIZED]);
+        assert_eq!(spec("acct").kind[0], CAP_STR);
+        assert_eq!(spec("mq_open").kind[0], CAP_STR);
+        assert_eq!(spec("truncate").kind[0], CAP_STR);
+        assert_eq!(spec("symlinkat").kind[..3], [CAP_STR, 0, CAP_STR]);
+        let mq = spec("mq_timedsend");
+        assert_eq!((mq.kind[1], mq.len_arg[1]), (CAP_BUF_IN, 2));
         let fstat = spec("fstat");
         assert_eq!((fstat.kind[1], fstat.size[1]), (CAP_STRUCT_OUT, STAT));
         let ew = spec("epoll_wait");
