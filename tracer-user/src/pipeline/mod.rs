@@ -248,7 +248,10 @@ impl Writer {
                 Ok(())
             }
             Message::Unfinished(_) => Ok(()),
-            Message::Lost(lost) => self.stages.sink.lost(&lost),
+            Message::Lost(lost) => {
+                self.stages.enrich.lost();
+                self.stages.sink.lost(&lost)
+            }
             Message::Summary {
                 ktime_ns,
                 snapshot,

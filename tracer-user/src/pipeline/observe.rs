@@ -11,7 +11,7 @@ use crate::{
     bpf::{self, BpfConfig},
     config::{Format, ObserveConfig},
     decode::{args, capture_spec},
-    enrich::{Attribution, Enricher},
+    enrich::{Attribution, Enricher, fds},
     error::Error,
     filter::Filter,
     model::{Gauges, clock::Clock},
@@ -100,12 +100,15 @@ pub async fn observe(
         None => Attribution::None,
     };
     let stream = cfg.summary.as_ref().is_none_or(|s| s.stream);
+    let mut enrich = Enricher::new(attribution, false);
+    if cfg.fd_paths {
+        enrich = enrich.with_fd_paths(Box::new(fds::Proc));
+    }
     let stages = Stages {
         decode: args::Options {
-            fd_paths: cfg.fd_paths,
             json_only: cfg.format == Format::Json,
         },
-        enrich: Enricher::new(attribution, false),
+        enrich,
         filter: Filter::new(cfg.count),
         sink,
         summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
