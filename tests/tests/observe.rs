@@ -421,3 +421,27 @@ fn fd_paths_name_what_the_trace_opened_when_numbers_are_reused() {
     assert!(has("lseek(5</etc/hostname>, 0, SEEK_SET) = 0"), "{all}");
     assert!(!has("= 3<pipe") && !has("= 5</workload"), "{all}");
 }
+
+/// `-y` with `--syscalls`: the opens and closes outside the subset still reach the fd tables
+/// (and are not printed), so the subset's fds are named as the trace opened them.
+#[test]
+fn fd_paths_with_a_syscall_subset_still_follow_opens_and_closes() {
+    let c = workload_container();
+    let tracer = Tracer::start(&["--container", &c.name, "-y", "--syscalls", "read,lseek"]);
+    c.exec(&["/workload", "fdreuse", "/workload"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let out = &done.stdout;
+    assert!(
+        out.contains("read(3</workload>, \"\\177ELF\", 4) = 4"),
+        "{out}"
+    );
+    assert!(out.contains("read(3<pipe:["), "{out}");
+    assert!(
+        out.contains("lseek(5</etc/hostname>, 0, SEEK_SET) = 0"),
+        "{out}"
+    );
+    for l in out.lines().filter(|l| l.starts_with("[pid ")) {
+        assert!(l.contains("] read(") || l.contains("] lseek("), "{l}");
+    }
+}

@@ -61,6 +61,59 @@ const FIOCLEX: u64 = 0x5451;
 /// `apply`'s answer for `pipe`: two fds, in the array argument.
 const PIPE_FDS: i32 = -1;
 
+/// The calls that change fd tables. With `-y` and `--syscalls`, the kernel reports these too
+/// (the filter stage hides them), so that the tables see every close and reuse.
+pub const FOLLOWED: &[&str] = &[
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "socket",
+    "accept",
+    "accept4",
+    "pipe",
+    "pipe2",
+    "epoll_create",
+    "epoll_create1",
+    "eventfd",
+    "eventfd2",
+    "timerfd_create",
+    "signalfd",
+    "signalfd4",
+    "inotify_init",
+    "inotify_init1",
+    "memfd_create",
+    "pidfd_open",
+    "userfaultfd",
+    "perf_event_open",
+    "io_uring_setup",
+    "fanotify_init",
+    "open_by_handle_at",
+    "open_tree",
+    "fsopen",
+    "fsmount",
+    "fspick",
+    "pidfd_getfd",
+    "dup",
+    "dup2",
+    "dup3",
+    "fcntl",
+    "ioctl",
+    "close",
+    "close_range",
+    "execve",
+    "execveat",
+    "chdir",
+    "fchdir",
+    "clone",
+    "clone3",
+    "fork",
+    "vfork",
+    "unshare",
+    "exit",
+    "exit_group",
+];
+
 /// What /proc says about a process's fds now. A trait so the table can be tested on made-up
 /// event streams.
 pub trait ProcFs {

@@ -292,6 +292,7 @@ impl Writer {
                     self.state = State::Complete;
                 }
             }
+            Pass::Skip => {}
             Pass::Done => self.state = State::Complete,
         }
         Ok(())
