@@ -646,9 +646,9 @@ impl FdTables {
             "creat" => self.opened(table, e, libc::AT_FDCWD, 0, Some(0)),
             "openat" => self.opened(table, e, arg_fd(0), 1, Some(a[2])),
             "openat2" => self.opened(table, e, arg_fd(0), 1, None),
-            "socket" => self.kind(e, b"socket:[", cloexec_if(a[1])),
-            "accept" => self.kind(e, b"socket:[", Some(false)),
-            "accept4" => self.kind(e, b"socket:[", cloexec_if(a[3])),
+            "socket" => self.kind(e, &[b"socket:["], cloexec_if(a[1])),
+            "accept" => self.kind(e, &[b"socket:["], Some(false)),
+            "accept4" => self.kind(e, &[b"socket:["], cloexec_if(a[3])),
             "pipe" | "pipe2" => {
                 let flags = if name == "pipe2" { a[1] } else { 0 };
                 self.pipe(e, cloexec_if(flags))
@@ -675,10 +675,13 @@ impl FdTables {
                 (Some(fd), _) => Created::One(fd, Entry::traced(What::Opaque, None)),
                 _ => Created::None,
             },
-            "pidfd_open" => self.kind(e, b"", Some(true)),
-            "userfaultfd" | "perf_event_open" | "io_uring_setup" | "fanotify_init"
-            | "open_by_handle_at" | "open_tree" | "fsopen" | "fsmount" | "fspick"
-            | "pidfd_getfd" => self.kind(e, b"", None),
+            "pidfd_open" => self.kind(e, &[b"anon_inode:[pidfd]", b"pidfd:"], Some(true)),
+            "userfaultfd" | "perf_event_open" | "io_uring_setup" | "fanotify_init" | "fsopen"
+            | "fspick" => self.kind(e, &[b"anon_inode:"], None),
+            // Any file: the trace cannot say which.
+            "open_by_handle_at" | "open_tree" | "fsmount" | "pidfd_getfd" => {
+                self.kind(e, &[b""], None)
+            }
             "dup" => self.dup(table, tgid, arg_fd(0), ret_fd, Some(false)),
             "dup2" if arg_fd(0) == arg_fd(1) => Created::None,
             "dup2" => self.dup(table, tgid, arg_fd(0), ret_fd, Some(false)),
@@ -793,13 +796,16 @@ impl FdTables {
         }
     }
 
-    /// An fd the trace cannot name: /proc, if it shows the kind `prefix` the call creates.
-    fn kind(&self, e: &Event, prefix: &[u8], cloexec: Option<bool>) -> Created {
+    /// An fd the trace cannot name: /proc, if it shows the kind the call creates (a link
+    /// starting with one of `prefixes`).
+    fn kind(&self, e: &Event, prefixes: &[&[u8]], cloexec: Option<bool>) -> Created {
         let Some(fd) = e.call.ret.and_then(|r| i32::try_from(r).ok()) else {
             return Created::None;
         };
         let what = match self.proc.link(e.call.tgid, fd) {
-            Some(l) if l.starts_with(prefix) && !l.is_empty() => What::Named(l.into()),
+            Some(l) if !l.is_empty() && prefixes.iter().any(|p| l.starts_with(p)) => {
+                What::Named(l.into())
+            }
             _ => What::Opaque,
         };
         Created::One(fd, Entry::traced(what, cloexec))
