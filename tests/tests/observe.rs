@@ -387,3 +387,72 @@ fn hostile_strings_are_captured_whole_and_escaped() {
         }
     }
 }
+
+/// `-y` without strace slowing the workload down: every fd number is reused microseconds after
+/// its close, long before tracer decodes the records (10 ms batches), and what /proc shows by
+/// then must not be printed for the call that opened the earlier file.
+#[test]
+fn fd_paths_name_what_the_trace_opened_when_numbers_are_reused() {
+    let c = workload_container();
+    let tracer = Tracer::start(&["--container", &c.name, "-y"]);
+    c.exec(&["/workload", "fdreuse", "/workload"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let lines: Vec<&str> = done
+        .stdout
+        .lines()
+        .filter(|l| l.contains("/workload") || l.contains("pipe") || l.contains("hostname"))
+        .collect();
+    let all = lines.join("\n");
+    let has = |needle: &str| lines.iter().any(|l| l.contains(needle));
+    assert!(
+        has("openat(AT_FDCWD</>, \"/workload\", O_RDONLY|O_CLOEXEC) = 3</workload>"),
+        "{all}"
+    );
+    assert!(has("read(3</workload>, \"\\177ELF\", 4) = 4"), "{all}");
+    assert!(has("close(3</workload>) = 0"), "{all}");
+    assert!(has("pipe2([3<pipe:["), "{all}");
+    assert!(has("dup(4<pipe:["), "{all}");
+    assert!(has("close(5<pipe:["), "{all}");
+    assert!(
+        has("openat(AT_FDCWD</>, \"/etc/hostname\", O_RDONLY) = 5</etc/hostname>"),
+        "{all}"
+    );
+    assert!(has("lseek(5</etc/hostname>, 0, SEEK_SET) = 0"), "{all}");
+    assert!(!has("= 3<pipe") && !has("= 5</workload"), "{all}");
+}
+
+/// `-y` with `--syscalls`: the opens and closes outside the subset still reach the fd tables
+/// (and are not printed), so the subset's fds are named as the trace opened them.
+#[test]
+fn fd_paths_with_a_syscall_subset_still_follow_opens_and_closes() {
+    let c = workload_container();
+    let tracer = Tracer::start(&["--container", &c.name, "-y", "--syscalls", "read,lseek"]);
+    c.exec(&["/workload", "fdreuse", "/workload"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let out = &done.stdout;
+    assert!(
+        out.contains("read(3</workload>, \"\\177ELF\", 4) = 4"),
+        "{out}"
+    );
+    assert!(out.contains("read(3<pipe:["), "{out}");
+    assert!(
+        out.contains("lseek(5</etc/hostname>, 0, SEEK_SET) = 0"),
+        "{out}"
+    );
+    for l in out.lines().filter(|l| l.starts_with("[pid ")) {
+        let call = l.split_once("] ").map_or(l, |(_, c)| c);
+        assert!(
+            [
+                "read(",
+                "lseek(",
+                "<... read resumed>",
+                "<... lseek resumed>"
+            ]
+            .iter()
+            .any(|p| call.starts_with(p)),
+            "{l}"
+        );
+    }
+}

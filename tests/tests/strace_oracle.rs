@@ -39,10 +39,17 @@ struct Strace {
 impl Strace {
     /// `strace -f -s 64 -p PID…`, returned once every pid is attached.
     fn attach(pids: &[u32]) -> Strace {
+        Strace::attach_with(pids, &[])
+    }
+
+    /// `strace -f -s 64 EXTRA… -p PID…`.
+    fn attach_with(pids: &[u32], extra: &[&str]) -> Strace {
         let dir = TempDir::new("strace");
         let out = dir.0.join("strace.out");
         let mut cmd = Command::new("strace");
-        cmd.args(["-f", "-s", "64", "-e", "signal=none", "-o"])
+        cmd.args(["-f", "-s", "64", "-e", "signal=none"])
+            .args(extra)
+            .arg("-o")
             .arg(&out);
         for p in pids {
             cmd.args(["-p", &p.to_string()]);
@@ -111,21 +118,30 @@ fn assert_same(label: &str, strace: &[String], tracer: &[String]) {
     }
 }
 
-#[test]
-fn a_workload_looks_the_same_to_strace_and_tracer() {
-    let c = workload_container();
-    docker(&["exec", "-d", &c.name, "/workload", "oracle"]);
+/// `docker exec -d` of the workload with `args`; its host pid once it runs.
+fn start_workload(c: &Container, args: &[&str]) -> u32 {
+    let mut all = vec!["exec", "-d", &c.name, "/workload"];
+    all.extend_from_slice(args);
+    docker(&all);
+    let mut cmd = vec!["/workload"];
+    cmd.extend_from_slice(args);
     let start = Instant::now();
-    let pid = loop {
-        if let Some(&p) = pids_running(&c, &["/workload", "oracle"]).first() {
-            break p;
+    loop {
+        if let Some(&p) = pids_running(c, &cmd).first() {
+            return p;
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),
-            "oracle did not start"
+            "{args:?} did not start"
         );
         std::thread::sleep(Duration::from_millis(20));
-    };
+    }
+}
+
+#[test]
+fn a_workload_looks_the_same_to_strace_and_tracer() {
+    let c = workload_container();
+    let pid = start_workload(&c, &["oracle"]);
     let tracer = Tracer::start(&["--container", &c.name, "-s", "64", "--host-pids"]);
     let strace = Strace::attach(&[pid]);
     c.exec(&["/workload", "touch", "/tmp/oracle-go"]);
@@ -141,6 +157,36 @@ fn a_workload_looks_the_same_to_strace_and_tracer() {
     assert_eq!(children.len(), 1, "one forked child");
     let child = *children[0];
     assert_same("child", &strace[&child], &tracer[&child]);
+}
+
+/// `-y` on both sides: fd numbers reused at once (a file's number for a pipe, the pipe's for
+/// another file) name what the trace opened, as strace names them, not what /proc shows by
+/// the time tracer decodes the records.
+#[test]
+fn fd_paths_look_the_same_to_strace_and_tracer() {
+    let c = workload_container();
+    let pid = start_workload(&c, &["fdreuse", "/tmp/fd-go"]);
+    let tracer = Tracer::start(&["--container", &c.name, "-s", "64", "--host-pids", "-y"]);
+    let strace = Strace::attach_with(&[pid], &["-y"]);
+    c.exec(&["/workload", "touch", "/tmp/fd-go"]);
+    let strace = parse_strace(&strace.wait(false));
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let tracer = parse_tracer(&done.stdout);
+    let start = "\"/workload\"";
+    let s = from(&strace[&pid], start);
+    assert_eq!(
+        s.first().map(String::as_str),
+        Some("openat(AT_FDCWD</>, \"/workload\", O_RDONLY|O_CLOEXEC) = 3</workload>"),
+        "strace -y:\n{}",
+        s.join("\n")
+    );
+    assert!(
+        s.iter().any(|l| l.starts_with("read(3<pipe:[")),
+        "fd 3 reused for the pipe:\n{}",
+        s.join("\n")
+    );
+    assert_same("fdreuse", s, from(&tracer[&pid], start));
 }
 
 #[test]

@@ -104,10 +104,7 @@ fn main() {
             recs,
             1,
             Box::new(JsonLines::new(io::sink(), Clock::new())),
-            args::Options {
-                json_only: true,
-                ..args::Options::default()
-            },
+            args::Options { json_only: true },
         );
         run(
             &format!("{label}, text"),

@@ -55,8 +55,8 @@ pub struct ObserveArgs {
     /// With --summary: also print the latency histogram of this syscall (text).
     #[arg(long, value_name = "SYSCALL", requires = "summary")]
     pub histogram: Option<String>,
-    /// Show what each fd refers to (`3</etc/hosts>`), read from /proc when the record is
-    /// decoded: best effort, like strace's -y.
+    /// Show what each fd refers to (`3</etc/hosts>`), like strace's -y: from what the trace
+    /// showed (opens, dups, closes, forks); /proc only where it cannot contradict the trace.
     #[arg(short = 'y', long)]
     pub fd_paths: bool,
     /// Text: show host thread ids in `[pid N]` instead of the container's.

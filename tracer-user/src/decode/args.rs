@@ -14,7 +14,7 @@ use tracer_common::capture::{
 };
 
 use super::{
-    Capture, SyscallEvent, ctype, escape, fdpath,
+    Capture, SyscallEvent, ctype, escape,
     flags::{self, Table},
     sockaddr, sockopt, structs,
     syscalls::{self, Arg},
@@ -270,7 +270,26 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     (ANY, "oldfd", Sem::Fd),
     (ANY, "newfd", Sem::Fd),
     (ANY, "epfd", Sem::Fd),
+    ("dup", "fildes", Sem::Fd),
+    (ANY, "fd_in", Sem::Fd),
+    (ANY, "fd_out", Sem::Fd),
+    (ANY, "in_fd", Sem::Fd),
+    (ANY, "out_fd", Sem::Fd),
 ];
+
+/// Whether argument `index` of syscall `nr` is a directory fd (`AT_FDCWD` allowed).
+pub fn is_dirfd_arg(nr: u32, index: usize) -> bool {
+    matches!(semantics_of(nr).get(index), Some(Some(Sem::DirFd)))
+}
+
+/// Whether argument `index` of syscall `nr` is a file descriptor (`-y` annotates it); the
+/// enrich stage's fd table says what it refers to.
+pub fn is_fd_arg(nr: u32, index: usize) -> bool {
+    matches!(
+        semantics_of(nr).get(index),
+        Some(Some(Sem::Fd | Sem::DirFd))
+    )
+}
 
 fn semantic(syscall: &str, arg: &str) -> Option<Sem> {
     SEMANTICS
@@ -908,8 +927,6 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
 /// Choices that change how arguments are decoded.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Options {
-    /// strace's `-y`: fds carry what they refer to (`3</etc/hosts>`), from /proc at decode time.
-    pub fd_paths: bool,
     /// Leave `DecodedArg::text` empty where it costs work (captured strings and buffers): for
     /// JSON output.
     pub json_only: bool,
@@ -920,24 +937,10 @@ pub fn decode(ev: &SyscallEvent) -> Vec<DecodedArg> {
     decode_with(ev, Options::default())
 }
 
-/// All arguments of `ev`, decoded with `opts`.
+/// All arguments of `ev`, decoded with `opts`. What an fd refers to (`-y`) is the enrich
+/// stage's: it needs the stream of events (`enrich::fds`).
 pub fn decode_with(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
-    let mut args = decode_plain(ev, !opts.json_only);
-    if opts.fd_paths {
-        let syscall = syscalls::name(ev.nr).unwrap_or("");
-        for a in &mut args {
-            let is_fd = matches!(semantic(syscall, a.name), Some(Sem::Fd) | Some(Sem::DirFd));
-            let fd = i64::from(a.raw as u32 as i32);
-            if !is_fd || a.raw as u32 as i32 == libc::AT_FDCWD {
-                continue;
-            }
-            if let Some(path) = fdpath::resolve(ev.tgid, fd) {
-                fdpath::annotate(&mut a.text, &path);
-                a.json.path = Some(String::from_utf8_lossy(&path).into_owned());
-            }
-        }
-    }
-    args
+    decode_plain(ev, !opts.json_only)
 }
 
 fn decode_plain(ev: &SyscallEvent, text: bool) -> Vec<DecodedArg> {

@@ -8,7 +8,7 @@ pub const MAX_ERRNO: i64 = 4095;
 
 /// The errno of a syscall return value, if it is an error.
 pub fn of_ret(ret: i64) -> Option<i32> {
-    (-MAX_ERRNO..0).contains(&ret).then_some((-ret) as i32)
+    (-MAX_ERRNO..0).contains(&ret).then(|| (-ret) as i32)
 }
 
 const KERNEL_INTERNAL: [(i32, &str, &str); 7] = [

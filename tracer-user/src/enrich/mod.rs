@@ -1,6 +1,8 @@
 //! What the kernel record does not say about its origin: the container a call came from, and,
 //! where the kernel could not tell (the daemon spans many PID namespaces), the process's ids
-//! as its container sees them.
+//! as its container sees them; with `-y`, what each fd refers to, from the trace's own fd
+//! tables ([`fds`]).
+pub mod fds;
 pub mod nspid;
 
 use std::{collections::HashMap, sync::Arc};
@@ -30,6 +32,8 @@ pub struct Enricher {
     cache_generation: u64,
     /// The last lookup: consecutive records mostly come from the same cgroup.
     last: Option<(u64, Option<Arc<Container>>)>,
+    /// strace's `-y`: the fd tables the trace has shown.
+    fds: Option<fds::FdTables>,
 }
 
 impl Enricher {
@@ -40,6 +44,21 @@ impl Enricher {
             cache: HashMap::new(),
             cache_generation: u64::MAX,
             last: None,
+            fds: None,
+        }
+    }
+
+    /// strace's `-y`: fd arguments and returned fds carry what they refer to, from the fd
+    /// tables built from the events (`fds`), with `proc` where the trace cannot tell.
+    pub fn with_fd_paths(mut self, proc: Box<dyn fds::ProcFs + Send>) -> Self {
+        self.fds = Some(fds::FdTables::new(proc));
+        self
+    }
+
+    /// Events were lost before the next one: what the trace showed has a gap.
+    pub fn lost(&mut self) {
+        if let Some(f) = &mut self.fds {
+            f.lost();
         }
     }
 
@@ -62,6 +81,9 @@ impl Enricher {
         {
             e.call.ns_tgid = Some(tgid);
             e.call.ns_tid = Some(tid);
+        }
+        if let Some(f) = &mut self.fds {
+            f.enrich(e);
         }
     }
 

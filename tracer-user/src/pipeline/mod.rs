@@ -248,7 +248,10 @@ impl Writer {
                 Ok(())
             }
             Message::Unfinished(_) => Ok(()),
-            Message::Lost(lost) => self.stages.sink.lost(&lost),
+            Message::Lost(lost) => {
+                self.stages.enrich.lost();
+                self.stages.sink.lost(&lost)
+            }
             Message::Summary {
                 ktime_ns,
                 snapshot,
@@ -289,6 +292,7 @@ impl Writer {
                     self.state = State::Complete;
                 }
             }
+            Pass::Skip => {}
             Pass::Done => self.state = State::Complete,
         }
         Ok(())

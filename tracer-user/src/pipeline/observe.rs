@@ -10,8 +10,8 @@ use super::{Run, Source, Stages, Summary, control};
 use crate::{
     bpf::{self, BpfConfig},
     config::{Format, ObserveConfig},
-    decode::{args, capture_spec},
-    enrich::{Attribution, Enricher},
+    decode::{args, capture_spec, syscalls},
+    enrich::{Attribution, Enricher, fds},
     error::Error,
     filter::Filter,
     model::{Gauges, clock::Clock},
@@ -63,12 +63,29 @@ fn make_sink(
     }
 }
 
+/// With `-y`, a syscall subset and no summary, the kernel also reports the calls the fd
+/// tables follow (the filter stage hides them): else a close outside the subset would go
+/// unseen and a reused number could name the wrong file.
+fn widened(cfg: &ObserveConfig) -> bool {
+    cfg.fd_paths && !cfg.syscalls.is_empty() && cfg.summary.is_none()
+}
+
+fn kernel_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
+    let mut set = cfg.syscalls.clone();
+    if widened(cfg) {
+        set.extend(fds::FOLLOWED.iter().filter_map(|n| syscalls::number(n)));
+        set.sort_unstable();
+        set.dedup();
+    }
+    set
+}
+
 /// The kernel side for one resolved target.
 pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
     BpfConfig {
         hook: cfg.hook,
         ring_size: cfg.ring_size,
-        syscalls: cfg.syscalls.clone(),
+        syscalls: kernel_syscalls(cfg),
         filter: target.filter.kernel(),
         pidns: target.pidns,
         follow_nothing: cfg.follow_nothing,
@@ -100,13 +117,20 @@ pub async fn observe(
         None => Attribution::None,
     };
     let stream = cfg.summary.as_ref().is_none_or(|s| s.stream);
+    let mut enrich = Enricher::new(attribution, false);
+    if cfg.fd_paths {
+        enrich = enrich.with_fd_paths(Box::new(fds::Proc));
+    }
     let stages = Stages {
         decode: args::Options {
-            fd_paths: cfg.fd_paths,
             json_only: cfg.format == Format::Json,
         },
-        enrich: Enricher::new(attribution, false),
-        filter: Filter::new(cfg.count),
+        enrich,
+        filter: if widened(&cfg) {
+            Filter::new(cfg.count).only(&cfg.syscalls)
+        } else {
+            Filter::new(cfg.count)
+        },
         sink,
         summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
         container,
