@@ -204,10 +204,9 @@ pub fn mode(out: &mut String, raw: u64) {
     let _ = write!(out, "{s:0>3}");
 }
 
-/// `S_IFREG|0644` for `st_mode`.
-pub fn st_mode(out: &mut String, raw: u64) {
-    let ty = raw & libc::S_IFMT as u64;
-    let name = [
+/// The name of a file type (`mode & S_IFMT`).
+fn file_type(ty: u64) -> Option<&'static str> {
+    [
         (libc::S_IFREG, "S_IFREG"),
         (libc::S_IFDIR, "S_IFDIR"),
         (libc::S_IFLNK, "S_IFLNK"),
@@ -218,8 +217,13 @@ pub fn st_mode(out: &mut String, raw: u64) {
     ]
     .iter()
     .find(|(v, _)| u64::from(*v) == ty)
-    .map(|(_, n)| *n);
-    match name {
+    .map(|(_, n)| *n)
+}
+
+/// `S_IFREG|0644` for `st_mode`.
+pub fn st_mode(out: &mut String, raw: u64) {
+    let ty = raw & libc::S_IFMT as u64;
+    match file_type(ty) {
         Some(n) => out.push_str(n),
         None => {
             let _ = write!(out, "{ty:#o}");
@@ -662,20 +666,7 @@ pub const SCHED_POLICY: Table = table!(SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_
 /// type, or with one that is no type, the whole mode in octal.
 pub fn symbolic_mode(out: &mut String, raw: u64) {
     let raw = raw & 0xffff;
-    let ty = raw & libc::S_IFMT as u64;
-    let name = [
-        (libc::S_IFREG, "S_IFREG"),
-        (libc::S_IFDIR, "S_IFDIR"),
-        (libc::S_IFLNK, "S_IFLNK"),
-        (libc::S_IFCHR, "S_IFCHR"),
-        (libc::S_IFBLK, "S_IFBLK"),
-        (libc::S_IFIFO, "S_IFIFO"),
-        (libc::S_IFSOCK, "S_IFSOCK"),
-    ]
-    .iter()
-    .find(|(v, _)| u64::from(*v) == ty)
-    .map(|(_, n)| *n);
-    let Some(name) = name else {
+    let Some(name) = file_type(raw & libc::S_IFMT as u64) else {
         mode(out, raw);
         return;
     };

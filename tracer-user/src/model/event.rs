@@ -167,6 +167,19 @@ pub struct DecodedArg {
     pub text_pos: u8,
 }
 
+impl DecodedArg {
+    /// The argument's object in a JSON record: name, type, value (and hex, truncated, path),
+    /// raw, in docs/events.md's order.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut o = serde_json::Map::new();
+        o.insert("name".into(), self.name.into());
+        o.insert("type".into(), self.ty.into());
+        o.extend(self.json.to_object());
+        o.insert("raw".into(), self.raw.into());
+        serde_json::Value::Object(o)
+    }
+}
+
 /// A container's identity, copied into every record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Container {

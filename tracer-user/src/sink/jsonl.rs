@@ -10,6 +10,7 @@ use crate::{
     model::{
         Container, Event,
         clock::{Clock, TsCache},
+        event::DecodedArg,
         summary::Report,
     },
 };
@@ -214,18 +215,7 @@ pub fn reference_line(e: &Event, clock: Clock) -> String {
     let ev = &e.call;
     let mut ts = Vec::new();
     clock.format_into(ev.ktime_ns, &mut ts);
-    let args: Vec<serde_json::Value> = e
-        .args
-        .iter()
-        .map(|a| {
-            let mut o = serde_json::Map::new();
-            o.insert("name".into(), a.name.into());
-            o.insert("type".into(), a.ty.into());
-            o.extend(a.json.to_object());
-            o.insert("raw".into(), a.raw.into());
-            serde_json::Value::Object(o)
-        })
-        .collect();
+    let args: Vec<serde_json::Value> = e.args.iter().map(DecodedArg::to_json).collect();
     let v = serde_json::json!({
         "type": "syscall",
         "ts": String::from_utf8_lossy(&ts),

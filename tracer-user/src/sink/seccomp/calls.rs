@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::{
     decode::{errno, escape, syscalls},
-    model::{Event, clock::Clock},
+    model::{Event, clock::Clock, event::DecodedArg},
 };
 
 /// One observed call, as much as the seccomp commands need of it.
@@ -40,18 +40,7 @@ impl Call {
         let ev = &e.call;
         let mut ts = Vec::with_capacity(32);
         clock.format_into(ev.ktime_ns, &mut ts);
-        let args = e
-            .args
-            .iter()
-            .map(|a| {
-                let mut o = serde_json::Map::new();
-                o.insert("name".into(), a.name.into());
-                o.insert("type".into(), a.ty.into());
-                o.extend(a.json.to_object());
-                o.insert("raw".into(), a.raw.into());
-                Value::Object(o)
-            })
-            .collect();
+        let args = e.args.iter().map(DecodedArg::to_json).collect();
         Call {
             syscall: syscalls::display_name(ev.nr).into_owned(),
             raw: ev.args,
