@@ -715,14 +715,18 @@ fn canonical_threads(p: PerThread) -> PerThread {
         .collect()
 }
 
-/// Scores one run.
-pub fn score(prog: &Program, spec: &Spec, run: &Run) -> Score {
-    let expected: Vec<String> = run
-        .stdout
+/// The program's own stdout lines that are calls: what strace must print, canonical.
+fn expected_lines(run: &Run) -> Vec<String> {
+    run.stdout
         .lines()
         .filter(|l| is_call(l))
         .map(canonical)
-        .collect();
+        .collect()
+}
+
+/// Scores one run.
+pub fn score(prog: &Program, spec: &Spec, run: &Run) -> Score {
+    let expected = expected_lines(run);
     let strace = canonical_threads(parse_strace(&run.strace_log));
     let mut tracer = canonical_threads(parse_tracer(&run.tracer_out));
     // strace itself is in the cgroup: its own calls are not the program's.
@@ -790,12 +794,7 @@ pub fn tracer_misses(run: &Run) -> Vec<String> {
 
 /// tracer's lines for the calls under test (for a failing program's report).
 pub fn tracer_calls(spec: &Spec, run: &Run) -> Vec<String> {
-    let expected: Vec<String> = run
-        .stdout
-        .lines()
-        .filter(|l| is_call(l))
-        .map(canonical)
-        .collect();
+    let expected = expected_lines(run);
     let under_test = spec.calls_under_test(&expected);
     let mut tracer = canonical_threads(parse_tracer(&run.tracer_out));
     tracer.remove(&run.strace_pid);
