@@ -153,6 +153,10 @@ pub struct Spec {
     pub string_size: Option<u32>,
     /// `-y`/`-yy`/`--decode-fds`.
     pub fd_paths: bool,
+    /// `-v`/`--no-abbrev`.
+    pub no_abbrev: bool,
+    /// `-x` (1) / `-xx` (2).
+    pub hex: u8,
 }
 
 /// strace's syscall classes without `%` (the old spelling).
@@ -179,6 +183,8 @@ impl Spec {
             trace: Vec::new(),
             string_size: None,
             fd_paths: false,
+            no_abbrev: false,
+            hex: 0,
         };
         let words: Vec<String> = shell_words(options)
             .into_iter()
@@ -251,6 +257,15 @@ impl Spec {
             if w == "-y" || w == "-yy" || w.starts_with("--decode-fds") {
                 spec.fd_paths = true;
             }
+            if w == "-v" || w == "--no-abbrev" {
+                spec.no_abbrev = true;
+            }
+            if let Some(xs) = w
+                .strip_prefix('-')
+                .filter(|x| !x.is_empty() && x.bytes().all(|b| b == b'x'))
+            {
+                spec.hex = spec.hex.saturating_add(xs.len() as u8).min(2);
+            }
         }
         if !has_trace {
             // As run_strace_match_diff does.
@@ -307,6 +322,12 @@ impl Spec {
         }
         if self.fd_paths {
             args.push("-y".into());
+        }
+        if self.no_abbrev {
+            args.push("--no-abbrev".into());
+        }
+        if self.hex > 0 {
+            args.push(format!("-{}", "x".repeat(self.hex.into())));
         }
         if let Some(list) = self.tracer_syscalls() {
             args.extend(["--syscalls".into(), list]);

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::{
     bpf::Hook,
-    decode::syscalls,
+    decode::{escape::Hex, syscalls},
     error::Error,
     model::summary::SortBy,
     runtime::TargetSpec,
@@ -138,6 +138,8 @@ pub struct ObserveConfig {
     pub string_size: u32,
     pub host_pids: bool,
     pub fd_paths: bool,
+    pub no_abbrev: bool,
+    pub hex: Hex,
     pub summary: Option<SummaryConfig>,
 }
 

@@ -82,8 +82,14 @@ fn assert_safe_outputs(bytes: &[u8]) {
     };
     let e = decode::event(ev.clone(), args::Options::default());
     let mut json = JsonLines::new(Vec::new(), Clock::new());
-    json.event(&decode::event(ev, args::Options { json_only: true }))
-        .expect("write to a Vec");
+    json.event(&decode::event(
+        ev,
+        args::Options {
+            json_only: true,
+            ..args::Options::default()
+        },
+    ))
+    .expect("write to a Vec");
     let out = json.into_inner();
     assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
     let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");

@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use crate::{
     bpf::Hook,
     config::{self, Format, ObserveConfig, SummaryConfig},
-    decode::syscalls,
+    decode::{escape::Hex, syscalls},
     error::Error,
     model::summary::SortBy,
     runtime::TargetSpec,
@@ -59,6 +59,14 @@ pub struct ObserveArgs {
     /// showed (opens, dups, closes, forks); /proc only where it cannot contradict the trace.
     #[arg(short = 'y', long)]
     pub fd_paths: bool,
+    /// Print every field of the structures strace abbreviates (`stat`, `statx`, `rusage`…):
+    /// strace's -v.
+    #[arg(long)]
+    pub no_abbrev: bool,
+    /// Strings in hex: -x those with a byte that is neither printable nor whitespace, -xx all
+    /// of them (strace's -x and -xx).
+    #[arg(short = 'x', action = clap::ArgAction::Count)]
+    pub hex_strings: u8,
     /// Text: show host thread ids in `[pid N]` instead of the container's.
     #[arg(long)]
     pub host_pids: bool,
@@ -201,6 +209,12 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             string_size: config::check_string_size(a.string_size)?,
             host_pids: a.host_pids,
             fd_paths: a.fd_paths,
+            no_abbrev: a.no_abbrev,
+            hex: match a.hex_strings {
+                0 => Hex::None,
+                1 => Hex::NonAscii,
+                _ => Hex::All,
+            },
             summary,
         })
     }

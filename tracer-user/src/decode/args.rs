@@ -327,6 +327,10 @@ struct Ctx<'a> {
     ev: &'a SyscallEvent,
     /// Render strace text too (off for JSON output: quoting buffers is not free).
     text: bool,
+    /// strace's `-v`: every field of the structures strace abbreviates.
+    no_abbrev: bool,
+    /// strace's `-x` / `-xx`.
+    hex: escape::Hex,
 }
 
 impl Ctx<'_> {
@@ -531,7 +535,7 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
 fn buffer(ctx: &Ctx<'_>, c: &Capture, full: Option<u64>) -> (String, ArgJson) {
     let cut = c.truncated() || full.is_some_and(|f| f > c.data.len() as u64);
     let text = if ctx.text {
-        escape::quoted(&c.data, cut)
+        escape::quoted_with(&c.data, cut, ctx.hex)
     } else {
         String::new()
     };
@@ -560,7 +564,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
     let ret = ctx.ev.ret.unwrap_or(-1);
     match c.kind {
         CAP_STR => Some((
-            escape::quoted(&c.data, c.truncated()),
+            escape::quoted_with(&c.data, c.truncated(), ctx.hex),
             escape::json_bytes(&c.data, c.truncated()),
         )),
         CAP_STR_SIZED => {
@@ -572,7 +576,10 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             } else {
                 &c.data[..]
             };
-            Some((escape::quoted(data, cut), escape::json_bytes(data, cut)))
+            Some((
+                escape::quoted_with(data, cut, ctx.hex),
+                escape::json_bytes(data, cut),
+            ))
         }
         CAP_BUF_IN if ctx.syscall == "setsockopt" => {
             let val = |n: &str| ctx.raw(n, args).map_or(0, |v| v as u32 as i32);
@@ -677,7 +684,7 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
     let b = &c.data;
     match (ctx.syscall, arg.name) {
         (_, "upeer_addrlen" | "usockaddr_len" | "addr_len") => socklen(ctx, b),
-        (_, "statbuf") => structs::stat(b),
+        (_, "statbuf") => structs::stat(b, ctx.no_abbrev),
         ("nanosleep" | "clock_nanosleep", "rqtp") | ("clock_gettime" | "clock_getres", "tp") => {
             structs::timespec(b)
         }
@@ -868,7 +875,7 @@ fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
             &c.data[..]
         };
         if ctx.text {
-            escape::quote(&mut text, data, cut);
+            escape::quote_with(&mut text, data, cut, ctx.hex);
         }
         let j = escape::json_bytes(data, cut);
         items.push(j.value);
@@ -930,6 +937,10 @@ pub struct Options {
     /// Leave `DecodedArg::text` empty where it costs work (captured strings and buffers): for
     /// JSON output.
     pub json_only: bool,
+    /// strace's `-v` (`--no-abbrev`): print every field of `stat`, `statx`, `rusage`…
+    pub no_abbrev: bool,
+    /// strace's `-x` / `-xx`: strings in hex.
+    pub hex: escape::Hex,
 }
 
 /// All arguments of `ev`, decoded.
@@ -940,10 +951,10 @@ pub fn decode(ev: &SyscallEvent) -> Vec<DecodedArg> {
 /// All arguments of `ev`, decoded with `opts`. What an fd refers to (`-y`) is the enrich
 /// stage's: it needs the stream of events (`enrich::fds`).
 pub fn decode_with(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
-    decode_plain(ev, !opts.json_only)
+    decode_plain(ev, opts)
 }
 
-fn decode_plain(ev: &SyscallEvent, text: bool) -> Vec<DecodedArg> {
+fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
     let syscall = syscalls::name(ev.nr).unwrap_or("");
     let Some(args) = syscalls::args(ev.nr) else {
         return ev
@@ -961,7 +972,13 @@ fn decode_plain(ev: &SyscallEvent, text: bool) -> Vec<DecodedArg> {
             })
             .collect();
     };
-    let ctx = Ctx { syscall, ev, text };
+    let ctx = Ctx {
+        syscall,
+        ev,
+        text: !opts.json_only,
+        no_abbrev: opts.no_abbrev,
+        hex: opts.hex,
+    };
     if syscall == "clone" {
         return clone_args(ev, args);
     }

@@ -6,6 +6,44 @@ use std::fmt::Write as _;
 /// (three digits when a digit follows, as strace does), and `...` after the closing quote when
 /// the data was cut.
 pub fn quote(out: &mut String, bytes: &[u8], truncated: bool) {
+    quote_with(out, bytes, truncated, Hex::None);
+}
+
+/// strace's `-x` / `-xx` (`--strings-in-hex`): which strings are printed as `\x` escapes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Hex {
+    /// Octal escapes for non-printable bytes only (strace's default).
+    #[default]
+    None,
+    /// `-x`: the whole string in hex when any byte is neither printable nor whitespace.
+    NonAscii,
+    /// `-xx`: every string in hex.
+    All,
+}
+
+/// [`quote`] in the given hex style.
+pub fn quote_with(out: &mut String, bytes: &[u8], truncated: bool, hex: Hex) {
+    // strace's string_quote: with -x, a byte above 0x7e or a control character other than
+    // \t \n \v \f \r turns the whole string to hex.
+    let all_hex = match hex {
+        Hex::None => false,
+        Hex::All => true,
+        Hex::NonAscii => bytes
+            .iter()
+            .any(|&b| b > 0x7e || (b < b' ' && !(9..=13).contains(&b))),
+    };
+    if all_hex {
+        out.reserve(bytes.len() * 4 + 5);
+        out.push('"');
+        for b in bytes {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+        out.push('"');
+        if truncated {
+            out.push_str("...");
+        }
+        return;
+    }
     out.push('"');
     for (i, &b) in bytes.iter().enumerate() {
         match b {
@@ -34,8 +72,12 @@ pub fn quote(out: &mut String, bytes: &[u8], truncated: bool) {
 }
 
 pub fn quoted(bytes: &[u8], truncated: bool) -> String {
+    quoted_with(bytes, truncated, Hex::None)
+}
+
+pub fn quoted_with(bytes: &[u8], truncated: bool, hex: Hex) -> String {
     let mut s = String::with_capacity(bytes.len() + 2);
-    quote(&mut s, bytes, truncated);
+    quote_with(&mut s, bytes, truncated, hex);
     s
 }
 
@@ -79,6 +121,20 @@ mod tests {
         assert_eq!(quoted(b"\0\x01x\x00", false), r#""\0\1x\0""#);
         assert_eq!(quoted(b"\x001\xff7", false), r#""\0001\3777""#);
         assert_eq!(quoted(b"\x1b[2J\x9b", false), r#""\33[2J\233""#);
+    }
+
+    #[test]
+    fn hex_styles_match_strace_x_and_xx() {
+        // strace 6.1 -x: only strings with a non-printable, non-space byte go hex, whole.
+        assert_eq!(quoted_with(b"a\tb\n", false, Hex::NonAscii), r#""a\tb\n""#);
+        assert_eq!(
+            quoted_with(b"a\x01", true, Hex::NonAscii),
+            r#""\x61\x01"..."#
+        );
+        assert_eq!(quoted_with(b"\xe9t", false, Hex::NonAscii), r#""\xe9\x74""#);
+        // -xx: all of them.
+        assert_eq!(quoted_with(b"ok", false, Hex::All), r#""\x6f\x6b""#);
+        assert_eq!(quoted_with(b"", false, Hex::All), r#""""#);
     }
 
     #[test]

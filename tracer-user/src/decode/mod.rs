@@ -14,6 +14,7 @@ pub mod sockaddr;
 pub mod sockopt;
 pub mod structs;
 pub mod syscalls;
+pub mod timefmt;
 pub mod wait;
 
 pub use crate::model::event::{Capture, Enter, EnterEvent, Record, SyscallEvent};

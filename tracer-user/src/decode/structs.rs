@@ -3,7 +3,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
-use super::{escape, flags};
+use super::{escape, flags, timefmt};
 
 /// `sizeof(struct stat)` for the host architecture.
 #[cfg(target_arch = "x86_64")]
@@ -50,28 +50,91 @@ pub fn timespec_pair(b: &[u8]) -> Option<Decoded> {
     Some((format!("[{a}, {c}]"), json!([ja, jc])))
 }
 
-/// struct stat, as strace prints it without -v.
-pub fn stat(b: &[u8]) -> Option<Decoded> {
+/// struct stat, as strace prints it: mode and size (or rdev) with `...`, every field with -v
+/// (`no_abbrev`). JSON always carries every field.
+pub fn stat(b: &[u8], no_abbrev: bool) -> Option<Decoded> {
+    // struct stat (arch/x86/include/uapi/asm/stat.h; the generic layout elsewhere).
     #[cfg(target_arch = "x86_64")]
-    let (mode, rdev, size) = (u32_ne(b, 24)?, u64_ne(b, 40)?, i64_ne(b, 48)?);
+    let (dev, ino, nlink, mode, uid, gid, rdev, size, blksize, blocks) = (
+        u64_ne(b, 0)?,
+        u64_ne(b, 8)?,
+        u64_ne(b, 16)?,
+        u32_ne(b, 24)?,
+        u32_ne(b, 28)?,
+        u32_ne(b, 32)?,
+        u64_ne(b, 40)?,
+        i64_ne(b, 48)?,
+        i64_ne(b, 56)?,
+        i64_ne(b, 64)?,
+    );
     #[cfg(not(target_arch = "x86_64"))]
-    let (mode, rdev, size) = (u32_ne(b, 16)?, u64_ne(b, 32)?, i64_ne(b, 48)?);
-    let mut text = String::from("{st_mode=");
-    flags::st_mode(&mut text, u64::from(mode));
-    let ty = mode & libc::S_IFMT;
-    let is_dev = ty == libc::S_IFCHR || ty == libc::S_IFBLK;
-    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
-    if is_dev {
-        let _ = write!(text, ", st_rdev=makedev({major:#x}, {minor:#x}), ...}}");
-    } else {
-        let _ = write!(text, ", st_size={size}, ...}}");
-    }
+    let (dev, ino, nlink, mode, uid, gid, rdev, size, blksize, blocks) = (
+        u64_ne(b, 0)?,
+        u64_ne(b, 8)?,
+        u64::from(u32_ne(b, 20)?),
+        u32_ne(b, 16)?,
+        u32_ne(b, 24)?,
+        u32_ne(b, 28)?,
+        u64_ne(b, 32)?,
+        i64_ne(b, 48)?,
+        i64::from(u32_ne(b, 56)? as i32),
+        i64_ne(b, 64)?,
+    );
+    // st_atime, st_atime_nsec, … follow st_blocks as (long, unsigned long) pairs.
+    let times: Vec<(i64, u64)> = (0..3)
+        .map(|k| Some((i64_ne(b, 72 + 16 * k)?, u64_ne(b, 80 + 16 * k)?)))
+        .collect::<Option<_>>()?;
     let mut mode_text = String::new();
     flags::st_mode(&mut mode_text, u64::from(mode));
+    let ty = mode & libc::S_IFMT;
+    let is_dev = ty == libc::S_IFCHR || ty == libc::S_IFBLK;
+    let mut text = String::from("{");
+    if no_abbrev {
+        let _ = write!(
+            text,
+            "st_dev={}, st_ino={ino}, st_mode={mode_text}, st_nlink={nlink}, st_uid={uid}, \
+             st_gid={gid}, st_blksize={blksize}, st_blocks={blocks}",
+            makedev(dev)
+        );
+    } else {
+        let _ = write!(text, "st_mode={mode_text}");
+    }
+    if is_dev {
+        let _ = write!(text, ", st_rdev={}", makedev(rdev));
+    } else {
+        let _ = write!(text, ", st_size={size}");
+    }
+    if no_abbrev {
+        for (name, (sec, nsec)) in ["atime", "mtime", "ctime"].iter().zip(&times) {
+            let _ = write!(text, ", st_{name}={sec}");
+            timefmt::comment(&mut text, *sec, *nsec, 9);
+            let _ = write!(text, ", st_{name}_nsec={nsec}");
+        }
+        text.push('}');
+    } else {
+        text.push_str(", ...}");
+    }
+    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
     Some((
         text,
-        json!({"st_mode": mode_text, "st_mode_raw": mode, "st_size": size, "st_rdev_major": major, "st_rdev_minor": minor}),
+        json!({
+            "st_dev": dev, "st_ino": ino, "st_mode": mode_text, "st_mode_raw": mode,
+            "st_nlink": nlink, "st_uid": uid, "st_gid": gid, "st_blksize": blksize,
+            "st_blocks": blocks, "st_size": size, "st_rdev_major": major, "st_rdev_minor": minor,
+            "st_atime": times[0].0, "st_atime_nsec": times[0].1,
+            "st_mtime": times[1].0, "st_mtime_nsec": times[1].1,
+            "st_ctime": times[2].0, "st_ctime_nsec": times[2].1,
+        }),
     ))
+}
+
+/// `makedev(0x1, 0x7)`, as strace prints a `dev_t` (C's `%#x` for each part).
+pub fn makedev(dev: u64) -> String {
+    format!(
+        "makedev({}, {})",
+        c_hex(u64::from(libc::major(dev))),
+        c_hex(u64::from(libc::minor(dev)))
+    )
 }
 
 /// C's `%#x`: `0` for zero, else `0x…`.
@@ -263,9 +326,27 @@ mod tests {
             st[24..28].copy_from_slice(&(libc::S_IFREG | 0o644).to_ne_bytes());
             st[48..56].copy_from_slice(&612i64.to_ne_bytes());
             assert_eq!(
-                stat(&st).map(|d| d.0).as_deref(),
+                stat(&st, false).map(|d| d.0).as_deref(),
                 Some("{st_mode=S_IFREG|0644, st_size=612, ...}")
             );
+            // -v, a character device (strace 6.1, tests/stat.c on /dev/full): times at the
+            // epoch get no comment.
+            st[0..8].copy_from_slice(&6u64.to_ne_bytes());
+            st[8..16].copy_from_slice(&5u64.to_ne_bytes());
+            st[16..24].copy_from_slice(&1u64.to_ne_bytes());
+            st[24..28].copy_from_slice(&(libc::S_IFCHR | 0o666).to_ne_bytes());
+            st[40..48].copy_from_slice(&libc::makedev(1, 7).to_ne_bytes());
+            st[56..64].copy_from_slice(&4096i64.to_ne_bytes());
+            assert_eq!(
+                stat(&st, true).map(|d| d.0).as_deref(),
+                Some(
+                    "{st_dev=makedev(0, 0x6), st_ino=5, st_mode=S_IFCHR|0666, st_nlink=1, \
+                     st_uid=0, st_gid=0, st_blksize=4096, st_blocks=0, \
+                     st_rdev=makedev(0x1, 0x7), st_atime=0, st_atime_nsec=0, st_mtime=0, \
+                     st_mtime_nsec=0, st_ctime=0, st_ctime_nsec=0}"
+                )
+            );
+            assert_eq!(stat(&st[..100], true), None);
         }
         let mut rl = Vec::new();
         rl.extend_from_slice(&(8192u64 * 1024).to_ne_bytes());

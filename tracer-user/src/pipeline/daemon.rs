@@ -104,7 +104,10 @@ pub async fn run_followed(
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let follower = tokio::spawn(f.follower.run(stop_rx));
     let stages = Stages {
-        decode: args::Options { json_only: true },
+        decode: args::Options {
+            json_only: true,
+            ..args::Options::default()
+        },
         enrich: Enricher::new(Attribution::Registry(f.registry), true),
         filter: Filter::new(None),
         sink,

@@ -124,6 +124,8 @@ pub async fn observe(
     let stages = Stages {
         decode: args::Options {
             json_only: cfg.format == Format::Json,
+            no_abbrev: cfg.no_abbrev,
+            hex: cfg.hex,
         },
         enrich,
         filter: if widened(&cfg) {

@@ -139,6 +139,8 @@ async fn feed(
         string_size: DEFAULT_STRING_SIZE,
         host_pids: false,
         fd_paths: false,
+        no_abbrev: false,
+        hex: Default::default(),
         summary: None,
     };
     let target = runtime::resolve(&cfg.target).await?;
