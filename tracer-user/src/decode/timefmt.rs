@@ -10,7 +10,7 @@ pub fn iso(sec: i64, frac: u64, width: usize) -> Option<String> {
     if (sec == 0 && frac == 0) || frac > max {
         return None;
     }
-    let t: libc::time_t = sec.try_into().ok()?;
+    let t: libc::time_t = sec;
     // SAFETY: `tm` is plain data that localtime_r fills; both pointers are valid for the call.
     let tm = unsafe {
         let mut tm: libc::tm = std::mem::zeroed();
