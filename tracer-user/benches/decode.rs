@@ -104,7 +104,10 @@ fn main() {
             recs,
             1,
             Box::new(JsonLines::new(io::sink(), Clock::new())),
-            args::Options { json_only: true },
+            args::Options {
+                json_only: true,
+                ..args::Options::default()
+            },
         );
         run(
             &format!("{label}, text"),
