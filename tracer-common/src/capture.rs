@@ -55,6 +55,15 @@ pub const CAP_MSG_NAMELEN_IN: u8 = 16;
 /// most the string size, plus one byte to tell a longer string ([`CAPF_TRUNCATED`], holding
 /// size + 1 bytes) from one of exactly that size.
 pub const CAP_STR_SIZED: u8 = 17;
+/// An `fd_set` (select, pselect6): `((args[len_arg] + 63) / 64) * 8` bytes (the fd count
+/// rounded up to whole longs, as `core_sys_select` in fs/select.c copies it), at most
+/// [`MAX_FDSET`]; read at enter, and again at exit when the call returned a count
+/// ([`CAPF_AT_EXIT`]).
+pub const CAP_FDSET: u8 = 18;
+/// `size` bytes × count (as [`CAP_STRUCT_IN`]) read at enter, and again at exit when the call
+/// succeeded ([`CAPF_AT_EXIT`]): a value the call updates (select's timeout, sendfile's
+/// offset).
+pub const CAP_STRUCT_INOUT: u8 = 19;
 /// `sizeof(struct user_msghdr)` on 64-bit kernels (include/linux/socket.h).
 pub const MSGHDR_SIZE: u32 = 56;
 /// `offsetof(struct user_msghdr, msg_namelen)` on 64-bit kernels.
@@ -79,6 +88,8 @@ pub const MAX_SOCKADDR: u32 = 128;
 pub const MAX_IOV: u32 = 8;
 /// argv entries captured.
 pub const MAX_ARGV: u32 = 16;
+/// Largest fd_set captured: FD_SETSIZE bits.
+pub const MAX_FDSET: u32 = 128;
 /// Largest struct array captured at once.
 pub const MAX_STRUCT_BYTES: u32 = 1024;
 
@@ -90,6 +101,13 @@ pub const CAPF_FAULT: u8 = 1 << 1;
 /// in yet (a BPF program on a tracepoint cannot fault), and the call itself faulted it in
 /// when it copied the string (`getname`, `strncpy_from_user`). What the memory held at exit.
 pub const CAPF_AT_EXIT: u8 = 1 << 2;
+/// With [`CAPF_FAULT`]: the whole read faulted, but the bytes from its start to the end of
+/// its page were readable, and the capture holds them (strace reads no further than it
+/// needs, so a value that ends before the unreadable page still decodes: an `int` option
+/// given with a length of 5 at 4 bytes before a guard page).
+pub const CAPF_SHORT: u8 = 1 << 3;
+/// Page size of the architectures tracer builds for.
+pub const PAGE_SIZE: u64 = 4096;
 
 /// What to capture for one syscall number, per argument.
 #[repr(C)]
@@ -108,7 +126,13 @@ impl CaptureSpec {
     pub const fn is_exit_kind(kind: u8) -> bool {
         matches!(
             kind,
-            CAP_BUF_OUT | CAP_SOCKADDR_OUT | CAP_IOV_OUT | CAP_STRUCT_OUT | CAP_MSGHDR_OUT
+            CAP_BUF_OUT
+                | CAP_SOCKADDR_OUT
+                | CAP_IOV_OUT
+                | CAP_STRUCT_OUT
+                | CAP_MSGHDR_OUT
+                | CAP_FDSET
+                | CAP_STRUCT_INOUT
         )
     }
 
@@ -120,7 +144,11 @@ impl CaptureSpec {
     /// overwrites (the address length of a returned socket address, recvmsg's
     /// `msg_namelen`), read at enter so the exit side reads no more than the buffer.
     pub const fn reads_at_enter(kind: u8) -> bool {
-        Self::is_enter_kind(kind) || matches!(kind, CAP_SOCKADDR_OUT | CAP_MSGHDR_OUT)
+        Self::is_enter_kind(kind)
+            || matches!(
+                kind,
+                CAP_SOCKADDR_OUT | CAP_MSGHDR_OUT | CAP_FDSET | CAP_STRUCT_INOUT
+            )
     }
 }
 

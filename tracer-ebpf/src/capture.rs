@@ -9,12 +9,13 @@ use core::ffi::c_void;
 
 use aya_ebpf::helpers::generated::{bpf_loop, bpf_probe_read_user, bpf_probe_read_user_str};
 use tracer_common::capture::{
-    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
-    CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT,
-    CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_OUT, CAPF_AT_EXIT,
-    CAPF_FAULT, CAPF_TRUNCATED, CaptureHeader, CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_RET,
-    MAX_ARGV, MAX_IOV, MAX_PATH, MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES,
-    MSGHDR_NAMELEN_OFF, MSGHDR_SIZE, SOCKLEN_SIZE,
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FDSET, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT,
+    CAP_MSG_NAME, CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN,
+    CAP_SOCKADDR_OUT, CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_INOUT,
+    CAP_STRUCT_OUT, CAPF_AT_EXIT, CAPF_FAULT, CAPF_SHORT, CAPF_TRUNCATED, CaptureHeader,
+    CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_RET, MAX_ARGV, MAX_FDSET, MAX_IOV, MAX_PATH,
+    MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES, MSGHDR_NAMELEN_OFF, MSGHDR_SIZE, PAGE_SIZE,
+    SOCKLEN_SIZE,
 };
 
 use crate::maps::{SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
@@ -131,9 +132,27 @@ fn read_bytes(dst: *mut u8, src: u64, len: u64, max: u32) -> (u32, u8) {
     let r = unsafe { bpf_probe_read_user(dst.cast::<c_void>(), n, src as *const c_void) };
     if r != 0 {
         flags |= CAPF_FAULT;
+        // The read is all or nothing: keep what lies before the next page, which may be all
+        // the decoder needs (CAPF_SHORT). Only on this failure path.
+        let avail = (PAGE_SIZE - (src & (PAGE_SIZE - 1))) as u32;
+        if avail < n {
+            let m = avail & (MAX_STRING_SIZE * 2 - 1);
+            // SAFETY: as above, `m` < `n`.
+            let r = unsafe { bpf_probe_read_user(dst.cast::<c_void>(), m, src as *const c_void) };
+            if m > 0 && r == 0 {
+                return (m, flags | CAPF_SHORT);
+            }
+        }
         return (0, flags);
     }
     (n, flags)
+}
+
+/// `fd_set` bytes for `nfds` descriptors: whole longs (fs/select.c, `FDS_BYTES`).
+#[inline(always)]
+fn fdset_bytes(nfds: u64) -> u64 {
+    let n = nfds & 0xffff_ffff;
+    n.div_ceil(64) * 8
 }
 
 /// Reads a NUL-terminated string of at most `max - 1` bytes.
@@ -366,13 +385,17 @@ fn enter_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6]) -> E
             let len = count_of(spec, i, args, 0);
             c.put(i, kind, 0, |dst| read_bytes(dst, src, len, MAX_SOCKADDR));
         }
-        CAP_STRUCT_IN => {
+        CAP_STRUCT_IN | CAP_STRUCT_INOUT => {
             let len = count_of(spec, i, args, 0) * u64::from(spec.size[i]);
             c.put(i, kind, 0, |dst| {
                 read_bytes(dst, src, len, MAX_STRUCT_BYTES)
             });
         }
         CAP_IOV_IN => iov(c, i, kind, src, count_of(spec, i, args, 0), u64::MAX),
+        CAP_FDSET => {
+            let len = fdset_bytes(count_of(spec, i, args, 0));
+            c.put(i, kind, 0, |dst| read_bytes(dst, src, len, MAX_FDSET));
+        }
         CAP_ARGV => argv(c, i, src),
         CAP_MSGHDR_IN => msghdr(c, i, kind, src, u64::MAX, LEN_IN_UNKNOWN),
         _ => {}
@@ -443,6 +466,21 @@ fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: 
         }
         CAP_IOV_OUT => iov(c, i, kind, src, count_of(spec, i, args, ret), ret as u64),
         CAP_MSGHDR_OUT => msghdr(c, i, kind, src, ret as u64, len_in),
+        CAP_STRUCT_INOUT => {
+            let len = count_of(spec, i, args, ret) * u64::from(spec.size[i]);
+            c.put(i, kind, 0, |dst| {
+                let (n, flags) = read_bytes(dst, src, len, MAX_STRUCT_BYTES);
+                (n, flags | CAPF_AT_EXIT)
+            });
+        }
+        // The sets the call returned ready (none when it timed out).
+        CAP_FDSET if ret > 0 => {
+            let len = fdset_bytes(count_of(spec, i, args, ret));
+            c.put(i, kind, 0, |dst| {
+                let (n, flags) = read_bytes(dst, src, len, MAX_FDSET);
+                (n, flags | CAPF_AT_EXIT)
+            });
+        }
         _ => {}
     }
 }
@@ -514,7 +552,7 @@ fn iov(c: &mut Cursor, i: usize, kind: u8, src: u64, count: u64, total: u64) {
         arg: i as u64,
     };
     let mut flags = if count > n { CAPF_TRUNCATED } else { 0 };
-    let bytes = (n * 16) as u32 & 0xff;
+    let mut bytes = (n * 16) as u32 & 0xff;
     if bytes > 0 {
         // SAFETY: `pairs` holds MAX_IOV * 16 = 128 bytes; `bytes` is at most that.
         let r = unsafe {
@@ -526,24 +564,40 @@ fn iov(c: &mut Cursor, i: usize, kind: u8, src: u64, count: u64, total: u64) {
         };
         if r != 0 {
             flags |= CAPF_FAULT;
+            // The entries before the next page may be readable (strace prints them, then
+            // `... /* address */`): keep them, CAPF_SHORT.
+            let whole = ((PAGE_SIZE - (src & (PAGE_SIZE - 1))) / 16 * 16) as u32;
+            if whole > 0 && whole < bytes {
+                let m = whole & 0xff;
+                // SAFETY: as above, `m` < `bytes`.
+                let r = unsafe {
+                    bpf_probe_read_user(
+                        state.pairs.as_mut_ptr().cast::<c_void>(),
+                        m,
+                        src as *const c_void,
+                    )
+                };
+                if r == 0 {
+                    flags |= CAPF_SHORT;
+                    bytes = m;
+                    state.n = u64::from(m / 16);
+                }
+            }
         }
     }
     let pairs = state.pairs;
+    let unreadable = flags & CAPF_FAULT != 0 && flags & CAPF_SHORT == 0;
     c.put(i, kind, 0, |dst| {
-        if flags & CAPF_FAULT != 0 {
+        if unreadable {
             return (0, flags);
         }
-        // SAFETY: `dst` has room for 4096 bytes; `bytes` <= 128.
-        unsafe {
-            core::ptr::copy_nonoverlapping(
-                pairs.as_ptr().cast::<u8>(),
-                dst,
-                (bytes & 0xff) as usize,
-            )
-        };
-        (bytes, flags)
+        // At most the 128 bytes of `pairs`, in a form the verifier can bound.
+        let len = if bytes >= 128 { 128 } else { bytes & 0x7f };
+        // SAFETY: `dst` has room for 4096 bytes; `len` <= 128, the size of `pairs`.
+        unsafe { core::ptr::copy_nonoverlapping(pairs.as_ptr().cast::<u8>(), dst, len as usize) };
+        (len, flags)
     });
-    if flags & CAPF_FAULT != 0 {
+    if unreadable {
         return;
     }
     // SAFETY: `iov_step` has the callback signature; `state` outlives the call.

@@ -17,7 +17,7 @@ use crate::{
 /// Ring buffer size when none is given.
 pub const DEFAULT_RING_SIZE: &str = "8M";
 /// Bytes of each buffer and argv string shown: strace's default `-s`.
-pub const DEFAULT_STRING_SIZE: u32 = 32;
+pub const DEFAULT_STRING_SIZE: u32 = crate::decode::args::DEFAULT_STRING_SIZE;
 /// Rotated files kept when `--rotate-keep` is not given.
 pub const DEFAULT_KEEP: u32 = 5;
 

@@ -8,15 +8,16 @@ use serde_json::{Map, Value, json};
 
 pub use crate::model::event::ArgJson;
 use tracer_common::capture::{
-    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSG_NAME,
-    CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT,
-    CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_OUT,
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FDSET, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT,
+    CAP_MSG_NAME, CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN,
+    CAP_SOCKADDR_OUT, CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_INOUT,
+    CAP_STRUCT_OUT,
 };
 
 use super::{
     Capture, SyscallEvent, ctype, escape,
     flags::{self, Table},
-    sockaddr, sockopt, structs,
+    select, sockaddr, sockopt, structs,
     syscalls::{self, Arg},
     wait,
 };
@@ -331,6 +332,8 @@ struct Ctx<'a> {
     no_abbrev: bool,
     /// strace's `-x` / `-xx`.
     hex: escape::Hex,
+    /// strace's `-s`: the most elements of an array shown.
+    max_elems: usize,
 }
 
 impl Ctx<'_> {
@@ -558,7 +561,9 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             .find(|r| r.kind == c.kind && !r.fault())
             .unwrap_or(c);
     }
-    if c.fault() {
+    // An iovec array cut at an unreadable page still shows the entries before it.
+    let short_iov = matches!(c.kind, CAP_IOV_IN | CAP_IOV_OUT) && c.short();
+    if c.fault() && !short_iov {
         return None;
     }
     let ret = ctx.ev.ret.unwrap_or(-1);
@@ -644,6 +649,27 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
         },
         CAP_ARGV => Some(argv(ctx, i)),
         CAP_STRUCT_IN | CAP_STRUCT_OUT => structure(ctx, arg, c).map(|(t, j)| (t, obj(j))),
+        CAP_STRUCT_INOUT => {
+            let (mut t, j) = structure(ctx, arg, c)?;
+            // sendfile: the offset the call moved to, after ` => `, when it copied bytes.
+            if ctx.syscall == "sendfile" && ret > 0 {
+                let after = ctx.captures(i).find(|c| c.at_exit() && !c.fault());
+                if let Some((a, ja)) = after.and_then(|c| structs::loff(&c.data, true)) {
+                    let _ = write!(t, " => {a}");
+                    return Some((t, obj(json!({"before": j, "after": ja}))));
+                }
+            }
+            Some((t, obj(j)))
+        }
+        CAP_FDSET => {
+            // strace reads no set when there are no descriptors: the pointer is shown.
+            let n = select::nfds(ctx.ev.args[0]);
+            if n == 0 {
+                return None;
+            }
+            let (t, j) = select::fd_set(&c.data, n);
+            Some((t, obj(j)))
+        }
         _ => None,
     }
 }
@@ -689,6 +715,10 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
             structs::timespec(b)
         }
         ("utimensat", _) => structs::timespec_pair(b),
+        ("select", "tvp") => structs::timeval(b),
+        ("pselect6", "tsp") => structs::timespec(b),
+        ("sendfile", _) => structs::loff(b, true),
+        (_, "off_in" | "off_out") => structs::loff(b, false),
         ("poll" | "ppoll", _) => Some(structs::pollfds(b, c.truncated())),
         // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
         ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
@@ -812,7 +842,13 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
         CAP_IOV_OUT => u64::try_from(ctx.ev.ret.unwrap_or(0)).unwrap_or(0),
         _ => u64::MAX,
     };
+    let mut more = array.truncated();
     for (k, pair) in array.data.chunks_exact(16).enumerate() {
+        // strace's print_array: at most `-s` elements.
+        if k >= ctx.max_elems {
+            more = true;
+            break;
+        }
         let len = u64::from_ne_bytes(pair[8..16].try_into().unwrap_or_default());
         let filled = len.min(returned);
         returned -= filled;
@@ -830,6 +866,14 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
                 text.push_str(&t);
                 item.insert("iov_base".into(), Value::Object(j.to_object()));
             }
+            // What the call returned was used up before this entry: nothing was read into it.
+            None if array.kind == CAP_IOV_OUT
+                && filled == 0
+                && ctx.ev.ret.is_some_and(|r| r >= 0) =>
+            {
+                text.push_str("\"\"");
+                item.insert("iov_base".into(), json!({"value": ""}));
+            }
             None => {
                 let base = u64::from_ne_bytes(pair[..8].try_into().unwrap_or_default());
                 let _ = write!(text, "{base:#x}");
@@ -840,12 +884,20 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
         item.insert("iov_len".into(), json!(len));
         items.push(Value::Object(item));
     }
-    if array.truncated() {
+    if array.short() {
+        // The rest of the array is on a page that could not be read: strace names where.
+        let entries = (array.data.len() / 16) as u64;
+        let at = ctx.ev.args[i].wrapping_add(entries * 16);
+        if entries > 0 {
+            text.push_str(", ");
+        }
+        let _ = write!(text, "... /* {at:#x} */");
+    } else if more {
         text.push_str(", ...");
     }
     text.push(']');
     let mut m = obj(Value::Array(items));
-    m.truncated = array.truncated();
+    m.truncated = more || array.short();
     (text, m)
 }
 
@@ -931,8 +983,45 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
     }
 }
 
+/// strace's text after a successful return value, in parentheses: select's `Timeout` or the
+/// sets it left ready. None for every other call.
+pub fn ret_note(ev: &SyscallEvent) -> Option<String> {
+    let ret = ev.ret?;
+    if ret < 0 {
+        return None;
+    }
+    let syscall = syscalls::name(ev.nr)?;
+    match syscall {
+        "select" | "pselect6" => {
+            let n = select::nfds(ev.args[0]);
+            let after = |i: usize| {
+                ev.captures
+                    .iter()
+                    .find(|c| c.arg as usize == i && c.at_exit() && !c.fault())
+            };
+            let sets: [Option<&[u8]>; 3] =
+                std::array::from_fn(|k| after(k + 1).map(|c| &c.data[..]));
+            let left = (ev.args[4] != 0).then(|| {
+                let t = after(4).and_then(|c| {
+                    if syscall == "select" {
+                        structs::timeval(&c.data)
+                    } else {
+                        structs::timespec(&c.data)
+                    }
+                });
+                t.map_or_else(|| format!("{:#x}", ev.args[4]), |t| t.0)
+            });
+            Some(select::note(ret, n, sets, left.as_deref()))
+        }
+        _ => None,
+    }
+}
+
+/// strace's default `-s`: bytes of a string shown, and elements of an array.
+pub const DEFAULT_STRING_SIZE: u32 = 32;
+
 /// Choices that change how arguments are decoded.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     /// Leave `DecodedArg::text` empty where it costs work (captured strings and buffers): for
     /// JSON output.
@@ -941,6 +1030,19 @@ pub struct Options {
     pub no_abbrev: bool,
     /// strace's `-x` / `-xx`: strings in hex.
     pub hex: escape::Hex,
+    /// strace's `-s`: arrays show at most this many elements (the kernel cuts the strings).
+    pub string_size: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            json_only: false,
+            no_abbrev: false,
+            hex: escape::Hex::None,
+            string_size: DEFAULT_STRING_SIZE,
+        }
+    }
 }
 
 /// All arguments of `ev`, decoded.
@@ -978,6 +1080,7 @@ fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
         text: !opts.json_only,
         no_abbrev: opts.no_abbrev,
         hex: opts.hex,
+        max_elems: opts.string_size as usize,
     };
     if syscall == "clone" {
         return clone_args(ev, args);

@@ -869,3 +869,137 @@ fn strings_unreadable_at_enter_are_read_again_at_exit() {
     let ev = event("unlink", [0x7f00, 0, 0, 0, 0, 0], -14, vec![fault(0)]);
     assert_eq!(line(&ev), "0x7f00");
 }
+
+fn flagged(mut c: Capture, flags: u8) -> Capture {
+    c.flags = flags;
+    c
+}
+
+#[test]
+fn select_sets_timeouts_and_note() {
+    use tracer_common::capture::{CAP_FDSET, CAP_STRUCT_INOUT, CAPF_AT_EXIT};
+    // strace 6.1, tests/xselect.c: `select(5, [3 4], [3 4], [3 4], {tv_sec=0, tv_usec=123})
+    // = 1 (in [3], left {tv_sec=0, tv_usec=99})`.
+    let set = |b: u8| [b, 0, 0, 0, 0, 0, 0, 0];
+    let mut tv = 0i64.to_ne_bytes().to_vec();
+    tv.extend_from_slice(&123u64.to_ne_bytes());
+    let mut left = 0i64.to_ne_bytes().to_vec();
+    left.extend_from_slice(&99u64.to_ne_bytes());
+    let ev = event(
+        "select",
+        [5, 0x10, 0x20, 0x30, 0x40, 0],
+        1,
+        vec![
+            cap(1, CAP_FDSET, &set(0x18)),
+            cap(2, CAP_FDSET, &set(0x18)),
+            cap(3, CAP_FDSET, &set(0x18)),
+            cap(4, CAP_STRUCT_INOUT, &tv),
+            flagged(cap(1, CAP_FDSET, &set(0x08)), CAPF_AT_EXIT),
+            flagged(cap(2, CAP_FDSET, &set(0)), CAPF_AT_EXIT),
+            flagged(cap(3, CAP_FDSET, &set(0)), CAPF_AT_EXIT),
+            flagged(cap(4, CAP_STRUCT_INOUT, &left), CAPF_AT_EXIT),
+        ],
+    );
+    assert_eq!(line(&ev), "5, [3 4], [3 4], [3 4], {tv_sec=0, tv_usec=123}");
+    assert_eq!(
+        ret_note(&ev).as_deref(),
+        Some("in [3], left {tv_sec=0, tv_usec=99}")
+    );
+    // No descriptors: strace reads no set and shows the pointers; a timeout is `Timeout`.
+    let ev = event(
+        "select",
+        [0, 0x10, 0, 0, 0, 0],
+        0,
+        vec![cap(1, CAP_FDSET, b"")],
+    );
+    assert_eq!(line(&ev), "0, 0x10, NULL, NULL, NULL");
+    assert_eq!(ret_note(&ev).as_deref(), Some("Timeout"));
+    assert_eq!(ret_note(&event("getpid", [0; 6], 1, vec![])), None);
+}
+
+#[test]
+fn offsets_behind_pointers() {
+    use tracer_common::capture::{CAP_STRUCT_INOUT, CAPF_AT_EXIT};
+    // strace 6.1, tests/sendfile.c: `sendfile(4, 5, [0] => [35499], 35499) = 35499`; a failed
+    // call shows only the offset passed in, unsigned.
+    let ev = event(
+        "sendfile",
+        [4, 5, 0x10, 35499, 0, 0],
+        35499,
+        vec![
+            cap(2, CAP_STRUCT_INOUT, &0u64.to_ne_bytes()),
+            flagged(
+                cap(2, CAP_STRUCT_INOUT, &35499u64.to_ne_bytes()),
+                CAPF_AT_EXIT,
+            ),
+        ],
+    );
+    assert_eq!(line(&ev), "4, 5, [0] => [35499], 35499");
+    let ev = event(
+        "sendfile",
+        [4, 5, 0x10, 1, 0, 0],
+        -22,
+        vec![cap(2, CAP_STRUCT_INOUT, &(-1i64).to_ne_bytes())],
+    );
+    assert_eq!(line(&ev), "4, 5, [18446744073709551615], 1");
+    // splice and copy_file_range: signed.
+    let ev = event(
+        "splice",
+        [u64::MAX, 0x10, 0xffff_fffe, 0, 7, 0],
+        -9,
+        vec![cap(1, CAP_STRUCT_IN, &(-5i64).to_ne_bytes())],
+    );
+    assert_eq!(line(&ev), "-1, [-5], -2, NULL, 7, 0");
+}
+
+#[test]
+fn iovec_arrays_cut_by_a_page_or_by_s() {
+    use tracer_common::capture::{CAPF_FAULT, CAPF_SHORT};
+    // strace 6.1, tests/pwritev.c: the array runs into an unreadable page after one entry:
+    // `pwritev(0, [{iov_base="\7", iov_len=1}, ... /* 0x7ffff7dcf000 */], 2, 0)`.
+    let mut pair = 0x5000u64.to_ne_bytes().to_vec();
+    pair.extend_from_slice(&1u64.to_ne_bytes());
+    let mut data = cap(1, CAP_IOV_DATA, b"\x07");
+    data.index = 0;
+    let ev = event(
+        "pwritev",
+        [0, 0x7fff_f7dc_eff0, 2, 0, 0, 0],
+        -14,
+        vec![
+            flagged(cap(1, CAP_IOV_IN, &pair), CAPF_FAULT | CAPF_SHORT),
+            data,
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"0, [{iov_base="\7", iov_len=1}, ... /* 0x7ffff7dcf000 */], 2, 0"#
+    );
+    // -s 1: one element, then `...`.
+    let mut two = pair.clone();
+    two.extend_from_slice(&pair);
+    let ev = event(
+        "writev",
+        [1, 0x10, 2, 0, 0, 0],
+        2,
+        vec![cap(1, CAP_IOV_IN, &two)],
+    );
+    let d = decode_with(
+        &ev,
+        Options {
+            string_size: 1,
+            ..Options::default()
+        },
+    );
+    assert_eq!(d[1].text, "[{iov_base=0x5000, iov_len=1}, ...]");
+    // preadv: entries past what the call returned were not filled.
+    let ev = event(
+        "preadv",
+        [0, 0x10, 2, 0, 0, 0],
+        0,
+        vec![cap(1, CAP_IOV_OUT, &two)],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"0, [{iov_base="", iov_len=1}, {iov_base="", iov_len=1}], 2, 0"#
+    );
+}

@@ -5,9 +5,9 @@
 //! ([`CAP_STR`], up to PATH_MAX, never cut by `-s`) when strace prints it as one (`printpath`),
 //! else a string cut at the string size ([`CAP_STR_SIZED`], strace's `printstr`).
 use tracer_common::capture::{
-    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSGHDR_IN, CAP_MSGHDR_OUT,
-    CAP_NONE, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN,
-    CAP_STRUCT_OUT, CaptureSpec, LEN_NONE, LEN_RET,
+    CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FDSET, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSGHDR_IN,
+    CAP_MSGHDR_OUT, CAP_NONE, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STR_SIZED,
+    CAP_STRUCT_IN, CAP_STRUCT_INOUT, CAP_STRUCT_OUT, CaptureSpec, LEN_NONE, LEN_RET,
 };
 
 use super::{structs, syscalls};
@@ -25,6 +25,8 @@ type Rule = (&'static str, &'static str, u8, Len, u16);
 
 const STAT: u16 = structs::STAT_SIZE as u16;
 const TIMESPEC: u16 = 16;
+const TIMEVAL: u16 = 16;
+const LOFF: u16 = 8;
 const RLIMIT: u16 = 16;
 const EPOLL_EVENT: u16 = 12;
 const POLLFD: u16 = 8;
@@ -39,6 +41,23 @@ const RULES: &[Rule] = &[
     ("preadv", "vec", CAP_IOV_OUT, Len::Arg("vlen"), 0),
     ("writev", "vec", CAP_IOV_IN, Len::Arg("vlen"), 0),
     ("pwritev", "vec", CAP_IOV_IN, Len::Arg("vlen"), 0),
+    ("preadv2", "vec", CAP_IOV_OUT, Len::Arg("vlen"), 0),
+    ("pwritev2", "vec", CAP_IOV_IN, Len::Arg("vlen"), 0),
+    // fd sets in, and as the call left them; the timeout in and what is left of it.
+    ("select", "inp", CAP_FDSET, Len::Arg("n"), 0),
+    ("select", "outp", CAP_FDSET, Len::Arg("n"), 0),
+    ("select", "exp", CAP_FDSET, Len::Arg("n"), 0),
+    ("select", "tvp", CAP_STRUCT_INOUT, Len::None, TIMEVAL),
+    ("pselect6", "inp", CAP_FDSET, Len::Arg("n"), 0),
+    ("pselect6", "outp", CAP_FDSET, Len::Arg("n"), 0),
+    ("pselect6", "exp", CAP_FDSET, Len::Arg("n"), 0),
+    ("pselect6", "tsp", CAP_STRUCT_INOUT, Len::None, TIMESPEC),
+    // `loff_t *` offsets: read at enter; sendfile's is updated by the call.
+    ("copy_file_range", "off_in", CAP_STRUCT_IN, Len::None, LOFF),
+    ("copy_file_range", "off_out", CAP_STRUCT_IN, Len::None, LOFF),
+    ("splice", "off_in", CAP_STRUCT_IN, Len::None, LOFF),
+    ("splice", "off_out", CAP_STRUCT_IN, Len::None, LOFF),
+    ("sendfile", "offset", CAP_STRUCT_INOUT, Len::None, LOFF),
     ("sendto", "buff", CAP_BUF_IN, Len::Arg("len"), 0),
     ("sendto", "addr", CAP_SOCKADDR_IN, Len::Arg("addr_len"), 0),
     ("recvfrom", "ubuf", CAP_BUF_OUT, Len::Arg("size"), 0),

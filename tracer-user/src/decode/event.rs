@@ -8,10 +8,16 @@ use crate::model::Event;
 /// to fill.
 pub fn event(call: SyscallEvent, opts: args::Options) -> Event {
     let args = args::decode_with(&call, opts);
+    let ret_note = if opts.json_only {
+        None
+    } else {
+        args::ret_note(&call)
+    };
     Event {
         call,
         args,
         ret_path: None,
+        ret_note,
         container: None,
     }
 }

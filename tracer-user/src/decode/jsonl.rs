@@ -175,6 +175,7 @@ pub fn parse(line: &[u8], clock: &Clock) -> Line {
         call,
         args,
         ret_path: None,
+        ret_note: None,
         container: l.container.map(Arc::new),
     }))
 }

@@ -10,6 +10,7 @@ pub mod fdpath;
 pub mod flags;
 pub mod jsonl;
 pub mod pairing;
+pub mod select;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod structs;

@@ -43,6 +43,26 @@ pub fn timespec(b: &[u8]) -> Option<Decoded> {
     ))
 }
 
+/// `struct __kernel_old_timeval` (64-bit fields; strace prints tv_usec unsigned).
+pub fn timeval(b: &[u8]) -> Option<Decoded> {
+    let sec = i64_ne(b, 0)?;
+    let usec = u64_ne(b, 8)?;
+    Some((
+        format!("{{tv_sec={sec}, tv_usec={usec}}}"),
+        json!({"tv_sec": sec, "tv_usec": usec}),
+    ))
+}
+
+/// `[-2401053079814340911]`: a `loff_t` behind a pointer (unsigned for sendfile).
+pub fn loff(b: &[u8], unsigned: bool) -> Option<Decoded> {
+    let v = u64_ne(b, 0)?;
+    Some(if unsigned {
+        (format!("[{v}]"), json!(v))
+    } else {
+        (format!("[{}]", v as i64), json!(v as i64))
+    })
+}
+
 /// `[{tv_sec=…}, {tv_sec=…}]` for utimensat.
 pub fn timespec_pair(b: &[u8]) -> Option<Decoded> {
     let (a, ja) = timespec(b)?;

@@ -67,6 +67,7 @@ mod tests {
             call: crate::decode::unfinished(1, &tracer_common::config::Pending::default()),
             args: Vec::new(),
             ret_path: None,
+            ret_note: None,
             container: None,
         };
         let mut f = Filter::new(Some(2));

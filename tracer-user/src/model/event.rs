@@ -64,6 +64,17 @@ impl Capture {
     pub fn fault(&self) -> bool {
         self.flags & tracer_common::capture::CAPF_FAULT != 0
     }
+
+    /// Read at the syscall's exit (a value the call updated, or a string read again).
+    pub fn at_exit(&self) -> bool {
+        self.flags & tracer_common::capture::CAPF_AT_EXIT != 0
+    }
+
+    /// The whole read faulted but the capture holds the bytes before the first unreadable
+    /// page (`CAPF_SHORT`).
+    pub fn short(&self) -> bool {
+        self.fault() && self.flags & tracer_common::capture::CAPF_SHORT != 0
+    }
 }
 
 /// Enter-side captures of a syscall still in flight.
@@ -195,6 +206,8 @@ pub struct Event {
     pub args: Vec<DecodedArg>,
     /// With `-y`: what the returned fd refers to.
     pub ret_path: Option<Vec<u8>>,
+    /// strace's text after the return value, without its parentheses (`Timeout`).
+    pub ret_note: Option<String>,
     /// The followed container the call came from.
     pub container: Option<Arc<Container>>,
 }

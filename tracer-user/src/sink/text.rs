@@ -103,6 +103,9 @@ pub fn render(out: &mut String, e: &Event, host_pids: bool) {
                 if let Some(path) = &e.ret_path {
                     fdpath::annotate(out, path);
                 }
+                if let Some(note) = &e.ret_note {
+                    let _ = write!(out, " ({note})");
+                }
             }
         },
     }
