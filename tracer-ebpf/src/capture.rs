@@ -424,7 +424,14 @@ fn string_again(c: &mut Cursor, spec: &CaptureSpec, i: usize, src: u64) {
 fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: i64, len_in: u32) {
     let kind = spec.kind[i];
     let src = args[i];
-    if src == 0 || ret < 0 || !CaptureSpec::is_exit_kind(kind) {
+    if src == 0 || !CaptureSpec::is_exit_kind(kind) {
+        return;
+    }
+    if ret < 0 {
+        // A failed preadv: its array, without data.
+        if kind == CAP_IOV_OUT {
+            iov(c, i, kind, src, count_of(spec, i, args, ret), 0);
+        }
         return;
     }
     match kind {

@@ -6,7 +6,7 @@ use aya_ebpf::{
     },
 };
 use tracer_common::{
-    capture::{CAP_ARGV, CaptureSpec, EnterRecord, LEN_IN_UNKNOWN},
+    capture::{CAP_ARGV, CAP_IOV_OUT, CaptureSpec, EnterRecord, LEN_IN_UNKNOWN},
     config::{PENDING_DONE, PENDING_IN_FLIGHT, PENDING_SIGSYS, Pending},
     record::{
         FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
@@ -153,7 +153,10 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
                     } else {
                         p.retry
                     };
-                    if retry != 0 || (ret >= 0 && has(spec, CaptureSpec::is_exit_kind)) {
+                    if retry != 0
+                        || (ret >= 0 && has(spec, CaptureSpec::is_exit_kind))
+                        || has(spec, is_iov_out)
+                    {
                         let facts = EnterFacts {
                             len_in: p.len_in,
                             retry,
@@ -396,6 +399,12 @@ fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureS
 #[inline(always)]
 fn is_argv(kind: u8) -> bool {
     kind == CAP_ARGV
+}
+
+/// Read even when the call failed: strace shows a failed preadv's iovec array (its
+/// addresses; no data was read).
+fn is_iov_out(kind: u8) -> bool {
+    kind == CAP_IOV_OUT
 }
 
 #[inline(always)]

@@ -860,7 +860,7 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
         }
         text.push_str("{iov_base=");
         let mut item = Map::new();
-        match data {
+        match data.filter(|d| !d.fault()) {
             Some(d) => {
                 let (t, j) = buffer(ctx, d, Some(filled));
                 text.push_str(&t);
