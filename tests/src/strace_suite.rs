@@ -554,9 +554,17 @@ fn run_strace(
 ) -> Run {
     let procs = CString::new(cgroup.0.join("cgroup.procs").as_os_str().as_encoded_bytes())
         .expect("cgroup path");
-    let redirects: Vec<(i32, CString, i32)> = spec
-        .redirects
+    // stdin is /dev/null unless redirected, opened by the child once it is in the cgroup (as
+    // a shell's `</dev/null` would be): tracer sees the open, so its `-y` can name fd 0 from
+    // the trace, as strace names it from /proc.
+    let stdin_redirect = (!spec.redirects.iter().any(|r| r.fd == 0)).then(|| Redirect {
+        fd: 0,
+        path: "/dev/null".into(),
+        flags: libc::O_RDONLY,
+    });
+    let redirects: Vec<(i32, CString, i32)> = stdin_redirect
         .iter()
+        .chain(&spec.redirects)
         .map(|r| (r.fd, CString::new(r.path.as_str()).expect("path"), r.flags))
         .collect();
     let mut cmd = Command::new("strace");

@@ -683,7 +683,8 @@ impl FdTables {
                 self.kind(e, &[b""], None)
             }
             "dup" => self.dup(table, tgid, arg_fd(0), ret_fd, Some(false)),
-            "dup2" if arg_fd(0) == arg_fd(1) => Created::None,
+            // Nothing changes; the fd returned is the one passed (strace -y names it).
+            "dup2" if arg_fd(0) == arg_fd(1) => return ret_fd,
             "dup2" => self.dup(table, tgid, arg_fd(0), ret_fd, Some(false)),
             "dup3" => self.dup(table, tgid, arg_fd(0), ret_fd, cloexec_if(a[2])),
             "fcntl" => match a[1] as u32 as i32 {

@@ -243,6 +243,11 @@ fn dup_copies_and_cloexec_closes_at_exec() {
         t.line(call(PID, "dup2", &[5, 4], Some(4))),
         "dup2(5</b>, 4</a>) = 4</b>"
     );
+    // strace 6.1, tests/dup2.c: `dup2(9</dev/full>, 9</dev/full>) = 9</dev/full>`.
+    assert_eq!(
+        t.line(call(PID, "dup2", &[5, 5], Some(5))),
+        "dup2(5</b>, 5</b>) = 5</b>"
+    );
     assert_eq!(
         t.line(call(
             PID,
