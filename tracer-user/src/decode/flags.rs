@@ -14,6 +14,7 @@ macro_rules! table {
         }, stringify!($name))),*]
     };
 }
+pub(crate) use table;
 
 /// `A|B|0x40`: every known bit by name, the rest in hex; `zero` when nothing is set.
 pub fn bits(out: &mut String, raw: u64, table: Table, zero: &str) {

@@ -8,7 +8,7 @@ use std::{
 
 use serde_json::json;
 
-use super::{escape, flags, structs::Decoded};
+use super::{escape, flags, flags::table, structs::Decoded};
 
 /// `sizeof(sa_family_t)`.
 const FAMILY: usize = 2;
@@ -22,6 +22,164 @@ const SOCKADDR_IN: usize = 16;
 const SIN6_MIN: usize = 24;
 /// `sizeof(struct sockaddr_nl)`.
 const SOCKADDR_NL: usize = 12;
+/// `sizeof(struct sockaddr_ll)`; `sll_addr` (8 bytes) starts at 12.
+const SOCKADDR_LL: usize = 20;
+const SLL_ADDR: usize = 12;
+
+/// Ethernet protocol numbers (include/uapi/linux/if_ether.h), the ones sockets name.
+const ETH_P: flags::Table = table!(
+    ETH_P_802_3,
+    ETH_P_AX25,
+    ETH_P_ALL,
+    ETH_P_802_2,
+    ETH_P_SNAP,
+    ETH_P_DDCMP,
+    ETH_P_WAN_PPP,
+    ETH_P_PPP_MP,
+    ETH_P_LOCALTALK,
+    ETH_P_CANFD,
+    ETH_P_PPPTALK,
+    ETH_P_TR_802_2,
+    ETH_P_MOBITEX,
+    ETH_P_CONTROL,
+    ETH_P_IRDA,
+    ETH_P_ECONET,
+    ETH_P_HDLC,
+    ETH_P_ARCNET,
+    ETH_P_DSA,
+    ETH_P_TRAILER,
+    ETH_P_LOOP,
+    ETH_P_PHONET,
+    ETH_P_IEEE802154,
+    ETH_P_CAIF,
+    ETH_P_PUP,
+    ETH_P_PUPAT,
+    ETH_P_IP,
+    ETH_P_X25,
+    ETH_P_ARP,
+    ETH_P_BPQ,
+    ETH_P_IEEEPUP,
+    ETH_P_IEEEPUPAT,
+    ETH_P_BATMAN,
+    ETH_P_DEC,
+    ETH_P_DNA_DL,
+    ETH_P_DNA_RC,
+    ETH_P_DNA_RT,
+    ETH_P_LAT,
+    ETH_P_DIAG,
+    ETH_P_CUST,
+    ETH_P_SCA,
+    ETH_P_TEB,
+    ETH_P_RARP,
+    ETH_P_ATALK,
+    ETH_P_AARP,
+    ETH_P_8021Q,
+    ETH_P_IPX,
+    ETH_P_IPV6,
+    ETH_P_PAUSE,
+    ETH_P_SLOW,
+    ETH_P_WCCP,
+    ETH_P_MPLS_UC,
+    ETH_P_MPLS_MC,
+    ETH_P_ATMMPOA,
+    ETH_P_PPP_DISC,
+    ETH_P_PPP_SES,
+    ETH_P_LINK_CTL,
+    ETH_P_ATMFATE,
+    ETH_P_PAE,
+    ETH_P_AOE,
+    ETH_P_8021AD,
+    ETH_P_802_EX1,
+    ETH_P_TIPC,
+    ETH_P_MACSEC,
+    ETH_P_8021AH,
+    ETH_P_MVRP,
+    ETH_P_1588,
+    ETH_P_PRP,
+    ETH_P_FCOE,
+    ETH_P_TDLS,
+    ETH_P_FIP,
+    ETH_P_80221,
+    ETH_P_LOOPBACK,
+    ETH_P_QINQ1,
+    ETH_P_QINQ2,
+    ETH_P_QINQ3,
+    ETH_P_EDSA,
+    ETH_P_AF_IUCV,
+);
+
+/// Link-layer hardware types (include/uapi/linux/if_arp.h).
+const ARPHRD: flags::Table = table!(
+    ARPHRD_NETROM,
+    ARPHRD_ETHER,
+    ARPHRD_EETHER,
+    ARPHRD_AX25,
+    ARPHRD_PRONET,
+    ARPHRD_CHAOS,
+    ARPHRD_IEEE802,
+    ARPHRD_ARCNET,
+    ARPHRD_APPLETLK,
+    ARPHRD_DLCI,
+    ARPHRD_ATM,
+    ARPHRD_METRICOM,
+    ARPHRD_IEEE1394,
+    ARPHRD_EUI64,
+    ARPHRD_INFINIBAND,
+    ARPHRD_SLIP,
+    ARPHRD_CSLIP,
+    ARPHRD_SLIP6,
+    ARPHRD_CSLIP6,
+    ARPHRD_RSRVD,
+    ARPHRD_ADAPT,
+    ARPHRD_ROSE,
+    ARPHRD_X25,
+    ARPHRD_HWX25,
+    ARPHRD_CAN,
+    ARPHRD_PPP,
+    ARPHRD_CISCO,
+    ARPHRD_LAPB,
+    ARPHRD_DDCMP,
+    ARPHRD_RAWHDLC,
+    ARPHRD_TUNNEL,
+    ARPHRD_TUNNEL6,
+    ARPHRD_FRAD,
+    ARPHRD_SKIP,
+    ARPHRD_LOOPBACK,
+    ARPHRD_LOCALTLK,
+    ARPHRD_FDDI,
+    ARPHRD_BIF,
+    ARPHRD_SIT,
+    ARPHRD_IPDDP,
+    ARPHRD_IPGRE,
+    ARPHRD_PIMREG,
+    ARPHRD_HIPPI,
+    ARPHRD_ASH,
+    ARPHRD_ECONET,
+    ARPHRD_IRDA,
+    ARPHRD_FCPP,
+    ARPHRD_FCAL,
+    ARPHRD_FCPL,
+    ARPHRD_FCFABRIC,
+    ARPHRD_IEEE802_TR,
+    ARPHRD_IEEE80211,
+    ARPHRD_IEEE80211_PRISM,
+    ARPHRD_IEEE80211_RADIOTAP,
+    ARPHRD_IEEE802154,
+    ARPHRD_VOID,
+    ARPHRD_NONE,
+);
+
+/// `sll_pkttype` (include/uapi/linux/if_packet.h).
+const PACKET_TYPE: flags::Table = table!(
+    PACKET_HOST,
+    PACKET_BROADCAST,
+    PACKET_MULTICAST,
+    PACKET_OTHERHOST,
+    PACKET_OUTGOING,
+    PACKET_LOOPBACK,
+    PACKET_USER,
+    PACKET_KERNEL,
+);
 
 /// The address in `b`, `addrlen` bytes long (as the call says; `b` may hold more, or fewer
 /// when the capture was cut). `None` when strace prints the pointer instead (shorter than a
@@ -86,6 +244,8 @@ pub fn decode(b: &[u8], addrlen: usize) -> Option<Decoded> {
             let _ = write!(text, "nl_pid={pid}, nl_groups={g}");
             j["pid"] = pid.into();
             j["groups"] = groups.into();
+        } else if f == libc::AF_PACKET && len >= SOCKADDR_LL {
+            packet(&buf, len, &mut text, &mut j);
         } else {
             let data = &buf[FAMILY..len];
             text.push_str("sa_data=");
@@ -95,6 +255,51 @@ pub fn decode(b: &[u8], addrlen: usize) -> Option<Decoded> {
     }
     text.push('}');
     Some((text, j))
+}
+
+/// `sll_protocol=htons(ETH_P_ALL), sll_ifindex=1, sll_hatype=ARPHRD_ETHER,
+/// sll_pkttype=PACKET_HOST, sll_halen=6, sll_addr=[0x2, …]`: `sll_addr` holds 8 bytes, more
+/// are beyond the address (`...`). The interface is shown by number: its name is the traced
+/// process's network namespace's, which need not be tracer's.
+fn packet(buf: &[u8], len: usize, text: &mut String, j: &mut serde_json::Value) {
+    let proto = u16::from_be_bytes([buf[2], buf[3]]);
+    let ifindex = u32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
+    let hatype = u16::from_ne_bytes([buf[8], buf[9]]);
+    let (pkttype, halen) = (buf[10], buf[11]);
+    let proto_name = flags::xval_string(u64::from(proto), ETH_P, "ETH_P_???");
+    let hatype_name = flags::xval_string(u64::from(hatype), ARPHRD, "ARPHRD_???");
+    let pkttype_name = flags::xval_string(u64::from(pkttype), PACKET_TYPE, "PACKET_???");
+    let _ = write!(
+        text,
+        "sll_protocol=htons({proto_name}), sll_ifindex={ifindex}, sll_hatype={hatype_name}, \
+         sll_pkttype={pkttype_name}, sll_halen={halen}"
+    );
+    let room = len - SLL_ADDR;
+    let addr: Vec<u8> = buf[SLL_ADDR..SLL_ADDR + room.min(usize::from(halen))].to_vec();
+    if halen > 0 {
+        text.push_str(", sll_addr=[");
+        for (i, b) in addr.iter().enumerate() {
+            if i > 0 {
+                text.push_str(", ");
+            }
+            // C's `%#x`.
+            if *b == 0 {
+                text.push('0');
+            } else {
+                let _ = write!(text, "{b:#x}");
+            }
+        }
+        if usize::from(halen) > room {
+            text.push_str(", ...");
+        }
+        text.push(']');
+    }
+    j["protocol"] = proto.into();
+    j["ifindex"] = ifindex.into();
+    j["hatype"] = hatype_name.into();
+    j["pkttype"] = pkttype_name.into();
+    j["halen"] = halen.into();
+    j["addr_hex"] = hex(&addr).into();
 }
 
 /// `sun_path="/run/x.sock"` (up to its NUL, never past the 108 bytes of `sun_path` nor the
@@ -171,6 +376,31 @@ mod tests {
         let abs = [1u8, 0, 0, b'a', b'\n'];
         assert_eq!(text(&abs, 5), r#"{sa_family=AF_UNIX, sun_path=@"a\n"}"#);
         assert_eq!(text(&[1, 0], 2), "{sa_family=AF_UNIX}");
+    }
+
+    #[test]
+    fn packet_addresses_like_strace() {
+        // strace 6.1, tests/net-sockaddr.c.
+        let mut b = (libc::AF_PACKET as u16).to_ne_bytes().to_vec();
+        b.extend_from_slice(&3u16.to_be_bytes());
+        b.extend_from_slice(&0xfacefeedu32.to_ne_bytes());
+        b.extend_from_slice(&1u16.to_ne_bytes());
+        b.extend_from_slice(&[0, 9]);
+        b.extend_from_slice(b"abcdefgh");
+        assert_eq!(
+            text(&b, 20),
+            "{sa_family=AF_PACKET, sll_protocol=htons(ETH_P_ALL), sll_ifindex=4207869677, \
+             sll_hatype=ARPHRD_ETHER, sll_pkttype=PACKET_HOST, sll_halen=9, sll_addr=[0x61, \
+             0x62, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, ...]}"
+        );
+        b[11] = 0;
+        b[2..4].copy_from_slice(&0x1234u16.to_be_bytes());
+        assert_eq!(
+            text(&b, 20),
+            "{sa_family=AF_PACKET, sll_protocol=htons(0x1234 /* ETH_P_??? */), \
+             sll_ifindex=4207869677, sll_hatype=ARPHRD_ETHER, sll_pkttype=PACKET_HOST, \
+             sll_halen=0}"
+        );
     }
 
     #[test]
