@@ -1265,3 +1265,45 @@ fn getrandom_uname_and_memory_calls() {
     let ev = event("mlockall", [2, 0, 0, 0, 0, 0], 0, vec![]);
     assert_eq!(line(&ev), "MCL_FUTURE");
 }
+
+#[test]
+fn utimensat_times_like_strace() {
+    // tests/utimensat.c. The date comment is in the local zone: only its start is checked.
+    let ts = |a: (i64, u64), b: (i64, u64)| {
+        let mut v = Vec::new();
+        for (s, n) in [a, b] {
+            v.extend_from_slice(&s.to_ne_bytes());
+            v.extend_from_slice(&n.to_ne_bytes());
+        }
+        v
+    };
+    let ev = |t: Vec<u8>, fl: u64| {
+        event(
+            "utimensat",
+            [AT_FDCWD, 0x10, 0x20, fl, 0, 0],
+            -2,
+            vec![cap(1, CAP_STR, b"f"), cap(2, CAP_STRUCT_IN, &t)],
+        )
+    };
+    assert_eq!(
+        line(&ev(ts((0, (1 << 30) - 1), (0, (1 << 30) - 2)), 0x200)),
+        r#"AT_FDCWD, "f", [UTIME_NOW, UTIME_OMIT], AT_REMOVEDIR"#
+    );
+    assert_eq!(
+        line(&ev(
+            ts(
+                (3735928559, 4207869677),
+                (-3819351491602432273, 13464652301697220333)
+            ),
+            0x100
+        )),
+        r#"AT_FDCWD, "f", [{tv_sec=3735928559, tv_nsec=4207869677}, {tv_sec=-3819351491602432273, tv_nsec=13464652301697220333}], AT_SYMLINK_NOFOLLOW"#
+    );
+    let (t, _) = structs::timespec_pair(&ts((1492358706, 123456789), (0, 0))).expect("decodes");
+    assert!(
+        t.starts_with("[{tv_sec=1492358706, tv_nsec=123456789} /* 2017-04-1"),
+        "{t}"
+    );
+    assert!(t.ends_with(", {tv_sec=0, tv_nsec=0}]"), "{t}");
+    assert_eq!(structs::timespec_pair(&[0; 20]), None);
+}
