@@ -15,9 +15,9 @@ use tracer_common::capture::{
 };
 
 use super::{
-    Capture, SyscallEvent, ctype, escape,
+    Capture, SyscallEvent, ctype, escape, fcntl,
     flags::{self, Table},
-    select, sockaddr, sockopt, structs,
+    select, signal, sockaddr, sockopt, structs,
     syscalls::{self, Arg},
     wait,
 };
@@ -51,7 +51,6 @@ enum Sem {
     SockType,
     Protocol,
     SockOptName,
-    AccessMode,
     Hex,
     Offset,
     StatxFlags,
@@ -66,6 +65,11 @@ enum Sem {
     Unsigned,
     /// A 64-bit file offset split in two registers on 32-bit ABIs (`pos_l`): signed decimal.
     Loff,
+    /// mmap's flags: the mapping type by name (`MAP_FILE` for none), the other bits, the huge
+    /// page size (`21<<MAP_HUGE_SHIFT`).
+    MmapFlags,
+    /// An unsigned decimal whatever its name says (signalfd4's `sizemask`).
+    Dec,
 }
 
 const ANY: &str = "*";
@@ -89,7 +93,23 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("umask", "mask", Sem::Mode),
     ("mmap", "prot", Sem::Bits(flags::PROT, "PROT_NONE")),
     ("mprotect", "prot", Sem::Bits(flags::PROT, "PROT_NONE")),
-    ("mmap", "flags", Sem::Bits(flags::MAP_FLAGS, "0")),
+    ("mmap", "flags", Sem::MmapFlags),
+    ("msync", "start", Sem::Hex),
+    (
+        "msync",
+        "flags",
+        Sem::Flags(flags::MS_SYNC_FLAGS, "0", "MS_???"),
+    ),
+    ("mremap", "addr", Sem::Hex),
+    ("mremap", "new_addr", Sem::Hex),
+    (
+        "mremap",
+        "flags",
+        Sem::Flags(flags::MREMAP, "0", "MREMAP_???"),
+    ),
+    ("mlockall", "flags", Sem::Flags(flags::MCL, "0", "MCL_???")),
+    ("signalfd4", "sizemask", Sem::Dec),
+    ("signalfd", "sizemask", Sem::Dec),
     ("mmap", "off", Sem::Offset),
     ("mmap", "addr", Sem::Hex),
     ("socket", "family", Sem::Xval(flags::AF, "AF_???")),
@@ -125,9 +145,21 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
         "flags",
         Sem::Bits(flags::EPOLL_CREATE, "0"),
     ),
-    ("access", "mode", Sem::AccessMode),
-    ("faccessat", "mode", Sem::AccessMode),
-    ("faccessat2", "mode", Sem::AccessMode),
+    (
+        "access",
+        "mode",
+        Sem::Flags(flags::ACCESS_MODE, "F_OK", "?_OK"),
+    ),
+    (
+        "faccessat",
+        "mode",
+        Sem::Flags(flags::ACCESS_MODE, "F_OK", "?_OK"),
+    ),
+    (
+        "faccessat2",
+        "mode",
+        Sem::Flags(flags::ACCESS_MODE, "F_OK", "?_OK"),
+    ),
     ("wait4", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
     ("waitid", "options", Sem::Bits(flags::WAIT_OPTIONS, "0")),
     ("prctl", "option", Sem::Xval(flags::PRCTL, "PR_???")),
@@ -168,17 +200,50 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
         "flags",
         Sem::Bits(flags::TIMER_FLAGS, "0"),
     ),
-    ("newfstatat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("unlinkat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("fchownat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("linkat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("utimensat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("faccessat2", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("execveat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
+    (
+        "newfstatat",
+        "flag",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "unlinkat",
+        "flag",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "fchownat",
+        "flag",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "linkat",
+        "flags",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "utimensat",
+        "flags",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "faccessat2",
+        "flags",
+        Sem::Flags(flags::FACCESSAT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "execveat",
+        "flags",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
     ("pipe2", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
-    ("dup3", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
+    // strace prints them with the open flags table.
+    ("dup3", "flags", Sem::Flags(flags::OPEN_FLAGS, "0", "O_???")),
     ("eventfd2", "flags", Sem::Bits(flags::EFD, "0")),
-    ("inotify_init1", "flags", Sem::Bits(flags::IN_INIT, "0")),
+    (
+        "inotify_init1",
+        "flags",
+        Sem::Flags(flags::IN_INIT, "0", "IN_???"),
+    ),
     ("signalfd4", "flags", Sem::Bits(flags::SFD, "0")),
     ("timerfd_create", "flags", Sem::Bits(flags::TFD, "0")),
     ("inotify_add_watch", "mask", Sem::Bits(flags::IN_MASK, "0")),
@@ -186,7 +251,11 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("lsetxattr", "flags", Sem::Bits(flags::XATTR, "0")),
     ("fsetxattr", "flags", Sem::Bits(flags::XATTR, "0")),
     ("statx", "flags", Sem::StatxFlags),
-    ("statx", "mask", Sem::Bits(flags::STATX_MASK, "0")),
+    (
+        "statx",
+        "mask",
+        Sem::Flags(flags::STATX_MASK, "0", "STATX_???"),
+    ),
     ("sendto", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
     ("recvfrom", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
     ("sendmsg", "flags", Sem::Bits(flags::MSG_FLAGS, "0")),
@@ -378,6 +447,13 @@ fn by_type(ty: &str, name: &str, raw: u64) -> (String, Value) {
         return ptr(raw);
     }
     let v = ctype::narrow(ty, raw);
+    // strace's printuid: (uid_t) -1 is `-1`.
+    if ty == "uid_t" || ty == "gid_t" {
+        return match v as u32 {
+            u32::MAX => ("-1".into(), json!(-1)),
+            id => unum(u64::from(id)),
+        };
+    }
     if ["flag", "mask"].iter().any(|k| name.contains(k)) {
         return if v == 0 {
             ("0".into(), json!(0))
@@ -447,19 +523,13 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
                 _ => num(raw as i64),
             }
         }
-        Sem::AccessMode if raw == 0 => sym("F_OK".into()),
-        Sem::AccessMode => sym(flags::bits_string(raw, flags::ACCESS_MODE, "F_OK")),
         Sem::Hex if raw == 0 => ("NULL".into(), json!(0)),
         Sem::Hex => (format!("{raw:#x}"), json!(raw)),
         Sem::StatxFlags => {
-            // The sync type is a 2-bit field whose zero value has a name.
-            let mut s = match raw & 0x6000 {
-                0x2000 => "AT_STATX_FORCE_SYNC",
-                0x4000 => "AT_STATX_DONT_SYNC",
-                0x6000 => "AT_STATX_SYNC_TYPE",
-                _ => "AT_STATX_SYNC_AS_STAT",
-            }
-            .to_string();
+            // The sync type is a 2-bit field whose zero value has a name; the rest AT_ flags.
+            let raw = raw & 0xffff_ffff;
+            let mut s =
+                flags::bits_string(raw & 0x6000, flags::AT_STATX_SYNC, "AT_STATX_SYNC_AS_STAT");
             if raw & !0x6000 != 0 {
                 s.push('|');
                 flags::bits(&mut s, raw & !0x6000, flags::AT_FLAGS, "");
@@ -468,27 +538,27 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         }
         Sem::Offset if raw == 0 => ("0".into(), json!(0)),
         Sem::Offset => (format!("{raw:#x}"), json!(raw)),
-        Sem::FcntlArg => match ctx.raw("cmd", args).map(|c| c as i32) {
-            Some(libc::F_SETFD) => sym(flags::bits_string(raw, flags::FD_FLAGS, "0")),
-            // Pointers to a struct flock / f_owner_ex.
-            Some(
-                libc::F_GETLK
-                | libc::F_SETLK
-                | libc::F_SETLKW
-                | libc::F_OFD_GETLK
-                | libc::F_OFD_SETLK
-                | libc::F_OFD_SETLKW
-                | flags::F_SETOWN_EX_CMD
-                | flags::F_GETOWN_EX_CMD,
-            ) => ptr(raw),
-            Some(libc::F_SETFL) => {
-                let mut s = String::new();
-                flags::open_flags(&mut s, raw);
-                sym(s)
-            }
-            _ => num(raw as i64),
+        Sem::FcntlArg => match ctx.raw("cmd", args).map(|c| c as u32) {
+            // Pointers to a struct flock / f_owner_ex (decoded from their capture).
+            Some(cmd) if fcntl::takes_pointer(cmd) => ptr(raw),
+            Some(cmd) => fcntl::arg_text(cmd, raw),
+            None => num(raw as i64),
         },
         Sem::Unsigned => unum(raw & 0xffff_ffff),
+        Sem::Dec => unum(raw),
+        Sem::MmapFlags => {
+            let mut s = flags::xval_string(raw & flags::MAP_TYPE, flags::MAP_TYPES, "MAP_???");
+            let huge = (raw >> flags::MAP_HUGE_SHIFT) & flags::MAP_HUGE_MASK;
+            let rest = raw & !flags::MAP_TYPE & !(flags::MAP_HUGE_MASK << flags::MAP_HUGE_SHIFT);
+            if rest != 0 {
+                s.push('|');
+                flags::bits(&mut s, rest, flags::MAP_FLAGS, "");
+            }
+            if huge != 0 {
+                let _ = write!(s, "|{huge}<<MAP_HUGE_SHIFT");
+            }
+            sym(s)
+        }
         // On 64-bit ABIs `pos_l` holds the whole offset and `pos_h` is unused (fs/read_write.c
         // pos_from_hilo); strace prints one signed offset.
         Sem::Loff => num(raw as i64),
@@ -611,6 +681,16 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             }
             let full = u64::try_from(ret).ok();
             let full = if ctx.syscall == "getcwd" { None } else { full };
+            if ctx.syscall == "getrandom" {
+                // strace: QUOTE_FORCE_HEX, random bytes are not text.
+                let cut = data.truncated() || full.is_some_and(|f| f > data.data.len() as u64);
+                let text = if ctx.text {
+                    escape::quoted_with(&data.data, cut, escape::Hex::All)
+                } else {
+                    String::new()
+                };
+                return Some((text, escape::json_bytes(&data.data, cut)));
+            }
             Some(buffer(ctx, &data, full))
         }
         CAP_SOCKADDR_IN => {
@@ -727,9 +807,15 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
             Some(structs::epoll_events(b, c.truncated()))
         }
         (_, "rlim" | "new_rlim" | "old_rlim") => structs::rlimit(b),
-        ("uname", _) => structs::utsname(b),
+        ("uname", _) => structs::utsname(b, ctx.no_abbrev),
+        ("fcntl", "arg") => fcntl::structure(ctx.ev.args[1] as u32, b),
+        // The set passed in (read at enter) and the one returned (read after a success);
+        // rt_sigpending allows sets shorter than a word.
+        ("rt_sigprocmask", "nset" | "oset") => signal::sigset(b, ctx.ev.args[3], 8),
+        ("rt_sigpending", "uset") => signal::sigset(b, ctx.ev.args[1], 1),
+        ("signalfd4" | "signalfd", "user_mask") => signal::sigset(b, ctx.ev.args[2], 8),
         ("statfs" | "fstatfs", _) => structs::statfs(b),
-        ("statx", _) => structs::statx(b),
+        ("statx", _) => structs::statx(b, ctx.no_abbrev),
         ("pipe" | "pipe2", _) => structs::fd_pair(b),
         // The kernel wrote a status only when the call returned a pid (WNOHANG returns 0).
         ("wait4", _) if ctx.ev.ret.is_some_and(|r| r > 0) => wait::status(b),
@@ -970,15 +1056,9 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
         ("preadv" | "pwritev" | "preadv2" | "pwritev2", "pos_h") => false,
         // ARCH_GET_CPUID takes no argument.
         ("arch_prctl", "arg2") => raw("option") != flags::ARCH_GET_CPUID,
-        ("fcntl", "arg") => !matches!(
-            raw("cmd") as i32,
-            libc::F_GETFD
-                | libc::F_GETFL
-                | libc::F_GETOWN
-                | libc::F_GETLEASE
-                | libc::F_GETPIPE_SZ
-                | libc::F_GET_SEALS
-        ),
+        ("fcntl", "arg") => fcntl::has_arg(raw("cmd") as u32),
+        // The new address only when the mapping moves to it.
+        ("mremap", "new_addr") => raw("flags") & 3 == 3,
         _ => true,
     }
 }

@@ -197,6 +197,53 @@ const RULES: &[Rule] = &[
         Len::None,
         structs::STATX_SIZE as u16,
     ),
+    // fcntl's third argument, read as a struct flock whatever the command: decoded only for
+    // the commands whose argument is a pointer to one (or to a struct f_owner_ex, its first 8
+    // bytes); for the others the read faults or is ignored.
+    (
+        "fcntl",
+        "arg",
+        CAP_STRUCT_IN,
+        Len::None,
+        super::fcntl::FLOCK_SIZE as u16,
+    ),
+    // Signal sets: sigsetsize bytes (the decoder prints them only for sizes strace accepts).
+    (
+        "rt_sigprocmask",
+        "nset",
+        CAP_STRUCT_IN,
+        Len::Arg("sigsetsize"),
+        1,
+    ),
+    (
+        "rt_sigprocmask",
+        "oset",
+        CAP_STRUCT_OUT,
+        Len::Arg("sigsetsize"),
+        1,
+    ),
+    (
+        "rt_sigpending",
+        "uset",
+        CAP_STRUCT_OUT,
+        Len::Arg("sigsetsize"),
+        1,
+    ),
+    (
+        "signalfd4",
+        "user_mask",
+        CAP_STRUCT_IN,
+        Len::Arg("sizemask"),
+        1,
+    ),
+    (
+        "signalfd",
+        "user_mask",
+        CAP_STRUCT_IN,
+        Len::Arg("sizemask"),
+        1,
+    ),
+    ("getrandom", "ubuf", CAP_BUF_OUT, Len::Arg("len"), 0),
     // `char *` without const, but input strings all the same.
     ("mount", "dev_name", CAP_STR, Len::None, 0),
     ("mount", "dir_name", CAP_STR, Len::None, 0),

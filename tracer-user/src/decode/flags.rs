@@ -70,9 +70,9 @@ pub fn xval_string(raw: u64, table: Table, unknown: &str) -> String {
 
 /// The kernel's first real-time signal (strace's ASM_SIGRTMIN; glibc's SIGRTMIN is a
 /// function of the C library, not this number).
-const SIGRTMIN: i64 = 32;
+pub const SIGRTMIN: i64 = 32;
 /// The kernel's last signal on x86_64 and aarch64 (`_NSIG`, include/uapi/asm-generic/signal.h).
-const SIGRTMAX: i64 = 64;
+pub const SIGRTMAX: i64 = 64;
 
 /// A signal number as strace names it: `SIGTERM`, `SIGRTMIN`, `SIGRT_2`, or the number.
 pub fn signal(out: &mut String, sig: i64) {
@@ -144,7 +144,7 @@ const O_SYNC_BIT: u64 = (libc::O_SYNC & !libc::O_DSYNC) as u64;
 
 /// strace's order and names (xlat/open_mode_flags.in): O_SYNC and O_TMPFILE include other
 /// bits, so they come before their parts; O_ASYNC is FASYNC.
-const OPEN_FLAGS: Table = &[
+pub const OPEN_FLAGS: Table = &[
     (libc::O_CREAT as u64, "O_CREAT"),
     (libc::O_EXCL as u64, "O_EXCL"),
     (libc::O_NOCTTY as u64, "O_NOCTTY"),
@@ -234,14 +234,80 @@ pub fn st_mode(out: &mut String, raw: u64) {
     mode(out, raw & 0o7777);
 }
 
-pub const AT_FLAGS: Table = table!(
-    AT_SYMLINK_NOFOLLOW,
-    AT_REMOVEDIR,
-    AT_SYMLINK_FOLLOW,
-    AT_NO_AUTOMOUNT,
-    AT_EMPTY_PATH,
-    AT_EACCESS,
-);
+/// strace's at_flags (xlat/at_flags.in); AT_EACCESS shares AT_REMOVEDIR's value and is
+/// faccessat2's only (FACCESSAT_FLAGS).
+pub const AT_FLAGS: Table = &[
+    (libc::AT_SYMLINK_NOFOLLOW as u64, "AT_SYMLINK_NOFOLLOW"),
+    (libc::AT_REMOVEDIR as u64, "AT_REMOVEDIR"),
+    (libc::AT_SYMLINK_FOLLOW as u64, "AT_SYMLINK_FOLLOW"),
+    (libc::AT_NO_AUTOMOUNT as u64, "AT_NO_AUTOMOUNT"),
+    (libc::AT_EMPTY_PATH as u64, "AT_EMPTY_PATH"),
+    (AT_RECURSIVE, "AT_RECURSIVE"),
+];
+/// include/uapi/linux/fcntl.h (not in libc).
+const AT_RECURSIVE: u64 = 0x8000;
+/// faccessat2's flags (strace's xlat/faccessat_flags.in).
+pub const FACCESSAT_FLAGS: Table = &[
+    (libc::AT_SYMLINK_NOFOLLOW as u64, "AT_SYMLINK_NOFOLLOW"),
+    (libc::AT_EACCESS as u64, "AT_EACCESS"),
+    (libc::AT_EMPTY_PATH as u64, "AT_EMPTY_PATH"),
+];
+/// statx's sync type, a 2-bit field (xlat/at_statx_sync_types.in, in its order: the value
+/// 0x6000 prints as its two bits).
+pub const AT_STATX_SYNC: Table = &[
+    (0x0000, "AT_STATX_SYNC_AS_STAT"),
+    (0x2000, "AT_STATX_FORCE_SYNC"),
+    (0x4000, "AT_STATX_DONT_SYNC"),
+    (0x6000, "AT_STATX_SYNC_TYPE"),
+];
+/// fcntl lock types and lease types (xlat/lockfcmds.in).
+pub const LOCK_TYPES: Table = &[
+    (0, "F_RDLCK"),
+    (1, "F_WRLCK"),
+    (2, "F_UNLCK"),
+    (4, "F_EXLCK"),
+    (8, "F_SHLCK"),
+];
+/// F_NOTIFY's directory notification flags (xlat/notifyflags.in).
+pub const DN_FLAGS: Table = &[
+    (0x1, "DN_ACCESS"),
+    (0x2, "DN_MODIFY"),
+    (0x4, "DN_CREATE"),
+    (0x8, "DN_DELETE"),
+    (0x10, "DN_RENAME"),
+    (0x20, "DN_ATTRIB"),
+    (0x8000_0000, "DN_MULTISHOT"),
+];
+/// struct f_owner_ex's types (xlat/f_owner_types.in).
+pub const F_OWNER_TYPES: Table = &[(0, "F_OWNER_TID"), (1, "F_OWNER_PID"), (2, "F_OWNER_PGRP")];
+/// File seals (xlat/f_seals.in).
+pub const F_SEALS: Table = &[
+    (0x1, "F_SEAL_SEAL"),
+    (0x2, "F_SEAL_SHRINK"),
+    (0x4, "F_SEAL_GROW"),
+    (0x8, "F_SEAL_WRITE"),
+    (0x10, "F_SEAL_FUTURE_WRITE"),
+];
+/// mmap's mapping types (the MAP_TYPE bits), MAP_FILE being none of them.
+pub const MAP_TYPES: Table = &[
+    (0, "MAP_FILE"),
+    (0x1, "MAP_SHARED"),
+    (0x2, "MAP_PRIVATE"),
+    (0x3, "MAP_SHARED_VALIDATE"),
+];
+/// The MAP_TYPE bits, and MAP_HUGE_MASK << MAP_HUGE_SHIFT (include/uapi/linux/mman.h).
+pub const MAP_TYPE: u64 = 0xf;
+pub const MAP_HUGE_SHIFT: u32 = 26;
+pub const MAP_HUGE_MASK: u64 = 0x3f;
+pub const MREMAP: Table = &[
+    (0x1, "MREMAP_MAYMOVE"),
+    (0x2, "MREMAP_FIXED"),
+    (0x4, "MREMAP_DONTUNMAP"),
+];
+/// mlockall's flags (include/uapi/asm-generic/mman-common.h).
+pub const MCL: Table = &[(1, "MCL_CURRENT"), (2, "MCL_FUTURE"), (4, "MCL_ONFAULT")];
+/// msync's flags in strace's order (xlat/mctl_sync.in).
+pub const MS_SYNC_FLAGS: Table = table!(MS_SYNC, MS_ASYNC, MS_INVALIDATE);
 pub const PROT: Table = table!(
     PROT_READ,
     PROT_WRITE,

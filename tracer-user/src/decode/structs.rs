@@ -12,8 +12,8 @@ pub const STAT_SIZE: usize = 144;
 pub const STAT_SIZE: usize = 128;
 /// `sizeof(struct statfs)` on 64-bit kernels.
 pub const STATFS_SIZE: usize = 120;
-/// The part of `struct statx` decoded (mask, attributes, mode, size).
-pub const STATX_SIZE: usize = 48;
+/// `sizeof(struct statx)` (include/uapi/linux/stat.h).
+pub const STATX_SIZE: usize = 256;
 /// `sizeof(struct new_utsname)`: six 65-byte fields.
 pub const UTSNAME_SIZE: usize = 6 * 65;
 
@@ -33,10 +33,10 @@ fn i64_ne(b: &[u8], at: usize) -> Option<i64> {
 /// Text and JSON of a decoded value.
 pub type Decoded = (String, Value);
 
-/// `struct timespec` (64-bit fields).
+/// `struct timespec` (64-bit fields): strace prints tv_nsec unsigned (PRINT_VAL_U).
 pub fn timespec(b: &[u8]) -> Option<Decoded> {
     let sec = i64_ne(b, 0)?;
-    let nsec = i64_ne(b, 8)?;
+    let nsec = u64_ne(b, 8)?;
     Some((
         format!("{{tv_sec={sec}, tv_nsec={nsec}}}"),
         json!({"tv_sec": sec, "tv_nsec": nsec}),
@@ -64,9 +64,28 @@ pub fn loff(b: &[u8], unsigned: bool) -> Option<Decoded> {
 }
 
 /// `[{tv_sec=…}, {tv_sec=…}]` for utimensat.
+/// include/uapi/linux/stat.h.
+const UTIME_NOW: u64 = (1 << 30) - 1;
+const UTIME_OMIT: u64 = (1 << 30) - 2;
+
+/// One time of utimensat: `UTIME_NOW`, `UTIME_OMIT`, or the timespec and its date comment.
+fn utime(b: &[u8]) -> Option<Decoded> {
+    let nsec = u64_ne(b, 8)?;
+    match nsec {
+        UTIME_NOW => Some(("UTIME_NOW".into(), json!("UTIME_NOW"))),
+        UTIME_OMIT => Some(("UTIME_OMIT".into(), json!("UTIME_OMIT"))),
+        _ => {
+            let (mut t, j) = timespec(b)?;
+            timefmt::comment(&mut t, i64_ne(b, 0)?, nsec, 9);
+            Some((t, j))
+        }
+    }
+}
+
+/// `[{tv_sec=…} /* … */, UTIME_OMIT]` for utimensat (strace's print_timespec_t_utime).
 pub fn timespec_pair(b: &[u8]) -> Option<Decoded> {
-    let (a, ja) = timespec(b)?;
-    let (c, jc) = timespec(b.get(16..)?)?;
+    let (a, ja) = utime(b)?;
+    let (c, jc) = utime(b.get(16..)?)?;
     Some((format!("[{a}, {c}]"), json!([ja, jc])))
 }
 
@@ -196,20 +215,142 @@ pub fn statfs(b: &[u8]) -> Option<Decoded> {
     ))
 }
 
-/// `struct statx`, as strace prints it without -v.
-pub fn statx(b: &[u8]) -> Option<Decoded> {
-    let mask = flags::bits_string(u64::from(u32_ne(b, 0)?), flags::STATX_MASK, "0");
-    let attrs = flags::bits_string(u64_ne(b, 8)?, flags::STATX_ATTRS, "0");
+/// `{tv_sec=…, tv_nsec=…} /* 2026-12-01T04:19:33.659914262+0000 */` (struct
+/// statx_timestamp: s64 seconds, u32 nanoseconds).
+fn statx_timestamp(b: &[u8], at: usize) -> Option<(String, Value)> {
+    let sec = i64_ne(b, at)?;
+    let nsec = u32_ne(b, at + 8)?;
+    let mut t = format!("{{tv_sec={sec}, tv_nsec={nsec}}}");
+    timefmt::comment(&mut t, sec, u64::from(nsec), 9);
+    Some((t, json!({"tv_sec": sec, "tv_nsec": nsec})))
+}
+
+/// strace's printuid: (uid_t) -1 is `-1`.
+fn id(v: u32) -> String {
+    if v == u32::MAX {
+        "-1".into()
+    } else {
+        v.to_string()
+    }
+}
+
+/// `struct statx` as strace prints it (src/statx.c): mask, attributes, mode and size, then
+/// `...`; every field with -v (`no_abbrev`), those the mask says are filled. JSON always
+/// carries every field.
+pub fn statx(b: &[u8], no_abbrev: bool) -> Option<Decoded> {
+    const TYPE_MODE: u32 = 0x3;
+    const NLINK: u32 = 0x4;
+    const UID: u32 = 0x8;
+    const GID: u32 = 0x10;
+    const ATIME: u32 = 0x20;
+    const MTIME: u32 = 0x40;
+    const CTIME: u32 = 0x80;
+    const INO: u32 = 0x100;
+    const SIZE: u32 = 0x200;
+    const BLOCKS: u32 = 0x400;
+    const BTIME: u32 = 0x800;
+    const MNT_ID: u32 = 0x1000;
+    const DIOALIGN: u32 = 0x2000;
+    let m = u32_ne(b, 0)?;
+    let mask = flags::flags_string(u64::from(m), flags::STATX_MASK, "0", "STATX_???");
+    let blksize = u32_ne(b, 4)?;
+    let attrs = flags::flags_string(u64_ne(b, 8)?, flags::STATX_ATTRS, "0", "STATX_ATTR_???");
+    let (nlink, uid, gid) = (u32_ne(b, 16)?, u32_ne(b, 20)?, u32_ne(b, 24)?);
     let mode = u64::from(u16_ne(b, 28)?);
-    let size = u64_ne(b, 40)?;
+    let (ino, size, blocks) = (u64_ne(b, 32)?, u64_ne(b, 40)?, u64_ne(b, 48)?);
     let mut mode_text = String::new();
-    flags::st_mode(&mut mode_text, mode);
-    Some((
-        format!(
-            "{{stx_mask={mask}, stx_attributes={attrs}, stx_mode={mode_text}, stx_size={size}, ...}}"
-        ),
-        json!({"stx_mask": mask, "stx_attributes": attrs, "stx_mode": mode_text, "stx_size": size}),
-    ))
+    flags::symbolic_mode(&mut mode_text, mode);
+    let mut j = json!({"stx_mask": mask, "stx_blksize": blksize, "stx_attributes": attrs,
+        "stx_nlink": nlink, "stx_uid": uid, "stx_gid": gid, "stx_mode": mode_text,
+        "stx_ino": ino, "stx_size": size, "stx_blocks": blocks});
+    let mut t = format!("{{stx_mask={mask}");
+    if no_abbrev {
+        let _ = write!(t, ", stx_blksize={blksize}");
+    }
+    let _ = write!(t, ", stx_attributes={attrs}");
+    if no_abbrev {
+        if m & NLINK != 0 {
+            let _ = write!(t, ", stx_nlink={nlink}");
+        }
+        if m & UID != 0 {
+            let _ = write!(t, ", stx_uid={}", id(uid));
+        }
+        if m & GID != 0 {
+            let _ = write!(t, ", stx_gid={}", id(gid));
+        }
+    }
+    if m & TYPE_MODE != 0 {
+        let _ = write!(t, ", stx_mode={mode_text}");
+    }
+    if no_abbrev && m & INO != 0 {
+        let _ = write!(t, ", stx_ino={ino}");
+    }
+    if m & SIZE != 0 {
+        let _ = write!(t, ", stx_size={size}");
+    }
+    // The rest is in the full structure only (a short capture: the abbreviated form).
+    let rest = (|| {
+        let attrs_mask =
+            flags::flags_string(u64_ne(b, 56)?, flags::STATX_ATTRS, "0", "STATX_ATTR_???");
+        let times = [
+            ("stx_atime", 64, ATIME),
+            ("stx_btime", 80, BTIME),
+            ("stx_ctime", 96, CTIME),
+            ("stx_mtime", 112, MTIME),
+        ];
+        let mut s = String::new();
+        let mut o = serde_json::Map::new();
+        if m & BLOCKS != 0 {
+            let _ = write!(s, ", stx_blocks={blocks}");
+        }
+        let _ = write!(s, ", stx_attributes_mask={attrs_mask}");
+        o.insert("stx_attributes_mask".into(), json!(attrs_mask));
+        for (name, at, bit) in times {
+            let (tt, tj) = statx_timestamp(b, at)?;
+            if m & bit != 0 {
+                let _ = write!(s, ", {name}={tt}");
+            }
+            o.insert(name.into(), tj);
+        }
+        let names = [
+            "stx_rdev_major",
+            "stx_rdev_minor",
+            "stx_dev_major",
+            "stx_dev_minor",
+        ];
+        for (k, name) in names.iter().enumerate() {
+            let v = u32_ne(b, 128 + 4 * k)?;
+            let _ = write!(s, ", {name}={v}");
+            o.insert((*name).into(), json!(v));
+        }
+        let mnt_id = u64_ne(b, 144)?;
+        if m & MNT_ID != 0 {
+            let _ = write!(s, ", stx_mnt_id={}", c_hex(mnt_id));
+        }
+        o.insert("stx_mnt_id".into(), json!(mnt_id));
+        let (mem, off) = (u32_ne(b, 152)?, u32_ne(b, 156)?);
+        if m & DIOALIGN != 0 {
+            let _ = write!(s, ", stx_dio_mem_align={mem}, stx_dio_offset_align={off}");
+        }
+        o.insert("stx_dio_mem_align".into(), json!(mem));
+        o.insert("stx_dio_offset_align".into(), json!(off));
+        Some((s, o))
+    })();
+    match rest {
+        Some((s, o)) => {
+            if no_abbrev {
+                t.push_str(&s);
+                t.push('}');
+            } else {
+                t.push_str(", ...}");
+            }
+            if let Value::Object(jm) = &mut j {
+                jm.extend(o);
+            }
+        }
+        None => t.push_str(", ...}"),
+    }
+    Some((t, j))
 }
 
 /// `struct epoll_event` (packed on x86_64: u32 events, u64 data).
@@ -297,19 +438,12 @@ pub fn rlimit(b: &[u8]) -> Option<Decoded> {
     ))
 }
 
-/// `{sysname="Linux", nodename="web", ...}`.
-pub fn utsname(b: &[u8]) -> Option<Decoded> {
+/// `{sysname="Linux", nodename="web", ...}`; every field with -v (`no_abbrev`).
+pub fn utsname(b: &[u8], no_abbrev: bool) -> Option<Decoded> {
     let field = |i: usize| -> Option<&[u8]> {
         let f = b.get(i * 65..(i + 1) * 65)?;
         Some(f.split(|&c| c == 0).next().unwrap_or(f))
     };
-    let sys = field(0)?;
-    let node = field(1)?;
-    let text = format!(
-        "{{sysname={}, nodename={}, ...}}",
-        escape::quoted(sys, false),
-        escape::quoted(node, false)
-    );
     let names = [
         "sysname",
         "nodename",
@@ -318,6 +452,15 @@ pub fn utsname(b: &[u8]) -> Option<Decoded> {
         "machine",
         "domainname",
     ];
+    let shown = if no_abbrev { names.len() } else { 2 };
+    let mut text = String::from("{");
+    for (i, n) in names.iter().enumerate().take(shown) {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        let _ = write!(text, "{n}={}", escape::quoted(field(i)?, false));
+    }
+    text.push_str(if no_abbrev { "}" } else { ", ...}" });
     let mut o = serde_json::Map::new();
     for (i, n) in names.iter().enumerate() {
         if let Some(f) = field(i) {

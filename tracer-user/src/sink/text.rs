@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use super::{Lost, Sink, summary};
 use crate::{
-    decode::{Enter, args, errno, fdpath, flags, syscalls},
+    decode::{Enter, args, errno, fcntl, fdpath, flags, syscalls},
     model::{Container, Event, summary::Report},
 };
 
@@ -81,6 +81,7 @@ pub fn render(out: &mut String, e: &Event, host_pids: bool) {
         return;
     }
     out.push(')');
+    let deco = fcntl::ret_decoration(ev);
     match ev.ret {
         None => out.push_str(" = ?"),
         Some(ret) => match errno::of_ret(ret) {
@@ -89,6 +90,11 @@ pub fn render(out: &mut String, e: &Event, host_pids: bool) {
             }
             Some(e) => {
                 let _ = write!(out, " = -1 {} ({})", errno::name(e), errno::message(e));
+            }
+            // fcntl's F_GET* results: `0x1 (flags FD_CLOEXEC)`, `1 (SIGHUP)`.
+            None if deco.is_some() => {
+                out.push_str(" = ");
+                out.push_str(deco.as_deref().unwrap_or_default());
             }
             None if returns_address(&name) => {
                 let _ = write!(out, " = {ret:#x}");
