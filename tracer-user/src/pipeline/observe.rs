@@ -126,6 +126,7 @@ pub async fn observe(
             json_only: cfg.format == Format::Json,
             no_abbrev: cfg.no_abbrev,
             hex: cfg.hex,
+            string_size: cfg.string_size,
         },
         enrich,
         filter: if widened(&cfg) {
