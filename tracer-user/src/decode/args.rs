@@ -401,8 +401,8 @@ struct Ctx<'a> {
     no_abbrev: bool,
     /// strace's `-x` / `-xx`.
     hex: escape::Hex,
-    /// strace's `-s`: the most elements of an array shown.
-    max_elems: usize,
+    /// strace's `-s`.
+    string_size: u32,
 }
 
 impl Ctx<'_> {
@@ -517,11 +517,7 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
         }
         Sem::SockOptName => {
             let level = ctx.raw("level", args).unwrap_or(0) as i32;
-            match level {
-                libc::SOL_SOCKET => sym(flags::xval_string(raw, flags::SO, "SO_???")),
-                libc::SOL_TCP => sym(flags::xval_string(raw, flags::TCP_OPT, "TCP_???")),
-                _ => num(raw as i64),
-            }
+            sym(sockopt::optname(level, raw, ctx.syscall == "getsockopt"))
         }
         Sem::Hex if raw == 0 => ("NULL".into(), json!(0)),
         Sem::Hex => (format!("{raw:#x}"), json!(raw)),
@@ -623,6 +619,10 @@ fn obj(v: Value) -> ArgJson {
 fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> {
     let arg = &args[i];
     let mut c = ctx.captures(i).next()?;
+    if c.kind == CAP_BUF_IN && ctx.syscall == "setsockopt" {
+        // Before the fault test: a value needs only its own size of the bytes read.
+        return setsockopt_value(ctx, args, c);
+    }
     if c.fault() && matches!(c.kind, CAP_STR | CAP_STR_SIZED) {
         // Unreadable at enter (its page not faulted in yet): read again at exit
         // (`CAPF_AT_EXIT`), when there is such a read.
@@ -656,20 +656,6 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
                 escape::json_bytes(data, cut),
             ))
         }
-        CAP_BUF_IN if ctx.syscall == "setsockopt" => {
-            let val = |n: &str| ctx.raw(n, args).map_or(0, |v| v as u32 as i32);
-            let optlen = val("optlen");
-            let decoded = match sockopt::shape(val("level"), val("optname"), optlen) {
-                sockopt::Shape::Address => None,
-                sockopt::Shape::Int => sockopt::int(&c.data),
-                sockopt::Shape::Linger => sockopt::linger(&c.data),
-                sockopt::Shape::Bytes => {
-                    let full = u64::try_from(optlen).unwrap_or(u64::MAX);
-                    return Some(buffer(ctx, c, Some(full)));
-                }
-            };
-            decoded.map(|(t, j)| (t, obj(j)))
-        }
         CAP_BUF_IN => {
             let full = spec_len(ctx, args, i);
             Some(buffer(ctx, c, full))
@@ -701,6 +687,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             let (t, j) = sockaddr::decode(&c.data, usize::try_from(len).ok()?)?;
             Some((t, obj(j)))
         }
+        CAP_SOCKADDR_OUT if ctx.syscall == "getsockopt" => getsockopt_value(ctx, args, c),
         CAP_SOCKADDR_OUT => {
             // accept, getsockname, recvfrom: the kernel wrote min(buffer, returned length)
             // bytes; the capture holds the returned length's worth.
@@ -754,6 +741,55 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
     }
 }
 
+/// setsockopt's value (`sockopt::shape`) from the bytes read at enter: an `int` or a
+/// `struct linger` from its own size of them, which a read cut short by a fault further on
+/// (`optlen` past the value's size) still holds; the bytes only when all were read.
+fn setsockopt_value(ctx: &Ctx<'_>, args: &[Arg], c: &Capture) -> Option<(String, ArgJson)> {
+    let val = |n: &str| ctx.raw(n, args).map_or(0, |v| v as u32 as i32);
+    let optlen = val("optlen");
+    let decoded = match sockopt::shape(val("level"), val("optname"), optlen) {
+        sockopt::Shape::Address => None,
+        sockopt::Shape::Int => sockopt::int(&c.data),
+        sockopt::Shape::Linger => sockopt::linger(&c.data),
+        sockopt::Shape::TxRehash => sockopt::txrehash(&c.data),
+        sockopt::Shape::Bytes => {
+            // The kernel reads optlen bytes (the register: a negative int is a large
+            // length), at most the string size.
+            let full = ctx.raw("optlen", args).unwrap_or(0);
+            let read = full.min(u64::from(ctx.string_size));
+            if c.fault() || (c.data.len() as u64) < read {
+                return None;
+            }
+            return Some(buffer(
+                ctx,
+                c,
+                Some(u64::try_from(optlen).unwrap_or(u64::MAX)),
+            ));
+        }
+    };
+    decoded.map(|(t, j)| (t, obj(j)))
+}
+
+/// getsockopt's value after a successful call (`sockopt::get`): the buffer size passed in
+/// (captured at enter) and the length returned are both needed, as strace reads both; without
+/// them, the pointer.
+fn getsockopt_value(ctx: &Ctx<'_>, args: &[Arg], c: &Capture) -> Option<(String, ArgJson)> {
+    let len_arg = args.iter().position(|a| a.name == "optlen")?;
+    let int_of = |kind: u8| {
+        let c = ctx
+            .captures(len_arg)
+            .find(|c| c.kind == kind && !c.fault())?;
+        Some(i32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?))
+    };
+    let (ulen, rlen) = (int_of(CAP_STRUCT_IN)?, int_of(CAP_SOCKLEN_OUT)?);
+    let val = |n: &str| ctx.raw(n, args).map_or(0, |v| v as u32 as i32);
+    let q = sockopt::get::Quoting {
+        hex: ctx.hex,
+        string_size: ctx.string_size as usize,
+    };
+    sockopt::get::value(val("level"), val("optname"), ulen, rlen, &c.data, q)
+}
+
 /// The argument holding the length of an input socket address.
 fn sockaddr_len_arg(syscall: &str) -> &'static str {
     match syscall {
@@ -779,7 +815,6 @@ fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
         ("write" | "pwrite64", _) => "count",
         ("setxattr" | "lsetxattr" | "fsetxattr", _) => "size",
         ("sendto", _) => "len",
-        ("setsockopt", _) => "optlen",
         ("mq_timedsend", _) => "msg_len",
         _ => return None,
     };
@@ -789,7 +824,9 @@ fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
 fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> {
     let b = &c.data;
     match (ctx.syscall, arg.name) {
-        (_, "upeer_addrlen" | "usockaddr_len" | "addr_len") => socklen(ctx, b),
+        (_, "upeer_addrlen" | "usockaddr_len" | "addr_len") | ("getsockopt", "optlen") => {
+            socklen(ctx, b)
+        }
         (_, "statbuf") => structs::stat(b, ctx.no_abbrev),
         ("nanosleep" | "clock_nanosleep", "rqtp") | ("clock_gettime" | "clock_getres", "tp") => {
             structs::timespec(b)
@@ -900,15 +937,15 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
 
 /// `[112 => 16]`: the socket address length passed in, and the one the kernel wrote back
 /// (captured at exit as itself: the address may be longer than its buffer, or unreadable),
-/// as strace prints it.
+/// as strace prints it: `int`s (a negative one is the caller's).
 fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
-    let before = u32::from_ne_bytes(b.get(..4)?.try_into().ok()?);
+    let before = i32::from_ne_bytes(b.get(..4)?.try_into().ok()?);
     let after = ctx
         .ev
         .captures
         .iter()
         .find(|c| c.kind == CAP_SOCKLEN_OUT && !c.fault())
-        .and_then(|c| Some(u32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?)));
+        .and_then(|c| Some(i32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?)));
     Some(match after {
         Some(a) if a != before => (
             format!("[{before} => {a}]"),
@@ -931,7 +968,7 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
     let mut more = array.truncated();
     for (k, pair) in array.data.chunks_exact(16).enumerate() {
         // strace's print_array: at most `-s` elements.
-        if k >= ctx.max_elems {
+        if k >= ctx.string_size as usize {
             more = true;
             break;
         }
@@ -1110,7 +1147,8 @@ pub struct Options {
     pub no_abbrev: bool,
     /// strace's `-x` / `-xx`: strings in hex.
     pub hex: escape::Hex,
-    /// strace's `-s`: arrays show at most this many elements (the kernel cuts the strings).
+    /// strace's `-s`: the most bytes of a string printed. The kernel cuts most captures at it
+    /// already; values read whole (getsockopt's) are cut here.
     pub string_size: u32,
 }
 
@@ -1160,7 +1198,7 @@ fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
         text: !opts.json_only,
         no_abbrev: opts.no_abbrev,
         hex: opts.hex,
-        max_elems: opts.string_size as usize,
+        string_size: opts.string_size,
     };
     if syscall == "clone" {
         return clone_args(ev, args);

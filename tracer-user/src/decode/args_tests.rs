@@ -585,6 +585,154 @@ fn setsockopt_values_match_their_length() {
 }
 
 #[test]
+fn setsockopt_values_need_only_their_own_bytes() {
+    // strace 6.1, tests/so_linger.c and sockopt-sol_socket.c: a value 4 (or 8) bytes before an
+    // unmapped page with optlen one more. The read of optlen bytes faults; a capture cut
+    // short at the fault (flagged faulted and short: 1 << 3) still holds the value's bytes.
+    let short = |data: &[u8]| Capture {
+        flags: tracer_common::capture::CAPF_FAULT | 1 << 3,
+        ..cap(3, CAP_BUF_IN, data)
+    };
+    let opt = |name: i32, c: Capture, len: u64| {
+        line(&event(
+            "setsockopt",
+            [3, 1, name as u64, 0x7fff_f7fb_cffc, len, 0],
+            0,
+            vec![c],
+        ))
+    };
+    let v = 1234567890i32.to_ne_bytes();
+    assert_eq!(
+        opt(libc::SO_DEBUG, short(&v), 5),
+        "3, SOL_SOCKET, SO_DEBUG, [1234567890], 5"
+    );
+    let mut l = (-15i32).to_ne_bytes().to_vec();
+    l.extend_from_slice(&(-42i32).to_ne_bytes());
+    assert_eq!(
+        opt(libc::SO_LINGER, short(&l), 9),
+        "3, SOL_SOCKET, SO_LINGER, {l_onoff=-15, l_linger=-42}, 9"
+    );
+    assert_eq!(
+        opt(libc::SO_TXREHASH, short(&1i32.to_ne_bytes()), 5),
+        "3, SOL_SOCKET, SO_TXREHASH, [SOCK_TXREHASH_ENABLED], 5"
+    );
+    // Fewer bytes than the value: the pointer; so for bytes strace prints whole.
+    assert_eq!(
+        opt(libc::SO_LINGER, short(&l[..4]), 9),
+        "3, SOL_SOCKET, SO_LINGER, 0x7ffff7fbcffc, 9"
+    );
+    assert_eq!(
+        opt(libc::SO_TYPE, short(&v), 5),
+        "3, SOL_SOCKET, SO_TYPE, 0x7ffff7fbcffc, 5"
+    );
+    assert_eq!(
+        opt(libc::SO_TYPE, cap(3, CAP_BUF_IN, &v[..3]), 5),
+        "3, SOL_SOCKET, SO_TYPE, 0x7ffff7fbcffc, 5"
+    );
+    // A read that failed whole (no bytes).
+    let mut fault = cap(3, CAP_BUF_IN, b"");
+    fault.flags = tracer_common::capture::CAPF_FAULT;
+    assert_eq!(
+        opt(libc::SO_DEBUG, fault, 5),
+        "3, SOL_SOCKET, SO_DEBUG, 0x7ffff7fbcffc, 5"
+    );
+    assert_eq!(
+        opt(libc::SO_TYPE, cap(3, CAP_BUF_IN, b"\x00\x00\x00"), 3),
+        r#"3, SOL_SOCKET, SO_TYPE, "\0\0\0", 3"#
+    );
+    // optlen -1: strace reads -s bytes and more; the kernel capture is cut at -s.
+    let mut cut = cap(3, CAP_BUF_IN, &[0; 32]);
+    cut.flags = CAPF_TRUNCATED;
+    assert_eq!(
+        opt(libc::SO_TYPE, cut, 0xffff_ffff),
+        format!(r#"3, SOL_SOCKET, SO_TYPE, "{}"..., -1"#, r"\0".repeat(32))
+    );
+}
+
+#[test]
+fn getsockopt_value_and_length_in_and_out() {
+    // strace 6.1, tests/so_error.c, so_peercred.c, so_linger.c, sockopt-sol_socket.c.
+    let get = |name: i32, ret: i64, caps: Vec<Capture>| {
+        line(&event(
+            "getsockopt",
+            [4, 1, name as u64, 0x7fff_f7fb_cffc, 0x7fff_ffff_e54c, 0],
+            ret,
+            caps,
+        ))
+    };
+    let n = |v: i32| v.to_ne_bytes();
+    let e = n(libc::ECONNREFUSED);
+    let ok = |ulen: i32, rlen: i32, val: &[u8]| {
+        vec![
+            cap(4, CAP_STRUCT_IN, &n(ulen)),
+            cap(4, CAP_SOCKLEN_OUT, &n(rlen)),
+            cap(3, CAP_SOCKADDR_OUT, val),
+        ]
+    };
+    assert_eq!(
+        get(libc::SO_ERROR, 0, ok(4, 4, &e)),
+        "4, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]"
+    );
+    assert_eq!(
+        get(libc::SO_ERROR, 0, ok(5, 4, &e)),
+        "4, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [5 => 4]"
+    );
+    assert_eq!(
+        get(libc::SO_ERROR, 0, ok(3, 3, &e[..3])),
+        r#"4, SOL_SOCKET, SO_ERROR, "\x6f\x00\x00", [3]"#
+    );
+    assert_eq!(
+        get(libc::SO_ERROR, 0, ok(0, 0, b"")),
+        "4, SOL_SOCKET, SO_ERROR, 0x7ffff7fbcffc, [0]"
+    );
+    // A failed call: nothing read at exit.
+    assert_eq!(
+        get(libc::SO_ERROR, -22, vec![cap(4, CAP_STRUCT_IN, &n(-1))]),
+        "4, SOL_SOCKET, SO_ERROR, 0x7ffff7fbcffc, [-1]"
+    );
+    // optlen unreadable at enter: both pointers.
+    let mut fault = cap(4, CAP_STRUCT_IN, b"");
+    fault.flags = tracer_common::capture::CAPF_FAULT;
+    assert_eq!(
+        get(libc::SO_LINGER, -14, vec![fault]),
+        "4, SOL_SOCKET, SO_LINGER, 0x7ffff7fbcffc, 0x7fffffffe54c"
+    );
+    // The value unreadable at exit: its pointer, the lengths still.
+    let mut unreadable = ok(8, 8, b"");
+    unreadable[2].flags = tracer_common::capture::CAPF_FAULT;
+    assert_eq!(
+        get(libc::SO_LINGER, 0, unreadable),
+        "4, SOL_SOCKET, SO_LINGER, 0x7ffff7fbcffc, [8]"
+    );
+    let mut u = n(17413).to_vec();
+    u.extend_from_slice(&[0; 8]);
+    assert_eq!(
+        get(libc::SO_PEERCRED, 0, ok(13, 12, &u)),
+        "4, SOL_SOCKET, SO_PEERCRED, {pid=17413, uid=0, gid=0}, [13 => 12]"
+    );
+    assert_eq!(
+        get(libc::SO_PEERCRED, 0, ok(7, 7, &u[..7])),
+        r#"4, SOL_SOCKET, SO_PEERCRED, {pid=17413, uid="\x00\x00\x00"}, [7]"#
+    );
+    // NULL optval: nothing read at exit, the length passed in.
+    let null = event(
+        "getsockopt",
+        [4, 1, libc::SO_DEBUG as u64, 0, 0x7fff_ffff_e54c, 0],
+        0,
+        vec![cap(4, CAP_STRUCT_IN, &n(0))],
+    );
+    assert_eq!(line(&null), "4, SOL_SOCKET, SO_DEBUG, NULL, [0]");
+    assert_eq!(
+        get(libc::SO_TYPE, 0, ok(5, 4, &n(5))),
+        "4, SOL_SOCKET, SO_TYPE, [5], [5 => 4]"
+    );
+    assert_eq!(
+        get(26, 0, ok(8, 8, &[0; 8])),
+        "4, SOL_SOCKET, SO_GET_FILTER, 0x7ffff7fbcffc, [8]"
+    );
+}
+
+#[test]
 fn arch_prctl_getrandom_setns_like_strace() {
     let l = |name: &str, args: [u64; 6], ret: i64| line(&event(name, args, ret, vec![]));
     assert_eq!(

@@ -110,6 +110,16 @@ const RULES: &[Rule] = &[
         0,
     ),
     ("setsockopt", "optval", CAP_BUF_IN, Len::Arg("optlen"), 0),
+    // The buffer size in, the value's length out, and min(in, out) bytes of the value: what
+    // the kernel wrote (sk_getsockopt, net/core/sock.c, copies no more than both).
+    ("getsockopt", "optlen", CAP_STRUCT_IN, Len::None, 4),
+    (
+        "getsockopt",
+        "optval",
+        CAP_SOCKADDR_OUT,
+        Len::Arg("optlen"),
+        0,
+    ),
     ("sendmsg", "msg", CAP_MSGHDR_IN, Len::None, 0),
     ("recvmsg", "msg", CAP_MSGHDR_OUT, Len::None, 0),
     ("execve", "argv", CAP_ARGV, Len::None, 0),
@@ -365,6 +375,11 @@ mod tests {
         assert_eq!((write.kind[1], write.len_arg[1]), (CAP_BUF_IN, 2));
         let accept4 = spec("accept4");
         assert_eq!((accept4.kind[1], accept4.len_arg[1]), (CAP_SOCKADDR_OUT, 2));
+        let gso = spec("getsockopt");
+        assert_eq!(
+            (gso.kind[3], gso.len_arg[3], gso.kind[4], gso.size[4]),
+            (CAP_SOCKADDR_OUT, 4, CAP_STRUCT_IN, 4)
+        );
         let execve = spec("execve");
         assert_eq!(execve.kind[..3], [CAP_STR, CAP_ARGV, 0]);
         let rename = spec("renameat2");

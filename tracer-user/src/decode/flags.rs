@@ -402,26 +402,6 @@ pub const IPPROTO: Table = table!(
 );
 pub const SOL: Table = table!(SOL_SOCKET, SOL_TCP, SOL_UDP, SOL_IP, SOL_IPV6);
 /// SO_RCVTIMEO and SO_SNDTIMEO are the `_OLD` (timeval) options to strace.
-pub const SO: Table = &[
-    (libc::SO_DEBUG as u64, "SO_DEBUG"),
-    (libc::SO_REUSEADDR as u64, "SO_REUSEADDR"),
-    (libc::SO_TYPE as u64, "SO_TYPE"),
-    (libc::SO_ERROR as u64, "SO_ERROR"),
-    (libc::SO_DONTROUTE as u64, "SO_DONTROUTE"),
-    (libc::SO_BROADCAST as u64, "SO_BROADCAST"),
-    (libc::SO_SNDBUF as u64, "SO_SNDBUF"),
-    (libc::SO_RCVBUF as u64, "SO_RCVBUF"),
-    (libc::SO_KEEPALIVE as u64, "SO_KEEPALIVE"),
-    (libc::SO_OOBINLINE as u64, "SO_OOBINLINE"),
-    (libc::SO_LINGER as u64, "SO_LINGER"),
-    (libc::SO_REUSEPORT as u64, "SO_REUSEPORT"),
-    (libc::SO_RCVLOWAT as u64, "SO_RCVLOWAT"),
-    (libc::SO_SNDLOWAT as u64, "SO_SNDLOWAT"),
-    (libc::SO_RCVTIMEO as u64, "SO_RCVTIMEO_OLD"),
-    (libc::SO_SNDTIMEO as u64, "SO_SNDTIMEO_OLD"),
-    (libc::SO_PASSCRED as u64, "SO_PASSCRED"),
-    (libc::SO_PEERCRED as u64, "SO_PEERCRED"),
-];
 pub const TCP_OPT: Table = table!(
     TCP_NODELAY,
     TCP_MAXSEG,
