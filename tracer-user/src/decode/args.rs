@@ -16,9 +16,9 @@ use tracer_common::capture::{
 use super::{
     Capture, SyscallEvent, ctype, escape,
     flags::{self, Table},
-    sockaddr, sockopt, structs,
+    resource, sockaddr, sockopt, structs,
     syscalls::{self, Arg},
-    wait,
+    time, wait,
 };
 
 pub use crate::model::event::DecodedArg;
@@ -167,13 +167,41 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
         "flags",
         Sem::Bits(flags::TIMER_FLAGS, "0"),
     ),
-    ("newfstatat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("unlinkat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("fchownat", "flag", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("linkat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("utimensat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("faccessat2", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
-    ("execveat", "flags", Sem::Bits(flags::AT_FLAGS, "0")),
+    (
+        "newfstatat",
+        "flag",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "unlinkat",
+        "flag",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "fchownat",
+        "flag",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "linkat",
+        "flags",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "utimensat",
+        "flags",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "faccessat2",
+        "flags",
+        Sem::Flags(flags::FACCESSAT_FLAGS, "0", "AT_???"),
+    ),
+    (
+        "execveat",
+        "flags",
+        Sem::Flags(flags::AT_FLAGS, "0", "AT_???"),
+    ),
     ("pipe2", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
     ("dup3", "flags", Sem::Bits(flags::CLOEXEC_NONBLOCK, "0")),
     ("eventfd2", "flags", Sem::Bits(flags::EFD, "0")),
@@ -266,6 +294,43 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("madvise", "start", Sem::Hex),
     ("brk", "brk", Sem::Hex),
     ("close_range", "fd", Sem::Unsigned),
+    (
+        "getitimer",
+        "which",
+        Sem::Xval(resource::ITIMER_WHICH, "ITIMER_???"),
+    ),
+    (
+        "setitimer",
+        "which",
+        Sem::Xval(resource::ITIMER_WHICH, "ITIMER_???"),
+    ),
+    (
+        "waitid",
+        "which",
+        Sem::Xval(resource::WAITID_TYPES, "P_???"),
+    ),
+    (
+        "getrusage",
+        "who",
+        Sem::Xval(resource::USAGE_WHO, "RUSAGE_???"),
+    ),
+    (
+        "timerfd_create",
+        "clockid",
+        Sem::Xval(flags::CLOCK, "CLOCK_???"),
+    ),
+    (
+        "timerfd_settime",
+        "flags",
+        Sem::Flags(resource::TFD_SETTIME_FLAGS, "0", "TFD_???"),
+    ),
+    (
+        "timer_settime",
+        "flags",
+        Sem::Flags(flags::TIMER_FLAGS, "0", "TIMER_???"),
+    ),
+    ("timerfd_settime", "ufd", Sem::Fd),
+    ("timerfd_gettime", "ufd", Sem::Fd),
     (ANY, "fd", Sem::Fd),
     (ANY, "oldfd", Sem::Fd),
     (ANY, "newfd", Sem::Fd),
@@ -680,15 +745,46 @@ fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
     ctx.raw(name, args)
 }
 
+/// Array elements strace prints before `...` without -v (its default string size, `-s`).
+const ARRAY_MAX: usize = 32;
+
 fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> {
     let b = &c.data;
     match (ctx.syscall, arg.name) {
         (_, "upeer_addrlen" | "usockaddr_len" | "addr_len") => socklen(ctx, b),
         (_, "statbuf") => structs::stat(b, ctx.no_abbrev),
-        ("nanosleep" | "clock_nanosleep", "rqtp") | ("clock_gettime" | "clock_getres", "tp") => {
-            structs::timespec(b)
+        ("nanosleep" | "clock_nanosleep", "rqtp")
+        | ("clock_gettime" | "clock_getres" | "clock_settime", "tp") => time::timespec(b),
+        ("utimensat", _) => time::timespec_utimes(b),
+        ("utimes" | "futimesat", _) => time::timeval_utimes(b),
+        ("gettimeofday" | "settimeofday", "tv") => time::timeval(b),
+        ("gettimeofday" | "settimeofday", "tz") => time::timezone(b),
+        ("getitimer" | "setitimer", _) => time::itimerval(b),
+        ("timerfd_settime" | "timerfd_gettime" | "timer_settime" | "timer_gettime", _) => {
+            time::itimerspec(b)
         }
-        ("utimensat", _) => structs::timespec_pair(b),
+        ("times", _) => time::tms(b),
+        // wait4 printed the usage only when it returned a pid (WNOHANG returns 0).
+        ("wait4", "ru") if ctx.ev.ret.is_some_and(|r| r > 0) => resource::rusage(b, ctx.no_abbrev),
+        ("wait4", "ru") => None,
+        ("getrusage" | "waitid", "ru") => resource::rusage(b, ctx.no_abbrev),
+        ("waitid", "infop") => resource::siginfo(b),
+        ("sysinfo", _) => resource::sysinfo(b),
+        ("getcpu", _) => resource::uint(b),
+        ("getresuid" | "getresgid", _) => resource::id(b),
+        ("sched_getaffinity", _) => resource::cpu_mask(b, u64::try_from(ctx.ev.ret?).ok()?),
+        ("sched_setaffinity", _) => {
+            let len = syscalls::args(ctx.ev.nr).and_then(|a| ctx.raw("len", a))?;
+            resource::cpu_mask(b, len & 0xffff_ffff)
+        }
+        ("getgroups" | "setgroups", _) => {
+            let n = match ctx.syscall {
+                "getgroups" => u64::try_from(ctx.ev.ret?).ok()?,
+                _ => syscalls::args(ctx.ev.nr).and_then(|a| ctx.raw("gidsetsize", a))?,
+            };
+            let max = (!ctx.no_abbrev).then_some(ARRAY_MAX);
+            resource::groups(b, n & 0xffff_ffff, max)
+        }
         ("poll" | "ppoll", _) => Some(structs::pollfds(b, c.truncated())),
         // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
         ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
@@ -702,7 +798,7 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         ("statx", _) => structs::statx(b),
         ("pipe" | "pipe2", _) => structs::fd_pair(b),
         // The kernel wrote a status only when the call returned a pid (WNOHANG returns 0).
-        ("wait4", _) if ctx.ev.ret.is_some_and(|r| r > 0) => wait::status(b),
+        ("wait4", "stat_addr") if ctx.ev.ret.is_some_and(|r| r > 0) => wait::status(b),
         _ => None,
     }
 }

@@ -239,8 +239,10 @@ pub const AT_FLAGS: Table = table!(
     AT_SYMLINK_FOLLOW,
     AT_NO_AUTOMOUNT,
     AT_EMPTY_PATH,
-    AT_EACCESS,
+    AT_RECURSIVE,
 );
+/// faccessat2's flags (AT_EACCESS shares its value with AT_REMOVEDIR).
+pub const FACCESSAT_FLAGS: Table = table!(AT_SYMLINK_NOFOLLOW, AT_EACCESS, AT_EMPTY_PATH);
 pub const PROT: Table = table!(
     PROT_READ,
     PROT_WRITE,

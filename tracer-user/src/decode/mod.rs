@@ -10,10 +10,12 @@ pub mod fdpath;
 pub mod flags;
 pub mod jsonl;
 pub mod pairing;
+pub mod resource;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod structs;
 pub mod syscalls;
+pub mod time;
 pub mod timefmt;
 pub mod wait;
 
