@@ -510,7 +510,7 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
             }
         }
         Sem::AccessMode if raw == 0 => sym("F_OK".into()),
-        Sem::AccessMode => sym(flags::bits_string(raw, flags::ACCESS_MODE, "F_OK")),
+        Sem::AccessMode => sym(flags::flags_string(raw, flags::ACCESS_MODE, "F_OK", "?_OK")),
         Sem::Hex if raw == 0 => ("NULL".into(), json!(0)),
         Sem::Hex => (format!("{raw:#x}"), json!(raw)),
         Sem::StatxFlags => {

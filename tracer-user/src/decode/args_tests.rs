@@ -916,6 +916,11 @@ fn time_structures_like_strace() {
     assert_eq!(line(&ev), "AT_FDCWD, NULL, NULL, 0x40000000 /* AT_??? */");
     let ev = event("faccessat2", [AT_FDCWD, 0, 4, 0x200, 0, 0], -22, vec![]);
     assert_eq!(line(&ev), "AT_FDCWD, NULL, R_OK, AT_EACCESS");
+    let ev = event("faccessat2", [AT_FDCWD, 0, 8, 1, 0, 0], -22, vec![]);
+    assert_eq!(
+        line(&ev),
+        "AT_FDCWD, NULL, 0x8 /* ?_OK */, 0x1 /* AT_??? */"
+    );
     // setitimer: the new value read at enter, the old one written (absent: the address).
     let it = longs(&[789_985, 789_986, 789_987, 789_988]);
     let ev = event(
