@@ -17,9 +17,9 @@ use tracer_common::capture::{
 use super::{
     Capture, SyscallEvent, ctype, escape, fcntl,
     flags::{self, Table},
-    select, signal, sockaddr, sockopt, structs,
+    resource, select, signal, sockaddr, sockopt, structs,
     syscalls::{self, Arg},
-    wait,
+    time, wait,
 };
 
 pub use crate::model::event::DecodedArg;
@@ -336,6 +336,43 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
     ("madvise", "start", Sem::Hex),
     ("brk", "brk", Sem::Hex),
     ("close_range", "fd", Sem::Unsigned),
+    (
+        "getitimer",
+        "which",
+        Sem::Xval(resource::ITIMER_WHICH, "ITIMER_???"),
+    ),
+    (
+        "setitimer",
+        "which",
+        Sem::Xval(resource::ITIMER_WHICH, "ITIMER_???"),
+    ),
+    (
+        "waitid",
+        "which",
+        Sem::Xval(resource::WAITID_TYPES, "P_???"),
+    ),
+    (
+        "getrusage",
+        "who",
+        Sem::Xval(resource::USAGE_WHO, "RUSAGE_???"),
+    ),
+    (
+        "timerfd_create",
+        "clockid",
+        Sem::Xval(flags::CLOCK, "CLOCK_???"),
+    ),
+    (
+        "timerfd_settime",
+        "flags",
+        Sem::Flags(resource::TFD_SETTIME_FLAGS, "0", "TFD_???"),
+    ),
+    (
+        "timer_settime",
+        "flags",
+        Sem::Flags(flags::TIMER_FLAGS, "0", "TIMER_???"),
+    ),
+    ("timerfd_settime", "ufd", Sem::Fd),
+    ("timerfd_gettime", "ufd", Sem::Fd),
     (ANY, "fd", Sem::Fd),
     (ANY, "oldfd", Sem::Fd),
     (ANY, "newfd", Sem::Fd),
@@ -821,6 +858,9 @@ fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
     ctx.raw(name, args)
 }
 
+/// Array elements strace prints before `...` without -v (its default string size, `-s`).
+const ARRAY_MAX: usize = 32;
+
 fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> {
     let b = &c.data;
     match (ctx.syscall, arg.name) {
@@ -828,12 +868,40 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
             socklen(ctx, b)
         }
         (_, "statbuf") => structs::stat(b, ctx.no_abbrev),
-        ("nanosleep" | "clock_nanosleep", "rqtp") | ("clock_gettime" | "clock_getres", "tp") => {
-            structs::timespec(b)
+        ("nanosleep" | "clock_nanosleep", "rqtp")
+        | ("clock_gettime" | "clock_getres" | "clock_settime", "tp") => time::timespec(b),
+        ("utimensat", _) => time::timespec_utimes(b),
+        ("utimes" | "futimesat", _) => time::timeval_utimes(b),
+        ("gettimeofday" | "settimeofday", "tv") => time::timeval(b),
+        ("gettimeofday" | "settimeofday", "tz") => time::timezone(b),
+        ("getitimer" | "setitimer", _) => time::itimerval(b),
+        ("timerfd_settime" | "timerfd_gettime" | "timer_settime" | "timer_gettime", _) => {
+            time::itimerspec(b)
         }
-        ("utimensat", _) => structs::timespec_pair(b),
-        ("select", "tvp") => structs::timeval(b),
-        ("pselect6", "tsp") => structs::timespec(b),
+        ("times", _) => time::tms(b),
+        // wait4 printed the usage only when it returned a pid (WNOHANG returns 0).
+        ("wait4", "ru") if ctx.ev.ret.is_some_and(|r| r > 0) => resource::rusage(b, ctx.no_abbrev),
+        ("wait4", "ru") => None,
+        ("getrusage" | "waitid", "ru") => resource::rusage(b, ctx.no_abbrev),
+        ("waitid", "infop") => resource::siginfo(b),
+        ("sysinfo", _) => resource::sysinfo(b),
+        ("getcpu", _) => resource::uint(b),
+        ("getresuid" | "getresgid", _) => resource::id(b),
+        ("sched_getaffinity", _) => resource::cpu_mask(b, u64::try_from(ctx.ev.ret?).ok()?),
+        ("sched_setaffinity", _) => {
+            let len = syscalls::args(ctx.ev.nr).and_then(|a| ctx.raw("len", a))?;
+            resource::cpu_mask(b, len & 0xffff_ffff)
+        }
+        ("getgroups" | "setgroups", _) => {
+            let n = match ctx.syscall {
+                "getgroups" => u64::try_from(ctx.ev.ret?).ok()?,
+                _ => syscalls::args(ctx.ev.nr).and_then(|a| ctx.raw("gidsetsize", a))?,
+            };
+            let max = (!ctx.no_abbrev).then_some(ARRAY_MAX);
+            resource::groups(b, n & 0xffff_ffff, max)
+        }
+        ("select", "tvp") => time::timeval(b),
+        ("pselect6", "tsp") => time::timespec(b),
         ("sendfile", _) => structs::loff(b, true),
         (_, "off_in" | "off_out") => structs::loff(b, false),
         ("poll" | "ppoll", _) => Some(structs::pollfds(b, c.truncated())),
@@ -855,7 +923,7 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         ("statx", _) => structs::statx(b, ctx.no_abbrev),
         ("pipe" | "pipe2", _) => structs::fd_pair(b),
         // The kernel wrote a status only when the call returned a pid (WNOHANG returns 0).
-        ("wait4", _) if ctx.ev.ret.is_some_and(|r| r > 0) => wait::status(b),
+        ("wait4", "stat_addr") if ctx.ev.ret.is_some_and(|r| r > 0) => wait::status(b),
         _ => None,
     }
 }
@@ -1121,9 +1189,9 @@ pub fn ret_note(ev: &SyscallEvent) -> Option<String> {
             let left = (ev.args[4] != 0).then(|| {
                 let t = after(4).and_then(|c| {
                     if syscall == "select" {
-                        structs::timeval(&c.data)
+                        time::timeval(&c.data)
                     } else {
-                        structs::timespec(&c.data)
+                        time::timespec(&c.data)
                     }
                 });
                 t.map_or_else(|| format!("{:#x}", ev.args[4]), |t| t.0)

@@ -1581,11 +1581,221 @@ fn utimensat_times_like_strace() {
         )),
         r#"AT_FDCWD, "f", [{tv_sec=3735928559, tv_nsec=4207869677}, {tv_sec=-3819351491602432273, tv_nsec=13464652301697220333}], AT_SYMLINK_NOFOLLOW"#
     );
-    let (t, _) = structs::timespec_pair(&ts((1492358706, 123456789), (0, 0))).expect("decodes");
+    let (t, _) = time::timespec_utimes(&ts((1492358706, 123456789), (0, 0))).expect("decodes");
     assert!(
         t.starts_with("[{tv_sec=1492358706, tv_nsec=123456789} /* 2017-04-1"),
         "{t}"
     );
     assert!(t.ends_with(", {tv_sec=0, tv_nsec=0}]"), "{t}");
-    assert_eq!(structs::timespec_pair(&[0; 20]), None);
+    assert_eq!(time::timespec_utimes(&[0; 20]), None);
+}
+
+fn longs(v: &[i64]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_ne_bytes()).collect()
+}
+
+#[test]
+fn time_structures_like_strace() {
+    // utimes: a path although its kernel type is `char *`, and two timevals.
+    let ev = event(
+        "utimes",
+        [0x10, 0x20, 0, 0, 0, 0],
+        -22,
+        vec![
+            cap(0, CAP_STR, b"utimes_sample"),
+            cap(
+                1,
+                CAP_STRUCT_IN,
+                &longs(&[1_492_358_607, 1_000_000, 1_492_356_078, 1_000_001]),
+            ),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#""utimes_sample", [{tv_sec=1492358607, tv_usec=1000000}, {tv_sec=1492356078, tv_usec=1000001}]"#
+    );
+    let nsec = |v: i64| longs(&[0, v]);
+    let mut now_omit = nsec((1 << 30) - 1);
+    now_omit.extend(nsec((1 << 30) - 2));
+    let ev = event(
+        "utimensat",
+        [AT_FDCWD, 0x10, 0x20, 0x8000 | 0x100, 0, 0],
+        -22,
+        vec![cap(1, CAP_STR, b"f"), cap(2, CAP_STRUCT_IN, &now_omit)],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"AT_FDCWD, "f", [UTIME_NOW, UTIME_OMIT], AT_SYMLINK_NOFOLLOW|AT_RECURSIVE"#
+    );
+    let ev = event(
+        "utimensat",
+        [AT_FDCWD, 0, 0, 0x4000_0000, 0, 0],
+        -22,
+        vec![],
+    );
+    assert_eq!(line(&ev), "AT_FDCWD, NULL, NULL, 0x40000000 /* AT_??? */");
+    let ev = event("faccessat2", [AT_FDCWD, 0, 4, 0x200, 0, 0], -22, vec![]);
+    assert_eq!(line(&ev), "AT_FDCWD, NULL, R_OK, AT_EACCESS");
+    let ev = event("faccessat2", [AT_FDCWD, 0, 8, 1, 0, 0], -22, vec![]);
+    assert_eq!(
+        line(&ev),
+        "AT_FDCWD, NULL, 0x8 /* ?_OK */, 0x1 /* AT_??? */"
+    );
+    // setitimer: the new value read at enter, the old one written (absent: the address).
+    let it = longs(&[789_985, 789_986, 789_987, 789_988]);
+    let ev = event(
+        "setitimer",
+        [0, 0x10, 0x20, 0, 0, 0],
+        -14,
+        vec![cap(1, CAP_STRUCT_IN, &it)],
+    );
+    assert_eq!(
+        line(&ev),
+        "ITIMER_REAL, {it_interval={tv_sec=789985, tv_usec=789986}, \
+         it_value={tv_sec=789987, tv_usec=789988}}, 0x20"
+    );
+    let ev = event("getitimer", [0xdead_beef, 0x10, 0, 0, 0, 0], -22, vec![]);
+    assert_eq!(line(&ev), "0xdeadbeef /* ITIMER_??? */, 0x10");
+    let ev = event(
+        "timerfd_settime",
+        [0, 0, 0x10, 0x20, 0, 0],
+        0,
+        vec![
+            cap(2, CAP_STRUCT_IN, &it),
+            cap(3, CAP_STRUCT_OUT, &longs(&[0, 0, 0, 0])),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        "0, 0, {it_interval={tv_sec=789985, tv_nsec=789986}, \
+         it_value={tv_sec=789987, tv_nsec=789988}}, \
+         {it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=0, tv_nsec=0}}"
+    );
+    let mut tz = 0i32.to_ne_bytes().to_vec();
+    tz.extend_from_slice(&0i32.to_ne_bytes());
+    let ev = event(
+        "settimeofday",
+        [0x10, 0x20, 0, 0, 0, 0],
+        -22,
+        vec![
+            cap(0, CAP_STRUCT_IN, &longs(&[-1, 1_000_000])),
+            cap(1, CAP_STRUCT_IN, &tz),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        "{tv_sec=-1, tv_usec=1000000}, {tz_minuteswest=0, tz_dsttime=0}"
+    );
+    let ev = event(
+        "clock_settime",
+        [3, 0x10, 0, 0, 0, 0],
+        -22,
+        vec![cap(1, CAP_STRUCT_IN, &longs(&[-1, -1]))],
+    );
+    assert_eq!(
+        line(&ev),
+        "CLOCK_THREAD_CPUTIME_ID, {tv_sec=-1, tv_nsec=18446744073709551615}"
+    );
+}
+
+#[test]
+fn resource_structures_like_strace() {
+    let mut ru = longs(&[0, 448, 0, 0]);
+    ru.extend(longs(&[0; 14]));
+    // wait4: the usage only when a pid came back.
+    let ev = event(
+        "wait4",
+        [7, 0x10, 0, 0x20, 0, 0],
+        7,
+        vec![
+            cap(1, CAP_STRUCT_OUT, &(42u32 << 8).to_ne_bytes()),
+            cap(3, CAP_STRUCT_OUT, &ru),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        "7, [{WIFEXITED(s) && WEXITSTATUS(s) == 42}], 0, \
+         {ru_utime={tv_sec=0, tv_usec=448}, ru_stime={tv_sec=0, tv_usec=0}, ...}"
+    );
+    let ev = event(
+        "wait4",
+        [7, 0x10, 1, 0x20, 0, 0],
+        0,
+        vec![
+            cap(1, CAP_STRUCT_OUT, &0u32.to_ne_bytes()),
+            cap(3, CAP_STRUCT_OUT, &ru),
+        ],
+    );
+    assert_eq!(line(&ev), "7, 0x10, WNOHANG, 0x20");
+    let ev = event(
+        "getrusage",
+        [(-1i64) as u64, 0x10, 0, 0, 0, 0],
+        0,
+        vec![cap(1, CAP_STRUCT_OUT, &ru)],
+    );
+    assert_eq!(
+        line(&ev),
+        "RUSAGE_CHILDREN, {ru_utime={tv_sec=0, tv_usec=448}, ru_stime={tv_sec=0, tv_usec=0}, ...}"
+    );
+    let ev = event(
+        "waitid",
+        [1, 5, 0x10, 4, 0, 0],
+        0,
+        vec![cap(2, CAP_STRUCT_OUT, &[0; 128])],
+    );
+    assert_eq!(line(&ev), "P_PID, 5, {}, WEXITED, NULL");
+    // Affinity masks: the returned length, the length passed in.
+    let ev = event(
+        "sched_getaffinity",
+        [9, 128, 0x10, 0, 0, 0],
+        8,
+        vec![cap(2, CAP_STRUCT_OUT, &[3, 0, 0, 0, 0, 0, 0, 0])],
+    );
+    assert_eq!(line(&ev), "9, 128, [0 1]");
+    let ev = event(
+        "sched_setaffinity",
+        [9, 0, 0x10, 0, 0, 0],
+        -22,
+        vec![cap(2, CAP_STRUCT_IN, &[])],
+    );
+    assert_eq!(line(&ev), "9, 0, []");
+    let ev = event(
+        "getgroups",
+        [1, 0x10, 0, 0, 0, 0],
+        0,
+        vec![cap(1, CAP_STRUCT_OUT, &[])],
+    );
+    assert_eq!(line(&ev), "1, []");
+    let ev = event(
+        "setgroups",
+        [(-1i64) as u64, 0x10, 0, 0, 0, 0],
+        -22,
+        vec![cap(1, CAP_STRUCT_IN, &[0; 64])],
+    );
+    assert_eq!(line(&ev), "-1, 0x10");
+    let ev = event(
+        "getresuid",
+        [0x10, 0x20, 0x30, 0, 0, 0],
+        0,
+        vec![
+            cap(0, CAP_STRUCT_OUT, &0u32.to_ne_bytes()),
+            cap(1, CAP_STRUCT_OUT, &u32::MAX.to_ne_bytes()),
+            cap(2, CAP_STRUCT_OUT, &1000u32.to_ne_bytes()),
+        ],
+    );
+    assert_eq!(line(&ev), "[0], [-1], [1000]");
+    let ev = event(
+        "getcpu",
+        [0x10, 0x20, 0x30, 0, 0, 0],
+        0,
+        vec![
+            cap(0, CAP_STRUCT_OUT, &1u32.to_ne_bytes()),
+            cap(1, CAP_STRUCT_OUT, &[0, 0]),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        "[1], 0x20, 0x30",
+        "a short capture shows the address"
+    );
 }

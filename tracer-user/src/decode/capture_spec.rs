@@ -10,7 +10,7 @@ use tracer_common::capture::{
     CAP_STRUCT_IN, CAP_STRUCT_INOUT, CAP_STRUCT_OUT, CaptureSpec, LEN_NONE, LEN_RET,
 };
 
-use super::{structs, syscalls};
+use super::{resource, structs, syscalls, time};
 
 /// Where the length of a capture comes from.
 #[derive(Clone, Copy)]
@@ -25,12 +25,18 @@ type Rule = (&'static str, &'static str, u8, Len, u16);
 
 const STAT: u16 = structs::STAT_SIZE as u16;
 const TIMESPEC: u16 = 16;
-const TIMEVAL: u16 = 16;
 const LOFF: u16 = 8;
 const RLIMIT: u16 = 16;
 const EPOLL_EVENT: u16 = 12;
 const POLLFD: u16 = 8;
 const UTSNAME: u16 = structs::UTSNAME_SIZE as u16;
+const TIMEVAL: u16 = time::TIMEVAL_SIZE as u16;
+const TIMEZONE: u16 = time::TIMEZONE_SIZE as u16;
+const ITIMER: u16 = time::ITIMER_SIZE as u16;
+const TMS: u16 = time::TMS_SIZE as u16;
+const RUSAGE: u16 = resource::RUSAGE_SIZE as u16;
+const SIGINFO: u16 = resource::SIGINFO_SIZE as u16;
+const SYSINFO: u16 = resource::SYSINFO_SIZE as u16;
 
 const RULES: &[Rule] = &[
     ("read", "buf", CAP_BUF_OUT, Len::Arg("count"), 0),
@@ -254,7 +260,80 @@ const RULES: &[Rule] = &[
         1,
     ),
     ("getrandom", "ubuf", CAP_BUF_OUT, Len::Arg("len"), 0),
+    // Time and resource structures (decode/time.rs, decode/resource.rs).
+    ("utimes", "utimes", CAP_STRUCT_IN, Len::None, 2 * TIMEVAL),
+    ("futimesat", "utimes", CAP_STRUCT_IN, Len::None, 2 * TIMEVAL),
+    ("clock_settime", "tp", CAP_STRUCT_IN, Len::None, TIMESPEC),
+    ("gettimeofday", "tv", CAP_STRUCT_OUT, Len::None, TIMEVAL),
+    ("gettimeofday", "tz", CAP_STRUCT_OUT, Len::None, TIMEZONE),
+    ("settimeofday", "tv", CAP_STRUCT_IN, Len::None, TIMEVAL),
+    ("settimeofday", "tz", CAP_STRUCT_IN, Len::None, TIMEZONE),
+    ("getitimer", "value", CAP_STRUCT_OUT, Len::None, ITIMER),
+    ("setitimer", "value", CAP_STRUCT_IN, Len::None, ITIMER),
+    ("setitimer", "ovalue", CAP_STRUCT_OUT, Len::None, ITIMER),
+    ("timerfd_settime", "utmr", CAP_STRUCT_IN, Len::None, ITIMER),
+    ("timerfd_settime", "otmr", CAP_STRUCT_OUT, Len::None, ITIMER),
+    ("timerfd_gettime", "otmr", CAP_STRUCT_OUT, Len::None, ITIMER),
+    (
+        "timer_settime",
+        "new_setting",
+        CAP_STRUCT_IN,
+        Len::None,
+        ITIMER,
+    ),
+    (
+        "timer_settime",
+        "old_setting",
+        CAP_STRUCT_OUT,
+        Len::None,
+        ITIMER,
+    ),
+    (
+        "timer_gettime",
+        "setting",
+        CAP_STRUCT_OUT,
+        Len::None,
+        ITIMER,
+    ),
+    ("times", "tbuf", CAP_STRUCT_OUT, Len::None, TMS),
+    ("getrusage", "ru", CAP_STRUCT_OUT, Len::None, RUSAGE),
+    ("wait4", "ru", CAP_STRUCT_OUT, Len::None, RUSAGE),
+    ("waitid", "ru", CAP_STRUCT_OUT, Len::None, RUSAGE),
+    ("waitid", "infop", CAP_STRUCT_OUT, Len::None, SIGINFO),
+    ("sysinfo", "info", CAP_STRUCT_OUT, Len::None, SYSINFO),
+    ("getcpu", "cpup", CAP_STRUCT_OUT, Len::None, 4),
+    ("getcpu", "nodep", CAP_STRUCT_OUT, Len::None, 4),
+    (
+        "sched_getaffinity",
+        "user_mask_ptr",
+        CAP_STRUCT_OUT,
+        Len::Ret,
+        1,
+    ),
+    (
+        "sched_setaffinity",
+        "user_mask_ptr",
+        CAP_STRUCT_IN,
+        Len::Arg("len"),
+        1,
+    ),
+    ("getgroups", "grouplist", CAP_STRUCT_OUT, Len::Ret, 4),
+    (
+        "setgroups",
+        "grouplist",
+        CAP_STRUCT_IN,
+        Len::Arg("gidsetsize"),
+        4,
+    ),
+    ("getresuid", "ruidp", CAP_STRUCT_OUT, Len::None, 4),
+    ("getresuid", "euidp", CAP_STRUCT_OUT, Len::None, 4),
+    ("getresuid", "suidp", CAP_STRUCT_OUT, Len::None, 4),
+    ("getresgid", "rgidp", CAP_STRUCT_OUT, Len::None, 4),
+    ("getresgid", "egidp", CAP_STRUCT_OUT, Len::None, 4),
+    ("getresgid", "sgidp", CAP_STRUCT_OUT, Len::None, 4),
     // `char *` without const, but input strings all the same.
+    ("utimes", "filename", CAP_STR, Len::None, 0),
+    ("utime", "filename", CAP_STR, Len::None, 0),
     ("mount", "dev_name", CAP_STR, Len::None, 0),
     ("mount", "dir_name", CAP_STR, Len::None, 0),
     ("mount", "type", CAP_STR_SIZED, Len::None, 0),
@@ -400,6 +479,19 @@ mod tests {
         assert_eq!((fstat.kind[1], fstat.size[1]), (CAP_STRUCT_OUT, STAT));
         let ew = spec("epoll_wait");
         assert_eq!((ew.kind[1], ew.len_arg[1]), (CAP_STRUCT_OUT, LEN_RET));
+        assert_eq!(spec("utimes").kind[..2], [CAP_STR, CAP_STRUCT_IN]);
+        let ga = spec("sched_getaffinity");
+        assert_eq!(
+            (ga.kind[2], ga.len_arg[2], ga.size[2]),
+            (CAP_STRUCT_OUT, LEN_RET, 1)
+        );
+        let sa = spec("sched_setaffinity");
+        assert_eq!((sa.kind[2], sa.len_arg[2]), (CAP_STRUCT_IN, 1));
+        let wi = spec("waitid");
+        assert_eq!(
+            (wi.kind[2], wi.size[2], wi.kind[4]),
+            (CAP_STRUCT_OUT, 128, CAP_STRUCT_OUT)
+        );
         assert_eq!(spec("getppid"), CaptureSpec::default());
         assert!(table().len() > 80, "{}", table().len());
     }

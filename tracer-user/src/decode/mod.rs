@@ -11,12 +11,14 @@ pub mod fdpath;
 pub mod flags;
 pub mod jsonl;
 pub mod pairing;
+pub mod resource;
 pub mod select;
 pub mod signal;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod structs;
 pub mod syscalls;
+pub mod time;
 pub mod timefmt;
 pub mod wait;
 

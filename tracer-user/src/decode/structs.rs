@@ -33,26 +33,6 @@ fn i64_ne(b: &[u8], at: usize) -> Option<i64> {
 /// Text and JSON of a decoded value.
 pub type Decoded = (String, Value);
 
-/// `struct timespec` (64-bit fields): strace prints tv_nsec unsigned (PRINT_VAL_U).
-pub fn timespec(b: &[u8]) -> Option<Decoded> {
-    let sec = i64_ne(b, 0)?;
-    let nsec = u64_ne(b, 8)?;
-    Some((
-        format!("{{tv_sec={sec}, tv_nsec={nsec}}}"),
-        json!({"tv_sec": sec, "tv_nsec": nsec}),
-    ))
-}
-
-/// `struct __kernel_old_timeval` (64-bit fields; strace prints tv_usec unsigned).
-pub fn timeval(b: &[u8]) -> Option<Decoded> {
-    let sec = i64_ne(b, 0)?;
-    let usec = u64_ne(b, 8)?;
-    Some((
-        format!("{{tv_sec={sec}, tv_usec={usec}}}"),
-        json!({"tv_sec": sec, "tv_usec": usec}),
-    ))
-}
-
 /// `[-2401053079814340911]`: a `loff_t` behind a pointer (unsigned for sendfile).
 pub fn loff(b: &[u8], unsigned: bool) -> Option<Decoded> {
     let v = u64_ne(b, 0)?;
@@ -61,32 +41,6 @@ pub fn loff(b: &[u8], unsigned: bool) -> Option<Decoded> {
     } else {
         (format!("[{}]", v as i64), json!(v as i64))
     })
-}
-
-/// `[{tv_sec=…}, {tv_sec=…}]` for utimensat.
-/// include/uapi/linux/stat.h.
-const UTIME_NOW: u64 = (1 << 30) - 1;
-const UTIME_OMIT: u64 = (1 << 30) - 2;
-
-/// One time of utimensat: `UTIME_NOW`, `UTIME_OMIT`, or the timespec and its date comment.
-fn utime(b: &[u8]) -> Option<Decoded> {
-    let nsec = u64_ne(b, 8)?;
-    match nsec {
-        UTIME_NOW => Some(("UTIME_NOW".into(), json!("UTIME_NOW"))),
-        UTIME_OMIT => Some(("UTIME_OMIT".into(), json!("UTIME_OMIT"))),
-        _ => {
-            let (mut t, j) = timespec(b)?;
-            timefmt::comment(&mut t, i64_ne(b, 0)?, nsec, 9);
-            Some((t, j))
-        }
-    }
-}
-
-/// `[{tv_sec=…} /* … */, UTIME_OMIT]` for utimensat (strace's print_timespec_t_utime).
-pub fn timespec_pair(b: &[u8]) -> Option<Decoded> {
-    let (a, ja) = utime(b)?;
-    let (c, jc) = utime(b.get(16..)?)?;
-    Some((format!("[{a}, {c}]"), json!([ja, jc])))
 }
 
 /// struct stat, as strace prints it: mode and size (or rdev) with `...`, every field with -v
