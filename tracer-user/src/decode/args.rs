@@ -669,8 +669,10 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             .unwrap_or(c);
     }
     // An iovec array cut at an unreadable page still shows the entries before it.
-    let short_iov = matches!(c.kind, CAP_IOV_IN | CAP_IOV_OUT) && c.short();
-    if c.fault() && !short_iov {
+    // An iovec or pollfd array cut at an unreadable page still shows the entries before it.
+    let short_array = c.short()
+        && (matches!(c.kind, CAP_IOV_IN | CAP_IOV_OUT) || matches!(ctx.syscall, "poll" | "ppoll"));
+    if c.fault() && !short_array {
         return None;
     }
     let ret = ctx.ev.ret.unwrap_or(-1);
@@ -904,7 +906,18 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         ("pselect6", "tsp") => time::timespec(b),
         ("sendfile", _) => structs::loff(b, true),
         (_, "off_in" | "off_out") => structs::loff(b, false),
-        ("poll" | "ppoll", _) => Some(structs::pollfds(b, c.truncated())),
+        ("poll" | "ppoll", "ufds") => {
+            // The first entry that could not be read, when the array runs into a bad page.
+            let unreadable = c.short().then(|| ctx.ev.args[0] + (b.len() / 8 * 8) as u64);
+            Some(structs::pollfds(
+                b,
+                c.truncated(),
+                ctx.string_size as usize,
+                unreadable,
+            ))
+        }
+        ("ppoll", "tsp") => time::timespec(b),
+        ("ppoll", "sigmask") => signal::sigset(b, ctx.ev.args[4], 8),
         // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
         ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
         ("epoll_ctl", _) => structs::epoll_event(b),
@@ -1170,7 +1183,7 @@ fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
 
 /// strace's text after a successful return value, in parentheses: select's `Timeout` or the
 /// sets it left ready. None for every other call.
-pub fn ret_note(ev: &SyscallEvent) -> Option<String> {
+pub fn ret_note(ev: &SyscallEvent, opts: Options) -> Option<String> {
     let ret = ev.ret?;
     if ret < 0 {
         return None;
@@ -1197,6 +1210,43 @@ pub fn ret_note(ev: &SyscallEvent) -> Option<String> {
                 t.map_or_else(|| format!("{:#x}", ev.args[4]), |t| t.0)
             });
             Some(select::note(ret, n, sets, left.as_deref()))
+        }
+        "poll" | "ppoll" => {
+            if ret == 0 {
+                return Some("Timeout".into());
+            }
+            let after = ev.captures.iter().find(|c| c.arg == 0 && c.at_exit());
+            let mut out = String::new();
+            if ev.args[0] != 0 && ev.args[1] as u32 != 0 {
+                let max = if opts.no_abbrev {
+                    usize::MAX
+                } else {
+                    opts.string_size as usize
+                };
+                match after {
+                    Some(c) if !c.fault() => structs::revents(&mut out, &c.data, max, None),
+                    // strace names the first entry it could not read.
+                    Some(c) => {
+                        let whole = c.readable_len() / 8 * 8;
+                        let at = ev.args[0] + whole as u64;
+                        structs::revents(&mut out, &c.data[..whole], max, Some(at));
+                    }
+                    None => {
+                        let _ = write!(out, "[{:#x}]", ev.args[0]);
+                    }
+                }
+            }
+            if syscall == "ppoll" && ev.args[2] != 0 {
+                let left = ev
+                    .captures
+                    .iter()
+                    .find(|c| c.arg == 2 && c.at_exit() && !c.fault())
+                    .and_then(|c| time::timespec(&c.data))
+                    .map_or_else(|| format!("{:#x}", ev.args[2]), |t| t.0);
+                out.push_str(if out.is_empty() { "left " } else { ", left " });
+                out.push_str(&left);
+            }
+            (!out.is_empty()).then_some(out)
         }
         _ => None,
     }

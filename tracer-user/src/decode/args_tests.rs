@@ -1050,7 +1050,7 @@ fn select_sets_timeouts_and_note() {
     );
     assert_eq!(line(&ev), "5, [3 4], [3 4], [3 4], {tv_sec=0, tv_usec=123}");
     assert_eq!(
-        ret_note(&ev).as_deref(),
+        ret_note(&ev, Options::default()).as_deref(),
         Some("in [3], left {tv_sec=0, tv_usec=99}")
     );
     // No descriptors: strace reads no set and shows the pointers; a timeout is `Timeout`.
@@ -1061,8 +1061,14 @@ fn select_sets_timeouts_and_note() {
         vec![cap(1, CAP_FDSET, b"")],
     );
     assert_eq!(line(&ev), "0, 0x10, NULL, NULL, NULL");
-    assert_eq!(ret_note(&ev).as_deref(), Some("Timeout"));
-    assert_eq!(ret_note(&event("getpid", [0; 6], 1, vec![])), None);
+    assert_eq!(
+        ret_note(&ev, Options::default()).as_deref(),
+        Some("Timeout")
+    );
+    assert_eq!(
+        ret_note(&event("getpid", [0; 6], 1, vec![]), Options::default()),
+        None
+    );
 }
 
 #[test]
@@ -1797,5 +1803,78 @@ fn resource_structures_like_strace() {
         line(&ev),
         "[1], 0x20, 0x30",
         "a short capture shows the address"
+    );
+}
+
+#[test]
+fn poll_events_in_and_revents_after() {
+    use tracer_common::capture::{CAP_STRUCT_INOUT, CAPF_AT_EXIT, CAPF_FAULT, CAPF_SHORT};
+    let pollfd = |fd: i32, events: u16, revents: u16| {
+        let mut b = fd.to_ne_bytes().to_vec();
+        b.extend_from_slice(&events.to_ne_bytes());
+        b.extend_from_slice(&revents.to_ne_bytes());
+        b
+    };
+    let mut two = pollfd(0, 1, 0);
+    two.extend(pollfd(1, 4, 0));
+    let mut after = pollfd(0, 1, 0);
+    after.extend(pollfd(1, 4, 4));
+    // strace 6.1, tests/poll.c: `poll([{fd=0, events=POLLIN}, {fd=1, events=POLLOUT}], 2, 0)
+    // = 1 ([{fd=1, revents=POLLOUT}])`.
+    let ev = event(
+        "poll",
+        [0x10, 2, 0, 0, 0, 0],
+        1,
+        vec![
+            cap(0, CAP_STRUCT_INOUT, &two),
+            flagged(cap(0, CAP_STRUCT_INOUT, &after), CAPF_AT_EXIT),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        "[{fd=0, events=POLLIN}, {fd=1, events=POLLOUT}], 2, 0"
+    );
+    assert_eq!(
+        ret_note(&ev, Options::default()).as_deref(),
+        Some("[{fd=1, revents=POLLOUT}]")
+    );
+    // The array ends at an unreadable page: the first entry not read, by address.
+    let ev = event(
+        "poll",
+        [0x10, 2, 0, 0, 0, 0],
+        1,
+        vec![
+            cap(0, CAP_STRUCT_INOUT, &two),
+            flagged(
+                cap(0, CAP_STRUCT_INOUT, &pollfd(0, 1, 1)),
+                CAPF_AT_EXIT | CAPF_FAULT | CAPF_SHORT,
+            ),
+        ],
+    );
+    assert_eq!(
+        ret_note(&ev, Options::default()).as_deref(),
+        Some("[{fd=0, revents=POLLIN}, 0x18]")
+    );
+    let ev = event("poll", [0x10, 2, 0, 0, 0, 0], 0, vec![]);
+    assert_eq!(
+        ret_note(&ev, Options::default()).as_deref(),
+        Some("Timeout")
+    );
+    // ppoll: and the time left.
+    let mut left = 0i64.to_ne_bytes().to_vec();
+    left.extend_from_slice(&41u64.to_ne_bytes());
+    let ev = event(
+        "ppoll",
+        [0x10, 2, 0x20, 0, 8, 0],
+        1,
+        vec![
+            cap(0, CAP_STRUCT_INOUT, &two),
+            flagged(cap(0, CAP_STRUCT_INOUT, &after), CAPF_AT_EXIT),
+            flagged(cap(2, CAP_STRUCT_INOUT, &left), CAPF_AT_EXIT),
+        ],
+    );
+    assert_eq!(
+        ret_note(&ev, Options::default()).as_deref(),
+        Some("[{fd=1, revents=POLLOUT}], left {tv_sec=0, tv_nsec=41}")
     );
 }

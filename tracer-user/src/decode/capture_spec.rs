@@ -154,8 +154,11 @@ const RULES: &[Rule] = &[
         Len::None,
         2 * TIMESPEC,
     ),
-    ("poll", "ufds", CAP_STRUCT_IN, Len::Arg("nfds"), POLLFD),
-    ("ppoll", "ufds", CAP_STRUCT_IN, Len::Arg("nfds"), POLLFD),
+    // The array in, and again at exit for the `revents` the call wrote.
+    ("poll", "ufds", CAP_STRUCT_INOUT, Len::Arg("nfds"), POLLFD),
+    ("ppoll", "ufds", CAP_STRUCT_INOUT, Len::Arg("nfds"), POLLFD),
+    ("ppoll", "tsp", CAP_STRUCT_INOUT, Len::None, TIMESPEC),
+    ("ppoll", "sigmask", CAP_STRUCT_IN, Len::Arg("sigsetsize"), 1),
     ("epoll_ctl", "event", CAP_STRUCT_IN, Len::None, EPOLL_EVENT),
     (
         "epoll_wait",

@@ -11,7 +11,7 @@ pub fn event(call: SyscallEvent, opts: args::Options) -> Event {
     let ret_note = if opts.json_only {
         None
     } else {
-        args::ret_note(&call)
+        args::ret_note(&call, opts)
     };
     Event {
         call,

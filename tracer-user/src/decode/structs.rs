@@ -338,15 +338,76 @@ pub fn epoll_events(b: &[u8], truncated: bool) -> Decoded {
 }
 
 /// `[{fd=3, events=POLLIN}]`.
-pub fn pollfds(b: &[u8], truncated: bool) -> Decoded {
-    array(b, 8, truncated, |e| {
-        let fd = u32_ne(e, 0)? as i32;
-        let events = flags::bits_string(u64::from(u16_ne(e, 4)?), flags::POLL_EVENTS, "0");
-        Some((
-            format!("{{fd={fd}, events={events}}}"),
-            json!({"fd": fd, "events": events}),
-        ))
-    })
+pub fn pollfds(b: &[u8], truncated: bool, max: usize, unreadable: Option<u64>) -> Decoded {
+    let mut text = String::from("[");
+    let mut items = Vec::new();
+    for (i, e) in b.chunks_exact(8).enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        // strace's print_array: at most `-s` elements.
+        if i >= max {
+            text.push_str("...");
+            break;
+        }
+        let fd = i32::from_ne_bytes([e[0], e[1], e[2], e[3]]);
+        let ev = u16::from_ne_bytes([e[4], e[5]]);
+        // The kernel ignores the events of a negative fd; strace does not print them.
+        if fd < 0 {
+            let _ = write!(text, "{{fd={fd}}}");
+            items.push(json!({"fd": fd}));
+            continue;
+        }
+        let events = flags::bits_string(u64::from(ev), flags::POLL_EVENTS, "0");
+        let _ = write!(text, "{{fd={fd}, events={events}}}");
+        items.push(json!({"fd": fd, "events": events}));
+    }
+    let shown = b.len() / 8;
+    if let Some(at) = unreadable.filter(|_| shown < max) {
+        if shown > 0 {
+            text.push_str(", ");
+        }
+        let _ = write!(text, "... /* {at:#x} */");
+    } else if truncated && shown < max {
+        text.push_str(if shown == 0 { "..." } else { ", ..." });
+    }
+    text.push(']');
+    (text, Value::Array(items))
+}
+
+/// poll's note after the return value: the entries whose `revents` the call set,
+/// `[{fd=3, revents=POLLIN|POLLHUP}]`, at most `max` of them (strace's `-s`), then `...`;
+/// `unreadable`: the address of the first entry that could not be read, shown last.
+pub fn revents(out: &mut String, b: &[u8], max: usize, unreadable: Option<u64>) {
+    let mut printed = 0;
+    let mut any = false;
+    for e in b.chunks_exact(8) {
+        let fd = i32::from_ne_bytes([e[0], e[1], e[2], e[3]]);
+        let revents = u16::from_ne_bytes([e[6], e[7]]);
+        if revents == 0 {
+            continue;
+        }
+        out.push_str(if any { ", " } else { "[" });
+        any = true;
+        if printed >= max {
+            out.push_str("...");
+            break;
+        }
+        let _ = write!(
+            out,
+            "{{fd={fd}, revents={}}}",
+            flags::bits_string(u64::from(revents), flags::POLL_EVENTS, "0")
+        );
+        printed += 1;
+    }
+    if let Some(at) = unreadable.filter(|_| printed < max || !any) {
+        out.push_str(if any { ", " } else { "[" });
+        any = true;
+        let _ = write!(out, "{at:#x}");
+    }
+    if any {
+        out.push(']');
+    }
 }
 
 fn array(
@@ -476,8 +537,24 @@ mod tests {
         pfd.extend_from_slice(&3i32.to_ne_bytes());
         pfd.extend_from_slice(&1u16.to_ne_bytes());
         pfd.extend_from_slice(&0u16.to_ne_bytes());
-        assert_eq!(pollfds(&pfd, false).0, "[{fd=3, events=POLLIN}]");
-        assert_eq!(pollfds(&pfd, true).0, "[{fd=3, events=POLLIN}, ...]");
+        assert_eq!(pollfds(&pfd, false, 32, None).0, "[{fd=3, events=POLLIN}]");
+        assert_eq!(
+            pollfds(&pfd, true, 32, None).0,
+            "[{fd=3, events=POLLIN}, ...]"
+        );
+        // strace 6.1, tests/poll.c and ppoll.c: negative fds, -s 1, a bad page.
+        let mut two = (-5i32).to_ne_bytes().to_vec();
+        two.extend_from_slice(&[1, 0, 0, 0]);
+        two.extend_from_slice(&pfd);
+        assert_eq!(
+            pollfds(&two, false, 32, None).0,
+            "[{fd=-5}, {fd=3, events=POLLIN}]"
+        );
+        assert_eq!(pollfds(&two, false, 1, None).0, "[{fd=-5}, ...]");
+        assert_eq!(
+            pollfds(&two[..8], false, 32, Some(0x7000)).0,
+            "[{fd=-5}, ... /* 0x7000 */]"
+        );
         assert_eq!(
             fd_pair(&[3, 0, 0, 0, 4, 0, 0, 0]).map(|d| d.0).as_deref(),
             Some("[3, 4]")

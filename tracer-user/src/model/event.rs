@@ -75,6 +75,16 @@ impl Capture {
     pub fn short(&self) -> bool {
         self.fault() && self.flags & tracer_common::capture::CAPF_SHORT != 0
     }
+
+    /// Bytes readable from the start: all of them, those before the unreadable page
+    /// (`short`), or none after a fault.
+    pub fn readable_len(&self) -> usize {
+        if !self.fault() || self.short() {
+            self.data.len()
+        } else {
+            0
+        }
+    }
 }
 
 /// Enter-side captures of a syscall still in flight.
