@@ -77,6 +77,9 @@ pub const LEN_IN_UNKNOWN: u32 = u32::MAX;
 pub const LEN_NONE: u8 = 0xff;
 /// `len_arg`: the return value is the count.
 pub const LEN_RET: u8 = 0xfe;
+/// `len_arg | LEN_PAGES`: the count is argument `len_arg & 7`, a byte length, in pages
+/// rounded up (mincore's vector: one byte per page).
+pub const LEN_PAGES: u8 = 0x40;
 
 /// Longest string captured for a path (PATH_MAX, include/uapi/linux/limits.h).
 pub const MAX_PATH: u32 = 4096;

@@ -13,9 +13,9 @@ use tracer_common::capture::{
     CAP_MSG_NAME, CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN,
     CAP_SOCKADDR_OUT, CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_INOUT,
     CAP_STRUCT_OUT, CAPF_AT_EXIT, CAPF_FAULT, CAPF_SHORT, CAPF_TRUNCATED, CaptureHeader,
-    CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_RET, MAX_ARGV, MAX_FDSET, MAX_IOV, MAX_PATH,
-    MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES, MSGHDR_NAMELEN_OFF, MSGHDR_SIZE, PAGE_SIZE,
-    SOCKLEN_SIZE,
+    CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_PAGES, LEN_RET, MAX_ARGV, MAX_FDSET, MAX_IOV,
+    MAX_PATH, MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES, MSGHDR_NAMELEN_OFF, MSGHDR_SIZE,
+    PAGE_SIZE, SOCKLEN_SIZE,
 };
 
 use crate::maps::{SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
@@ -229,6 +229,9 @@ fn count_of(spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: i64) -> u64 {
         LEN_NONE => 1,
         LEN_RET => ret.max(0) as u64,
         a if (a as usize) < 6 => args[a as usize],
+        a if a & LEN_PAGES != 0 && ((a & 7) as usize) < 6 => {
+            args[(a & 7) as usize].div_ceil(PAGE_SIZE)
+        }
         _ => 0,
     }
 }

@@ -917,6 +917,11 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
             ))
         }
         ("ppoll", "tsp") => time::timespec(b),
+        ("mincore", "vec") => Some(structs::mincore_vec(
+            b,
+            c.truncated(),
+            ctx.string_size as usize,
+        )),
         ("ppoll", "sigmask") => signal::sigset(b, ctx.ev.args[4], 8),
         // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
         ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,

@@ -7,7 +7,7 @@
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FDSET, CAP_IOV_IN, CAP_IOV_OUT, CAP_MSGHDR_IN,
     CAP_MSGHDR_OUT, CAP_NONE, CAP_SOCKADDR_IN, CAP_SOCKADDR_OUT, CAP_STR, CAP_STR_SIZED,
-    CAP_STRUCT_IN, CAP_STRUCT_INOUT, CAP_STRUCT_OUT, CaptureSpec, LEN_NONE, LEN_RET,
+    CAP_STRUCT_IN, CAP_STRUCT_INOUT, CAP_STRUCT_OUT, CaptureSpec, LEN_NONE, LEN_PAGES, LEN_RET,
 };
 
 use super::{resource, structs, syscalls, time};
@@ -17,6 +17,8 @@ use super::{resource, structs, syscalls, time};
 enum Len {
     None,
     Arg(&'static str),
+    /// A byte length argument, counted in pages (rounded up).
+    Pages(&'static str),
     Ret,
 }
 
@@ -263,6 +265,8 @@ const RULES: &[Rule] = &[
         1,
     ),
     ("getrandom", "ubuf", CAP_BUF_OUT, Len::Arg("len"), 0),
+    // One byte per page of `len`.
+    ("mincore", "vec", CAP_STRUCT_OUT, Len::Pages("len"), 1),
     // Time and resource structures (decode/time.rs, decode/resource.rs).
     ("utimes", "utimes", CAP_STRUCT_IN, Len::None, 2 * TIMEVAL),
     ("futimesat", "utimes", CAP_STRUCT_IN, Len::None, 2 * TIMEVAL),
@@ -406,7 +410,8 @@ pub fn spec_for(syscall: &str, args: &[syscalls::Arg]) -> CaptureSpec {
         spec.len_arg[i] = match len {
             Len::None => LEN_NONE,
             Len::Ret => LEN_RET,
-            Len::Arg(n) => match index(n) {
+            Len::Arg(n) | Len::Pages(n) => match index(n) {
+                Some(j) if matches!(len, Len::Pages(_)) => j as u8 | LEN_PAGES,
                 Some(j) => j as u8,
                 None => {
                     tracing::debug!("capture rule {sys}.{arg}: no argument {n}");

@@ -375,6 +375,28 @@ pub fn pollfds(b: &[u8], truncated: bool, max: usize, unreadable: Option<u64>) -
     (text, Value::Array(items))
 }
 
+/// mincore's vector, `[1, 0, 1, ...]`: whether each page is resident (bit 0 of its byte), at
+/// most `max` of them (strace's `-s`).
+pub fn mincore_vec(b: &[u8], truncated: bool, max: usize) -> Decoded {
+    let mut text = String::from("[");
+    for (i, v) in b.iter().enumerate() {
+        if i > 0 {
+            text.push_str(", ");
+        }
+        if i >= max {
+            text.push_str("...");
+            break;
+        }
+        let _ = write!(text, "{}", v & 1);
+    }
+    if truncated && b.len() < max {
+        text.push_str(if b.is_empty() { "..." } else { ", ..." });
+    }
+    text.push(']');
+    let resident: Vec<u8> = b.iter().map(|v| v & 1).collect();
+    (text, json!(resident))
+}
+
 /// poll's note after the return value: the entries whose `revents` the call set,
 /// `[{fd=3, revents=POLLIN|POLLHUP}]`, at most `max` of them (strace's `-s`), then `...`;
 /// `unreadable`: the address of the first entry that could not be read, shown last.
@@ -542,6 +564,10 @@ mod tests {
             pollfds(&pfd, true, 32, None).0,
             "[{fd=3, events=POLLIN}, ...]"
         );
+        // strace 6.1, tests/mincore.c.
+        assert_eq!(mincore_vec(&[1, 0, 3], false, 32).0, "[1, 0, 1]");
+        assert_eq!(mincore_vec(&[1, 0, 3], false, 2).0, "[1, 0, ...]");
+        assert_eq!(mincore_vec(&[], false, 2).0, "[]");
         // strace 6.1, tests/poll.c and ppoll.c: negative fds, -s 1, a bad page.
         let mut two = (-5i32).to_ne_bytes().to_vec();
         two.extend_from_slice(&[1, 0, 0, 0]);
