@@ -648,6 +648,16 @@ fn buffer(ctx: &Ctx<'_>, c: &Capture, full: Option<u64>) -> (String, ArgJson) {
     (text, escape::json_bytes(&c.data, cut))
 }
 
+/// `XATTR_SIZE_MAX` (include/uapi/linux/limits.h).
+const XATTR_SIZE_MAX: u64 = 65536;
+
+fn is_xattr_value(syscall: &str) -> bool {
+    matches!(
+        syscall,
+        "setxattr" | "lsetxattr" | "fsetxattr" | "getxattr" | "lgetxattr" | "fgetxattr"
+    )
+}
+
 fn obj(v: Value) -> ArgJson {
     ArgJson::of(v)
 }
@@ -695,17 +705,36 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
                 escape::json_bytes(data, cut),
             ))
         }
+        CAP_BUF_IN | CAP_BUF_OUT if is_xattr_value(ctx.syscall) => {
+            // strace's print_xattr_val: the address past XATTR_SIZE_MAX; a NUL as the last
+            // byte shown is left out (QUOTE_OMIT_TRAILING_0).
+            let size = ctx.raw("size", args)?;
+            if size > XATTR_SIZE_MAX {
+                return None;
+            }
+            let full = if c.kind == CAP_BUF_IN {
+                size
+            } else {
+                u64::try_from(ret).ok()?
+            };
+            let mut shown = c.clone();
+            if shown.data.last() == Some(&0) {
+                shown.data.pop();
+                return Some(buffer(ctx, &shown, Some(full.saturating_sub(1))));
+            }
+            Some(buffer(ctx, &shown, Some(full)))
+        }
+        // strace's print_xattr_list: the address for a zero-sized list.
+        CAP_BUF_OUT if ctx.syscall.ends_with("listxattr") && ctx.raw("size", args) == Some(0) => {
+            None
+        }
         CAP_BUF_IN => {
             let full = spec_len(ctx, args, i);
             Some(buffer(ctx, c, full))
         }
         CAP_BUF_OUT => {
-            let mut data = c.clone();
-            if ctx.syscall == "getcwd" && data.data.last() == Some(&0) {
-                data.data.pop();
-            }
+            let data = c.clone();
             let full = u64::try_from(ret).ok();
-            let full = if ctx.syscall == "getcwd" { None } else { full };
             if ctx.syscall == "getrandom" {
                 // strace: QUOTE_FORCE_HEX, random bytes are not text.
                 let cut = data.truncated() || full.is_some_and(|f| f > data.data.len() as u64);
@@ -754,6 +783,14 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             None => None,
         },
         CAP_ARGV => Some(argv(ctx, i)),
+        // A path the call wrote, `ret` bytes with its NUL: whole, as strace prints a path.
+        CAP_STRUCT_OUT if ctx.syscall == "getcwd" => {
+            let path = c.data.strip_suffix(&[0]).unwrap_or(&c.data);
+            Some((
+                escape::quoted_with(path, c.truncated(), ctx.hex),
+                escape::json_bytes(path, c.truncated()),
+            ))
+        }
         CAP_STRUCT_IN | CAP_STRUCT_OUT => structure(ctx, arg, c).map(|(t, j)| (t, obj(j))),
         CAP_STRUCT_INOUT => {
             let (mut t, j) = structure(ctx, arg, c)?;

@@ -1878,3 +1878,64 @@ fn poll_events_in_and_revents_after() {
         Some("[{fd=1, revents=POLLOUT}], left {tv_sec=0, tv_nsec=41}")
     );
 }
+
+#[test]
+fn getcwd_prints_the_whole_path() {
+    // strace 6.1, tests/getcwd.c: the path is not cut at -s.
+    let path = b"/work/main/target/strace-suite/strace-6.1/tests/dir\0";
+    let ev = event(
+        "getcwd",
+        [0x10, 4097, 0, 0, 0, 0],
+        path.len() as i64,
+        vec![cap(0, CAP_STRUCT_OUT, path)],
+    );
+    assert_eq!(
+        line(&ev),
+        r#""/work/main/target/strace-suite/strace-6.1/tests/dir", 4097"#
+    );
+    let ev = event("getcwd", [0x10, 0, 0, 0, 0, 0], -34, vec![]);
+    assert_eq!(line(&ev), "0x10, 0");
+}
+
+#[test]
+fn xattr_values_and_lists_like_strace() {
+    // strace 6.1, tests/xattr.c: the value's last NUL is left out, a size past XATTR_SIZE_MAX
+    // shows the address, a zero-sized list the address.
+    let ev = event(
+        "fsetxattr",
+        [u64::MAX, 0x10, 0x20, 8, 2, 0],
+        -9,
+        vec![
+            cap(1, CAP_STR_SIZED, b"strace.test"),
+            cap(2, CAP_BUF_IN, b"foo\0bar\0"),
+        ],
+    );
+    assert_eq!(
+        line(&ev),
+        r#"-1, "strace.test", "foo\0bar", 8, XATTR_REPLACE"#
+    );
+    let ev = event(
+        "fsetxattr",
+        [u64::MAX, 0x10, 0x20, 65537, 1, 0],
+        -7,
+        vec![
+            cap(1, CAP_STR_SIZED, b"strace.test"),
+            cap(2, CAP_BUF_IN, b"\xff\xff"),
+        ],
+    );
+    assert_eq!(line(&ev), r#"-1, "strace.test", 0x20, 65537, XATTR_CREATE"#);
+    let ev = event(
+        "listxattr",
+        [0x10, 0x20, 0, 0, 0, 0],
+        0,
+        vec![cap(0, CAP_STR, b".")],
+    );
+    assert_eq!(line(&ev), r#"".", 0x20, 0"#);
+    let ev = event(
+        "listxattr",
+        [0x10, 0x20, 65537, 0, 0, 0],
+        0,
+        vec![cap(0, CAP_STR, b"."), cap(1, CAP_BUF_OUT, b"")],
+    );
+    assert_eq!(line(&ev), r#"".", "", 65537"#);
+}

@@ -134,7 +134,8 @@ const RULES: &[Rule] = &[
     ("execveat", "argv", CAP_ARGV, Len::None, 0),
     ("readlink", "buf", CAP_BUF_OUT, Len::Arg("bufsiz"), 0),
     ("readlinkat", "buf", CAP_BUF_OUT, Len::Arg("bufsiz"), 0),
-    ("getcwd", "buf", CAP_BUF_OUT, Len::Arg("size"), 0),
+    // A path, whole (up to MAX_STRUCT_BYTES): `ret` bytes, its NUL included.
+    ("getcwd", "buf", CAP_STRUCT_OUT, Len::Ret, 1),
     ("stat", "statbuf", CAP_STRUCT_OUT, Len::None, STAT),
     ("lstat", "statbuf", CAP_STRUCT_OUT, Len::None, STAT),
     ("fstat", "statbuf", CAP_STRUCT_OUT, Len::None, STAT),
@@ -197,6 +198,9 @@ const RULES: &[Rule] = &[
     ("getxattr", "value", CAP_BUF_OUT, Len::Arg("size"), 0),
     ("lgetxattr", "value", CAP_BUF_OUT, Len::Arg("size"), 0),
     ("fgetxattr", "value", CAP_BUF_OUT, Len::Arg("size"), 0),
+    ("listxattr", "list", CAP_BUF_OUT, Len::Arg("size"), 0),
+    ("llistxattr", "list", CAP_BUF_OUT, Len::Arg("size"), 0),
+    ("flistxattr", "list", CAP_BUF_OUT, Len::Arg("size"), 0),
     (
         "statfs",
         "buf",
