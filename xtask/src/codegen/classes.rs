@@ -429,7 +429,7 @@ mod tests {
         let m = parse_shorthands(text).expect("parses");
         assert_eq!(m.get("TD").map(String::as_str), Some("TRACE_DESC"));
         assert_eq!(m.get("NF").map(String::as_str), Some("SYSCALL_NEVER_FAILS"));
-        assert_eq!(m.len(), 11);
+        assert_eq!(m.len(), 10);
     }
 
     #[test]
