@@ -5,9 +5,11 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use serde::Deserialize;
 
+pub mod syscall_set;
+
 use crate::{
     bpf::Hook,
-    decode::{escape::Hex, syscalls},
+    decode::escape::Hex,
     error::Error,
     model::summary::SortBy,
     runtime::TargetSpec,
@@ -70,19 +72,11 @@ fn page_size() -> u64 {
     u64::try_from(p).unwrap_or(4096)
 }
 
-/// Syscall names (as in `man 2 syscalls`, or `syscall_NNN`) to sorted, unique numbers.
-pub fn parse_syscalls(what: &str, names: &[String]) -> Result<Vec<u32>, Error> {
-    let mut out = Vec::new();
-    for name in names.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
-        out.push(syscalls::number(name).ok_or_else(|| {
-            usage(format!(
-                "unknown syscall in {what}: {name:?}; use names as in `man 2 syscalls`, e.g. openat,accept4"
-            ))
-        })?);
-    }
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
+/// Syscall sets in strace's `-e trace=` syntax (names, `%classes`, `/regex`, `!`, `?name`,
+/// `all`, `none`: see `syscall_set`) → sorted, unique numbers; empty means all. Given several
+/// times, the last one counts, as strace's repeated `-e trace=`.
+pub fn parse_syscalls(what: &str, specs: &[String]) -> Result<Vec<u32>, Error> {
+    syscall_set::parse_last(what, specs)
 }
 
 /// A positive duration (`--duration`, `--interval`), at least `min`.
@@ -209,10 +203,30 @@ pub struct DaemonFile {
     pub rotate_size: Option<String>,
     pub rotate_keep: Option<u32>,
     pub metrics: Option<String>,
-    #[serde(default)]
-    pub syscalls: Vec<String>,
+    /// A syscall set as `--syscalls` takes it (`"%file,!openat"`… as one string), or a list
+    /// of items (joined with commas: `["openat", "%network"]`).
+    #[serde(default, deserialize_with = "set_or_list")]
+    pub syscalls: Option<String>,
     pub ring_size: Option<String>,
     pub string_size: Option<u32>,
+}
+
+/// `syscalls = "SET"` or `syscalls = ["ITEM", …]`.
+fn set_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum SetOrList {
+        Set(String),
+        List(Vec<String>),
+    }
+    Ok(Some(match SetOrList::deserialize(d).map_err(|_| {
+        serde::de::Error::custom(
+            "give a syscall set as a string (\"%file,connect\") or a list of names ([\"openat\", \"connect\"])",
+        )
+    })? {
+        SetOrList::Set(s) => s,
+        SetOrList::List(v) => v.join(","),
+    }))
 }
 
 impl DaemonFile {
@@ -273,7 +287,7 @@ pub fn valid_container_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::exit;
+    use crate::{decode::syscalls, error::exit};
 
     #[test]
     fn ring_sizes() {
@@ -292,10 +306,14 @@ mod tests {
 
     #[test]
     fn syscall_lists_and_durations() {
-        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        let got = parse_syscalls("--syscalls", &names(&["openat", " getppid", "openat", ""]));
+        let specs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let got = parse_syscalls("--syscalls", &specs(&["openat, getppid,openat,"]));
         assert_eq!(got.map(|v| v.len()).ok(), Some(2));
-        let e = parse_syscalls("--syscalls", &names(&["nosuch"])).expect_err("unknown");
+        // The last set counts, as strace's repeated -e trace=.
+        let got = parse_syscalls("--syscalls", &specs(&["%file", "getppid"]));
+        assert_eq!(got.ok(), syscalls::number("getppid").map(|n| vec![n]));
+        assert_eq!(parse_syscalls("--syscalls", &[]).ok(), Some(Vec::new()));
+        let e = parse_syscalls("--syscalls", &specs(&["nosuch"])).expect_err("unknown");
         assert!(e.to_string().contains("\"nosuch\""), "{e}");
         assert!(check_duration("--duration", Some(Duration::ZERO), Duration::ZERO).is_err());
         let e = check_duration(
@@ -318,6 +336,20 @@ mod tests {
         let e = DaemonFile::parse("containers = [\"web\"]\n\nbogus = 1\n").expect_err("bad");
         assert!(e.starts_with("line 3, key bogus: unknown field"), "{e}");
         assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn config_file_syscalls_as_set_or_list() {
+        let f = DaemonFile::parse("syscalls = \"%file,!openat\"\n").expect("string");
+        assert_eq!(f.syscalls.as_deref(), Some("%file,!openat"));
+        let f = DaemonFile::parse("syscalls = [\"openat\", \"%network\"]\n").expect("list");
+        assert_eq!(f.syscalls.as_deref(), Some("openat,%network"));
+        assert_eq!(DaemonFile::parse("").expect("empty").syscalls, None);
+        let e = DaemonFile::parse("syscalls = 3\n").expect_err("bad");
+        assert!(
+            e.starts_with("line 1, key syscalls: give a syscall set"),
+            "{e}"
+        );
     }
 
     #[test]

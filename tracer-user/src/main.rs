@@ -1,7 +1,6 @@
 //! Parses the command line, sets up logging, runs, maps errors to exit codes.
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracer::{
     cli::{self, Cli, Command, seccomp::SeccompCommand},
     config::{CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig},
@@ -118,7 +117,7 @@ async fn run(command: Command) -> Result<Option<Summary>, Error> {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args(std::env::args_os()) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help, --version: clap's own output on stdout.

@@ -1,8 +1,30 @@
 //! `cargo xtask codegen`: the syscall argument table, from this kernel's tracefs format files
-//! (`events/syscalls/sys_enter_NAME/format`), keyed by the names the `syscalls` crate uses.
+//! (`events/syscalls/sys_enter_NAME/format`), keyed by the names the `syscalls` crate uses; and
+//! strace's syscall classes (`classes`).
+mod classes;
+
 use std::{collections::BTreeMap, fmt::Write as _, fs, path::Path};
 
 use anyhow::{Context as _, Result, bail};
+
+/// One generated table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Table {
+    /// tracer-user/src/decode/syscall_args.rs, from this kernel's tracefs (needs root).
+    Args,
+    /// tracer-user/src/decode/syscall_classes.rs, from strace 6.1's syscall tables.
+    Classes,
+}
+
+pub fn run(root: &Path, table: Option<Table>) -> Result<()> {
+    if table != Some(Table::Classes) {
+        args(root)?;
+    }
+    if table != Some(Table::Args) {
+        classes::run(root)?;
+    }
+    Ok(())
+}
 
 const OUT: &str = "tracer-user/src/decode/syscall_args.rs";
 
@@ -29,7 +51,7 @@ pub fn parse_format(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-pub fn run(root: &Path) -> Result<()> {
+fn args(root: &Path) -> Result<()> {
     crate::setup::mount_tracefs()?;
     let dir = Path::new("/sys/kernel/tracing/events/syscalls");
     let mut table = BTreeMap::new();

@@ -41,8 +41,13 @@ enum Task {
     Fuzz(fuzz::FuzzArgs),
     /// Download and build strace 6.1's test programs for the strace suite (part of setup).
     StraceSuite,
-    /// Regenerate tracer-user/src/decode/syscall_args.rs from this kernel's tracefs.
-    Codegen,
+    /// Regenerate the committed tables: tracer-user/src/decode/syscall_args.rs from this
+    /// kernel's tracefs, tracer-user/src/decode/syscall_classes.rs from strace 6.1's source.
+    Codegen {
+        /// Only this table (default: both).
+        #[arg(value_enum)]
+        table: Option<codegen::Table>,
+    },
 }
 
 /// The workspace root (xtask lives one level below it).
@@ -71,6 +76,6 @@ fn main() -> Result<()> {
         Task::Bench(args) => bench::run(&root, args),
         Task::Fuzz(args) => fuzz::run(&root, args),
         Task::StraceSuite => strace_suite::build(&root).map(|_| ()),
-        Task::Codegen => codegen::run(&root),
+        Task::Codegen { table } => codegen::run(&root, table),
     }
 }

@@ -170,20 +170,28 @@ fn download(dir: &Path) -> Result<PathBuf> {
     Ok(tarball)
 }
 
-/// Downloads, configures and builds strace's test programs named in the fixture.
-pub fn build(root: &Path) -> Result<PathBuf> {
-    let start = Instant::now();
+/// strace's source tree, `target/strace-suite/strace-6.1`: downloaded and unpacked unless
+/// it is there (also read by `cargo xtask codegen classes`).
+pub fn source(root: &Path) -> Result<PathBuf> {
     let dir = cache_dir(root);
     fs::create_dir_all(&dir)?;
     let src = dir.join(format!("strace-{VERSION}"));
-    let configured = dir.join("configured.stamp");
     if !src.join("configure").is_file() {
         let tarball = download(&dir)?;
         eprintln!("setup: unpacking {}", tarball.display());
         let _ = fs::remove_dir_all(&src);
-        let _ = fs::remove_file(&configured);
+        let _ = fs::remove_file(dir.join("configured.stamp"));
         run_ok(cmd("tar", &["xJf"]).arg(&tarball).current_dir(&dir))?;
     }
+    Ok(src)
+}
+
+/// Downloads, configures and builds strace's test programs named in the fixture.
+pub fn build(root: &Path) -> Result<PathBuf> {
+    let start = Instant::now();
+    let dir = cache_dir(root);
+    let src = source(root)?;
+    let configured = dir.join("configured.stamp");
     if !configured.is_file() {
         eprintln!("setup: configuring strace {VERSION}'s tests (about 90 s)");
         let log = dir.join("configure.log");

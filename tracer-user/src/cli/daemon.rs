@@ -35,8 +35,10 @@ pub struct DaemonArgs {
     /// means 127.0.0.1 (loopback).
     #[arg(long, value_name = "ADDR")]
     pub metrics: Option<String>,
-    /// Only these syscalls (comma-separated names).
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    /// Only the syscalls in SET, strace's `-e trace=` syntax: names, %classes (%file,
+    /// %network…), /regex, ! first to negate, ?name, all, none (docs/cli.md); given again, the
+    /// last one counts.
+    #[arg(long, visible_alias = "trace", value_name = "SET")]
     pub syscalls: Vec<String>,
     /// Ring buffer size in bytes (K, M, G suffixes; a power of two).
     #[arg(long, value_name = "BYTES")]
@@ -116,8 +118,8 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             Some(m) => Some(config::metrics_addr(&m)?),
             None => None,
         };
-        let names = if a.syscalls.is_empty() {
-            f.syscalls
+        let sets = if a.syscalls.is_empty() {
+            f.syscalls.into_iter().collect()
         } else {
             a.syscalls
         };
@@ -131,7 +133,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             output,
             rotation,
             metrics,
-            syscalls: config::parse_syscalls("--syscalls", &names)?,
+            syscalls: config::parse_syscalls("--syscalls", &sets)?,
             ring_size: config::parse_ring_size(
                 ring_size.as_deref().unwrap_or(config::DEFAULT_RING_SIZE),
             )?,
@@ -204,6 +206,32 @@ mod tests {
         assert_eq!(c.containers, ["api"]);
         assert_eq!(c.rotation.map(|r| r.keep), Some(2));
         assert_eq!(c.metrics, "127.0.0.1:9999".parse().ok());
+        let _ = std::fs::remove_file(p);
+    }
+
+    #[test]
+    fn syscall_sets_in_strace_s_syntax() {
+        let nr = |n: &str| crate::decode::syscalls::number(n).expect(n);
+        let p = config_file("containers = [\"web\"]\nsyscalls = \"!getppid\"\n");
+        let mut a = args(&[]);
+        a.config = Some(p.clone());
+        let c = DaemonConfig::try_from(a).expect("valid");
+        assert!(!c.syscalls.contains(&nr("getppid")) && c.syscalls.contains(&nr("openat")));
+        // The command line wins; the last --syscalls counts.
+        let mut a = args(&[]);
+        a.config = Some(p.clone());
+        a.syscalls = vec!["%network".into(), "%pure,openat".into()];
+        let c = DaemonConfig::try_from(a).expect("valid");
+        assert!(c.syscalls.contains(&nr("getppid")) && c.syscalls.contains(&nr("openat")));
+        assert!(!c.syscalls.contains(&nr("connect")));
+        let mut a = args(&["web"]);
+        a.syscalls = vec!["%fiel".into()];
+        let e = DaemonConfig::try_from(a).expect_err("unknown class");
+        assert!(
+            e.to_string()
+                .starts_with("unknown syscall class %fiel in --syscalls"),
+            "{e}"
+        );
         let _ = std::fs::remove_file(p);
     }
 

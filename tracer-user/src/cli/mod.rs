@@ -20,6 +20,26 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses `args` (the program name first), noting where each syscall set was given: as in
+    /// strace, the last one counts, across `--syscalls`/`--trace` and `-e`.
+    pub fn parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        use clap::FromArgMatches as _;
+        let matches = Cli::command().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut Cli::command()))?;
+        if let (Command::Observe(a), Some(("observe", m))) =
+            (&mut cli.command, matches.subcommand())
+        {
+            a.positions = observe::Positions::of(m);
+        }
+        Ok(cli)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Stream the syscalls of one container, process or cgroup.

@@ -24,9 +24,19 @@ pub struct ObserveArgs {
     /// A cgroup v2 directory, e.g. /sys/fs/cgroup/unified/docker/ID.
     #[arg(long, group = "target", value_name = "PATH")]
     pub cgroup: Option<PathBuf>,
-    /// Only these syscalls (comma-separated names, e.g. openat,accept4).
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    /// Only the syscalls in SET, strace's `-e trace=` syntax: names (openat,accept4),
+    /// %classes (%file, %network, %process…), /regex, ! first to negate the set, ?name, all,
+    /// none (docs/cli.md). Given again (or with -e trace=), the last one counts, as in strace.
+    #[arg(long, visible_alias = "trace", value_name = "SET")]
     pub syscalls: Vec<String>,
+    /// strace's -e: `-e trace=SET` or `-e SET` is --syscalls SET; strace's other qualifiers
+    /// (status=, signal=, read=…) are not supported yet.
+    #[arg(short = 'e', value_name = "EXPR")]
+    pub expr: Vec<String>,
+    /// Where each --syscalls and -e value was on the command line (`Cli::parse_args`): the
+    /// last syscall set counts. Empty when parsed without them: -e then counts as later.
+    #[arg(skip)]
+    pub positions: Positions,
     /// Stop after this long (e.g. 10s, 2m, 1h30m).
     #[arg(long, value_name = "DUR")]
     pub duration: Option<humantime::Duration>,
@@ -82,6 +92,54 @@ pub struct ObserveArgs {
     /// Benchmarks only: attach programs that follow nothing, to measure the hook's floor cost.
     #[arg(long, hide = true)]
     pub follow_nothing: bool,
+}
+
+/// Command-line positions of the syscall-set options' values.
+#[derive(Debug, Clone, Default)]
+pub struct Positions {
+    pub syscalls: Vec<usize>,
+    pub expr: Vec<usize>,
+}
+
+impl Positions {
+    /// From the `observe` subcommand's matches.
+    pub fn of(m: &clap::ArgMatches) -> Positions {
+        let at = |id: &str| m.indices_of(id).map(|i| i.collect()).unwrap_or_default();
+        Positions {
+            syscalls: at("syscalls"),
+            expr: at("expr"),
+        }
+    }
+}
+
+/// The syscall set: every -e checked (an unsupported qualifier is an error even when a later
+/// set replaces it), then the last set given, by --syscalls/--trace or -e, counts.
+fn syscall_set(a: &ObserveArgs) -> Result<Vec<u32>, Error> {
+    use config::syscall_set::{Qualifier, qualifier};
+    // (position, option name, set)
+    let mut sets: Vec<(usize, &str, &str)> = Vec::new();
+    for (i, s) in a.syscalls.iter().enumerate() {
+        sets.push((
+            a.positions.syscalls.get(i).copied().unwrap_or(0),
+            "--syscalls",
+            s,
+        ));
+    }
+    for (i, e) in a.expr.iter().enumerate() {
+        let at = a
+            .positions
+            .expr
+            .get(i)
+            .copied()
+            .unwrap_or(usize::MAX - a.expr.len() + i);
+        match qualifier(e)? {
+            Qualifier::Trace(set) => sets.push((at, "-e trace", set)),
+        }
+    }
+    match sets.iter().max_by_key(|(at, ..)| *at) {
+        Some((_, what, set)) => config::syscall_set::parse_set(what, set),
+        None => Ok(Vec::new()),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +206,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
     type Error = Error;
 
     fn try_from(a: ObserveArgs) -> Result<Self, Error> {
+        let syscalls = syscall_set(&a)?;
         let target = match (a.container, a.pid, a.cgroup) {
             (Some(c), None, None) if !c.is_empty() => TargetSpec::Container(c),
             (None, Some(p), None) if p > 0 => TargetSpec::Pid(p),
@@ -159,7 +218,6 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 ));
             }
         };
-        let syscalls = config::parse_syscalls("--syscalls", &a.syscalls)?;
         if a.count == Some(0) {
             return Err(Error::Usage(
                 "bad --count 0: give a positive number of records".into(),
@@ -223,12 +281,10 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser as _;
 
     fn parse(args: &[&str]) -> Result<ObserveConfig, Error> {
-        let cli =
-            crate::cli::Cli::try_parse_from(["tracer", "observe"].iter().chain(args).copied())
-                .map_err(|e| Error::Usage(e.to_string()))?;
+        let cli = crate::cli::Cli::parse_args(["tracer", "observe"].iter().chain(args).copied())
+            .map_err(|e| Error::Usage(crate::cli::one_line(&e)))?;
         match cli.command {
             crate::cli::Command::Observe(a) => ObserveConfig::try_from(a),
             _ => unreachable!("observe"),
@@ -260,5 +316,77 @@ mod tests {
         assert_eq!(c.ring_size, 8 << 20);
         assert_eq!(c.hook, Hook::RawTracepoint);
         assert_eq!(c.format, Format::Text);
+    }
+
+    fn nrs(names: &[&str]) -> Vec<u32> {
+        let mut v: Vec<u32> = names
+            .iter()
+            .map(|n| syscalls::number(n).expect(n))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn strace_s_trace_options() {
+        let only = |args: &[&str]| {
+            let mut a = vec!["--pid", "7"];
+            a.extend_from_slice(args);
+            parse(&a)
+                .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+                .syscalls
+        };
+        let want = nrs(&["getppid", "openat"]);
+        assert_eq!(only(&["-e", "trace=openat,getppid"]), want);
+        assert_eq!(only(&["-e", "openat,getppid"]), want);
+        assert_eq!(only(&["-etrace=openat,getppid"]), want);
+        assert_eq!(only(&["--trace=openat,getppid"]), want);
+        assert_eq!(only(&["--trace", "openat,getppid"]), want);
+        assert_eq!(only(&["--syscalls", "openat,getppid"]), want);
+        assert_eq!(only(&["-e", "t=openat,getppid"]), want);
+        assert_eq!(only(&[]), Vec::<u32>::new(), "all");
+        let file = only(&["-e", "trace=%file"]);
+        assert!(file.contains(&nrs(&["openat"])[0]) && !file.contains(&nrs(&["read"])[0]));
+        let not = only(&["-e", "trace=!getppid"]);
+        assert!(!not.contains(&nrs(&["getppid"])[0]) && not.contains(&nrs(&["read"])[0]));
+        // The last set counts, whichever option gave it (strace: each -e trace= replaces).
+        assert_eq!(
+            only(&["-e", "trace=%file", "-e", "trace=getppid"]),
+            nrs(&["getppid"])
+        );
+        assert_eq!(
+            only(&["--syscalls", "%file", "-e", "getppid"]),
+            nrs(&["getppid"])
+        );
+        assert_eq!(
+            only(&["-e", "%file", "--trace", "getppid"]),
+            nrs(&["getppid"])
+        );
+    }
+
+    #[test]
+    fn other_qualifiers_are_not_supported_yet() {
+        for (expr, name) in [
+            ("status=failed", "status"),
+            ("signal=none", "signal"),
+            ("read=3", "read"),
+        ] {
+            let e = parse(&["--pid", "7", "-e", expr, "-e", "trace=openat"]).expect_err(expr);
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+            let e = e.to_string();
+            assert!(e.contains("not supported yet") && e.contains(name), "{e}");
+        }
+        let e = parse(&["--pid", "7", "-e", "trace=%fiel"]).expect_err("class");
+        assert!(
+            e.to_string()
+                .starts_with("unknown syscall class %fiel in -e trace"),
+            "{e}"
+        );
+        let e = parse(&["--pid", "7", "--syscalls", "openat,nosuch"]).expect_err("name");
+        assert!(
+            e.to_string()
+                .starts_with("unknown syscall in --syscalls: \"nosuch\""),
+            "{e}"
+        );
     }
 }

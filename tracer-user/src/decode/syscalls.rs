@@ -3,6 +3,8 @@
 //! Numbers and names come from the `syscalls` crate (tables generated from the kernel sources,
 //! x86_64 and aarch64). Argument names and C types come from `syscall_args.rs`, which
 //! `cargo xtask codegen` generates from this kernel's tracefs `events/syscalls/*/format` files.
+//! strace's syscall classes (`%file`, `%desc`…) come from `syscall_classes.rs`, which
+//! `cargo xtask codegen classes` generates from strace 6.1's own syscall tables.
 use std::str::FromStr;
 
 #[cfg(target_arch = "aarch64")]
@@ -12,6 +14,68 @@ use syscalls::x86_64::Sysno;
 
 #[path = "syscall_args.rs"]
 mod table;
+
+/// strace's classes of both architectures, by tracer's names (generated).
+#[path = "syscall_classes.rs"]
+pub mod class_table;
+
+/// strace's syscall classes, one bit each (strace's `TRACE_*` flags of src/sysent.h).
+pub mod class {
+    /// `%desc`: takes or returns a file descriptor.
+    pub const DESC: u32 = 1 << 0;
+    /// `%file`: takes a file name.
+    pub const FILE: u32 = 1 << 1;
+    /// `%ipc`: SysV IPC.
+    pub const IPC: u32 = 1 << 2;
+    /// `%network`.
+    pub const NETWORK: u32 = 1 << 3;
+    /// `%process`: process lifecycle (fork, exec, wait, exit…).
+    pub const PROCESS: u32 = 1 << 4;
+    /// `%signal`.
+    pub const SIGNAL: u32 = 1 << 5;
+    /// `%memory`: memory mapping.
+    pub const MEMORY: u32 = 1 << 6;
+    /// `%stat`: stat variants taking a name.
+    pub const STAT: u32 = 1 << 7;
+    /// `%lstat`.
+    pub const LSTAT: u32 = 1 << 8;
+    /// `%fstat`: fstat, fstatat, statx…
+    pub const FSTAT: u32 = 1 << 9;
+    /// `%%stat`: every stat-like call.
+    pub const STAT_LIKE: u32 = 1 << 10;
+    /// `%statfs`.
+    pub const STATFS: u32 = 1 << 11;
+    /// `%fstatfs`.
+    pub const FSTATFS: u32 = 1 << 12;
+    /// `%%statfs`: every statfs-like call and ustat.
+    pub const STATFS_LIKE: u32 = 1 << 13;
+    /// `%pure`: no arguments, always succeed.
+    pub const PURE: u32 = 1 << 14;
+    /// `%creds`: process credentials.
+    pub const CREDS: u32 = 1 << 15;
+    /// `%clock`: read or set system clocks.
+    pub const CLOCK: u32 = 1 << 16;
+}
+
+#[cfg(target_arch = "aarch64")]
+use class_table::AARCH64 as HOST_CLASSES;
+#[cfg(target_arch = "x86_64")]
+use class_table::X86_64 as HOST_CLASSES;
+
+/// The strace classes (`class::*` bits) of syscall `nr`; 0 for calls in none, or unknown.
+pub fn classes(nr: u32) -> u32 {
+    let Some(name) = name(nr) else {
+        return 0;
+    };
+    HOST_CLASSES
+        .binary_search_by(|(n, _)| (*n).cmp(name))
+        .map_or(0, |i| HOST_CLASSES[i].1)
+}
+
+/// Every syscall of the host architecture: (number, name), by number.
+pub fn all() -> impl Iterator<Item = (u32, &'static str)> {
+    Sysno::iter().map(|s| (s.id() as u32, s.name()))
+}
 
 /// `openat` for 257 on x86_64; `None` for numbers the table does not know.
 pub fn name(nr: u32) -> Option<&'static str> {
@@ -85,6 +149,54 @@ mod tests {
         assert_eq!(number("getppid"), Some(110));
         assert_eq!(number("syscall_999"), Some(999));
         assert_eq!(number("nosuch"), None);
+    }
+
+    /// Facts read in strace 6.1's src/linux/x86_64/syscallent.h.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn x86_64_classes_are_strace_s() {
+        use class::*;
+        let of = |n: &str| classes(number(n).expect(n));
+        assert_eq!(of("openat"), DESC | FILE);
+        assert_eq!(of("open"), DESC | FILE);
+        assert_eq!(of("read"), DESC);
+        assert_eq!(of("getppid"), PURE);
+        assert_eq!(of("getuid"), PURE | CREDS);
+        assert_eq!(of("execve"), FILE | PROCESS);
+        assert_eq!(of("kill"), PROCESS | SIGNAL);
+        assert_eq!(of("mmap"), DESC | MEMORY);
+        assert_eq!(of("socket"), NETWORK);
+        assert_eq!(of("shmget"), IPC);
+        assert_eq!(of("clock_gettime"), CLOCK);
+        assert_eq!(of("lstat"), FILE | LSTAT | STAT_LIKE);
+        assert_eq!(of("newfstatat"), DESC | FILE | FSTAT | STAT_LIKE);
+        assert_eq!(of("statfs"), FILE | STATFS | STATFS_LIKE);
+        assert_eq!(of("fstatfs"), DESC | FSTATFS | STATFS_LIKE);
+        assert_eq!(of("io_submit"), 0);
+        assert_eq!(classes(999), 0);
+    }
+
+    #[test]
+    fn class_tables_are_sorted_and_use_tracer_s_names() {
+        use syscalls::{aarch64, x86_64};
+        let sorted = |t: &[(&str, u32)]| t.windows(2).all(|w| w[0].0 < w[1].0);
+        assert!(sorted(class_table::X86_64) && sorted(class_table::AARCH64));
+        assert!(
+            class_table::X86_64
+                .iter()
+                .all(|(n, c)| x86_64::Sysno::from_str(n).is_ok() && *c != 0)
+        );
+        assert!(
+            class_table::AARCH64
+                .iter()
+                .all(|(n, c)| aarch64::Sysno::from_str(n).is_ok() && *c != 0)
+        );
+        // The generic table's 79: strace's newfstatat, the kernel's (and tracer's) fstatat.
+        let i = class_table::AARCH64.binary_search_by(|(n, _)| (*n).cmp("fstatat"));
+        assert_eq!(
+            i.map(|i| class_table::AARCH64[i].1),
+            Ok(class::DESC | class::FILE | class::FSTAT | class::STAT_LIKE)
+        );
     }
 
     #[cfg(target_arch = "x86_64")]
