@@ -219,6 +219,26 @@ fn status_filters_keep_only_failed_or_successful_calls() {
     }
 }
 
+/// `-y` with a status set: the fd tables still see the opens and closes the filter hides.
+#[test]
+fn status_filters_keep_fd_paths_right() {
+    let c = workload_container();
+    let tracer = Tracer::start(&["--container", &c.name, "-y", "-z", "-e", "trace=read,lseek"]);
+    c.exec(&["/workload", "fdreuse", "/workload"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let out = &done.stdout;
+    assert!(
+        out.contains("read(3</workload>, \"\\177ELF\", 4) = 4"),
+        "{out}"
+    );
+    assert!(
+        out.contains("lseek(5</etc/hostname>, 0, SEEK_SET) = 0"),
+        "{out}"
+    );
+    assert!(!out.contains(" = -1 "), "-z: no failed call: {out}");
+}
+
 #[test]
 fn count_stops_after_exactly_n_records() {
     let c = workload_container();
