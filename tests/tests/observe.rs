@@ -164,6 +164,81 @@ fn syscall_filter_keeps_only_the_named_syscalls() {
     assert_eq!(mine, 70);
 }
 
+/// strace's `-Z` and `-z`: with the exact-count workload, only the M failing openat and no
+/// getppid (which never fails); then only the K getppid and no failed call.
+#[test]
+fn status_filters_keep_only_failed_or_successful_calls() {
+    const K: u32 = 200;
+    const M: u32 = 60;
+    let c = workload_container();
+    for (flag, getppid, enoent) in [("-Z", 0, M), ("-z", K, 0)] {
+        let tracer = Tracer::start(&[
+            "--container",
+            &c.name,
+            "--format",
+            "json",
+            "-e",
+            "trace=openat,getppid",
+            flag,
+        ]);
+        let ns_pid = burst(&c, K, M);
+        let done = tracer.stop();
+        assert!(done.status.success(), "{flag}: {}", done.stderr);
+        let records = done.syscalls();
+        assert!(
+            records
+                .iter()
+                .all(|v| v["syscall"] == "openat" || v["syscall"] == "getppid"),
+            "{flag}: only the traced set"
+        );
+        let failed = count(&records, |v| v["errno"].is_string());
+        if flag == "-Z" {
+            assert_eq!(failed, records.len(), "{flag}: only failed calls");
+        } else {
+            assert_eq!(failed, 0, "{flag}: no failed call");
+            assert!(
+                records.iter().all(|v| v["ret"].is_i64()),
+                "{flag}: all returned"
+            );
+        }
+        let mine = |name: &str| {
+            count(&records, |v| {
+                v["ns_pid"].as_u64() == Some(ns_pid)
+                    && v["comm"] == "workload"
+                    && v["syscall"] == name
+            })
+        };
+        assert_eq!(mine("getppid"), getppid as usize, "{flag}");
+        let mine_enoent = count(&records, |v| {
+            v["ns_pid"].as_u64() == Some(ns_pid)
+                && v["comm"] == "workload"
+                && v["syscall"] == "openat"
+                && v["errno"] == "ENOENT"
+        });
+        assert_eq!(mine_enoent, enoent as usize, "{flag}");
+    }
+}
+
+/// `-y` with a status set: the fd tables still see the opens and closes the filter hides.
+#[test]
+fn status_filters_keep_fd_paths_right() {
+    let c = workload_container();
+    let tracer = Tracer::start(&["--container", &c.name, "-y", "-z", "-e", "trace=read,lseek"]);
+    c.exec(&["/workload", "fdreuse", "/workload"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let out = &done.stdout;
+    assert!(
+        out.contains("read(3</workload>, \"\\177ELF\", 4) = 4"),
+        "{out}"
+    );
+    assert!(
+        out.contains("lseek(5</etc/hostname>, 0, SEEK_SET) = 0"),
+        "{out}"
+    );
+    assert!(!out.contains(" = -1 "), "-z: no failed call: {out}");
+}
+
 #[test]
 fn count_stops_after_exactly_n_records() {
     let c = workload_container();

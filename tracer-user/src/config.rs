@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use serde::Deserialize;
 
+pub mod status;
 pub mod syscall_set;
 
 use crate::{
@@ -134,6 +135,9 @@ pub struct ObserveConfig {
     pub fd_paths: bool,
     pub no_abbrev: bool,
     pub hex: Hex,
+    /// Calls shown by status (`-e status=`, `-z`, `-Z`); in user space, and not applied to
+    /// the summary's counts (strace 6.1's `-c` counts every call too).
+    pub status: crate::filter::StatusSet,
     pub summary: Option<SummaryConfig>,
 }
 

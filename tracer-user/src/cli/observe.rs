@@ -8,6 +8,7 @@ use crate::{
     config::{self, Format, ObserveConfig, SummaryConfig},
     decode::{escape::Hex, syscalls},
     error::Error,
+    filter::{Status, StatusSet},
     model::summary::SortBy,
     runtime::TargetSpec,
 };
@@ -29,12 +30,25 @@ pub struct ObserveArgs {
     /// none (docs/cli.md). Given again (or with -e trace=), the last one counts, as in strace.
     #[arg(long, visible_alias = "trace", value_name = "SET")]
     pub syscalls: Vec<String>,
-    /// strace's -e: `-e trace=SET` or `-e SET` is --syscalls SET; strace's other qualifiers
-    /// (status=, signal=, read=…) are not supported yet.
+    /// strace's -e: `-e trace=SET` or `-e SET` is --syscalls SET, `-e status=SET` is --status
+    /// SET; strace's other qualifiers (signal=, read=…) are not supported yet.
     #[arg(short = 'e', value_name = "EXPR")]
     pub expr: Vec<String>,
-    /// Where each --syscalls and -e value was on the command line (`Cli::parse_args`): the
-    /// last syscall set counts. Empty when parsed without them: -e then counts as later.
+    /// Only calls whose status is in SET, strace's `-e status=`: successful, failed (an errno,
+    /// restarts included), unfinished (never returned: exit_group, or still running at the
+    /// end), unavailable, detached (tracer has neither), all, none; ! first negates. The last
+    /// of --status, -e status=, -z and -Z counts. Not applied to --summary's counts.
+    #[arg(long, value_name = "SET")]
+    pub status: Vec<String>,
+    /// Only calls that returned without an error: --status successful (strace's -z).
+    #[arg(short = 'z', long, action = clap::ArgAction::Count)]
+    pub successful_only: u8,
+    /// Only calls that returned an error: --status failed (strace's -Z).
+    #[arg(short = 'Z', long, visible_alias = "failing-only", action = clap::ArgAction::Count)]
+    pub failed_only: u8,
+    /// Where each --syscalls, -e, --status, -z and -Z was on the command line
+    /// (`Cli::parse_args`): the last syscall set, and the last status set, count. Empty when
+    /// parsed without them: -e then counts as later, then -z, -Z.
     #[arg(skip)]
     pub positions: Positions,
     /// Stop after this long (e.g. 10s, 2m, 1h30m).
@@ -99,6 +113,9 @@ pub struct ObserveArgs {
 pub struct Positions {
     pub syscalls: Vec<usize>,
     pub expr: Vec<usize>,
+    pub status: Vec<usize>,
+    pub successful_only: Vec<usize>,
+    pub failed_only: Vec<usize>,
 }
 
 impl Positions {
@@ -108,6 +125,9 @@ impl Positions {
         Positions {
             syscalls: at("syscalls"),
             expr: at("expr"),
+            status: at("status"),
+            successful_only: at("successful_only"),
+            failed_only: at("failed_only"),
         }
     }
 }
@@ -134,12 +154,51 @@ fn syscall_set(a: &ObserveArgs) -> Result<Vec<u32>, Error> {
             .unwrap_or(usize::MAX - a.expr.len() + i);
         match qualifier(e)? {
             Qualifier::Trace(set) => sets.push((at, "-e trace", set)),
+            Qualifier::Status(_) => {}
         }
     }
     match sets.iter().max_by_key(|(at, ..)| *at) {
         Some((_, what, set)) => config::syscall_set::parse_set(what, set),
         None => Ok(Vec::new()),
     }
+}
+
+/// The status set: every one checked (a bad value is an error even when a later one
+/// replaces it, as strace parses each at once), then the last of --status, -e status=, -z,
+/// -Z counts (strace clears the set at each); none: all.
+fn status_set(a: &ObserveArgs) -> Result<StatusSet, Error> {
+    use config::syscall_set::{Qualifier, qualifier};
+    let mut last: Option<(usize, StatusSet)> = None;
+    let mut note = |at: usize, set: StatusSet| {
+        if last.is_none_or(|(l, _)| at >= l) {
+            last = Some((at, set));
+        }
+    };
+    for (i, s) in a.status.iter().enumerate() {
+        let at = a.positions.status.get(i).copied().unwrap_or(0);
+        note(at, config::status::parse("--status", s)?);
+    }
+    for (i, e) in a.expr.iter().enumerate() {
+        if let Qualifier::Status(s) = qualifier(e)? {
+            let at = a.positions.expr.get(i).copied().unwrap_or(usize::MAX - 2);
+            note(at, config::status::parse("-e status", s)?);
+        }
+    }
+    let only = |s: Status| StatusSet::NONE.with(s);
+    for (at, n, s) in [
+        (
+            &a.positions.successful_only,
+            a.successful_only,
+            Status::Successful,
+        ),
+        (&a.positions.failed_only, a.failed_only, Status::Failed),
+    ] {
+        if n > 0 {
+            let fallback = usize::MAX - 1 + usize::from(s == Status::Failed);
+            note(at.last().copied().unwrap_or(fallback), only(s));
+        }
+    }
+    Ok(last.map_or(StatusSet::ALL, |(_, s)| s))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -207,6 +266,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
 
     fn try_from(a: ObserveArgs) -> Result<Self, Error> {
         let syscalls = syscall_set(&a)?;
+        let status = status_set(&a)?;
         let target = match (a.container, a.pid, a.cgroup) {
             (Some(c), None, None) if !c.is_empty() => TargetSpec::Container(c),
             (None, Some(p), None) if p > 0 => TargetSpec::Pid(p),
@@ -273,6 +333,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 1 => Hex::NonAscii,
                 _ => Hex::All,
             },
+            status,
             summary,
         })
     }
@@ -366,11 +427,7 @@ mod tests {
 
     #[test]
     fn other_qualifiers_are_not_supported_yet() {
-        for (expr, name) in [
-            ("status=failed", "status"),
-            ("signal=none", "signal"),
-            ("read=3", "read"),
-        ] {
+        for (expr, name) in [("signal=none", "signal"), ("read=3", "read")] {
             let e = parse(&["--pid", "7", "-e", expr, "-e", "trace=openat"]).expect_err(expr);
             assert_eq!(e.exit_code(), crate::error::exit::USAGE);
             let e = e.to_string();
@@ -388,5 +445,60 @@ mod tests {
                 .starts_with("unknown syscall in --syscalls: \"nosuch\""),
             "{e}"
         );
+    }
+
+    #[test]
+    fn strace_s_status_options() {
+        let status = |args: &[&str]| {
+            let mut a = vec!["--pid", "7"];
+            a.extend_from_slice(args);
+            parse(&a).unwrap_or_else(|e| panic!("{args:?}: {e}")).status
+        };
+        let only = |s: Status| StatusSet::NONE.with(s);
+        assert_eq!(status(&[]), StatusSet::ALL);
+        assert_eq!(status(&["-e", "status=failed"]), only(Status::Failed));
+        assert_eq!(status(&["-estatus=failed"]), only(Status::Failed));
+        assert_eq!(status(&["--status", "failed"]), only(Status::Failed));
+        assert_eq!(
+            status(&["-e", "status=!successful"]),
+            only(Status::Successful).invert()
+        );
+        assert_eq!(status(&["-z"]), only(Status::Successful));
+        assert_eq!(status(&["--successful-only"]), only(Status::Successful));
+        assert_eq!(status(&["-Z"]), only(Status::Failed));
+        assert_eq!(status(&["--failed-only"]), only(Status::Failed));
+        assert_eq!(status(&["--failing-only"]), only(Status::Failed));
+        // The last one counts, as strace clears the set each time.
+        assert_eq!(status(&["-z", "-Z"]), only(Status::Failed));
+        assert_eq!(status(&["-Z", "-z"]), only(Status::Successful));
+        assert_eq!(status(&["-Z", "-e", "status=all"]), StatusSet::ALL);
+        assert_eq!(
+            status(&["-e", "status=all", "-Z", "-e", "trace=openat"]),
+            only(Status::Failed)
+        );
+        // Status and syscall sets do not replace each other.
+        let c = parse(&["--pid", "7", "-e", "trace=openat", "-Z"]).expect("valid");
+        assert_eq!(c.syscalls, nrs(&["openat"]));
+        assert_eq!(c.status, only(Status::Failed));
+        let c = parse(&["--pid", "7", "-e", "trace=openat", "-e", "status=failed"]).expect("valid");
+        assert_eq!(c.syscalls, nrs(&["openat"]));
+        assert_eq!(c.status, only(Status::Failed));
+        // A bad value is refused even when a later set replaces it.
+        for args in [
+            &["-e", "status=failure", "-z"][..],
+            &["--status", "failure"][..],
+        ] {
+            let mut a = vec!["--pid", "7"];
+            a.extend_from_slice(args);
+            let e = parse(&a).expect_err("bad status");
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+            let e = e.to_string();
+            assert!(e.starts_with("bad status \"failure\" in "), "{e}");
+            assert!(
+                e.contains("successful, failed, unfinished, unavailable, detached"),
+                "{e}"
+            );
+            assert!(!e.contains('\n'));
+        }
     }
 }

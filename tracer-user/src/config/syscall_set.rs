@@ -231,6 +231,8 @@ pub fn parse_last(what: &str, specs: &[String]) -> Result<Vec<u32>, Error> {
 pub enum Qualifier<'a> {
     /// `-e trace=SET`, `-e t=SET` or `-e SET`.
     Trace(&'a str),
+    /// `-e status=SET` (see `config::status`).
+    Status(&'a str),
 }
 
 /// strace's qualifier names (src/filter_qualify.c's `qual_options`), in its order: the first
@@ -271,8 +273,9 @@ pub fn qualifier(expr: &str) -> Result<Qualifier<'_>, Error> {
             if let Some(value) = expr.strip_prefix(s).and_then(|v| v.strip_prefix('=')) {
                 return match *name {
                     "trace" => Ok(Qualifier::Trace(value)),
+                    "status" => Ok(Qualifier::Status(value)),
                     other => Err(usage(format!(
-                        "-e {s}=… (strace's {other} qualifier) is not supported yet{}; tracer's -e takes trace=SET or SET",
+                        "-e {s}=… (strace's {other} qualifier) is not supported yet{}; tracer's -e takes trace=SET, status=SET or SET",
                         instead(other)
                     ))),
                 };
@@ -464,8 +467,11 @@ mod tests {
             qualifier("!getppid").ok(),
             Some(Qualifier::Trace("!getppid"))
         );
+        assert_eq!(
+            qualifier("status=!successful").ok(),
+            Some(Qualifier::Status("!successful"))
+        );
         for (expr, name) in [
-            ("status=failed", "status"),
             ("signal=SIGINT", "signal"),
             ("s=none", "signal"),
             ("read=3", "read"),

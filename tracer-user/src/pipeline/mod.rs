@@ -243,7 +243,9 @@ impl Writer {
                 for (tid, p) in calls {
                     let mut e = decode::event(decode::unfinished(tid, &p), self.stages.decode);
                     self.stages.enrich.enrich(&mut e);
-                    self.stages.sink.event(&e)?;
+                    if self.stages.filter.shown(&e) {
+                        self.stages.sink.event(&e)?;
+                    }
                 }
                 Ok(())
             }

@@ -129,11 +129,14 @@ pub async fn observe(
             string_size: cfg.string_size,
         },
         enrich,
+        // Status is decided here, not in the kernel: `-y`'s tables need the successful opens
+        // and closes `-Z` hides, and the summary counts every call (as strace's `-c`).
         filter: if widened(&cfg) {
             Filter::new(cfg.count).only(&cfg.syscalls)
         } else {
             Filter::new(cfg.count)
-        },
+        }
+        .status(cfg.status),
         sink,
         summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
         container,
