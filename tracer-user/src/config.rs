@@ -135,6 +135,8 @@ pub struct ObserveConfig {
     pub fd_paths: bool,
     pub no_abbrev: bool,
     pub hex: Hex,
+    /// Text: `-t`, `-tt`, `-ttt`, `-r`.
+    pub stamps: crate::sink::text::Stamps,
     /// Calls shown by status (`-e status=`, `-z`, `-Z`); in user space, and not applied to
     /// the summary's counts (strace 6.1's `-c` counts every call too).
     pub status: crate::filter::StatusSet,

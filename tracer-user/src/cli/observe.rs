@@ -11,6 +11,7 @@ use crate::{
     filter::{Status, StatusSet},
     model::summary::SortBy,
     runtime::TargetSpec,
+    sink::text::Stamps,
 };
 
 #[derive(Debug, Args)]
@@ -91,6 +92,13 @@ pub struct ObserveArgs {
     /// of them (strace's -x and -xx).
     #[arg(short = 'x', action = clap::ArgAction::Count)]
     pub hex_strings: u8,
+    /// Text: the time of each call's entry before it, strace's -t (`16:05:06`), -tt (with
+    /// microseconds), -ttt (seconds since the epoch).
+    #[arg(short = 't', action = clap::ArgAction::Count, conflicts_with = "relative_timestamps")]
+    pub timestamps: u8,
+    /// Text: the time since the previous call's entry before each call, strace's -r.
+    #[arg(short = 'r', long = "relative-timestamps")]
+    pub relative_timestamps: bool,
     /// Text: show host thread ids in `[pid N]` instead of the container's.
     #[arg(long)]
     pub host_pids: bool,
@@ -333,6 +341,13 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 1 => Hex::NonAscii,
                 _ => Hex::All,
             },
+            stamps: match (a.timestamps, a.relative_timestamps) {
+                (_, true) => Stamps::Relative,
+                (0, false) => Stamps::None,
+                (1, false) => Stamps::Seconds,
+                (2, false) => Stamps::Micros,
+                _ => Stamps::Epoch,
+            },
             status,
             summary,
         })
@@ -350,6 +365,22 @@ mod tests {
             crate::cli::Command::Observe(a) => ObserveConfig::try_from(a),
             _ => unreachable!("observe"),
         }
+    }
+
+    #[test]
+    fn strace_timestamp_options() {
+        let stamps = |extra: &[&str]| {
+            let mut a = vec!["--pid", "1"];
+            a.extend_from_slice(extra);
+            parse(&a).map(|c| c.stamps)
+        };
+        assert_eq!(stamps(&[]).ok(), Some(Stamps::None));
+        assert_eq!(stamps(&["-t"]).ok(), Some(Stamps::Seconds));
+        assert_eq!(stamps(&["-tt"]).ok(), Some(Stamps::Micros));
+        assert_eq!(stamps(&["-ttt"]).ok(), Some(Stamps::Epoch));
+        assert_eq!(stamps(&["-t", "-t", "-t", "-t"]).ok(), Some(Stamps::Epoch));
+        assert_eq!(stamps(&["-r"]).ok(), Some(Stamps::Relative));
+        assert!(stamps(&["-r", "-tt"]).is_err());
     }
 
     #[test]

@@ -39,6 +39,24 @@ pub fn iso(sec: i64, frac: u64, width: usize) -> Option<String> {
     Some(s)
 }
 
+/// `16:05:06`: the local time of day of `sec` (strace's `-t`), None where the C library
+/// cannot convert it.
+pub fn time_of_day(sec: i64) -> Option<String> {
+    let t: libc::time_t = sec;
+    // SAFETY: as in `iso`.
+    let tm = unsafe {
+        let mut tm: libc::tm = std::mem::zeroed();
+        if libc::localtime_r(&t, &mut tm).is_null() {
+            return None;
+        }
+        tm
+    };
+    Some(format!(
+        "{:02}:{:02}:{:02}",
+        tm.tm_hour, tm.tm_min, tm.tm_sec
+    ))
+}
+
 /// ` /* 2017-04-16T16:05:06.123456789+0000 */` appended to `out` when there is one.
 pub fn comment(out: &mut String, sec: i64, frac: u64, width: usize) {
     if let Some(t) = iso(sec, frac, width) {

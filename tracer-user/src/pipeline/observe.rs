@@ -59,7 +59,11 @@ fn make_sink(
         });
     match cfg.format {
         Format::Json => Box::new(JsonLines::new(out, clock)),
-        Format::Text => Box::new(Text::new(out, cfg.host_pids).with_summary(summary)),
+        Format::Text => Box::new(
+            Text::new(out, cfg.host_pids)
+                .with_summary(summary)
+                .with_stamps(cfg.stamps, Clock::shared()),
+        ),
     }
 }
 

@@ -141,6 +141,7 @@ async fn feed(
         fd_paths: false,
         no_abbrev: false,
         hex: Default::default(),
+        stamps: Default::default(),
         status: Default::default(),
         summary: None,
     };

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use super::{Lost, Sink, summary};
 use crate::{
-    decode::{Enter, args, errno, fcntl, fdpath, flags, syscalls},
-    model::{Container, Event, summary::Report},
+    decode::{Enter, args, errno, fcntl, fdpath, flags, syscalls, timefmt},
+    model::{Container, Event, clock::Clock, summary::Report},
 };
 
 pub struct Text<W: Write> {
@@ -16,6 +16,25 @@ pub struct Text<W: Write> {
     line: String,
     host_pids: bool,
     summary: SummaryText,
+    stamps: Stamps,
+    clock: Clock,
+    /// `-r`: the previous call's entry time.
+    last_ns: Option<u64>,
+}
+
+/// strace's timestamps before each call: `-t`, `-tt`, `-ttt`, `-r`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Stamps {
+    #[default]
+    None,
+    /// `-t`: `16:05:06`, local time.
+    Seconds,
+    /// `-tt`: `16:05:06.123456`.
+    Micros,
+    /// `-ttt`: `1492358706.123456`, seconds since the epoch.
+    Epoch,
+    /// `-r`: `     0.000123`, since the previous call's entry.
+    Relative,
 }
 
 /// How summary tables are printed.
@@ -40,12 +59,44 @@ impl<W: Write> Text<W> {
             line: String::with_capacity(256),
             host_pids,
             summary: SummaryText::default(),
+            stamps: Stamps::None,
+            clock: Clock::shared(),
+            last_ns: None,
         }
     }
 
     pub fn with_summary(mut self, summary: SummaryText) -> Self {
         self.summary = summary;
         self
+    }
+
+    /// Timestamps before each call, from the kernel's time of its entry, through `clock`.
+    pub fn with_stamps(mut self, stamps: Stamps, clock: Clock) -> Self {
+        self.stamps = stamps;
+        self.clock = clock;
+        self
+    }
+
+    /// The timestamp for a call that entered at kernel time `at` (strace's printleader).
+    fn stamp(&mut self, at: u64) -> Option<String> {
+        let wall = self.clock.wall_ns(at);
+        let (sec, nsec) = (
+            wall.div_euclid(1_000_000_000),
+            wall.rem_euclid(1_000_000_000),
+        );
+        let usec = nsec / 1000;
+        let sec = i64::try_from(sec).ok()?;
+        Some(match self.stamps {
+            Stamps::None => return None,
+            Stamps::Seconds => timefmt::time_of_day(sec)?,
+            Stamps::Micros => format!("{}.{usec:06}", timefmt::time_of_day(sec)?),
+            Stamps::Epoch => format!("{sec}.{usec:06}"),
+            Stamps::Relative => {
+                let d = self.last_ns.map_or(0, |l| at.saturating_sub(l));
+                self.last_ns = Some(at);
+                format!("{:>6}.{:06}", d / 1_000_000_000, (d % 1_000_000_000) / 1000)
+            }
+        })
     }
 }
 
@@ -56,6 +107,11 @@ fn returns_address(name: &str) -> bool {
 
 /// strace's line (and its `+++ exited` line) for `e`.
 pub fn render(out: &mut String, e: &Event, host_pids: bool) {
+    render_stamped(out, e, host_pids, None);
+}
+
+/// [`render`] with a timestamp after the `[pid N]` prefix, where strace puts `-t`'s.
+pub fn render_stamped(out: &mut String, e: &Event, host_pids: bool, stamp: Option<&str>) {
     let ev = &e.call;
     let name = syscalls::display_name(ev.nr);
     let pid = if host_pids {
@@ -64,6 +120,10 @@ pub fn render(out: &mut String, e: &Event, host_pids: bool) {
         ev.ns_tid.unwrap_or(ev.tid)
     };
     let _ = write!(out, "[pid {pid:>5}] ");
+    if let Some(stamp) = stamp {
+        out.push_str(stamp);
+        out.push(' ');
+    }
     if ev.enter == Enter::Missing {
         let _ = write!(out, "<... {name} resumed>");
     } else {
@@ -143,7 +203,11 @@ pub fn render(out: &mut String, e: &Event, host_pids: bool) {
 impl<W: Write> Sink for Text<W> {
     fn event(&mut self, e: &Event) -> io::Result<()> {
         self.line.clear();
-        render(&mut self.line, e, self.host_pids);
+        let stamp = match self.stamps {
+            Stamps::None => None,
+            _ => self.stamp(e.call.enter_ns.unwrap_or(e.call.ktime_ns)),
+        };
+        render_stamped(&mut self.line, e, self.host_pids, stamp.as_deref());
         self.out.write_all(self.line.as_bytes())
     }
 
@@ -197,6 +261,47 @@ mod tests {
         let mut s = String::new();
         render(&mut s, &ev, false);
         s
+    }
+
+    #[test]
+    fn timestamps_where_strace_puts_them() {
+        // strace 6.1: `[pid  1234] 1492358706.123456 getppid() = 1` with -ttt, after the
+        // pid; -r counts from the previous call's entry.
+        let sample = |enter_ns: u64| {
+            let mut r = fixtures::record(0, 110, 1);
+            r.enter_ns = enter_ns;
+            r.header.ktime_ns = enter_ns + 1000;
+            decode::event(
+                decode(&fixtures::bytes(&r)).expect("decodes"),
+                decode::args::Options::default(),
+            )
+        };
+        let text = |stamps: Stamps, events: &[u64]| {
+            let clock = Clock::with_offset(1_492_358_706_000_000_000);
+            let mut t = Text::new(Vec::new(), false).with_stamps(stamps, clock);
+            for &at in events {
+                t.event(&sample(at)).expect("writes");
+            }
+            String::from_utf8(t.into_inner()).expect("utf-8")
+        };
+        let epoch = text(Stamps::Epoch, &[123_456_789]);
+        assert!(
+            epoch.contains("] 1492358706.123456 getppid() = 1"),
+            "{epoch}"
+        );
+        let rel = text(Stamps::Relative, &[1_000_000, 3_500_000]);
+        let lines: Vec<&str> = rel.lines().collect();
+        assert!(lines[0].contains("]      0.000000 getppid()"), "{rel}");
+        assert!(lines[1].contains("]      0.002500 getppid()"), "{rel}");
+        let micros = text(Stamps::Micros, &[123_456_789]);
+        let stamp = micros.split("] ").nth(1).and_then(|r| r.split(' ').next());
+        assert!(
+            stamp.is_some_and(|s| s.len() == 15
+                && s.ends_with(".123456")
+                && s.as_bytes()[2] == b':'),
+            "{micros}"
+        );
+        assert!(!text(Stamps::None, &[5]).contains("1492358706"));
     }
 
     #[test]
