@@ -61,6 +61,7 @@ fn make_sink(
         Format::Json => Box::new(JsonLines::new(out, clock)),
         Format::Text => Box::new(
             Text::new(out, cfg.host_pids)
+                .with_style(cfg.syscall_times, cfg.quiet < 2)
                 .with_summary(summary)
                 .with_stamps(cfg.stamps, Clock::shared()),
         ),
@@ -92,6 +93,10 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         syscalls: kernel_syscalls(cfg),
         filter: target.filter.kernel(),
         pidns: target.pidns,
+        tasks: match &target.filter {
+            runtime::Filter::Tasks(pids) => pids.clone(),
+            _ => Vec::new(),
+        },
         follow_nothing: cfg.follow_nothing,
         string_size: cfg.string_size,
         summary: cfg.summary.is_some(),
@@ -113,7 +118,8 @@ pub async fn observe(
         Some(s) => s,
         None => make_sink(&cfg, open_output(cfg.output.as_deref())?, clock),
     };
-    let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
+    let mut loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
+    let tasks = loaded.tasks.take();
     ready(format!("tracing {}; Ctrl-C to stop", target.describe()));
     let container = target.container.clone().map(Arc::new);
     let attribution = match &container {
@@ -140,7 +146,8 @@ pub async fn observe(
         } else {
             Filter::new(cfg.count)
         }
-        .status(cfg.status),
+        .status(cfg.status)
+        .exclude_comms(&cfg.exclude_comm),
         sink,
         summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
         container,
@@ -158,6 +165,7 @@ pub async fn observe(
         ends: control::Ends {
             duration: cfg.duration,
             target: Some(target),
+            tasks,
         },
         control: Arc::default(),
         output: cfg.output.unwrap_or_else(|| "<stdout>".into()),

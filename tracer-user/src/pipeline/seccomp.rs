@@ -123,6 +123,8 @@ async fn feed(
             Arc::new(Gauges::default()),
             duration,
             output,
+            // The profile must allow the runtime's set-up too: nothing left out.
+            Filter::new(None),
         )
         .await;
     }
@@ -144,6 +146,10 @@ async fn feed(
         stamps: Default::default(),
         status: Default::default(),
         summary: None,
+        syscall_times: false,
+        quiet: 0,
+        // A profile must allow the runtime's set-up too.
+        exclude_comm: Vec::new(),
     };
     let target = runtime::resolve(&cfg.target).await?;
     let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
@@ -171,6 +177,7 @@ async fn feed(
         ends: control::Ends {
             duration,
             target: Some(target),
+            tasks: None,
         },
         control: Arc::default(),
         output,
