@@ -219,6 +219,61 @@ fn status_filters_keep_only_failed_or_successful_calls() {
     }
 }
 
+/// `-e trace=%file -e status=failed` gives the failed file calls only: the workload's M
+/// failing openat, and nothing else from it (its other file call, the exec, succeeded); runc's
+/// own failed lookups, where there are any, are failed calls with a path argument each.
+/// `-e trace=!getppid` on the same run: no getppid, and the M openat.
+#[test]
+fn class_and_negated_sets_with_a_status_filter() {
+    const K: u32 = 100;
+    const M: u32 = 25;
+    let c = workload_container();
+    let failed_files = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "-e",
+        "trace=%file",
+        "-e",
+        "status=failed",
+    ]);
+    let not_getppid = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "-e",
+        "trace=!getppid",
+    ]);
+    let ns_pid = burst(&c, K, M);
+    let (failed_files, not_getppid) = (failed_files.stop(), not_getppid.stop());
+    let records = failed_files.syscalls();
+    let mine = |v: &Value| v["ns_pid"].as_u64() == Some(ns_pid) && v["comm"] == "workload";
+    let workload: Vec<&Value> = records.iter().filter(|v| mine(v)).collect();
+    assert_eq!(workload.len(), M as usize, "{workload:#?}");
+    assert!(workload.iter().all(|v| v["syscall"] == "openat"
+        && v["errno"] == "ENOENT"
+        && v["args"][1]["value"] == "/nonexistent/tracer-workload"));
+    for v in &records {
+        assert!(v["errno"].is_string(), "failed only: {v}");
+        let has_path = v["args"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|a| a["type"].as_str().is_some_and(|t| t.contains("char *")))
+        });
+        assert!(has_path, "a file call: {v}");
+    }
+    let records = not_getppid.syscalls();
+    assert_eq!(count(&records, |v| v["syscall"] == "getppid"), 0);
+    assert_eq!(
+        count(&records, |v| mine(v)
+            && v["syscall"] == "openat"
+            && v["errno"] == "ENOENT"),
+        M as usize
+    );
+    assert!(count(&records, |v| mine(v) && v["syscall"] == "exit_group") == 1);
+}
+
 /// `-y` with a status set: the fd tables still see the opens and closes the filter hides.
 #[test]
 fn status_filters_keep_fd_paths_right() {
@@ -671,5 +726,56 @@ fn exclude_comm_leaves_out_the_runtime_s_set_up() {
             && v["syscall"] == "execve"
             && v["ret"] == 0),
         1
+    );
+}
+
+/// strace's `-P`: only the calls naming the paths, by a path argument (the M failing openat)
+/// or by an fd that refers to one (the write and close of the fd an openat returned), from the
+/// trace's own fd tables; with no -y, nothing is annotated.
+#[test]
+fn trace_path_keeps_the_calls_that_touch_the_paths() {
+    const K: u32 = 30;
+    const M: u32 = 7;
+    let c = workload_container();
+    let tracer = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "-P",
+        "/nonexistent/tracer-workload",
+        "--trace-path",
+        "/tmp/trace-path",
+    ]);
+    let ns_pid = burst(&c, K, M);
+    c.exec(&["/workload", "touch", "/tmp/trace-path"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let records = done.syscalls();
+    let missing = |v: &Value| {
+        v["syscall"] == "openat"
+            && v["args"][1]["value"] == "/nonexistent/tracer-workload"
+            && v["errno"] == "ENOENT"
+    };
+    assert_eq!(
+        count(&records, |v| v["ns_pid"].as_u64() == Some(ns_pid)
+            && missing(v)),
+        M as usize
+    );
+    let touched: Vec<&Value> = records.iter().filter(|v| !missing(v)).collect();
+    let names: Vec<&str> = touched
+        .iter()
+        .filter_map(|v| v["syscall"].as_str())
+        .collect();
+    assert_eq!(names, ["openat", "write", "close"], "{touched:#?}");
+    assert_eq!(touched[0]["args"][1]["value"], "/tmp/trace-path");
+    let fd = touched[0]["ret"].clone();
+    assert!(
+        touched[1..].iter().all(|v| v["args"][0]["raw"] == fd),
+        "{touched:#?}"
+    );
+    assert!(
+        touched.iter().all(|v| v["args"][0].get("path").is_none()),
+        "no -y: {touched:#?}"
     );
 }

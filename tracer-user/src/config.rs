@@ -147,6 +147,8 @@ pub struct ObserveConfig {
     pub quiet: u8,
     /// Process names whose calls are left out.
     pub exclude_comm: Vec<String>,
+    /// `-P`: only the calls that touch these paths.
+    pub trace_paths: Vec<PathBuf>,
 }
 
 /// Summary mode, checked.

@@ -78,6 +78,11 @@ pub struct ObserveArgs {
     /// (losses are still reported), -qq also the `+++ exited with N +++` lines.
     #[arg(short = 'q', action = clap::ArgAction::Count)]
     pub quiet: u8,
+    /// strace's -P: only the calls that touch PATH (a path argument that is PATH, or an fd
+    /// argument that refers to it); given again, any of them. PATH as the traced process
+    /// names it (inside a container: the container's path).
+    #[arg(short = 'P', long = "trace-path", value_name = "PATH")]
+    pub trace_path: Vec<PathBuf>,
     /// Leave out the calls of processes with these names (comm, as `ps -o comm` shows it;
     /// comma-separated or repeated), e.g. runc:[2:INIT] for the runtime's set-up in a
     /// `docker exec`.
@@ -362,6 +367,11 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 "bad --count 0: give a positive number of records".into(),
             ));
         }
+        if !a.trace_path.is_empty() && (a.summary || a.summary_and_stream) {
+            return Err(Error::Usage(
+                "-P with --summary: the summary is counted in the kernel, which knows no paths; leave out -P, or stream with -P and no --summary".into(),
+            ));
+        }
         if a.count.is_some() && a.summary && !a.stream && !a.summary_and_stream {
             return Err(Error::Usage(
                 "--count counts streamed records, and --summary without --stream streams none; add --stream, or use --duration".into(),
@@ -424,6 +434,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             syscall_times: a.syscall_times,
             quiet: a.quiet,
             exclude_comm: a.exclude_comm,
+            trace_paths: a.trace_path,
         })
     }
 }

@@ -2,6 +2,8 @@
 //! decide, such as the syscall set, it already did, unless a stage before needed more).
 use std::collections::HashSet;
 
+pub mod path;
+
 use crate::{
     decode::errno,
     model::{Event, event::Enter},
@@ -109,6 +111,8 @@ pub struct Filter {
     status: Option<StatusSet>,
     /// Process names (`comm`) whose calls are left out (`--exclude-comm`).
     excluded_comms: Vec<Vec<u8>>,
+    /// `-P`: only the calls that touch these paths.
+    paths: path::Paths,
     passed: u64,
 }
 
@@ -122,8 +126,15 @@ impl Filter {
             syscalls: None,
             status: None,
             excluded_comms: Vec::new(),
+            paths: path::Paths::default(),
             passed: 0,
         }
+    }
+
+    /// Shows only the calls that touch one of `paths` (none: no filter).
+    pub fn paths(mut self, paths: path::Paths) -> Self {
+        self.paths = paths;
+        self
     }
 
     /// Leaves out the calls of tasks named one of `names` (as the kernel keeps a name: its
@@ -172,6 +183,7 @@ impl Filter {
                     .excluded_comms
                     .iter()
                     .any(|c| c.as_slice() == e.call.comm_bytes()))
+            && (self.paths.is_empty() || self.paths.matches(e))
     }
 
     /// The limit is reached: nothing more passes.

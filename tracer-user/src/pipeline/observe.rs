@@ -68,11 +68,13 @@ fn make_sink(
     }
 }
 
-/// With `-y`, a syscall subset and no summary, the kernel also reports the calls the fd
-/// tables follow (the filter stage hides them): else a close outside the subset would go
+/// With `-y` or `-P`, a syscall subset and no summary, the kernel also reports the calls the
+/// fd tables follow (the filter stage hides them): else a close outside the subset would go
 /// unseen and a reused number could name the wrong file.
 fn widened(cfg: &ObserveConfig) -> bool {
-    cfg.fd_paths && !cfg.syscalls.is_empty() && cfg.summary.is_none()
+    (cfg.fd_paths || !cfg.trace_paths.is_empty())
+        && !cfg.syscalls.is_empty()
+        && cfg.summary.is_none()
 }
 
 fn kernel_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
@@ -130,6 +132,8 @@ pub async fn observe(
     let mut enrich = Enricher::new(attribution, false);
     if cfg.fd_paths {
         enrich = enrich.with_fd_paths(Box::new(fds::Proc));
+    } else if !cfg.trace_paths.is_empty() {
+        enrich = enrich.with_fd_tables(Box::new(fds::Proc));
     }
     let stages = Stages {
         decode: args::Options {
@@ -147,7 +151,8 @@ pub async fn observe(
             Filter::new(cfg.count)
         }
         .status(cfg.status)
-        .exclude_comms(&cfg.exclude_comm),
+        .exclude_comms(&cfg.exclude_comm)
+        .paths(crate::filter::path::Paths::new(&cfg.trace_paths)),
         sink,
         summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
         container,

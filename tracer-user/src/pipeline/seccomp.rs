@@ -150,6 +150,7 @@ async fn feed(
         quiet: 0,
         // A profile must allow the runtime's set-up too.
         exclude_comm: Vec::new(),
+        trace_paths: Vec::new(),
     };
     let target = runtime::resolve(&cfg.target).await?;
     let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
