@@ -445,7 +445,7 @@ impl FdTables {
                 a.json.path = Some(String::from_utf8_lossy(&path).into_owned());
             }
             if fd >= 0 {
-                a.fd_path = Some(path.into());
+                a.fd_path = Some(path);
             }
         }
         if e.call.enter == Enter::Unfinished {
