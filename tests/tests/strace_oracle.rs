@@ -332,3 +332,118 @@ fn strings_not_yet_touched_are_read_after_the_call_faulted_them_in() {
         );
     }
 }
+
+/// A `-tt -T` line in a comparable shape: the `[pid N] ` prefix dropped, the time of day and
+/// the duration checked for strace's exact format and replaced by `T` and `<D>`, strace's
+/// column padding removed. `None`: not that shape.
+fn tt_t_shape(line: &str) -> Option<String> {
+    let line = match line.strip_prefix("[pid ") {
+        Some(rest) => rest.split_once("] ")?.1,
+        None => line,
+    };
+    // `16:05:06.123456 `
+    let (stamp, rest) = line.split_once(' ')?;
+    let b = stamp.as_bytes();
+    let digit = |i: usize| b.get(i).is_some_and(u8::is_ascii_digit);
+    let shape_ok = b.len() == 15
+        && [0, 1, 3, 4, 6, 7].iter().all(|&i| digit(i))
+        && b[2] == b':'
+        && b[5] == b':'
+        && b[8] == b'.'
+        && (9..15).all(digit);
+    if !shape_ok {
+        return None;
+    }
+    // ` <0.000012>`
+    let (call, duration) = rest.rsplit_once(" <")?;
+    let d = duration.strip_suffix('>')?;
+    let (secs, micros) = d.split_once('.')?;
+    if secs.is_empty()
+        || !secs.bytes().all(|c| c.is_ascii_digit())
+        || micros.len() != 6
+        || !micros.bytes().all(|c| c.is_ascii_digit())
+    {
+        return None;
+    }
+    Some(format!("T {} <D>", tests::strace::normalize(call)))
+}
+
+/// strace's `-tt -T` and tracer's on the same workload (K getppid, M failing openat on the
+/// host; strace starts it, tracer follows it with -p): every line has strace's shape, the time
+/// of day where strace puts it and the duration after the result, and the calls are the same
+/// once those values are set aside. tracer's times are today's and in order.
+#[test]
+fn tt_and_t_columns_have_strace_s_shape() {
+    const K: &str = "4";
+    const M: &str = "3";
+    let dir = TempDir::new("tt");
+    let out = dir.0.join("strace");
+    let mut child = Command::new("strace")
+        .args(["-tt", "-T", "-e", "trace=getppid,openat", "-o"])
+        .arg(&out)
+        .arg(tests::workload_bin())
+        .args(["burst", K, M])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("strace runs");
+    // strace forks the workload: its parent is strace.
+    let strace_ppid = format!("getppid() = {} ", child.id());
+    assert!(child.wait().expect("strace").success());
+    let strace_text = std::fs::read_to_string(&out).expect("strace output");
+    let strace: Vec<String> = strace_text
+        .lines()
+        .filter(|l| !l.contains("+++"))
+        .map(|l| tt_t_shape(l).unwrap_or_else(|| panic!("strace's own line {l:?}")))
+        .map(|l| l.replace(&strace_ppid, "getppid() = PPID "))
+        .collect();
+    assert_eq!(strace.len(), 7, "{strace_text}");
+
+    let mut w = tests::host_workload(&["signal-burst", K, M]);
+    let pid = w.id().to_string();
+    let tracer = Tracer::start(&["-p", &pid, "-tt", "-T", "-e", "trace=getppid,openat"]);
+    // SAFETY: signalling our own child.
+    assert_eq!(unsafe { libc::kill(w.id() as i32, libc::SIGUSR1) }, 0);
+    let _ = w.wait();
+    let done = tracer.wait();
+    assert!(done.status.success(), "{}", done.stderr);
+    let lines: Vec<&str> = done.stdout.lines().filter(|l| !l.contains("+++")).collect();
+    let tracer_shapes: Vec<String> = lines
+        .iter()
+        .map(|l| tt_t_shape(l).unwrap_or_else(|| panic!("not strace's shape: {l:?}")))
+        .map(|l| {
+            l.replace(
+                &format!("getppid() = {} ", std::process::id()),
+                "getppid() = PPID ",
+            )
+        })
+        .collect();
+    assert_eq!(tracer_shapes, strace);
+    // The times are the wall clock's, in order, within the run.
+    let secs = |l: &str| -> f64 {
+        let stamp = l
+            .split_once("] ")
+            .map_or(l, |(_, r)| r)
+            .split(' ')
+            .next()
+            .unwrap_or("");
+        let parts: Vec<f64> = stamp
+            .split(':')
+            .map(|p| p.parse().unwrap_or(f64::NAN))
+            .collect();
+        parts[0] * 3600.0 + parts[1] * 60.0 + parts[2]
+    };
+    let times: Vec<f64> = lines.iter().map(|l| secs(l)).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{lines:#?}");
+    // SAFETY: plain libc calls on local values.
+    let now = unsafe {
+        let t = libc::time(std::ptr::null_mut());
+        let mut tm: libc::tm = std::mem::zeroed();
+        libc::localtime_r(&t, &mut tm);
+        f64::from(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec)
+    };
+    let age = now - times[0];
+    assert!(
+        (0.0..30.0).contains(&age) || age < -86_000.0,
+        "{age} s: {lines:#?}"
+    );
+}
