@@ -12,6 +12,12 @@ pub const FILTER_PIDNS: u32 = 2;
 /// extends with every task a followed one creates (strace's `-f -p PID`).
 pub const FILTER_TASKS: u32 = 3;
 
+/// `STATUS_SHOWN` bits: which returns make a record (`-z`, `-Z`, `-e status=`). With the bit
+/// `STATUS_FILTER_ON` clear, every return does.
+pub const STATUS_SUCCESSFUL: u32 = 1 << 0;
+pub const STATUS_FAILED: u32 = 1 << 1;
+pub const STATUS_FILTER_ON: u32 = 1 << 31;
+
 /// Capacity of the syscall-number filter (`SYSCALL_FILTER` array): numbers at or above it are
 /// never selected when a filter is set.
 pub const MAX_SYSCALL_NR: u32 = 1024;

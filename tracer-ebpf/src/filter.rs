@@ -7,13 +7,16 @@ use aya_ebpf::{
     },
 };
 use tracer_common::{
-    config::{FILTER_CGROUP, FILTER_PIDNS, FILTER_TASKS},
+    config::{
+        FILTER_CGROUP, FILTER_PIDNS, FILTER_TASKS, STATUS_FAILED, STATUS_FILTER_ON,
+        STATUS_SUCCESSFUL,
+    },
     stats::STAT_TASKS_FULL,
 };
 
 use crate::maps::{
     CGROUP_LEVEL, FILTER_MODE, FOLLOWED_TASKS, OWN_TGID, PIDNS_DEV, PIDNS_INO, SINGLE_CGROUP,
-    SYSCALL_FILTER, SYSCALL_FILTER_ON, TARGET_CGROUPS, config_u32, config_u64, count,
+    STATUS_SHOWN, SYSCALL_FILTER, SYSCALL_FILTER_ON, TARGET_CGROUPS, config_u32, config_u64, count,
 };
 
 /// A followed task: `bpf_get_current_pid_tgid()`, and the target it belongs to (its cgroup v2
@@ -81,6 +84,22 @@ pub fn ns_ids() -> Option<(u32, u32)> {
         )
     };
     (ret == 0).then_some((info.tgid, info.pid))
+}
+
+/// Does a call that returned `ret` make a record (`-z`, `-Z`, `-e status=`)? Failed as strace's
+/// `syserror()`: a return in -4095..-1 (include/linux/err.h MAX_ERRNO), restarts included.
+#[inline(always)]
+pub fn status_shown(ret: i64) -> bool {
+    let shown = config_u32(&STATUS_SHOWN);
+    if shown & STATUS_FILTER_ON == 0 {
+        return true;
+    }
+    let bit = if (-4095..0).contains(&ret) {
+        STATUS_FAILED
+    } else {
+        STATUS_SUCCESSFUL
+    };
+    shown & bit != 0
 }
 
 /// Is syscall `nr` selected by `--syscalls`?

@@ -30,6 +30,10 @@ pub static PIDNS_INO: u64 = 0;
 /// The tracer's own tgid: never followed.
 #[unsafe(no_mangle)]
 pub static OWN_TGID: u32 = 0;
+/// Which returns make a record (`STATUS_*` in tracer_common::config); 0: all. Set only when
+/// nothing downstream needs the other calls (no `-y` fd tables, no `-P`).
+#[unsafe(no_mangle)]
+pub static STATUS_SHOWN: u32 = 0;
 /// Non-zero when `SYSCALL_FILTER` selects a subset of syscalls.
 #[unsafe(no_mangle)]
 pub static SYSCALL_FILTER_ON: u32 = 0;

@@ -17,7 +17,7 @@ use tracer_common::{
 
 use crate::{
     capture::{Cursor, EnterFacts, all_args},
-    filter::{Followed, ns_ids, syscall_selected, task_followed},
+    filter::{Followed, ns_ids, status_shown, syscall_selected, task_followed},
     maps::{CAPTURE_SPEC, EVENTS, PENDING, STREAM_ON, WAKEUP_BYTES, config_u32, config_u64, count},
     summary,
 };
@@ -141,7 +141,7 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
                 p.state = PENDING_DONE;
                 let (nr, enter_ns) = (p.nr, p.enter_ns);
                 summary::record(target, nr, Some(ret), Some(now.saturating_sub(enter_ns)));
-                if !stream {
+                if !stream || !status_shown(ret) {
                     return Ok(());
                 }
                 let ns = Some((p.ns_tgid, p.ns_tid));
@@ -193,7 +193,9 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
         };
         remember(tid, ns, done);
     }
-    if !stream {
+    // A call answered with SIGSYS never returned: unfinished, which the status filter in the
+    // kernel never drops.
+    if !stream || (!sigsys && !status_shown(ret)) {
         return Ok(());
     }
     let flags = match (known, sigsys) {

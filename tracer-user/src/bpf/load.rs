@@ -44,6 +44,8 @@ pub struct BpfConfig {
     pub follow_nothing: bool,
     /// Bytes of buffers and argv strings captured (`--string-size`).
     pub string_size: u32,
+    /// `STATUS_SHOWN`: which returns make a record; 0 for all (tracer_common::config).
+    pub status_shown: u32,
     /// Aggregate in the kernel (`--summary`).
     pub summary: bool,
     /// Emit per-syscall records.
@@ -296,6 +298,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("PIDNS_INO", &ino, true)
         .override_global("OWN_TGID", &own, true)
         .override_global("SYSCALL_FILTER_ON", &filter_on, true)
+        .override_global("STATUS_SHOWN", &cfg.status_shown, true)
         .override_global("FORK_CHILD_PID_OFF", &fork_off, true)
         .override_global("STRING_SIZE", &cfg.string_size, true)
         .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)

@@ -75,6 +75,7 @@ pub async fn follow(
         filter: KernelFilter::CgroupSet { level },
         pidns: None,
         tasks: Vec::new(),
+        status_shown: 0,
         follow_nothing: false,
         string_size,
         summary: false,

@@ -87,6 +87,25 @@ fn kernel_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
     set
 }
 
+/// The status filter in the kernel, where nothing downstream needs the calls it drops: not
+/// with `-y` or `-P` (their fd tables follow every open and close). The filter stage applies
+/// it too (calls read back from the pending map at the end, `unfinished`).
+fn kernel_status(cfg: &ObserveConfig) -> u32 {
+    use crate::filter::Status;
+    use tracer_common::config::{STATUS_FAILED, STATUS_FILTER_ON, STATUS_SUCCESSFUL};
+    if cfg.status.is_all() || cfg.fd_paths || !cfg.trace_paths.is_empty() {
+        return 0;
+    }
+    let mut shown = STATUS_FILTER_ON;
+    if cfg.status.contains(Status::Successful) {
+        shown |= STATUS_SUCCESSFUL;
+    }
+    if cfg.status.contains(Status::Failed) {
+        shown |= STATUS_FAILED;
+    }
+    shown
+}
+
 /// The kernel side for one resolved target.
 pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
     BpfConfig {
@@ -95,6 +114,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         syscalls: kernel_syscalls(cfg),
         filter: target.filter.kernel(),
         pidns: target.pidns,
+        status_shown: kernel_status(cfg),
         tasks: match &target.filter {
             runtime::Filter::Tasks(pids) => pids.clone(),
             _ => Vec::new(),

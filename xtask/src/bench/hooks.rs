@@ -6,7 +6,7 @@ use std::{path::Path, process::Command, time::Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::{BenchArgs, Container, Report, median, start_tracer};
+use super::{BenchArgs, Container, Report, median, start_observe, start_tracer, start_tracer_with};
 use crate::{
     images,
     util::{cmd, run_ok},
@@ -119,5 +119,97 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         "path capture alone",
         (m[3] - m[1]) - (m[2] - m[0])
     ));
+    Ok(())
+}
+
+/// What filtering in the kernel saves. A followed process (`workload time getppid N` in the
+/// container): untraced; every call streamed as JSON; `-e trace=openat`, where the kernel's
+/// syscall set drops getppid before any record is made; `-Z`, where the exit program drops the
+/// successful getppid; `-Z -y`, where the fd tables need every call, so each getppid is
+/// recorded, read and decoded and only then dropped by the user-space status filter. And the
+/// host-wide
+/// tax on an unrelated process (the pinned host loop) of `-p`'s task-set filter against the
+/// cgroup filter of `--container`, both following the idle container's main process.
+pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
+    let guard = Container::workload()?;
+    let name = guard.0.clone();
+    let pid = crate::util::output(&mut cmd(
+        "docker",
+        &["inspect", "-f", "{{.State.Pid}}", &name],
+    ))?;
+    let pid = pid.trim().to_string();
+    let n = args.calls / 10;
+    let json = ["--format", "json", "--output", "/dev/null"];
+    let followed: [(&str, Vec<&str>); 3] = [
+        ("every call streamed", json.to_vec()),
+        (
+            "-e trace=openat (kernel)",
+            [&json[..], &["-e", "trace=openat"]].concat(),
+        ),
+        ("-Z (user space)", [&json[..], &["-Z"]].concat()),
+    ];
+    let host: [(&str, Vec<&str>); 2] = [
+        (
+            "--container (cgroup filter)",
+            [&["--container", &name][..], &json[..]].concat(),
+        ),
+        (
+            "-p (task-set filter)",
+            [&["-p", &pid][..], &json[..]].concat(),
+        ),
+    ];
+    let mut f: Vec<Vec<f64>> = vec![Vec::new(); followed.len() + 1];
+    let mut h: Vec<Vec<f64>> = vec![Vec::new(); host.len() + 1];
+    for round in 0..args.rounds {
+        f[0].push(timed_in(&name, "getppid", n)?);
+        for (i, (_, a)) in followed.iter().enumerate() {
+            let _t = start_tracer_with(root, &name, a)?;
+            f[i + 1].push(timed_in(&name, "getppid", n)?);
+        }
+        h[0].push(storm(root, args.calls)?);
+        for (i, (_, a)) in host.iter().enumerate() {
+            let _t = start_observe(root, a)?;
+            h[i + 1].push(storm(root, args.calls)?);
+        }
+        report.raw(format!(
+            "round {round}: followed getppid {:?} ns; host getppid {:?} ns",
+            f.iter().map(|v| v[round].round()).collect::<Vec<_>>(),
+            h.iter().map(|v| v[round].round()).collect::<Vec<_>>()
+        ));
+    }
+    let fm: Vec<f64> = f.iter_mut().map(|v| median(v)).collect();
+    let hm: Vec<f64> = h.iter_mut().map(|v| median(v)).collect();
+    report.out(format!(
+        "a followed getppid ({n} calls in the container, {} rounds, medians)",
+        args.rounds
+    ));
+    report.out(format!(
+        "{:>30} {:>12} {:>10}",
+        "tracer", "ns/call", "added ns"
+    ));
+    report.out(format!("{:>30} {:>12.0} {:>10}", "untraced", fm[0], "-"));
+    for (i, (label, _)) in followed.iter().enumerate() {
+        report.out(format!(
+            "{label:>30} {:>12.0} {:>10.0}",
+            fm[i + 1],
+            fm[i + 1] - fm[0]
+        ));
+    }
+    report.out(format!(
+        "host-wide tax on an unrelated getppid ({} calls, pinned loop, medians)",
+        args.calls
+    ));
+    report.out(format!(
+        "{:>30} {:>12} {:>10}",
+        "tracer", "ns/call", "added ns"
+    ));
+    report.out(format!("{:>30} {:>12.1} {:>10}", "untraced", hm[0], "-"));
+    for (i, (label, _)) in host.iter().enumerate() {
+        report.out(format!(
+            "{label:>30} {:>12.1} {:>10.1}",
+            hm[i + 1],
+            hm[i + 1] - hm[0]
+        ));
+    }
     Ok(())
 }

@@ -41,6 +41,9 @@ enum Which {
     Hooks,
     /// Kernel cost per traced event, with and without a captured path.
     Capture,
+    /// What the kernel-side filters save: a followed getppid streamed, left out by the
+    /// kernel's syscall set, or by -Z in user space; the host tax of -p's task filter.
+    Filters,
     /// nginx requests/s under wrk: untraced, strace, bpftrace, tracer JSON, tracer summary.
     Nginx,
     /// getppid storms at rising rates, JSON to a file: records, reported losses, real losses.
@@ -54,6 +57,7 @@ impl Which {
         match self {
             Which::Hooks => "hooks",
             Which::Capture => "capture",
+            Which::Filters => "filters",
             Which::Nginx => "nginx",
             Which::Lossless => "lossless",
             Which::All => "all",
@@ -114,8 +118,13 @@ fn start_tracer(root: &Path, container: &str, hook: &str) -> Result<Interrupt> {
 
 /// Starts `tracer observe --container CONTAINER ARGS` and waits for its "tracing" line.
 fn start_tracer_with(root: &Path, container: &str, args: &[&str]) -> Result<Interrupt> {
+    start_observe(root, &[&["--container", container][..], args].concat())
+}
+
+/// Starts `tracer observe ARGS` and waits for its "tracing" line.
+fn start_observe(root: &Path, args: &[&str]) -> Result<Interrupt> {
     let mut c = Command::new(root.join("target/release/tracer"));
-    c.args(["observe", "--container", container]).args(args);
+    c.arg("observe").args(args);
     let mut child = c.stderr(Stdio::piped()).spawn()?;
     let stderr = child.stderr.take().context("stderr")?;
     let mut lines = BufReader::new(stderr).lines();
@@ -168,6 +177,7 @@ fn run_one(root: &Path, which: Which, args: &BenchArgs) -> Result<()> {
     match which {
         Which::Hooks => hooks::hooks(root, args, &mut report)?,
         Which::Capture => hooks::capture(root, args, &mut report)?,
+        Which::Filters => hooks::filters(root, args, &mut report)?,
         Which::Nginx => nginx::nginx(root, args, &mut report)?,
         Which::Lossless => lossless::lossless(root, args, &mut report)?,
         Which::All => unreachable!("expanded by run"),
