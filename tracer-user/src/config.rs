@@ -151,9 +151,45 @@ pub struct ObserveConfig {
     pub trace_paths: Vec<PathBuf>,
 }
 
+/// strace's `-U`: column names (its `count.c` aliases) → columns, each at most once, the name
+/// column added last when not given.
+pub fn parse_columns(s: &str) -> Result<Vec<crate::model::summary::Column>, Error> {
+    use crate::model::summary::Column as C;
+    let mut out: Vec<C> = Vec::new();
+    for item in s.split(',') {
+        let c = match item {
+            "time" | "time_percent" | "time-percent" => C::TimePercent,
+            "time_total" | "time-total" | "total_time" | "total-time" => C::TotalTime,
+            "min_time" | "min-time" | "shortest" | "time_min" | "time-min" => C::MinTime,
+            "longest" | "max_time" | "max-time" | "time_max" | "time-max" => C::MaxTime,
+            "avg_time" | "avg-time" | "time_avg" | "time-avg" => C::AvgTime,
+            "calls" | "count" => C::Calls,
+            "error" | "errors" => C::Errors,
+            "name" | "syscall" | "syscall_name" | "syscall-name" => C::Name,
+            _ => {
+                return Err(usage(format!(
+                    "unknown column {item:?} in -U; give time-percent, total-time, min-time, max-time, avg-time, calls, errors or name, comma-separated"
+                )));
+            }
+        };
+        if out.contains(&c) {
+            return Err(usage(format!(
+                "column {item:?} given twice in -U; give each column once"
+            )));
+        }
+        out.push(c);
+    }
+    if !out.contains(&C::Name) {
+        out.push(C::Name);
+    }
+    Ok(out)
+}
+
 /// Summary mode, checked.
 #[derive(Debug, Clone)]
 pub struct SummaryConfig {
+    /// The table's columns (`-U`).
+    pub columns: Vec<crate::model::summary::Column>,
     pub stream: bool,
     pub interval: Option<Duration>,
     pub sort: SortBy,

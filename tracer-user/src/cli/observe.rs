@@ -128,6 +128,16 @@ pub struct ObserveArgs {
         requires = "summary_mode"
     )]
     pub sort: SortArg,
+    /// With --summary: the table's columns, strace's -U (time-percent, total-time, min-time,
+    /// max-time, avg-time, calls, errors, name and strace's other spellings; name is always
+    /// shown).
+    #[arg(
+        short = 'U',
+        long = "summary-columns",
+        value_name = "COLUMNS",
+        requires = "summary_mode"
+    )]
+    pub summary_columns: Option<String>,
     /// With --summary: also print the latency histogram of this syscall (text).
     #[arg(long, value_name = "SYSCALL", requires = "summary_mode")]
     pub histogram: Option<String>,
@@ -300,7 +310,7 @@ impl From<HookArg> for Hook {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SortArg {
     /// Total time, largest first (strace -c's default).
-    #[value(alias = "total_time", alias = "total-time")]
+    #[value(aliases = ["total_time", "total-time", "time_total", "time-total", "time_percent", "time-percent"])]
     Time,
     /// Calls, most first.
     #[value(alias = "count")]
@@ -309,8 +319,20 @@ pub enum SortArg {
     #[value(alias = "error")]
     Errors,
     /// Syscall name.
-    #[value(alias = "syscall", alias = "syscall_name", alias = "syscall-name")]
+    #[value(aliases = ["syscall", "syscall_name", "syscall-name"])]
     Name,
+    /// Shortest call, longest first.
+    #[value(aliases = ["min_time", "shortest", "time_min", "time-min"])]
+    MinTime,
+    /// Longest call, longest first.
+    #[value(aliases = ["max_time", "longest", "time_max", "time-max"])]
+    MaxTime,
+    /// Average time per call, largest first.
+    #[value(aliases = ["avg_time", "time_avg", "time-avg"])]
+    AvgTime,
+    /// Syscall number order.
+    #[value(alias = "none")]
+    Nothing,
 }
 
 impl From<SortArg> for SortBy {
@@ -320,6 +342,10 @@ impl From<SortArg> for SortBy {
             SortArg::Calls => SortBy::Calls,
             SortArg::Errors => SortBy::Errors,
             SortArg::Name => SortBy::Name,
+            SortArg::MinTime => SortBy::MinTime,
+            SortArg::MaxTime => SortBy::MaxTime,
+            SortArg::AvgTime => SortBy::AvgTime,
+            SortArg::Nothing => SortBy::Nothing,
         }
     }
 }
@@ -395,6 +421,10 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 None => None,
             };
             Some(SummaryConfig {
+                columns: match &a.summary_columns {
+                    Some(c) => config::parse_columns(c)?,
+                    None => crate::model::summary::Column::DEFAULT.to_vec(),
+                },
                 stream: a.stream || a.summary_and_stream,
                 interval,
                 sort: a.sort.into(),
@@ -508,6 +538,36 @@ mod tests {
             assert_eq!(c.summary.expect("summary").sort, want, "{name}");
         }
         assert!(parse(&["-p", "7", "-S", "calls"]).is_err(), "-S needs -c");
+        for (name, want) in [
+            ("shortest", SortBy::MinTime),
+            ("max_time", SortBy::MaxTime),
+            ("avg-time", SortBy::AvgTime),
+            ("nothing", SortBy::Nothing),
+        ] {
+            let c = parse(&["-p", "7", "-c", "-S", name]).expect(name);
+            assert_eq!(c.summary.expect("summary").sort, want, "{name}");
+        }
+        use crate::model::summary::Column;
+        let c = parse(&["-p", "7", "-c", "-U", "calls,max-time,shortest"]).expect("valid");
+        assert_eq!(
+            c.summary.expect("summary").columns,
+            [
+                Column::Calls,
+                Column::MaxTime,
+                Column::MinTime,
+                Column::Name
+            ]
+        );
+        let c = parse(&["-p", "7", "-c", "-U", "name,calls"]).expect("valid");
+        assert_eq!(
+            c.summary.expect("summary").columns,
+            [Column::Name, Column::Calls]
+        );
+        for bad in ["calls,calls", "calls,bogus", "none"] {
+            let e = parse(&["-p", "7", "-c", "-U", bad]).expect_err(bad);
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+            assert!(!e.to_string().contains('\n'));
+        }
         let c = parse(&["-p", "7", "-T", "-qq"]).expect("valid");
         assert!(c.syscall_times);
         assert_eq!(c.quiet, 2);

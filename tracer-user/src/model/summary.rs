@@ -14,14 +14,18 @@ pub struct Agg {
 }
 
 impl Agg {
-    /// Adds one per-CPU (or per-target) part.
+    /// Adds one per-CPU (or per-target) part. A part with no timed call says nothing of the
+    /// shortest: a per-CPU hash entry inserted by one CPU is zeroed on the others (the kernel
+    /// copies the value to the inserting CPU's slot only), so their `min_ns` reads 0.
     pub fn add(&mut self, v: &SummaryValue) {
         let c = &mut self.counts;
         c.calls += v.calls;
         c.errors += v.errors;
         c.total_ns += v.total_ns;
-        c.min_ns = c.min_ns.min(v.min_ns);
-        c.max_ns = c.max_ns.max(v.max_ns);
+        if v.timed > 0 {
+            c.min_ns = c.min_ns.min(v.min_ns);
+            c.max_ns = c.max_ns.max(v.max_ns);
+        }
         c.timed += v.timed;
         for (h, x) in c.hist.iter_mut().zip(v.hist) {
             *h += x;
@@ -45,6 +49,33 @@ impl Agg {
         }
         d.errnos.retain(|_, n| *n > 0);
         d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cpu_slot_the_kernel_zeroed_does_not_make_the_shortest_zero() {
+        let mut timed = SummaryValue::EMPTY;
+        timed.calls = 2;
+        timed.timed = 2;
+        timed.total_ns = 9_000;
+        timed.min_ns = 4_000;
+        timed.max_ns = 5_000;
+        let zeroed = SummaryValue {
+            min_ns: 0,
+            ..SummaryValue::EMPTY
+        };
+        let mut a = Agg::default();
+        a.add(&zeroed);
+        a.add(&timed);
+        a.add(&zeroed);
+        assert_eq!(
+            (a.counts.min_ns, a.counts.max_ns, a.counts.calls),
+            (4_000, 5_000, 2)
+        );
     }
 }
 
@@ -72,6 +103,45 @@ pub enum SortBy {
     Errors,
     /// Syscall name.
     Name,
+    /// Shortest call, longest first.
+    MinTime,
+    /// Longest call, longest first.
+    MaxTime,
+    /// Average time per call, largest first.
+    AvgTime,
+    /// Syscall number order (strace's `nothing`).
+    Nothing,
+}
+
+/// A column of the summary table, strace 6.1's `-U` (its `count.c` `CSC_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// `% time`.
+    TimePercent,
+    /// `seconds`: total time.
+    TotalTime,
+    /// `shortest`.
+    MinTime,
+    /// `longest`.
+    MaxTime,
+    /// `usecs/call`.
+    AvgTime,
+    Calls,
+    Errors,
+    /// `syscall`: always shown, last unless placed.
+    Name,
+}
+
+impl Column {
+    /// strace -c's columns.
+    pub const DEFAULT: [Column; 6] = [
+        Column::TimePercent,
+        Column::TotalTime,
+        Column::AvgTime,
+        Column::Calls,
+        Column::Errors,
+        Column::Name,
+    ];
 }
 
 /// One table: an interval's deltas, or the totals of the run.

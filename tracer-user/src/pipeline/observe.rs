@@ -54,6 +54,7 @@ fn make_sink(
         .as_ref()
         .map_or_else(SummaryText::default, |s| SummaryText {
             sort: s.sort,
+            columns: s.columns.clone(),
             histogram: s.histogram,
             interval: s.interval.is_some(),
         });

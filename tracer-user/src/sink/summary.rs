@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use tracer_common::summary::HIST_BUCKETS;
 
 use crate::decode::{errno, syscalls};
-pub use crate::model::summary::{Agg, Report, Snapshot, SortBy, delta};
+pub use crate::model::summary::{Agg, Column, Report, Snapshot, SortBy, delta};
 
 fn sorted(rows: &Snapshot, by: SortBy) -> Vec<(u32, &Agg)> {
     let mut v: Vec<(u32, &Agg)> = rows.iter().map(|(n, a)| (*n, a)).collect();
@@ -15,11 +15,30 @@ fn sorted(rows: &Snapshot, by: SortBy) -> Vec<(u32, &Agg)> {
         SortBy::Calls => v.sort_by_key(|(n, a)| (Reverse(a.counts.calls), *n)),
         SortBy::Errors => v.sort_by_key(|(n, a)| (Reverse(a.counts.errors), *n)),
         SortBy::Name => v.sort_by_key(|(n, _)| syscalls::display_name(*n)),
+        SortBy::MinTime => v.sort_by_key(|(n, a)| (Reverse(min_ns(a)), *n)),
+        SortBy::MaxTime => v.sort_by_key(|(n, a)| (Reverse(a.counts.max_ns), *n)),
+        SortBy::AvgTime => v.sort_by_key(|(n, a)| (Reverse(avg_ns(a)), *n)),
+        SortBy::Nothing => {}
     }
     v
 }
 
-const RULE: &str = "------ ----------- ----------- --------- --------- ----------------";
+/// The shortest timed call (0 when none was timed).
+fn min_ns(a: &Agg) -> u64 {
+    if a.counts.min_ns == u64::MAX {
+        0
+    } else {
+        a.counts.min_ns
+    }
+}
+
+fn avg_ns(a: &Agg) -> u64 {
+    a.counts.total_ns.checked_div(a.counts.timed).unwrap_or(0)
+}
+
+fn secs(ns: u64) -> String {
+    format!("{}.{:06}", ns / 1_000_000_000, (ns % 1_000_000_000) / 1000)
+}
 
 fn errors_col(n: u64) -> String {
     if n == 0 { String::new() } else { n.to_string() }
@@ -27,39 +46,96 @@ fn errors_col(n: u64) -> String {
 
 /// The columns of `strace -c`.
 pub fn table(out: &mut String, r: &Report, by: SortBy) {
+    table_with(out, r, by, &Column::DEFAULT);
+}
+
+/// strace 6.1's table (its `count.c` `call_summary_pers`) with `columns` (`-U`): each column
+/// as wide as its header or its widest value, names left-aligned, the last column unpadded.
+pub fn table_with(out: &mut String, r: &Report, by: SortBy, columns: &[Column]) {
+    let rows = sorted(&r.rows, by);
     let total_ns: u64 = r.rows.values().map(|a| a.counts.total_ns).sum();
     let calls: u64 = r.rows.values().map(|a| a.counts.calls).sum();
     let errors: u64 = r.rows.values().map(|a| a.counts.errors).sum();
-    let _ = writeln!(
-        out,
-        "% time     seconds  usecs/call     calls    errors syscall"
-    );
-    let _ = writeln!(out, "{RULE}");
-    for (nr, a) in sorted(&r.rows, by) {
+    let timed: u64 = r.rows.values().map(|a| a.counts.timed).sum();
+    let min_all = r.rows.values().map(min_ns).min().unwrap_or(0);
+    let min_max = r.rows.values().map(min_ns).max().unwrap_or(0);
+    let max_all = r.rows.values().map(|a| a.counts.max_ns).max().unwrap_or(0);
+    let avg_max = r.rows.values().map(avg_ns).max().unwrap_or(0);
+    let name_max = rows
+        .iter()
+        .map(|(n, _)| syscalls::display_name(*n).len())
+        .max()
+        .unwrap_or(0);
+    let width = |c: Column| match c {
+        Column::TimePercent => 6,
+        Column::TotalTime => secs(total_ns).len().max(11),
+        Column::MinTime => format!("{}.000000", min_max / 1_000_000_000).len().max(8),
+        Column::MaxTime => format!("{}.000000", max_all / 1_000_000_000).len().max(7),
+        Column::AvgTime => (avg_max / 1000).to_string().len().max(11),
+        Column::Calls => calls.to_string().len().max(9),
+        Column::Errors => errors.to_string().len().max(9),
+        Column::Name => (name_max + 1).max(16),
+    };
+    let header = |c: Column| match c {
+        Column::TimePercent => "% time",
+        Column::TotalTime => "seconds",
+        Column::MinTime => "shortest",
+        Column::MaxTime => "longest",
+        Column::AvgTime => "usecs/call",
+        Column::Calls => "calls",
+        Column::Errors => "errors",
+        Column::Name => "syscall",
+    };
+    let last = columns.len().saturating_sub(1);
+    let line = |out: &mut String, cell: &dyn Fn(Column) -> String| {
+        for (i, &c) in columns.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            let text = cell(c);
+            let w = width(c);
+            let _ = match (c, i == last) {
+                (Column::Name, true) => write!(out, "{text}"),
+                (Column::Name, false) => write!(out, "{text:<w$}"),
+                _ => write!(out, "{text:>w$}"),
+            };
+        }
+        out.push('\n');
+    };
+    let rule = |out: &mut String| {
+        let dashes: Vec<String> = columns.iter().map(|&c| "-".repeat(width(c))).collect();
+        let _ = writeln!(out, "{}", dashes.join(" "));
+    };
+    line(out, &|c| header(c).to_string());
+    rule(out);
+    for (nr, a) in &rows {
         let pct = if total_ns == 0 {
             0.0
         } else {
             a.counts.total_ns as f64 * 100.0 / total_ns as f64
         };
-        let per_call = a.counts.total_ns.checked_div(a.counts.timed).unwrap_or(0) / 1000;
-        let _ = writeln!(
-            out,
-            "{pct:6.2} {:11.6} {per_call:11} {:9} {:>9} {}",
-            a.counts.total_ns as f64 / 1e9,
-            a.counts.calls,
-            errors_col(a.counts.errors),
-            syscalls::display_name(nr)
-        );
+        line(out, &|c| match c {
+            Column::TimePercent => format!("{pct:.2}"),
+            Column::TotalTime => secs(a.counts.total_ns),
+            Column::MinTime => secs(min_ns(a)),
+            Column::MaxTime => secs(a.counts.max_ns),
+            Column::AvgTime => (avg_ns(a) / 1000).to_string(),
+            Column::Calls => a.counts.calls.to_string(),
+            Column::Errors => errors_col(a.counts.errors),
+            Column::Name => syscalls::display_name(*nr).to_string(),
+        });
     }
-    let _ = writeln!(out, "{RULE}");
-    let timed: u64 = r.rows.values().map(|a| a.counts.timed).sum();
-    let per_call = total_ns.checked_div(timed).unwrap_or(0) / 1000;
-    let _ = writeln!(
-        out,
-        "100.00 {:11.6} {per_call:11} {calls:9} {:>9} total",
-        total_ns as f64 / 1e9,
-        errors_col(errors)
-    );
+    rule(out);
+    line(out, &|c| match c {
+        Column::TimePercent => "100.00".into(),
+        Column::TotalTime => secs(total_ns),
+        Column::MinTime => secs(min_all),
+        Column::MaxTime => secs(max_all),
+        Column::AvgTime => (total_ns.checked_div(timed).unwrap_or(0) / 1000).to_string(),
+        Column::Calls => calls.to_string(),
+        Column::Errors => errors_col(errors),
+        Column::Name => "total".into(),
+    });
 }
 
 fn bucket_label(b: usize) -> String {
@@ -177,6 +253,28 @@ mod tests {
              \x2030.00    0.000300           0      1000           getppid\n\
              ------ ----------- ----------- --------- --------- ----------------\n\
              100.00    0.001000           0      1500       500 total\n"
+        );
+        let mut cols = String::new();
+        table_with(
+            &mut cols,
+            &r,
+            SortBy::MaxTime,
+            &[
+                Column::Calls,
+                Column::MaxTime,
+                Column::MinTime,
+                Column::Name,
+            ],
+        );
+        assert_eq!(
+            cols,
+            "    calls  longest shortest syscall\n\
+             --------- -------- -------- ----------------\n\
+             \x20    1000 0.000001 0.000000 getppid\n\
+             \x20     500 0.000001 0.000000 openat\n\
+             --------- -------- -------- ----------------\n\
+             \x20    1500 0.000001 0.000000 total\n",
+            "{cols}"
         );
         let mut by_name = String::new();
         table(&mut by_name, &r, SortBy::Name);

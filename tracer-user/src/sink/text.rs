@@ -59,9 +59,11 @@ pub enum Stamps {
 }
 
 /// How summary tables are printed.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct SummaryText {
     pub sort: summary::SortBy,
+    /// `-U`; empty: strace -c's columns.
+    pub columns: Vec<summary::Column>,
     pub histogram: Option<u32>,
     /// Tables come per interval: label each.
     pub interval: bool,
@@ -263,7 +265,11 @@ impl<W: Write> Sink for Text<W> {
             let what = if r.total { "total" } else { "interval" };
             let _ = writeln!(self.line, "--- {what} of {secs:.3} s ---");
         }
-        summary::table(&mut self.line, r, self.summary.sort);
+        if self.summary.columns.is_empty() {
+            summary::table(&mut self.line, r, self.summary.sort);
+        } else {
+            summary::table_with(&mut self.line, r, self.summary.sort, &self.summary.columns);
+        }
         if let Some(nr) = self.summary.histogram {
             let name = syscalls::display_name(nr);
             match r.rows.get(&nr) {
