@@ -76,6 +76,9 @@ fn report(s: &Summary) {
     if s.pending_full > 0 {
         line.push_str(&format!(", {} enters not kept", s.pending_full));
     }
+    if s.stack_failed > 0 {
+        line.push_str(&format!(", {} stacks not read", s.stack_failed));
+    }
     eprintln!("{line}");
 }
 

@@ -1,9 +1,10 @@
 //! What the kernel record does not say about its origin: the container a call came from, and,
 //! where the kernel could not tell (the daemon spans many PID namespaces), the process's ids
 //! as its container sees them; with `-y`, what each fd refers to, from the trace's own fd
-//! tables ([`fds`]).
+//! tables ([`fds`]); with `-k`, what is at each address of a call's user stack ([`stack`]).
 pub mod fds;
 pub mod nspid;
+pub mod stack;
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -34,6 +35,8 @@ pub struct Enricher {
     last: Option<(u64, Option<Arc<Container>>)>,
     /// strace's `-y`: the fd tables the trace has shown.
     fds: Option<fds::FdTables>,
+    /// strace's `-k`: what is at each address of a call's user stack.
+    stacks: Option<stack::Stacks>,
 }
 
 impl Enricher {
@@ -45,6 +48,7 @@ impl Enricher {
             cache_generation: u64::MAX,
             last: None,
             fds: None,
+            stacks: None,
         }
     }
 
@@ -52,6 +56,12 @@ impl Enricher {
     /// tables built from the events (`fds`), with `proc` where the trace cannot tell.
     pub fn with_fd_paths(mut self, proc: Box<dyn fds::ProcFs + Send>) -> Self {
         self.fds = Some(fds::FdTables::new(proc));
+        self
+    }
+
+    /// strace's `-k`: symbols and modules for the stacks the kernel sent.
+    pub fn with_stacks(mut self) -> Self {
+        self.stacks = Some(stack::Stacks::default());
         self
     }
 
@@ -84,6 +94,9 @@ impl Enricher {
         }
         if let Some(f) = &mut self.fds {
             f.enrich(e);
+        }
+        if let Some(s) = &mut self.stacks {
+            s.enrich(&mut e.call);
         }
     }
 

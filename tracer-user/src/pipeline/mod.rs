@@ -52,6 +52,8 @@ pub struct Summary {
     pub lost: u64,
     pub decode_errors: u64,
     pub pending_full: u64,
+    /// Records without their user stack (`-k`): the kernel's walk failed.
+    pub stack_failed: u64,
 }
 
 /// Where events come from.
@@ -461,5 +463,6 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
         lost: kernel.lost,
         decode_errors: end.decode_errors,
         pending_full: kernel.pending_full,
+        stack_failed: kernel.stack_failed,
     })
 }

@@ -97,6 +97,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         summary: cfg.summary.is_some(),
         stream: cfg.summary.as_ref().is_none_or(|s| s.stream),
         capture_specs: capture_spec::table(),
+        stack: cfg.stack,
     }
 }
 
@@ -124,6 +125,9 @@ pub async fn observe(
     let mut enrich = Enricher::new(attribution, false);
     if cfg.fd_paths {
         enrich = enrich.with_fd_paths(Box::new(fds::Proc));
+    }
+    if cfg.stack {
+        enrich = enrich.with_stacks();
     }
     let stages = Stages {
         decode: args::Options {
