@@ -77,7 +77,11 @@ mod tests {
         let ev = decode(&b).expect("decodes");
         let stack = ev.stack.expect("a stack");
         assert_eq!(addrs(&stack), [0x401a2b, 0x401b00, 0x7f00_0000_1234]);
-        assert!(stack.iter().all(|f| f.module.is_none() && f.symbol.is_none()));
+        assert!(
+            stack
+                .iter()
+                .all(|f| f.module.is_none() && f.symbol.is_none())
+        );
         assert_eq!(ev.captures.len(), 1, "the stack is not an argument capture");
         assert_eq!(ev.captures[0].data, b"hello");
     }
@@ -100,13 +104,19 @@ mod tests {
             fixtures::bytes(&fixtures::record(0, 39, 5)),
             &[(CAP_STACK, 0, &data)],
         );
-        assert_eq!(addrs(&decode(&b).expect("decodes").stack.expect("stack")), [0x1000, 0x2000]);
+        assert_eq!(
+            addrs(&decode(&b).expect("decodes").stack.expect("stack")),
+            [0x1000, 0x2000]
+        );
         let data = stack_bytes(&[0x1000, 0, 0x3000]);
         let b = with(
             fixtures::bytes(&fixtures::record(0, 39, 5)),
             &[(CAP_STACK, 0, &data)],
         );
-        assert_eq!(addrs(&decode(&b).expect("decodes").stack.expect("stack")), [0x1000]);
+        assert_eq!(
+            addrs(&decode(&b).expect("decodes").stack.expect("stack")),
+            [0x1000]
+        );
         let many: Vec<u64> = (1..=40).collect();
         let b = with(
             fixtures::bytes(&fixtures::record(0, 39, 5)),

@@ -188,7 +188,13 @@ impl Lookup {
         let lookup: Vec<u64> = frames
             .iter()
             .enumerate()
-            .map(|(i, f)| if i == 0 { f.addr } else { f.addr.saturating_sub(1) })
+            .map(|(i, f)| {
+                if i == 0 {
+                    f.addr
+                } else {
+                    f.addr.saturating_sub(1)
+                }
+            })
             .collect();
         let src = Source::Process(Process::new(pid));
         if let Ok(syms) = self.symbolizer.symbolize(&src, Input::AbsAddr(&lookup)) {

@@ -468,8 +468,8 @@ mod tests {
              \x20> /app/bin(evil\\33]0;x\\7+0x10) [0x401000]\n"
         );
         // exit_group: the stack, then strace's exit line.
-        let mut call = decode(&fixtures::bytes(&fixtures::record(FLAG_NO_RETURN, 231, 0)))
-            .expect("decodes");
+        let mut call =
+            decode(&fixtures::bytes(&fixtures::record(FLAG_NO_RETURN, 231, 0))).expect("decodes");
         call.stack = Some(stack()[..1].to_vec());
         let ev = decode::event(call, decode::args::Options::default());
         s.clear();
