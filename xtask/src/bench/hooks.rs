@@ -1,12 +1,12 @@
 //! The kernel side's costs: the host-wide tax each hook type adds to a syscall of a process the
 //! filter rejects (a static `getppid` loop on the host, pinned to one CPU, with no tracer and
 //! with `tracer observe` attached to an idle container through each hook), and the cost per
-//! traced event with and without a captured path.
+//! traced event with and without a captured path, and with the user stack (`-k`).
 use std::{path::Path, process::Command, time::Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::{BenchArgs, Container, Report, median, start_tracer};
+use super::{BenchArgs, Container, Report, median, start_tracer, start_tracer_with};
 use crate::{
     images,
     util::{cmd, run_ok},
@@ -78,12 +78,13 @@ fn timed_in(container: &str, call: &str, n: u64) -> Result<f64> {
 }
 
 /// Traced minus untraced ns per call, for a call without captures (getppid) and one whose
-/// path the kernel reads (a failing openat of a 29-byte path), streaming JSON to /dev/null.
+/// path the kernel reads (a failing openat of a 29-byte path), streaming JSON to /dev/null;
+/// and getppid with `-k` (the kernel walks the user stack of every record).
 pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
     let guard = Container::workload()?;
     let name = guard.0.clone();
     let n = args.calls / 10;
-    let mut r: [Vec<f64>; 4] = Default::default();
+    let mut r: [Vec<f64>; 5] = Default::default();
     for round in 0..args.rounds {
         r[0].push(timed_in(&name, "getppid", n)?);
         r[1].push(timed_in(&name, "openat", n)?);
@@ -91,9 +92,13 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         r[2].push(timed_in(&name, "getppid", n)?);
         r[3].push(timed_in(&name, "openat", n)?);
         drop(tracer);
+        let stack = ["-k", "--format", "json", "--output", "/dev/null", "--hook", "raw"];
+        let tracer = start_tracer_with(root, &name, &stack)?;
+        r[4].push(timed_in(&name, "getppid", n)?);
+        drop(tracer);
         report.raw(format!(
-            "round {round}: getppid {:.0} -> {:.0} ns, openat {:.0} -> {:.0} ns",
-            r[0][round], r[2][round], r[1][round], r[3][round]
+            "round {round}: getppid {:.0} -> {:.0} ns (-k {:.0} ns), openat {:.0} -> {:.0} ns",
+            r[0][round], r[2][round], r[4][round], r[1][round], r[3][round]
         ));
     }
     let m: Vec<f64> = r.iter_mut().map(|v| median(v)).collect();
@@ -108,6 +113,7 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
     for (label, untraced, traced) in [
         ("getppid (no capture)", m[0], m[2]),
         ("openat (29-byte path)", m[1], m[3]),
+        ("getppid -k (user stack)", m[0], m[4]),
     ] {
         report.out(format!(
             "{label:>28} {untraced:>10.0} {traced:>10.0} {:>10.0}",
@@ -118,6 +124,11 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         "{:>28} {:>32.0}",
         "path capture alone",
         (m[3] - m[1]) - (m[2] - m[0])
+    ));
+    report.out(format!(
+        "{:>28} {:>32.0}",
+        "user stack (-k) alone",
+        m[4] - m[2]
     ));
     Ok(())
 }
