@@ -92,7 +92,15 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         r[2].push(timed_in(&name, "getppid", n)?);
         r[3].push(timed_in(&name, "openat", n)?);
         drop(tracer);
-        let stack = ["-k", "--format", "json", "--output", "/dev/null", "--hook", "raw"];
+        let stack = [
+            "-k",
+            "--format",
+            "json",
+            "--output",
+            "/dev/null",
+            "--hook",
+            "raw",
+        ];
         let tracer = start_tracer_with(root, &name, &stack)?;
         r[4].push(timed_in(&name, "getppid", n)?);
         drop(tracer);
