@@ -112,11 +112,11 @@ impl Cursor {
 /// The caller's user stack as a [`CAP_STACK`] capture: `bpf_get_stack` walks the user frame
 /// pointers from the registers saved at syscall entry (`task_pt_regs`), so the stack is the
 /// caller's at enter and at exit alike. Returns false when the walk failed (the capture then
-/// holds no data and [`CAPF_FAULT`]).
+/// holds no data and [`CAPF_FAULT`]) or the argument captures left no room for it.
 #[inline(always)]
 pub fn put_stack(c: &mut Cursor, ctx: *mut c_void) -> bool {
     let mut ok = true;
-    c.put(0, CAP_STACK, 0, |dst| {
+    let room = c.put(0, CAP_STACK, 0, |dst| {
         // SAFETY: `dst` has room for 4096 bytes (Cursor::put), more than the frames asked for;
         // `ctx` is the program's context, passed down from its entry point.
         let r = unsafe {
@@ -134,7 +134,7 @@ pub fn put_stack(c: &mut Cursor, ctx: *mut c_void) -> bool {
             ((r as u32) & (MAX_STACK_FRAMES * 8 * 2 - 1), 0)
         }
     });
-    ok
+    room && ok
 }
 
 #[inline(always)]

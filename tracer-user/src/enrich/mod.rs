@@ -60,8 +60,10 @@ impl Enricher {
     }
 
     /// strace's `-k`: symbols and modules for the stacks the kernel sent.
-    pub fn with_stacks(mut self) -> Self {
-        self.stacks = Some(stack::Stacks::default());
+    /// `sees_mappings`: every call is traced (no syscall subset), so remembered frames can be
+    /// trusted until the process maps or unmaps something.
+    pub fn with_stacks(mut self, sees_mappings: bool) -> Self {
+        self.stacks = Some(stack::Stacks::new(sees_mappings));
         self
     }
 

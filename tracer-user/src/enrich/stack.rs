@@ -4,9 +4,12 @@
 //! process source), so binaries in a container's mount namespace, or deleted since, are read
 //! as the process mapped them. One [`Symbolizer`] for the run: it keeps each binary parsed.
 //!
-//! The process may be gone by the time its records get here (a short-lived command): what
-//! earlier look-ups found at an address of the same process is used then; an address never
-//! looked up while the process lived keeps no module and no symbol.
+//! What a look-up found is remembered per (pid, address). When the trace shows every call
+//! (no syscall subset), the memory is used first, as strace's unwinder caches its maps: a
+//! process's `mmap`, `munmap`, `mremap` or `execve` clears it, as does its `exit_group`. With a
+//! subset those calls may go unseen, so each stack is looked up again, and the memory only
+//! serves a process that is gone by the time its records get here (a short-lived command); an
+//! address never looked up while the process lived keeps no module and no symbol.
 use std::{collections::HashMap, os::unix::ffi::OsStrExt as _, sync::mpsc};
 
 use blazesym::{
@@ -46,10 +49,17 @@ pub struct Stacks {
     known: HashMap<(u32, u64), Frame>,
     /// After a process's `exit_group` its pid may be reused.
     exit_group: Option<u32>,
+    /// The trace shows every call of the process, its mapping changes included: `known` can
+    /// be trusted until one of `remaps` clears it.
+    sees_mappings: bool,
+    /// Calls that change what a process has mapped.
+    remaps: Vec<u32>,
 }
 
-impl Default for Stacks {
-    fn default() -> Self {
+impl Stacks {
+    /// `sees_mappings`: the trace shows every call (no syscall subset), so the mapping changes
+    /// that make remembered frames stale are seen.
+    pub fn new(sees_mappings: bool) -> Self {
         let (jobs, rx) = mpsc::channel::<Job>();
         let (tx, done) = mpsc::channel();
         let worker = std::thread::Builder::new()
@@ -74,6 +84,11 @@ impl Default for Stacks {
             worker,
             known: HashMap::new(),
             exit_group: crate::decode::syscalls::number("exit_group"),
+            sees_mappings,
+            remaps: ["mmap", "munmap", "mremap", "execve", "execveat"]
+                .iter()
+                .filter_map(|n| crate::decode::syscalls::number(n))
+                .collect(),
         }
     }
 }
@@ -91,6 +106,9 @@ impl Stacks {
     /// Fills in the frames of `call`'s stack, as far as the process (or the memory of it)
     /// tells.
     pub fn enrich(&mut self, call: &mut SyscallEvent) {
+        if self.remaps.contains(&call.nr) && call.ret.is_some_and(|r| r >= 0) {
+            self.forget(call.tgid);
+        }
         self.symbolize(call);
         if Some(call.nr) == self.exit_group {
             self.forget(call.tgid);
@@ -103,6 +121,18 @@ impl Stacks {
             return;
         };
         if frames.is_empty() {
+            return;
+        }
+        if self.sees_mappings
+            && frames
+                .iter()
+                .all(|f| self.known.contains_key(&(tgid, f.addr)))
+        {
+            for f in frames.iter_mut() {
+                if let Some(k) = self.known.get(&(tgid, f.addr)) {
+                    *f = k.clone();
+                }
+            }
             return;
         }
         let live = match self.lookup(tgid, std::mem::take(frames)) {
@@ -119,10 +149,9 @@ impl Stacks {
             if self.known.len() + frames.len() > KNOWN_FRAMES {
                 self.known.clear();
             }
+            // Addresses with nothing mapped are remembered too: nothing to look up again.
             for f in frames.iter() {
-                if f.module.is_some() || f.symbol.is_some() {
-                    self.known.insert((tgid, f.addr), f.clone());
-                }
+                self.known.insert((tgid, f.addr), f.clone());
             }
         } else {
             for f in frames.iter_mut() {
@@ -133,18 +162,25 @@ impl Stacks {
         }
     }
 
-    /// One look-up on the thread; the frames back unchanged when it is gone.
+    /// One look-up on the thread; `Err` with the frames unchanged when it is gone.
     fn lookup(&mut self, tgid: u32, frames: Vec<Frame>) -> Result<Done, Vec<Frame>> {
         let Some(jobs) = &self.jobs else {
             return Err(frames);
         };
+        let addrs: Vec<Frame> = frames
+            .iter()
+            .map(|f| Frame {
+                addr: f.addr,
+                ..Frame::default()
+            })
+            .collect();
         if let Err(mpsc::SendError(job)) = jobs.send(Job { tgid, frames }) {
             self.jobs = None;
             return Err(job.frames);
         }
         self.done.recv().map_err(|_| {
             self.jobs = None;
-            Vec::new()
+            addrs
         })
     }
 
@@ -256,11 +292,16 @@ mod tests {
     fn finds_the_function_and_module_of_a_live_process_and_remembers_them() {
         let me = std::process::id();
         let addr = here() + 1;
-        let mut s = Stacks::default();
+        let mut s = Stacks::new(false);
         let mut call = call_with(&[addr, 0x10], me);
         s.enrich(&mut call);
         let frames = call.stack.expect("stack");
         let f = &frames[0];
+        // A return address (not the first frame) is looked up at the byte before it.
+        let mut caller = call_with(&[0x10, here() + 1], me);
+        s.enrich(&mut caller);
+        let caller = caller.stack.expect("stack");
+        assert_eq!((&caller[1].symbol, caller[1].offset), (&f.symbol, 1));
         assert!(
             f.symbol.as_deref().is_some_and(|s| s.contains("here")),
             "{f:?}"
@@ -287,5 +328,37 @@ mod tests {
         let mut later = call_with(&[addr], gone);
         s.enrich(&mut later);
         assert_eq!(later.stack.expect("stack")[0].symbol, None);
+    }
+
+    /// With every call traced, remembered frames are used first, until the process maps
+    /// something; with a subset, a live process is always looked up again.
+    #[test]
+    fn remembered_frames_serve_until_the_process_maps_something() {
+        let me = std::process::id();
+        let addr = here() + 1;
+        let fake = Frame {
+            addr,
+            symbol: Some("remembered".into()),
+            ..Frame::default()
+        };
+        let symbol = |s: &mut Stacks, nr: &str, ret: Option<i64>| {
+            let mut call = call_with(&[addr], me);
+            call.nr = crate::decode::syscalls::number(nr).expect("nr");
+            call.ret = ret;
+            s.enrich(&mut call);
+            call.stack.expect("stack")[0]
+                .symbol
+                .clone()
+                .unwrap_or_default()
+        };
+        let mut trusted = Stacks::new(true);
+        trusted.known.insert((me, addr), fake.clone());
+        assert_eq!(symbol(&mut trusted, "getppid", Some(1)), "remembered");
+        // A failed mmap changed nothing; a successful one may have.
+        assert_eq!(symbol(&mut trusted, "mmap", Some(-12)), "remembered");
+        assert!(symbol(&mut trusted, "mmap", Some(0x7f00_0000_0000)).contains("here"));
+        let mut subset = Stacks::new(false);
+        subset.known.insert((me, addr), fake);
+        assert!(symbol(&mut subset, "getppid", Some(1)).contains("here"));
     }
 }

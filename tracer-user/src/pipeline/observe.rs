@@ -127,7 +127,7 @@ pub async fn observe(
         enrich = enrich.with_fd_paths(Box::new(fds::Proc));
     }
     if cfg.stack {
-        enrich = enrich.with_stacks();
+        enrich = enrich.with_stacks(cfg.syscalls.is_empty());
     }
     let stages = Stages {
         decode: args::Options {
