@@ -65,6 +65,7 @@ fuzz_target!(|input: Input| {
                 data: c.data,
             })
             .collect(),
+        stack: None,
     };
     tracer_fuzz::check_rendering(&ev);
 });

@@ -64,6 +64,15 @@ pub const CAP_FDSET: u8 = 18;
 /// succeeded ([`CAPF_AT_EXIT`]): a value the call updates (select's timeout, sendfile's
 /// offset).
 pub const CAP_STRUCT_INOUT: u8 = 19;
+/// The caller's user stack (`-k`): up to [`MAX_STACK_FRAMES`] return addresses, innermost
+/// first, each a native-endian u64, as `bpf_get_stack(ctx, buf, size, BPF_F_USER_STACK)` walks
+/// them (frame pointers, kernel/events/callchain.c). Read at exit (the user stack is the same
+/// as at enter), at enter for calls that never return; `arg` is 0 and means nothing;
+/// [`CAPF_FAULT`] with no data when the walk failed.
+pub const CAP_STACK: u8 = 20;
+/// Frames of a [`CAP_STACK`] capture: enough for the caller's chain in most programs, at
+/// 256 bytes per record.
+pub const MAX_STACK_FRAMES: u32 = 32;
 /// `sizeof(struct user_msghdr)` on 64-bit kernels (include/linux/socket.h).
 pub const MSGHDR_SIZE: u32 = 56;
 /// `offsetof(struct user_msghdr, msg_namelen)` on 64-bit kernels.

@@ -10,5 +10,7 @@ pub const STAT_REGS_UNREADABLE: u32 = 2;
 pub const STAT_SUMMARY_FULL: u32 = 3;
 /// `FOLLOWED_TASKS` was full: a child of a followed task is not followed.
 pub const STAT_TASKS_FULL: u32 = 4;
+/// `bpf_get_stack` failed (`-k`): the record carries no stack.
+pub const STAT_STACK_FAILED: u32 = 5;
 /// Number of counters.
-pub const STAT_COUNT: u32 = 5;
+pub const STAT_COUNT: u32 = 6;

@@ -7,15 +7,18 @@
 //! combination, which otherwise exceeds its one-million-instruction budget.
 use core::ffi::c_void;
 
-use aya_ebpf::helpers::generated::{bpf_loop, bpf_probe_read_user, bpf_probe_read_user_str};
+use aya_ebpf::{
+    bindings::BPF_F_USER_STACK,
+    helpers::generated::{bpf_get_stack, bpf_loop, bpf_probe_read_user, bpf_probe_read_user_str},
+};
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FDSET, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT,
     CAP_MSG_NAME, CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN,
-    CAP_SOCKADDR_OUT, CAP_SOCKLEN_OUT, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN, CAP_STRUCT_INOUT,
-    CAP_STRUCT_OUT, CAPF_AT_EXIT, CAPF_FAULT, CAPF_SHORT, CAPF_TRUNCATED, CaptureHeader,
-    CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_PAGES, LEN_RET, MAX_ARGV, MAX_FDSET, MAX_IOV,
-    MAX_PATH, MAX_SOCKADDR, MAX_STRING_SIZE, MAX_STRUCT_BYTES, MSGHDR_NAMELEN_OFF, MSGHDR_SIZE,
-    PAGE_SIZE, SOCKLEN_SIZE,
+    CAP_SOCKADDR_OUT, CAP_SOCKLEN_OUT, CAP_STACK, CAP_STR, CAP_STR_SIZED, CAP_STRUCT_IN,
+    CAP_STRUCT_INOUT, CAP_STRUCT_OUT, CAPF_AT_EXIT, CAPF_FAULT, CAPF_SHORT, CAPF_TRUNCATED,
+    CaptureHeader, CaptureSpec, LEN_IN_UNKNOWN, LEN_NONE, LEN_PAGES, LEN_RET, MAX_ARGV, MAX_FDSET,
+    MAX_IOV, MAX_PATH, MAX_SOCKADDR, MAX_STACK_FRAMES, MAX_STRING_SIZE, MAX_STRUCT_BYTES,
+    MSGHDR_NAMELEN_OFF, MSGHDR_SIZE, PAGE_SIZE, SOCKLEN_SIZE,
 };
 
 use crate::maps::{SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
@@ -104,6 +107,34 @@ impl Cursor {
         unsafe { *self.off = (off + 8 + ((len as usize + 7) & !7)) as u64 };
         true
     }
+}
+
+/// The caller's user stack as a [`CAP_STACK`] capture: `bpf_get_stack` walks the user frame
+/// pointers from the registers saved at syscall entry (`task_pt_regs`), so the stack is the
+/// caller's at enter and at exit alike. Returns false when the walk failed (the capture then
+/// holds no data and [`CAPF_FAULT`]) or the argument captures left no room for it.
+#[inline(always)]
+pub fn put_stack(c: &mut Cursor, ctx: *mut c_void) -> bool {
+    let mut ok = true;
+    let room = c.put(0, CAP_STACK, 0, |dst| {
+        // SAFETY: `dst` has room for 4096 bytes (Cursor::put), more than the frames asked for;
+        // `ctx` is the program's context, passed down from its entry point.
+        let r = unsafe {
+            bpf_get_stack(
+                ctx,
+                dst.cast::<c_void>(),
+                MAX_STACK_FRAMES * 8,
+                u64::from(BPF_F_USER_STACK),
+            )
+        };
+        if r < 0 {
+            ok = false;
+            (0, CAPF_FAULT)
+        } else {
+            ((r as u32) & (MAX_STACK_FRAMES * 8 * 2 - 1), 0)
+        }
+    });
+    room && ok
 }
 
 #[inline(always)]

@@ -11,6 +11,7 @@ mod summary;
 mod syscall;
 
 use aya_ebpf::{
+    EbpfContext,
     macros::{btf_tracepoint, raw_tracepoint, tracepoint},
     programs::{BtfTracePointContext, RawTracePointContext, TracePointContext},
 };
@@ -22,7 +23,7 @@ use syscall::{ExitRegs, on_enter, on_exit, on_sigsys};
 pub fn raw_sys_enter(ctx: RawTracePointContext) -> i32 {
     let regs: *const regs::PtRegs = ctx.arg(0);
     let nr: i64 = ctx.arg(1);
-    let _ = on_enter(nr as u32, || {
+    let _ = on_enter(ctx.as_ptr(), nr as u32, || {
         regs::read(regs).map(|r| r.args).unwrap_or([0; 6])
     });
     0
@@ -32,7 +33,7 @@ pub fn raw_sys_enter(ctx: RawTracePointContext) -> i32 {
 pub fn raw_sys_exit(ctx: RawTracePointContext) -> i32 {
     let regs: *const regs::PtRegs = ctx.arg(0);
     let ret: i64 = ctx.arg(1);
-    let _ = on_exit(ret, || ExitRegs::Regs(regs::read(regs)));
+    let _ = on_exit(ctx.as_ptr(), ret, || ExitRegs::Regs(regs::read(regs)));
     0
 }
 
@@ -75,7 +76,7 @@ pub fn tp_sched_process_exit(_ctx: TracePointContext) -> u32 {
 pub fn btf_sys_enter(ctx: BtfTracePointContext) -> i32 {
     let regs: *const regs::PtRegs = ctx.arg(0);
     let nr: i64 = ctx.arg(1);
-    let _ = on_enter(nr as u32, || {
+    let _ = on_enter(ctx.as_ptr(), nr as u32, || {
         regs::read(regs).map(|r| r.args).unwrap_or([0; 6])
     });
     0
@@ -85,7 +86,7 @@ pub fn btf_sys_enter(ctx: BtfTracePointContext) -> i32 {
 pub fn btf_sys_exit(ctx: BtfTracePointContext) -> i32 {
     let regs: *const regs::PtRegs = ctx.arg(0);
     let ret: i64 = ctx.arg(1);
-    let _ = on_exit(ret, || ExitRegs::Regs(regs::read(regs)));
+    let _ = on_exit(ctx.as_ptr(), ret, || ExitRegs::Regs(regs::read(regs)));
     0
 }
 
@@ -97,7 +98,7 @@ pub fn btf_sys_exit(ctx: BtfTracePointContext) -> i32 {
 pub fn tp_sys_enter(ctx: TracePointContext) -> u32 {
     // SAFETY: offsets from the tracepoint's format file.
     let nr = unsafe { ctx.read_at::<i64>(8) }.unwrap_or(-1);
-    let _ = on_enter(nr as u32, || {
+    let _ = on_enter(ctx.as_ptr(), nr as u32, || {
         unsafe { ctx.read_at::<[u64; 6]>(16) }.unwrap_or([0; 6])
     });
     0
@@ -108,7 +109,7 @@ pub fn tp_sys_exit(ctx: TracePointContext) -> u32 {
     // SAFETY: offsets from the tracepoint's format file.
     let nr = unsafe { ctx.read_at::<i64>(8) }.unwrap_or(-1);
     let ret = unsafe { ctx.read_at::<i64>(16) }.unwrap_or(0);
-    let _ = on_exit(ret, || ExitRegs::Nr(nr as u32));
+    let _ = on_exit(ctx.as_ptr(), ret, || ExitRegs::Nr(nr as u32));
     0
 }
 

@@ -93,6 +93,10 @@ pub static SUMMARY_ON: u32 = 0;
 #[unsafe(no_mangle)]
 pub static STREAM_ON: u32 = 1;
 
+/// Non-zero: each record carries the caller's user stack (`-k`, `capture::CAP_STACK`).
+#[unsafe(no_mangle)]
+pub static STACK_ON: u32 = 0;
+
 #[map]
 pub static SUMMARY: PerCpuHashMap<SummaryKey, SummaryValue> =
     PerCpuHashMap::with_max_entries(MAX_SUMMARY_ENTRIES, 0);

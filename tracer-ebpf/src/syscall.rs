@@ -1,4 +1,6 @@
 //! Enter/exit pairing, shared by every hook type. Each hook hands over what its context gives.
+use core::ffi::c_void;
+
 use aya_ebpf::{
     bindings::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
     helpers::{
@@ -12,13 +14,16 @@ use tracer_common::{
         FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
         KIND_SYSCALL, RecordHeader, SyscallRecord,
     },
-    stats::{STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL},
+    stats::{STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_STACK_FAILED},
 };
 
 use crate::{
-    capture::{Cursor, EnterFacts, all_args},
+    capture::{Cursor, EnterFacts, all_args, put_stack},
     filter::{Followed, ns_ids, status_shown, syscall_selected, task_followed},
-    maps::{CAPTURE_SPEC, EVENTS, PENDING, STREAM_ON, WAKEUP_BYTES, config_u32, config_u64, count},
+    maps::{
+        CAPTURE_SPEC, EVENTS, PENDING, STACK_ON, STREAM_ON, WAKEUP_BYTES, config_u32, config_u64,
+        count,
+    },
     summary,
 };
 
@@ -47,7 +52,7 @@ fn has(spec: &CaptureSpec, pred: fn(u8) -> bool) -> bool {
 }
 
 #[inline(always)]
-pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
+pub fn on_enter(ctx: *mut c_void, nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
     let Some(Followed { pid_tgid, target }) = task_followed() else {
         return Ok(());
     };
@@ -77,7 +82,7 @@ pub fn on_enter(nr: u32, args: impl FnOnce() -> [u64; 6]) -> Result<(), ()> {
             return Ok(());
         }
         let parts = Parts::new(nr, 0, now, now, args, FLAG_NO_RETURN, ns_ids());
-        return emit(pid_tgid, parts);
+        return emit(ctx, pid_tgid, parts);
     }
     // A known thread's entry is rewritten in place: an LRU update allocates and relinks an
     // element, several times the cost of a lookup.
@@ -121,7 +126,7 @@ fn remember(tid: u32, ns: Option<(u32, u32)>, p: Pending) {
 }
 
 #[inline(always)]
-pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
+pub fn on_exit(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
     let Some(Followed { pid_tgid, target }) = task_followed() else {
         return Ok(());
     };
@@ -161,10 +166,10 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
                             len_in: p.len_in,
                             retry,
                         };
-                        return emit_with_captures(pid_tgid, parts, spec, facts);
+                        return emit_with_captures(ctx, pid_tgid, parts, spec, facts);
                     }
                 }
-                return emit(pid_tgid, parts);
+                return emit(ctx, pid_tgid, parts);
             }
             true
         }
@@ -203,7 +208,7 @@ pub fn on_exit(ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
         (true, false) => FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN,
         _ => FLAG_ENTER_MISSING,
     };
-    emit(pid_tgid, Parts::new(nr, ret, 0, now, args, flags, ns))
+    emit(ctx, pid_tgid, Parts::new(nr, ret, 0, now, args, flags, ns))
 }
 
 /// `include/uapi/asm-generic/siginfo.h`: SIGSYS's `si_code` when seccomp sent it.
@@ -336,9 +341,40 @@ fn record(pid_tgid: u64, p: Parts, len: u32) -> SyscallRecord {
     }
 }
 
-/// The fixed-size record, written in place in the ring buffer.
+/// `-k`: records carry the caller's user stack. A read-only global: when off, the verifier
+/// drops the stack paths and the hot path is as before.
 #[inline(always)]
-fn emit(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
+fn stack_on() -> bool {
+    config_u32(&STACK_ON) != 0
+}
+
+/// Appends the user stack capture to the scratch record (`-k`), counting a failed walk.
+#[inline(always)]
+fn add_stack(c: &mut Cursor, ctx: *mut c_void) {
+    if !put_stack(c, ctx) {
+        count(STAT_STACK_FAILED);
+    }
+}
+
+/// The fixed-size record, written in place in the ring buffer (with `-k`, built in the
+/// scratch buffer with the stack after it).
+#[inline(always)]
+fn emit(ctx: *mut c_void, pid_tgid: u64, parts: Parts) -> Result<(), ()> {
+    const FIXED: usize = core::mem::size_of::<SyscallRecord>();
+    if stack_on()
+        && let Some(mut c) = Cursor::new(FIXED)
+    {
+        add_stack(&mut c, ctx);
+        let r = record(pid_tgid, parts, c.off() as u32);
+        // SAFETY: the scratch buffer is 8-aligned and larger than a record.
+        unsafe { c.base().cast::<SyscallRecord>().write(r) };
+        return output(&c);
+    }
+    emit_fixed(pid_tgid, parts)
+}
+
+#[inline(always)]
+fn emit_fixed(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
     let Some(mut entry) = EVENTS.reserve::<SyscallRecord>(0) else {
         count(STAT_RINGBUF_FULL);
         return Err(());
@@ -352,6 +388,7 @@ fn emit(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
 /// The record followed by exit-side captures, built in the scratch buffer.
 #[inline(always)]
 fn emit_with_captures(
+    ctx: *mut c_void,
     pid_tgid: u64,
     parts: Parts,
     spec: &CaptureSpec,
@@ -359,12 +396,15 @@ fn emit_with_captures(
 ) -> Result<(), ()> {
     const FIXED: usize = core::mem::size_of::<SyscallRecord>();
     if Cursor::new(FIXED).is_none() {
-        return emit(pid_tgid, parts);
+        return emit_fixed(pid_tgid, parts);
     }
     all_args(spec, &parts.args, parts.ret, true, facts);
-    let Some(c) = Cursor::current() else {
+    let Some(mut c) = Cursor::current() else {
         return Err(());
     };
+    if stack_on() {
+        add_stack(&mut c, ctx);
+    }
     let r = record(pid_tgid, parts, c.off() as u32);
     // SAFETY: the scratch buffer is 8-aligned and larger than a record.
     unsafe { c.base().cast::<SyscallRecord>().write(r) };

@@ -133,6 +133,8 @@ pub struct ObserveConfig {
     pub string_size: u32,
     pub host_pids: bool,
     pub fd_paths: bool,
+    /// `-k`: each call's user stack.
+    pub stack: bool,
     pub no_abbrev: bool,
     pub hex: Hex,
     /// Text: `-t`, `-tt`, `-ttt`, `-r`.

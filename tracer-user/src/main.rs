@@ -79,6 +79,9 @@ fn report(s: &Summary) {
     if s.tasks_full > 0 {
         line.push_str(&format!(", {} children not followed", s.tasks_full));
     }
+    if s.stack_failed > 0 {
+        line.push_str(&format!(", {} stacks not read", s.stack_failed));
+    }
     eprintln!("{line}");
 }
 

@@ -53,6 +53,8 @@ pub struct BpfConfig {
     /// What the kernel reads of each syscall's arguments, by syscall number (written into the
     /// `CAPTURE_SPEC` array before attaching).
     pub capture_specs: Vec<(u32, CaptureSpec)>,
+    /// Records carry the caller's user stack (`-k`).
+    pub stack: bool,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -304,6 +306,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
         .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
         .override_global("STREAM_ON", &u32::from(cfg.stream), true)
+        .override_global("STACK_ON", &u32::from(cfg.stack), true)
         .map_max_entries("EVENTS", cfg.ring_size)
         .map_max_entries("PENDING", DEFAULT_PENDING_ENTRIES)
         .load(OBJECT)

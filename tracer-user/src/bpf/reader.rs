@@ -13,7 +13,8 @@ use tokio::{
 };
 use tracer_common::config::Pending;
 use tracer_common::stats::{
-    STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_SUMMARY_FULL, STAT_TASKS_FULL,
+    STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_STACK_FAILED,
+    STAT_SUMMARY_FULL, STAT_TASKS_FULL,
 };
 
 use super::Loaded;
@@ -221,6 +222,7 @@ pub async fn run(
         regs_unreadable: read_stat(&r.stats, STAT_REGS_UNREADABLE),
         summary_full: read_stat(&r.stats, STAT_SUMMARY_FULL),
         tasks_full: read_stat(&r.stats, STAT_TASKS_FULL),
+        stack_failed: read_stat(&r.stats, STAT_STACK_FAILED),
     })
 }
 

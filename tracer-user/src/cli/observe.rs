@@ -145,6 +145,10 @@ pub struct ObserveArgs {
     /// showed (opens, dups, closes, forks); /proc only where it cannot contradict the trace.
     #[arg(short = 'y', long)]
     pub fd_paths: bool,
+    /// Print the caller's user stack after each call, like strace's -k: the kernel walks the
+    /// frame pointers (up to 32 frames); symbols from the process's binaries.
+    #[arg(short = 'k', long)]
+    pub stack: bool,
     /// Print every field of the structures strace abbreviates (`stat`, `statx`, `rusage`…):
     /// strace's -v.
     #[arg(long)]
@@ -446,6 +450,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             string_size: config::check_string_size(a.string_size)?,
             host_pids: a.host_pids,
             fd_paths: a.fd_paths,
+            stack: a.stack,
             no_abbrev: a.no_abbrev,
             hex: match a.hex_strings {
                 0 => Hex::None,

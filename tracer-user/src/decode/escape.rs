@@ -45,6 +45,16 @@ pub fn quote_with(out: &mut String, bytes: &[u8], truncated: bool, hex: Hex) {
         return;
     }
     out.push('"');
+    unquoted(out, bytes);
+    out.push('"');
+    if truncated {
+        out.push_str("...");
+    }
+}
+
+/// [`quote`]'s escapes without the quotes: for names printed bare, such as `-k`'s module paths
+/// and symbols.
+pub fn unquoted(out: &mut String, bytes: &[u8]) {
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'"' => out.push_str("\\\""),
@@ -64,10 +74,6 @@ pub fn quote_with(out: &mut String, bytes: &[u8], truncated: bool, hex: Hex) {
                 }
             }
         }
-    }
-    out.push('"');
-    if truncated {
-        out.push_str("...");
     }
 }
 

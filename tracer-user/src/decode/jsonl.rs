@@ -171,6 +171,7 @@ pub fn parse(line: &[u8], clock: &Clock) -> Line {
         enter,
         sigsys,
         captures: Vec::new(),
+        stack: None,
     };
     Line::Syscall(Box::new(Event {
         call,

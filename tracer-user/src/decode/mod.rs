@@ -16,6 +16,7 @@ pub mod select;
 pub mod signal;
 pub mod sockaddr;
 pub mod sockopt;
+pub mod stack;
 pub mod structs;
 pub mod syscalls;
 pub mod time;
@@ -105,7 +106,8 @@ pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
         return Err(DecodeError::UnknownKind(header.kind));
     }
     let r: SyscallRecord = read(buf)?;
-    let captures = captures(&buf[size_of::<SyscallRecord>()..])?;
+    let mut captures = captures(&buf[size_of::<SyscallRecord>()..])?;
+    let stack = stack::take(&mut captures);
     let flags = header.flags;
     let enter = if flags & FLAG_ENTER_MISSING == 0 {
         Enter::Seen
@@ -131,6 +133,7 @@ pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
         enter,
         sigsys,
         captures,
+        stack,
     })
 }
 
@@ -168,6 +171,7 @@ pub fn unfinished(tid: u32, p: &tracer_common::config::Pending) -> SyscallEvent 
         enter: Enter::Unfinished,
         sigsys: false,
         captures: Vec::new(),
+        stack: None,
     }
 }
 

@@ -78,6 +78,7 @@ fn call(tid: u32, name: &str, args: &[u64], ret: Option<i64>) -> SyscallEvent {
         enter: Enter::Seen,
         sigsys: false,
         captures: Vec::new(),
+        stack: None,
     }
 }
 

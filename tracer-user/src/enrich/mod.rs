@@ -1,9 +1,10 @@
 //! What the kernel record does not say about its origin: the container a call came from, and,
 //! where the kernel could not tell (the daemon spans many PID namespaces), the process's ids
 //! as its container sees them; with `-y`, what each fd refers to, from the trace's own fd
-//! tables ([`fds`]).
+//! tables ([`fds`]); with `-k`, what is at each address of a call's user stack ([`stack`]).
 pub mod fds;
 pub mod nspid;
+pub mod stack;
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -34,6 +35,8 @@ pub struct Enricher {
     last: Option<(u64, Option<Arc<Container>>)>,
     /// strace's `-y`: the fd tables the trace has shown.
     fds: Option<fds::FdTables>,
+    /// strace's `-k`: what is at each address of a call's user stack.
+    stacks: Option<stack::Stacks>,
 }
 
 impl Enricher {
@@ -45,6 +48,7 @@ impl Enricher {
             cache_generation: u64::MAX,
             last: None,
             fds: None,
+            stacks: None,
         }
     }
 
@@ -59,6 +63,14 @@ impl Enricher {
     /// `fd_path` only (`-P` without `-y`).
     pub fn with_fd_tables(mut self, proc: Box<dyn fds::ProcFs + Send>) -> Self {
         self.fds = Some(fds::FdTables::new(proc).without_annotations());
+        self
+    }
+
+    /// strace's `-k`: symbols and modules for the stacks the kernel sent.
+    /// `sees_mappings`: every call is traced (no syscall subset), so remembered frames can be
+    /// trusted until the process maps or unmaps something.
+    pub fn with_stacks(mut self, sees_mappings: bool) -> Self {
+        self.stacks = Some(stack::Stacks::new(sees_mappings));
         self
     }
 
@@ -91,6 +103,9 @@ impl Enricher {
         }
         if let Some(f) = &mut self.fds {
             f.enrich(e);
+        }
+        if let Some(s) = &mut self.stacks {
+            s.enrich(&mut e.call);
         }
     }
 

@@ -42,6 +42,27 @@ pub struct SyscallEvent {
     pub sigsys: bool,
     /// Argument contents read by the kernel (enter side merged in by `pairing`).
     pub captures: Vec<Capture>,
+    /// With `-k`: the caller's user stack, innermost frame first; the kernel gives the
+    /// addresses (decode), the enrich stage what is there (`enrich::stack`). `None` without
+    /// `-k`; empty when the kernel's walk failed.
+    pub stack: Option<Vec<Frame>>,
+}
+
+/// One frame of a user stack: a return address (the first frame: where the call was made) and
+/// what the process had mapped there.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Frame {
+    /// The address in the process.
+    pub addr: u64,
+    /// The file mapped at `addr`, as the process's /proc/PID/maps names it (bytes: a traced
+    /// process chooses its file names).
+    pub module: Option<Vec<u8>>,
+    /// The function containing `addr`, demangled (from the binary: hostile too).
+    pub symbol: Option<String>,
+    /// `addr`'s offset from the start of `symbol`.
+    pub offset: u64,
+    /// `addr` as an offset in `module`'s file (strace's bracketed number).
+    pub file_offset: Option<u64>,
 }
 
 /// Contents of one argument (or one element of it) as the kernel read them.

@@ -21,6 +21,8 @@ pub struct KernelStats {
     pub summary_full: u64,
     /// `-p`: children not followed because the task set was full.
     pub tasks_full: u64,
+    /// Records whose user stack the kernel could not walk (`-k`).
+    pub stack_failed: u64,
 }
 
 /// What the reader sees of the ring buffer, for metrics: shared with whoever reports them.

@@ -7,5 +7,5 @@ pub mod loss;
 pub mod summary;
 pub mod target;
 
-pub use event::{Container, Event, SyscallEvent};
+pub use event::{Container, Event, Frame, SyscallEvent};
 pub use loss::{Gauges, KernelStats, Lost};

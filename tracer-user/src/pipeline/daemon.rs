@@ -81,6 +81,7 @@ pub async fn follow(
         summary: false,
         stream: true,
         capture_specs: capture_spec::table(),
+        stack: false,
     })?;
     let targets: TargetSet = loaded
         .targets

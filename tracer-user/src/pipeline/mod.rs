@@ -54,6 +54,8 @@ pub struct Summary {
     pub pending_full: u64,
     /// `-p`: children not followed (the kernel's task set was full).
     pub tasks_full: u64,
+    /// Records without their user stack (`-k`): the kernel's walk failed.
+    pub stack_failed: u64,
 }
 
 /// Where events come from.
@@ -464,5 +466,6 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
         decode_errors: end.decode_errors,
         pending_full: kernel.pending_full,
         tasks_full: kernel.tasks_full,
+        stack_failed: kernel.stack_failed,
     })
 }

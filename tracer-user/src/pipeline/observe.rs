@@ -125,6 +125,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         summary: cfg.summary.is_some(),
         stream: cfg.summary.as_ref().is_none_or(|s| s.stream),
         capture_specs: capture_spec::table(),
+        stack: cfg.stack,
     }
 }
 
@@ -155,6 +156,9 @@ pub async fn observe(
         enrich = enrich.with_fd_paths(Box::new(fds::Proc));
     } else if !cfg.trace_paths.is_empty() {
         enrich = enrich.with_fd_tables(Box::new(fds::Proc));
+    }
+    if cfg.stack {
+        enrich = enrich.with_stacks(cfg.syscalls.is_empty());
     }
     let stages = Stages {
         decode: args::Options {

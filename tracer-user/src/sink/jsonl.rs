@@ -8,7 +8,7 @@ use super::{Lost, Sink, json_writer as w, summary};
 use crate::{
     decode::{Enter, errno, syscalls},
     model::{
-        Container, Event,
+        Container, Event, Frame,
         clock::{Clock, TsCache},
         event::DecodedArg,
         summary::Report,
@@ -175,6 +175,10 @@ impl<W: Write> Sink for JsonLines<W> {
         } else {
             l.extend_from_slice(b"null");
         }
+        if let Some(stack) = &ev.stack {
+            w::next_key(l, "stack");
+            stack_json(l, stack);
+        }
         l.extend_from_slice(b"}\n");
         self.out.write_all(l)
     }
@@ -208,6 +212,40 @@ impl<W: Write> Sink for JsonLines<W> {
     }
 }
 
+/// `-k`'s frames: `[{"addr":"0x…","module":"/lib/libc.so.6","symbol":"getppid","offset":7,
+/// "file_offset":"0x…"}]`, innermost first; `null` for what is not known. Module paths that
+/// are not UTF-8 get U+FFFD for each invalid sequence.
+fn stack_json(l: &mut Vec<u8>, stack: &[Frame]) {
+    l.push(b'[');
+    for (i, f) in stack.iter().enumerate() {
+        if i > 0 {
+            l.push(b',');
+        }
+        l.push(b'{');
+        w::key(l, "addr");
+        w::string(l, &format!("{:#x}", f.addr));
+        w::next_key(l, "module");
+        match &f.module {
+            Some(m) => w::string(l, &String::from_utf8_lossy(m)),
+            None => l.extend_from_slice(b"null"),
+        }
+        w::next_key(l, "symbol");
+        match &f.symbol {
+            Some(s) => w::string(l, s),
+            None => l.extend_from_slice(b"null"),
+        }
+        w::next_key(l, "offset");
+        w::uint(l, f.offset);
+        w::next_key(l, "file_offset");
+        match f.file_offset {
+            Some(o) => w::string(l, &format!("{o:#x}")),
+            None => l.extend_from_slice(b"null"),
+        }
+        l.push(b'}');
+    }
+    l.push(b']');
+}
+
 /// The line `JsonLines` writes for `ev`, built the slow way through serde_json, field by field
 /// as docs/events.md lists them: the reference the direct writer must equal byte for byte (unit
 /// tests and the fuzz targets check it).
@@ -216,7 +254,7 @@ pub fn reference_line(e: &Event, clock: Clock) -> String {
     let mut ts = Vec::new();
     clock.format_into(ev.ktime_ns, &mut ts);
     let args: Vec<serde_json::Value> = e.args.iter().map(DecodedArg::to_json).collect();
-    let v = serde_json::json!({
+    let mut v = serde_json::json!({
         "type": "syscall",
         "ts": String::from_utf8_lossy(&ts),
         "syscall": syscalls::display_name(ev.nr),
@@ -235,6 +273,21 @@ pub fn reference_line(e: &Event, clock: Clock) -> String {
         "enter": enter_str(ev.enter),
         "seccomp": ev.seccomp(),
     });
+    if let (Some(stack), Some(o)) = (&ev.stack, v.as_object_mut()) {
+        let frames: Vec<serde_json::Value> = stack
+            .iter()
+            .map(|f| {
+                serde_json::json!({
+                    "addr": format!("{:#x}", f.addr),
+                    "module": f.module.as_deref().map(String::from_utf8_lossy),
+                    "symbol": f.symbol,
+                    "offset": f.offset,
+                    "file_offset": f.file_offset.map(|o| format!("{o:#x}")),
+                })
+            })
+            .collect();
+        o.insert("stack".into(), frames.into());
+    }
     serde_json::to_string(&v).unwrap_or_default() + "\n"
 }
 
@@ -355,6 +408,33 @@ mod tests {
             ];
             cases.push(ev);
         }
+        // -k: frames known, half known, unknown, hostile; and a walk that failed.
+        let mut r = fixtures::record(0, 110, 1);
+        r.comm = *b"getppid\0\0\0\0\0\0\0\0\0";
+        let mut ev = decode(&fixtures::bytes(&r)).expect("decodes");
+        ev.stack = Some(vec![
+            Frame {
+                addr: 0x7f00_1234_5678,
+                module: Some(b"/usr/lib/x86_64-linux-gnu/libc.so.6".to_vec()),
+                symbol: Some("getppid".into()),
+                offset: 7,
+                file_offset: Some(0xe0f37),
+            },
+            Frame {
+                addr: 0x401000,
+                module: Some(b"/app/\xff\x1b[2J\"\n".to_vec()),
+                symbol: Some("q\"\\\u{1b}".into()),
+                offset: 0,
+                file_offset: None,
+            },
+            Frame {
+                addr: 0x10,
+                ..Frame::default()
+            },
+        ]);
+        cases.push(ev.clone());
+        ev.stack = Some(Vec::new());
+        cases.push(ev);
         // One sink for all: the cached container JSON and timestamp are exercised too.
         let mut sink = JsonLines::new(Vec::new(), clock);
         let mut want = String::new();
@@ -365,6 +445,43 @@ mod tests {
         }
         let ours = String::from_utf8(sink.into_inner()).expect("utf-8");
         assert_eq!(ours, want);
+    }
+
+    #[test]
+    fn stack_frames_only_with_k() {
+        let v = render(0, 110, 1, b"getppid");
+        assert!(v.get("stack").is_none(), "no stack without -k");
+        let r = fixtures::record(0, 110, 1);
+        let mut ev = decode(&fixtures::bytes(&r)).expect("decodes");
+        ev.stack = Some(vec![
+            Frame {
+                addr: 0x7f00_1234_5678,
+                module: Some(b"/usr/lib/x86_64-linux-gnu/libc.so.6".to_vec()),
+                symbol: Some("getppid".into()),
+                offset: 7,
+                file_offset: Some(0xe0f37),
+            },
+            Frame {
+                addr: 0x10,
+                ..Frame::default()
+            },
+        ]);
+        let mut sink = JsonLines::new(Vec::new(), Clock::with_offset(0));
+        let container = Container {
+            id: "f".repeat(64),
+            name: "web".into(),
+        };
+        sink.event(&event(ev, &container)).expect("writes");
+        let v: serde_json::Value = serde_json::from_slice(&sink.out).expect("json");
+        assert_eq!(
+            v["stack"],
+            serde_json::json!([
+                {"addr": "0x7f0012345678", "module": "/usr/lib/x86_64-linux-gnu/libc.so.6",
+                 "symbol": "getppid", "offset": 7, "file_offset": "0xe0f37"},
+                {"addr": "0x10", "module": null, "symbol": null, "offset": 0,
+                 "file_offset": null},
+            ])
+        );
     }
 
     #[test]

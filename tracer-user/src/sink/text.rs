@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 
 use super::{Lost, Sink, summary};
 use crate::{
-    decode::{Enter, args, errno, fcntl, fdpath, flags, syscalls, timefmt},
-    model::{Container, Event, clock::Clock, summary::Report},
+    decode::{Enter, args, errno, escape, fcntl, fdpath, flags, syscalls, timefmt},
+    model::{Container, Event, Frame, clock::Clock, summary::Report},
 };
 
 pub struct Text<W: Write> {
@@ -230,12 +230,40 @@ pub fn render_stamped(out: &mut String, e: &Event, style: Style, stamp: Option<&
         out.push_str(" (enter skipped)");
     }
     out.push('\n');
+    if let Some(stack) = &ev.stack {
+        frames(out, stack);
+    }
     if style.exits && ev.ret.is_none() && matches!(name.as_ref(), "exit" | "exit_group") {
         let _ = writeln!(
             out,
             "[pid {pid:>5}] +++ exited with {} +++",
             ev.args[0] & 0xff
         );
+    }
+}
+
+/// strace's `-k` lines after the call: ` > /lib/libc.so.6(getppid+0x7) [0xe0f37]`, the
+/// module, the symbol and the offset in it, and in brackets the offset in the module's file
+/// (glibc's `backtrace_symbols` form); ` > /lib/libc.so.6() [0xe0f37]` without a symbol, and
+/// ` > ?(?) [0x7f3a…]` (the address in the process) where nothing is known to be mapped.
+/// Module paths and symbols come from the traced process: escaped as strace escapes strings.
+pub fn frames(out: &mut String, stack: &[Frame]) {
+    for f in stack {
+        out.push_str(" > ");
+        match &f.module {
+            Some(m) => escape::unquoted(out, m),
+            None => out.push('?'),
+        }
+        out.push('(');
+        match &f.symbol {
+            Some(s) => {
+                escape::unquoted(out, s.as_bytes());
+                let _ = write!(out, "+{:#x}", f.offset);
+            }
+            None if f.module.is_none() => out.push('?'),
+            None => {}
+        }
+        let _ = writeln!(out, ") [{:#x}]", f.file_offset.unwrap_or(f.addr));
     }
 }
 
@@ -433,5 +461,74 @@ mod tests {
             line(0, 9, 0x7f00_0000_0000, [0, 4096, 3, 0x22, u64::MAX, 0]),
             "[pid     7] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7f0000000000 <0.000012>\n"
         );
+    }
+
+    fn stack() -> Vec<Frame> {
+        vec![
+            Frame {
+                addr: 0x7f12_340e_0f37,
+                module: Some(b"/usr/lib/x86_64-linux-gnu/libc.so.6".to_vec()),
+                symbol: Some("getppid".into()),
+                offset: 7,
+                file_offset: Some(0xe0f37),
+            },
+            Frame {
+                addr: 0x401a2b,
+                module: Some(b"/app/bin\x1b[31m\n".to_vec()),
+                symbol: None,
+                offset: 0,
+                file_offset: Some(0x1a2b),
+            },
+            Frame {
+                addr: 0x7ffc_0000_1000,
+                ..Frame::default()
+            },
+            Frame {
+                addr: 0x401000,
+                module: Some(b"/app/bin".to_vec()),
+                symbol: Some("evil\u{1b}]0;x\u{7}".into()),
+                offset: 0x10,
+                file_offset: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn stack_frames_after_the_call_like_strace_k() {
+        let mut r = fixtures::record(0, 110, 1);
+        r.enter_ns = r.header.ktime_ns - 12_345;
+        let mut call = decode(&fixtures::bytes(&r)).expect("decodes");
+        call.stack = Some(stack());
+        let ev = decode::event(call, decode::args::Options::default());
+        let mut s = String::new();
+        render(&mut s, &ev, false);
+        assert_eq!(
+            s,
+            "[pid     7] getppid() = 1 <0.000012>\n\
+             \x20> /usr/lib/x86_64-linux-gnu/libc.so.6(getppid+0x7) [0xe0f37]\n\
+             \x20> /app/bin\\33[31m\\n() [0x1a2b]\n\
+             \x20> ?(?) [0x7ffc00001000]\n\
+             \x20> /app/bin(evil\\33]0;x\\7+0x10) [0x401000]\n"
+        );
+        // exit_group: the stack, then strace's exit line.
+        let mut call =
+            decode(&fixtures::bytes(&fixtures::record(FLAG_NO_RETURN, 231, 0))).expect("decodes");
+        call.stack = Some(stack()[..1].to_vec());
+        let ev = decode::event(call, decode::args::Options::default());
+        s.clear();
+        render(&mut s, &ev, false);
+        assert_eq!(
+            s,
+            "[pid     7] exit_group(1) = ?\n\
+             \x20> /usr/lib/x86_64-linux-gnu/libc.so.6(getppid+0x7) [0xe0f37]\n\
+             [pid     7] +++ exited with 1 +++\n"
+        );
+        // A walk that failed prints nothing; without -k there is nothing to print.
+        let mut call = decode(&fixtures::bytes(&r)).expect("decodes");
+        call.stack = Some(Vec::new());
+        let ev = decode::event(call, decode::args::Options::default());
+        s.clear();
+        render(&mut s, &ev, false);
+        assert_eq!(s, "[pid     7] getppid() = 1 <0.000012>\n");
     }
 }

@@ -1,7 +1,7 @@
 //! The kernel side's costs: the host-wide tax each hook type adds to a syscall of a process the
 //! filter rejects (a static `getppid` loop on the host, pinned to one CPU, with no tracer and
 //! with `tracer observe` attached to an idle container through each hook), and the cost per
-//! traced event with and without a captured path.
+//! traced event with and without a captured path, and with the user stack (`-k`).
 use std::{path::Path, process::Command, time::Instant};
 
 use anyhow::{Context as _, Result};
@@ -78,12 +78,13 @@ fn timed_in(container: &str, call: &str, n: u64) -> Result<f64> {
 }
 
 /// Traced minus untraced ns per call, for a call without captures (getppid) and one whose
-/// path the kernel reads (a failing openat of a 29-byte path), streaming JSON to /dev/null.
+/// path the kernel reads (a failing openat of a 29-byte path), streaming JSON to /dev/null;
+/// and getppid with `-k` (the kernel walks the user stack of every record).
 pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
     let guard = Container::workload()?;
     let name = guard.0.clone();
     let n = args.calls / 10;
-    let mut r: [Vec<f64>; 4] = Default::default();
+    let mut r: [Vec<f64>; 5] = Default::default();
     for round in 0..args.rounds {
         r[0].push(timed_in(&name, "getppid", n)?);
         r[1].push(timed_in(&name, "openat", n)?);
@@ -91,9 +92,21 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         r[2].push(timed_in(&name, "getppid", n)?);
         r[3].push(timed_in(&name, "openat", n)?);
         drop(tracer);
+        let stack = [
+            "-k",
+            "--format",
+            "json",
+            "--output",
+            "/dev/null",
+            "--hook",
+            "raw",
+        ];
+        let tracer = start_tracer_with(root, &name, &stack)?;
+        r[4].push(timed_in(&name, "getppid", n)?);
+        drop(tracer);
         report.raw(format!(
-            "round {round}: getppid {:.0} -> {:.0} ns, openat {:.0} -> {:.0} ns",
-            r[0][round], r[2][round], r[1][round], r[3][round]
+            "round {round}: getppid {:.0} -> {:.0} ns (-k {:.0} ns), openat {:.0} -> {:.0} ns",
+            r[0][round], r[2][round], r[4][round], r[1][round], r[3][round]
         ));
     }
     let m: Vec<f64> = r.iter_mut().map(|v| median(v)).collect();
@@ -108,6 +121,7 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
     for (label, untraced, traced) in [
         ("getppid (no capture)", m[0], m[2]),
         ("openat (29-byte path)", m[1], m[3]),
+        ("getppid -k (user stack)", m[0], m[4]),
     ] {
         report.out(format!(
             "{label:>28} {untraced:>10.0} {traced:>10.0} {:>10.0}",
@@ -119,6 +133,11 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         "path capture alone",
         (m[3] - m[1]) - (m[2] - m[0])
     ));
+    report.out(format!(
+        "{:>28} {:>32.0}",
+        "user stack (-k) alone",
+        m[4] - m[2]
+    ));
     Ok(())
 }
 
@@ -127,8 +146,7 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
 /// syscall set drops getppid before any record is made; `-Z`, where the exit program drops the
 /// successful getppid; `-Z -y`, where the fd tables need every call, so each getppid is
 /// recorded, read and decoded and only then dropped by the user-space status filter. And the
-/// host-wide
-/// tax on an unrelated process (the pinned host loop) of `-p`'s task-set filter against the
+/// host-wide tax on an unrelated process (the pinned host loop) of `-p`'s task-set filter against the
 /// cgroup filter of `--container`, both following the idle container's main process.
 pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
     let guard = Container::workload()?;
@@ -140,13 +158,14 @@ pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
     let pid = pid.trim().to_string();
     let n = args.calls / 10;
     let json = ["--format", "json", "--output", "/dev/null"];
-    let followed: [(&str, Vec<&str>); 3] = [
+    let followed: [(&str, Vec<&str>); 4] = [
         ("every call streamed", json.to_vec()),
         (
             "-e trace=openat (kernel)",
             [&json[..], &["-e", "trace=openat"]].concat(),
         ),
-        ("-Z (user space)", [&json[..], &["-Z"]].concat()),
+        ("-Z (kernel)", [&json[..], &["-Z"]].concat()),
+        ("-Z -y (user space)", [&json[..], &["-Z", "-y"]].concat()),
     ];
     let host: [(&str, Vec<&str>); 2] = [
         (
