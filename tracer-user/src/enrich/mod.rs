@@ -9,7 +9,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use crate::{
     decode::Enter,
-    model::{Container, Event},
+    model::{Container, Event, SignalEvent},
     runtime::{cgroup, registry::Registry},
 };
 
@@ -84,6 +84,21 @@ impl Enricher {
         }
         if let Some(f) = &mut self.fds {
             f.enrich(e);
+        }
+    }
+
+    /// A signal's container and, where the kernel left them out, its ids in the container.
+    pub fn signal(&mut self, s: &mut SignalEvent) {
+        if s.container.is_none() {
+            s.container = self.container_of(s.cgroup_id, s.tgid);
+        }
+        if let Some(ns) = &mut self.ns_ids
+            && s.ns_tid.is_none()
+            && s.container.is_some()
+            && let Some((tgid, tid)) = ns.of(s.tid)
+        {
+            s.ns_tgid = Some(tgid);
+            s.ns_tid = Some(tid);
         }
     }
 

@@ -1,5 +1,7 @@
 //! What the user asked to see, applied in user space after enrichment (what the kernel can
 //! decide, such as the syscall set, it already did, unless a stage before needed more).
+pub mod signal;
+
 use std::collections::HashSet;
 
 use crate::{
@@ -107,6 +109,8 @@ pub struct Filter {
     syscalls: Option<HashSet<u32>>,
     /// Statuses to show; `None`: all.
     status: Option<StatusSet>,
+    /// Signals to show (`-e signal=`, filter/signal.rs).
+    signals: signal::SignalSet,
     passed: u64,
 }
 
@@ -116,6 +120,7 @@ impl Filter {
             limit,
             syscalls: None,
             status: None,
+            signals: signal::SignalSet::ALL,
             passed: 0,
         }
     }
