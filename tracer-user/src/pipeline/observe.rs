@@ -140,7 +140,8 @@ pub async fn observe(
         } else {
             Filter::new(cfg.count)
         }
-        .status(cfg.status),
+        .status(cfg.status)
+        .signals(cfg.signals),
         sink,
         summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
         container,

@@ -143,6 +143,7 @@ async fn feed(
         hex: Default::default(),
         stamps: Default::default(),
         status: Default::default(),
+        signals: Default::default(),
         summary: None,
     };
     let target = runtime::resolve(&cfg.target).await?;
