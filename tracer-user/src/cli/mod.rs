@@ -41,6 +41,10 @@ impl Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; boxing would only complicate clap's derive"
+)]
 pub enum Command {
     /// Stream the syscalls of one container, process or cgroup.
     Observe(observe::ObserveArgs),
