@@ -221,6 +221,12 @@ fn waits_for_a_container_and_sees_its_entrypoint_start() {
         "no execve of /workload among {} records",
         lines.len()
     );
+    // runc's own set-up is left out by default (--exclude-comm).
+    let runc: Vec<&Value> = lines
+        .iter()
+        .filter(|v| v["comm"].as_str().is_some_and(|c| c.starts_with("runc")))
+        .collect();
+    assert!(runc.is_empty(), "{runc:#?}");
     drop(c);
 }
 

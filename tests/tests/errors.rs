@@ -55,13 +55,21 @@ fn docker_socket_unreachable() {
         &["observe", "--container", "web"],
         &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--pid or --cgroup"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("-p PID, --container-of PID or --cgroup")
+    );
 }
 
 #[test]
 fn no_such_process_or_cgroup() {
     expect_error(
-        &["observe", "--pid", "999999999"],
+        &["observe", "--container-of", "999999999"],
+        &[],
+        3,
+        "no such process: 999999999",
+    );
+    expect_error(
+        &["observe", "-p", "999999999"],
         &[],
         3,
         "no such process: 999999999",
@@ -79,7 +87,7 @@ fn whole_host_target_is_refused() {
     // This test process sits in the root cgroup and the host PID namespace.
     let me = std::process::id().to_string();
     expect_error(
-        &["observe", "--pid", &me],
+        &["observe", "--container-of", &me],
         &[],
         2,
         "would trace the whole host",
@@ -145,24 +153,33 @@ fn output_not_writable() {
 fn bad_option_values() {
     let cases: &[(&[&str], &str)] = &[
         (
-            &["observe", "--pid", "1", "--ring-size", "3M"],
+            &["observe", "--container-of", "1", "--ring-size", "3M"],
             "bad --ring-size \"3M\"",
         ),
         (
-            &["observe", "--pid", "1", "--syscalls", "openat,nosuch"],
+            &[
+                "observe",
+                "--container-of",
+                "1",
+                "--syscalls",
+                "openat,nosuch",
+            ],
             "unknown syscall in --syscalls: \"nosuch\"",
         ),
-        (&["observe", "--pid", "1", "--count", "0"], "bad --count 0"),
         (
-            &["observe", "--pid", "1", "--duration", "0s"],
+            &["observe", "--container-of", "1", "--count", "0"],
+            "bad --count 0",
+        ),
+        (
+            &["observe", "--container-of", "1", "--duration", "0s"],
             "bad --duration 0",
         ),
         (
-            &["observe", "--pid", "1", "--duration", "soon"],
+            &["observe", "--container-of", "1", "--duration", "soon"],
             "invalid value 'soon' for '--duration <DUR>'",
         ),
         (
-            &["observe", "--pid", "1", "--format", "xml"],
+            &["observe", "--container-of", "1", "--format", "xml"],
             "invalid value 'xml' for '--format <FORMAT>'",
         ),
         (
@@ -170,7 +187,7 @@ fn bad_option_values() {
             "the following required arguments were not provided",
         ),
         (
-            &["observe", "--pid", "1", "--container", "web"],
+            &["observe", "--container-of", "1", "--container", "web"],
             "cannot be used with",
         ),
     ];

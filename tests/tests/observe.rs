@@ -219,6 +219,61 @@ fn status_filters_keep_only_failed_or_successful_calls() {
     }
 }
 
+/// `-e trace=%file -e status=failed` gives the failed file calls only: the workload's M
+/// failing openat, and nothing else from it (its other file call, the exec, succeeded); runc's
+/// own failed lookups, where there are any, are failed calls with a path argument each.
+/// `-e trace=!getppid` on the same run: no getppid, and the M openat.
+#[test]
+fn class_and_negated_sets_with_a_status_filter() {
+    const K: u32 = 100;
+    const M: u32 = 25;
+    let c = workload_container();
+    let failed_files = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "-e",
+        "trace=%file",
+        "-e",
+        "status=failed",
+    ]);
+    let not_getppid = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "-e",
+        "trace=!getppid",
+    ]);
+    let ns_pid = burst(&c, K, M);
+    let (failed_files, not_getppid) = (failed_files.stop(), not_getppid.stop());
+    let records = failed_files.syscalls();
+    let mine = |v: &Value| v["ns_pid"].as_u64() == Some(ns_pid) && v["comm"] == "workload";
+    let workload: Vec<&Value> = records.iter().filter(|v| mine(v)).collect();
+    assert_eq!(workload.len(), M as usize, "{workload:#?}");
+    assert!(workload.iter().all(|v| v["syscall"] == "openat"
+        && v["errno"] == "ENOENT"
+        && v["args"][1]["value"] == "/nonexistent/tracer-workload"));
+    for v in &records {
+        assert!(v["errno"].is_string(), "failed only: {v}");
+        let has_path = v["args"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|a| a["type"].as_str().is_some_and(|t| t.contains("char *")))
+        });
+        assert!(has_path, "a file call: {v}");
+    }
+    let records = not_getppid.syscalls();
+    assert_eq!(count(&records, |v| v["syscall"] == "getppid"), 0);
+    assert_eq!(
+        count(&records, |v| mine(v)
+            && v["syscall"] == "openat"
+            && v["errno"] == "ENOENT"),
+        M as usize
+    );
+    assert!(count(&records, |v| mine(v) && v["syscall"] == "exit_group") == 1);
+}
+
 /// `-y` with a status set: the fd tables still see the opens and closes the filter hides.
 #[test]
 fn status_filters_keep_fd_paths_right() {
@@ -257,7 +312,7 @@ fn count_stops_after_exactly_n_records() {
 #[test]
 fn duration_ends_the_run_and_text_is_strace_shaped() {
     let c = workload_container();
-    let tracer = Tracer::start(&["--container", &c.name, "--duration", "2s"]);
+    let tracer = Tracer::start(&["--container", &c.name, "--duration", "2s", "-T"]);
     let ns_pid = burst(&c, 3, 2);
     let done = tracer.wait();
     assert!(done.status.success(), "{}", done.stderr);
@@ -297,7 +352,7 @@ fn pid_and_cgroup_targets_follow_the_same_container() {
     let c = workload_container();
     let dir = c.cgroup_dir();
     for args in [
-        vec!["--pid".to_string(), c.pid().to_string()],
+        vec!["--container-of".to_string(), c.pid().to_string()],
         vec!["--cgroup".to_string(), dir.display().to_string()],
     ] {
         let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -537,4 +592,197 @@ fn fd_paths_with_a_syscall_subset_still_follow_opens_and_closes() {
             "{l}"
         );
     }
+}
+
+/// Host pids of the processes whose command line is exactly `args`, once there are `n`.
+fn host_pids_running(args: &[&str], n: usize) -> Vec<u32> {
+    let want: Vec<u8> = args
+        .iter()
+        .flat_map(|a| [a.as_bytes(), b"\0"].concat())
+        .collect();
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let pids: Vec<u32> = std::fs::read_dir("/proc")
+            .expect("/proc")
+            .filter_map(|d| d.ok()?.file_name().to_str()?.parse().ok())
+            .filter(|pid: &u32| {
+                std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want)
+            })
+            .collect();
+        if pids.len() >= n || Instant::now() > deadline {
+            assert_eq!(pids.len(), n, "processes running {args:?}");
+            return pids;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// strace's `-p`: one of two processes in the same container, and the children it forks after
+/// tracing starts; nothing of the other process or its children. The run ends by itself when
+/// the process and its children have exited.
+#[test]
+fn p_follows_one_process_and_its_new_children_only() {
+    const N: usize = 3; // children of the traced process
+    const K: usize = 5; // getppid per child
+    let c = workload_container();
+    let traced = ["/workload", "forks-on-usr1", "3", "5"];
+    let other = ["/workload", "forks-on-usr1", "2", "7"];
+    tests::docker(&[&["exec", "-d", &c.name][..], &traced[..]].concat());
+    tests::docker(&[&["exec", "-d", &c.name][..], &other[..]].concat());
+    let a = host_pids_running(&traced, 1)[0];
+    let b = host_pids_running(&other, 1)[0];
+    let tracer = Tracer::start(&["-p", &a.to_string(), "--format", "json"]);
+    for pid in [a, b] {
+        // SAFETY: signalling a process we started.
+        assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGUSR1) }, 0);
+    }
+    let done = tracer.wait();
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("every followed process exited"),
+        "{}",
+        done.stderr
+    );
+    let records = done.syscalls();
+    let tgid = |v: &Value| v["pid"].as_u64().expect("pid") as u32;
+    let mut tgids: Vec<u32> = records.iter().map(tgid).collect();
+    tgids.sort_unstable();
+    tgids.dedup();
+    assert!(tgids.contains(&a), "{tgids:?}");
+    assert!(!tgids.contains(&b), "the other process: {tgids:?}");
+    let children: Vec<u32> = tgids.iter().copied().filter(|&t| t != a).collect();
+    assert_eq!(children.len(), N, "{tgids:?}");
+    for child in &children {
+        let calls: Vec<&Value> = records.iter().filter(|v| tgid(v) == *child).collect();
+        assert_eq!(
+            count(&records, |v| tgid(v) == *child && v["syscall"] == "getppid"),
+            K,
+            "child {child}: {calls:#?}"
+        );
+        assert!(
+            calls.iter().any(|v| v["syscall"] == "exit_group"),
+            "{calls:#?}"
+        );
+        // The child's first record is its side of the fork returning 0.
+        assert_eq!(calls[0]["syscall"], "clone", "{calls:#?}");
+        assert_eq!(calls[0]["ret"], 0, "{calls:#?}");
+    }
+    // The traced process: N forks returning the children, N waits, its own exit.
+    let forks: Vec<&Value> = records
+        .iter()
+        .filter(|v| tgid(v) == a && v["syscall"] == "clone")
+        .collect();
+    assert_eq!(forks.len(), N, "{forks:#?}");
+    assert_eq!(
+        count(&records, |v| tgid(v) == a && v["syscall"] == "wait4"),
+        N
+    );
+    assert_eq!(
+        count(&records, |v| tgid(v) == a && v["syscall"] == "getppid"),
+        0
+    );
+    // Host pids, as the user named the process: no namespace ids.
+    assert!(
+        records.iter().all(|v| v["ns_pid"].is_null()),
+        "{records:#?}"
+    );
+}
+
+/// `--exclude-comm`: a `docker exec` is mostly runc's set-up (`runc:[2:INIT]` and its
+/// parents); left out, the exact-count workload remains, exactly. A second tracer without the
+/// option, on the same run, sees runc's calls: the option is what removed them.
+#[test]
+fn exclude_comm_leaves_out_the_runtime_s_set_up() {
+    const K: u32 = 20;
+    const M: u32 = 10;
+    let c = workload_container();
+    let all = Tracer::start(&["--container", &c.name, "--format", "json"]);
+    let some = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "--exclude-comm",
+        "runc,runc:[0:PARENT],runc:[1:CHILD]",
+        "--exclude-comm",
+        "runc:[2:INIT]",
+    ]);
+    let ns_pid = burst(&c, K, M);
+    let (all, some) = (all.stop(), some.stop());
+    let runc = |v: &Value| v["comm"].as_str().is_some_and(|c| c.starts_with("runc"));
+    let (all, some) = (all.syscalls(), some.syscalls());
+    assert!(
+        count(&all, runc) > 0,
+        "runc's set-up is traced without the option"
+    );
+    assert_eq!(count(&some, runc), 0);
+    let mine = |v: &Value| v["ns_pid"].as_u64() == Some(ns_pid);
+    assert_eq!(
+        count(&some, |v| mine(v) && v["syscall"] == "getppid"),
+        K as usize
+    );
+    assert_eq!(
+        count(&some, |v| mine(v)
+            && v["syscall"] == "openat"
+            && v["errno"] == "ENOENT"),
+        M as usize
+    );
+    // The exec into the workload is reported under its new name: kept.
+    assert_eq!(
+        count(&some, |v| mine(v)
+            && v["syscall"] == "execve"
+            && v["ret"] == 0),
+        1
+    );
+}
+
+/// strace's `-P`: only the calls naming the paths, by a path argument (the M failing openat)
+/// or by an fd that refers to one (the write and close of the fd an openat returned), from the
+/// trace's own fd tables; with no -y, nothing is annotated.
+#[test]
+fn trace_path_keeps_the_calls_that_touch_the_paths() {
+    const K: u32 = 30;
+    const M: u32 = 7;
+    let c = workload_container();
+    let tracer = Tracer::start(&[
+        "--container",
+        &c.name,
+        "--format",
+        "json",
+        "-P",
+        "/nonexistent/tracer-workload",
+        "--trace-path",
+        "/tmp/trace-path",
+    ]);
+    let ns_pid = burst(&c, K, M);
+    c.exec(&["/workload", "touch", "/tmp/trace-path"]);
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let records = done.syscalls();
+    let missing = |v: &Value| {
+        v["syscall"] == "openat"
+            && v["args"][1]["value"] == "/nonexistent/tracer-workload"
+            && v["errno"] == "ENOENT"
+    };
+    assert_eq!(
+        count(&records, |v| v["ns_pid"].as_u64() == Some(ns_pid)
+            && missing(v)),
+        M as usize
+    );
+    let touched: Vec<&Value> = records.iter().filter(|v| !missing(v)).collect();
+    let names: Vec<&str> = touched
+        .iter()
+        .filter_map(|v| v["syscall"].as_str())
+        .collect();
+    assert_eq!(names, ["openat", "write", "close"], "{touched:#?}");
+    assert_eq!(touched[0]["args"][1]["value"], "/tmp/trace-path");
+    let fd = touched[0]["ret"].clone();
+    assert!(
+        touched[1..].iter().all(|v| v["args"][0]["raw"] == fd),
+        "{touched:#?}"
+    );
+    assert!(
+        touched.iter().all(|v| v["args"][0].get("path").is_none()),
+        "no -y: {touched:#?}"
+    );
 }

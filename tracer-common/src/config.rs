@@ -8,12 +8,18 @@
 pub const FILTER_CGROUP: u32 = 1;
 /// `FILTER_MODE`: follow the tasks whose active PID namespace is (`PIDNS_DEV`, `PIDNS_INO`).
 pub const FILTER_PIDNS: u32 = 2;
+/// `FILTER_MODE`: follow the threads in `FOLLOWED_TASKS` (host tids), which the fork hook
+/// extends with every task a followed one creates (strace's `-f -p PID`).
+pub const FILTER_TASKS: u32 = 3;
 
 /// Capacity of the syscall-number filter (`SYSCALL_FILTER` array): numbers at or above it are
 /// never selected when a filter is set.
 pub const MAX_SYSCALL_NR: u32 = 1024;
 /// Capacity of `TARGET_CGROUPS`.
 pub const MAX_TARGET_CGROUPS: u32 = 1024;
+/// Capacity of `FOLLOWED_TASKS`: threads followed at once in `FILTER_TASKS` mode; a fork
+/// past it is counted (`STAT_TASKS_FULL`) and its child not followed.
+pub const MAX_FOLLOWED_TASKS: u32 = 32_768;
 /// Default capacity of `PENDING` (threads with a syscall in flight), LRU evicted.
 pub const DEFAULT_PENDING_ENTRIES: u32 = 32_768;
 

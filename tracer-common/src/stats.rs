@@ -8,5 +8,7 @@ pub const STAT_PENDING_FULL: u32 = 1;
 pub const STAT_REGS_UNREADABLE: u32 = 2;
 /// A summary map was full: that syscall's counts are missing from the summary.
 pub const STAT_SUMMARY_FULL: u32 = 3;
+/// `FOLLOWED_TASKS` was full: a child of a followed task is not followed.
+pub const STAT_TASKS_FULL: u32 = 4;
 /// Number of counters.
-pub const STAT_COUNT: u32 = 4;
+pub const STAT_COUNT: u32 = 5;

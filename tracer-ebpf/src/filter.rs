@@ -6,11 +6,14 @@ use aya_ebpf::{
         bpf_get_current_ancestor_cgroup_id, bpf_get_current_pid_tgid, bpf_get_ns_current_pid_tgid,
     },
 };
-use tracer_common::config::{FILTER_CGROUP, FILTER_PIDNS};
+use tracer_common::{
+    config::{FILTER_CGROUP, FILTER_PIDNS, FILTER_TASKS},
+    stats::STAT_TASKS_FULL,
+};
 
 use crate::maps::{
-    CGROUP_LEVEL, FILTER_MODE, OWN_TGID, PIDNS_DEV, PIDNS_INO, SINGLE_CGROUP, SYSCALL_FILTER,
-    SYSCALL_FILTER_ON, TARGET_CGROUPS, config_u32, config_u64,
+    CGROUP_LEVEL, FILTER_MODE, FOLLOWED_TASKS, OWN_TGID, PIDNS_DEV, PIDNS_INO, SINGLE_CGROUP,
+    SYSCALL_FILTER, SYSCALL_FILTER_ON, TARGET_CGROUPS, config_u32, config_u64, count,
 };
 
 /// A followed task: `bpf_get_current_pid_tgid()`, and the target it belongs to (its cgroup v2
@@ -43,6 +46,14 @@ pub fn task_followed() -> Option<Followed> {
         target = id;
     } else if mode == FILTER_PIDNS {
         ns_ids()?;
+    } else if mode == FILTER_TASKS {
+        // One helper call and one lookup; the tracer's own threads are never in the set.
+        let pid_tgid = bpf_get_current_pid_tgid();
+        FOLLOWED_TASKS.get_ptr(pid_tgid as u32)?;
+        return Some(Followed {
+            pid_tgid,
+            target: 0,
+        });
     } else {
         // No filter configured (the benchmarks' floor): nothing is followed.
         return None;
@@ -79,4 +90,33 @@ pub fn syscall_selected(nr: u32) -> bool {
         return true;
     }
     matches!(SYSCALL_FILTER.get(nr), Some(&v) if v != 0)
+}
+
+/// `sched_process_fork`, in the parent's context (kernel/fork.c `kernel_clone`, before the
+/// child is woken): a task created by a followed one is followed from its first instruction,
+/// threads and processes alike.
+#[inline(always)]
+pub fn on_fork(child_tid: impl FnOnce() -> Option<u32>) {
+    if config_u32(&FILTER_MODE) != FILTER_TASKS {
+        return;
+    }
+    let tid = bpf_get_current_pid_tgid() as u32;
+    if FOLLOWED_TASKS.get_ptr(tid).is_none() {
+        return;
+    }
+    if let Some(child) = child_tid()
+        && FOLLOWED_TASKS.insert(child, 1, 0).is_err()
+    {
+        count(STAT_TASKS_FULL);
+    }
+}
+
+/// `sched_process_exit`, in the exiting task's context (kernel/exit.c `do_exit`): its tid
+/// leaves the set, so a later task that reuses the number is not followed.
+#[inline(always)]
+pub fn on_task_exit() {
+    if config_u32(&FILTER_MODE) != FILTER_TASKS {
+        return;
+    }
+    let _ = FOLLOWED_TASKS.remove(bpf_get_current_pid_tgid() as u32);
 }

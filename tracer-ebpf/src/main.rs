@@ -70,6 +70,23 @@ pub fn raw_signal_deliver(ctx: RawTracePointContext) -> i32 {
     0
 }
 
+// --- sched/sched_process_fork and sched_process_exit, classic tracepoints (their fields are
+// in /sys/kernel/tracing/events/sched/*/format); attached only with `-p` (FILTER_TASKS).
+
+#[tracepoint(category = "sched", name = "sched_process_fork")]
+pub fn tp_sched_process_fork(ctx: TracePointContext) -> u32 {
+    let off = maps::config_u32(&maps::FORK_CHILD_PID_OFF) as usize;
+    // SAFETY: `child_pid` (pid_t) at the offset the loader read from the format file.
+    filter::on_fork(|| unsafe { ctx.read_at::<i32>(off) }.ok().map(|p| p as u32));
+    0
+}
+
+#[tracepoint(category = "sched", name = "sched_process_exit")]
+pub fn tp_sched_process_exit(_ctx: TracePointContext) -> u32 {
+    filter::on_task_exit();
+    0
+}
+
 // --- BTF tracepoints: same arguments, typed by the kernel's BTF.
 
 #[btf_tracepoint(function = "sys_enter")]

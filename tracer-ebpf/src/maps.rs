@@ -5,7 +5,9 @@ use aya_ebpf::{
 };
 use tracer_common::{
     capture::CaptureSpec,
-    config::{DEFAULT_PENDING_ENTRIES, MAX_SYSCALL_NR, MAX_TARGET_CGROUPS, Pending},
+    config::{
+        DEFAULT_PENDING_ENTRIES, MAX_FOLLOWED_TASKS, MAX_SYSCALL_NR, MAX_TARGET_CGROUPS, Pending,
+    },
     stats::STAT_COUNT,
     summary::{ErrnoKey, MAX_SUMMARY_ENTRIES, SummaryKey, SummaryValue},
 };
@@ -34,6 +36,16 @@ pub static SYSCALL_FILTER_ON: u32 = 0;
 
 #[map]
 pub static TARGET_CGROUPS: HashMap<u64, u8> = HashMap::with_max_entries(MAX_TARGET_CGROUPS, 0);
+
+/// `FILTER_TASKS`: the followed threads, by host tid. Filled by user space with the threads
+/// of the `-p` processes, extended by the fork hook, emptied by the exit hook.
+#[map]
+pub static FOLLOWED_TASKS: HashMap<u32, u8> = HashMap::with_max_entries(MAX_FOLLOWED_TASKS, 0);
+
+/// Offset of `child_pid` in the `sched/sched_process_fork` tracepoint's record, from its
+/// format file (it moved when the comm fields became `__data_loc` strings).
+#[unsafe(no_mangle)]
+pub static FORK_CHILD_PID_OFF: u32 = 0;
 
 #[map]
 pub static SYSCALL_FILTER: Array<u8> = Array::with_max_entries(MAX_SYSCALL_NR, 0);

@@ -144,6 +144,14 @@ pub struct ObserveConfig {
     /// Signals shown (`-e signal=`, `--signals`): deliveries and deaths by signal.
     pub signals: crate::filter::signal::SignalSet,
     pub summary: Option<SummaryConfig>,
+    /// Text: each call's time after it (`-T`).
+    pub syscall_times: bool,
+    /// `-q`: no status lines on stderr; `-qq`: no `+++ exited` lines either.
+    pub quiet: u8,
+    /// Process names whose calls are left out.
+    pub exclude_comm: Vec<String>,
+    /// `-P`: only the calls that touch these paths.
+    pub trace_paths: Vec<PathBuf>,
 }
 
 /// Summary mode, checked.
@@ -167,7 +175,22 @@ pub struct DaemonConfig {
     pub ring_size: u32,
     pub string_size: u32,
     pub duration: Option<Duration>,
+    /// Process names whose calls are left out; by default the runtime's own set-up
+    /// ([`DEFAULT_DAEMON_EXCLUDE_COMM`]).
+    pub exclude_comm: Vec<String>,
 }
+
+/// What the daemon leaves out unless told otherwise: runc's and crun's set-up of a container
+/// and of each `docker exec` (runc's nsexec names its stages `runc:[0:PARENT]`,
+/// `runc:[1:CHILD]`, `runc:[2:INIT]`). The container's own processes start at their execve,
+/// which the kernel reports under the new name.
+pub const DEFAULT_DAEMON_EXCLUDE_COMM: [&str; 5] = [
+    "runc",
+    "runc:[0:PARENT]",
+    "runc:[1:CHILD]",
+    "runc:[2:INIT]",
+    "crun",
+];
 
 /// Where the seccomp commands' observed calls come from.
 #[derive(Debug, Clone)]
@@ -218,6 +241,8 @@ pub struct DaemonFile {
     pub syscalls: Option<String>,
     pub ring_size: Option<String>,
     pub string_size: Option<u32>,
+    /// Process names left out; `[]` keeps everything.
+    pub exclude_comm: Option<Vec<String>>,
 }
 
 /// `syscalls = "SET"` or `syscalls = ["ITEM", …]`.

@@ -29,7 +29,7 @@ pub enum Error {
     #[error("container {0} is not running; start it with `docker start {0}`")]
     ContainerNotRunning(String),
     #[error(
-        "cannot reach the Docker engine at {addr}: {reason}; start dockerd, set DOCKER_HOST=unix://PATH, or target the process with --pid or --cgroup"
+        "cannot reach the Docker engine at {addr}: {reason}; start dockerd, set DOCKER_HOST=unix://PATH, or target processes with -p PID, --container-of PID or --cgroup"
     )]
     DockerUnreachable { addr: String, reason: String },
     /// `{0}` says what was refused and the capability that allows it.

@@ -76,6 +76,9 @@ fn report(s: &Summary) {
     if s.pending_full > 0 {
         line.push_str(&format!(", {} enters not kept", s.pending_full));
     }
+    if s.tasks_full > 0 {
+        line.push_str(&format!(", {} children not followed", s.tasks_full));
+    }
     eprintln!("{line}");
 }
 
@@ -97,7 +100,21 @@ fn to_stdout(r: std::io::Result<()>) -> Result<Option<Summary>, Error> {
 async fn run(command: Command) -> Result<Option<Summary>, Error> {
     let s = match command {
         Command::Observe(args) => {
-            pipeline::observe::observe(ObserveConfig::try_from(args)?, None, &status).await?
+            let cfg = ObserveConfig::try_from(*args)?;
+            let quiet = cfg.quiet > 0;
+            let silent = |_: String| {};
+            let say: &dyn Fn(String) = if quiet { &silent } else { &status };
+            let s = pipeline::observe::observe(cfg, None, say).await?;
+            // -q: the closing line only when something was not delivered.
+            if quiet
+                && s.lost == 0
+                && s.decode_errors == 0
+                && s.pending_full == 0
+                && s.tasks_full == 0
+            {
+                return Ok(None);
+            }
+            s
         }
         Command::Daemon(args) => {
             pipeline::daemon::daemon(DaemonConfig::try_from(args)?, &status).await?

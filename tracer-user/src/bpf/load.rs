@@ -9,7 +9,7 @@ use aya::{
 };
 use tracer_common::{
     capture::CaptureSpec,
-    config::{DEFAULT_PENDING_ENTRIES, FILTER_CGROUP, FILTER_PIDNS, MAX_SYSCALL_NR},
+    config::{DEFAULT_PENDING_ENTRIES, FILTER_CGROUP, FILTER_PIDNS, FILTER_TASKS, MAX_SYSCALL_NR},
 };
 
 use crate::{
@@ -38,6 +38,8 @@ pub struct BpfConfig {
     pub syscalls: Vec<u32>,
     pub filter: Filter,
     pub pidns: Option<PidNs>,
+    /// With [`Filter::Tasks`]: the processes (host pids) whose threads are followed.
+    pub tasks: Vec<u32>,
     /// Attach programs that reject every task at their first instruction (benchmark floor).
     pub follow_nothing: bool,
     /// Bytes of buffers and argv strings captured (`--string-size`).
@@ -60,6 +62,8 @@ pub struct Loaded {
     pub summary: Option<super::summary::SummaryMaps>,
     /// The kernel's target set, with [`Filter::CgroupSet`].
     pub targets: Option<TargetSet>,
+    /// The followed threads, with [`Filter::Tasks`].
+    pub tasks: Option<TaskSet>,
     /// Per-thread enter state: what is still in flight when tracing stops.
     pub pending: HashMap<MapData, u32, tracer_common::config::Pending>,
 }
@@ -78,6 +82,73 @@ impl TargetSet {
     pub fn remove(&mut self, cgroup_id: u64) {
         let _ = self.0.remove(&cgroup_id);
     }
+}
+
+/// The threads the kernel follows with [`Filter::Tasks`]; the fork and exit hooks keep it.
+pub struct TaskSet(HashMap<MapData, u32, u8>);
+
+impl TaskSet {
+    /// No followed thread is left: every process of `-p` and its descendants exited.
+    pub fn is_empty(&self) -> bool {
+        self.0.keys().next().is_none()
+    }
+
+    /// Adds every thread of `pids`, again until a pass finds none new: a thread created by
+    /// one not yet in the set is found by the next pass, one created by a thread already in
+    /// it by the fork hook. Processes that are gone are skipped (they raced with the start).
+    fn fill(&mut self, pids: &[u32]) -> Result<(), Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..16 {
+            let mut new = false;
+            for pid in pids {
+                let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+                    continue;
+                };
+                for tid in dir.filter_map(|d| d.ok()?.file_name().to_str()?.parse::<u32>().ok()) {
+                    if seen.insert(tid) {
+                        new = true;
+                        self.0
+                            .insert(tid, 1, 0)
+                            .map_err(|e| bpf_error("FOLLOWED_TASKS insert", e))?;
+                    }
+                }
+            }
+            if !new {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The offset of `child_pid` in `sched_process_fork`'s record, from its format file: the
+/// comm fields before it changed from `char[16]` to `__data_loc` strings in 6.x kernels.
+fn fork_child_pid_offset(tracefs: &Path) -> Result<u32, Error> {
+    let path = tracefs.join("events/sched/sched_process_fork/format");
+    let format = std::fs::read_to_string(&path).map_err(|e| {
+        Error::KernelSupport(format!(
+            "cannot read {} ({e}): -p follows forks with this tracepoint; trace the container instead (--container, --cgroup)",
+            path.display()
+        ))
+    })?;
+    format
+        .lines()
+        .find(|l| l.contains(" child_pid;"))
+        .and_then(|l| {
+            l.split("offset:")
+                .nth(1)?
+                .split(';')
+                .next()?
+                .trim()
+                .parse()
+                .ok()
+        })
+        .ok_or_else(|| {
+            Error::KernelSupport(format!(
+                "no child_pid field in {}; trace the container instead (--container, --cgroup)",
+                path.display()
+            ))
+        })
 }
 
 /// The way out of a refused BPF operation.
@@ -194,9 +265,15 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         ));
     }
     check_capabilities()?;
-    if cfg.hook == Hook::Tracepoint {
-        tracefs()?;
-    }
+    let tracefs = if cfg.hook == Hook::Tracepoint || cfg.filter == Filter::Tasks {
+        Some(tracefs()?)
+    } else {
+        None
+    };
+    let fork_off = match (&tracefs, cfg.filter) {
+        (Some(t), Filter::Tasks) => fork_child_pid_offset(t)?,
+        _ => 0,
+    };
     let btf = match cfg.hook {
         Hook::BtfTracepoint => Some(btf()?),
         _ => None,
@@ -206,6 +283,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         Filter::Cgroup { id, level } => (FILTER_CGROUP, level, id),
         Filter::PidNs => (FILTER_PIDNS, 0, 0),
         Filter::CgroupSet { level } => (FILTER_CGROUP, level, 0),
+        Filter::Tasks => (FILTER_TASKS, 0, 0),
     };
     let (dev, ino) = cfg.pidns.map_or((0, 0), |ns| (ns.dev, ns.ino));
     let own = std::process::id();
@@ -218,6 +296,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("PIDNS_INO", &ino, true)
         .override_global("OWN_TGID", &own, true)
         .override_global("SYSCALL_FILTER_ON", &filter_on, true)
+        .override_global("FORK_CHILD_PID_OFF", &fork_off, true)
         .override_global("STRING_SIZE", &cfg.string_size, true)
         .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
         .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
@@ -259,6 +338,28 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
             .set(nr, spec, 0)
             .map_err(|e| bpf_error("CAPTURE_SPEC set", e))?;
     }
+
+    // Forks are followed before the set is filled, and the set is full before a syscall is
+    // traced: no child of a followed thread is missed.
+    let tasks = if cfg.filter == Filter::Tasks && !cfg.follow_nothing {
+        for name in ["tp_sched_process_fork", "tp_sched_process_exit"] {
+            let p: &mut TracePoint = program(&mut ebpf, name)?;
+            p.load().map_err(|e| bpf_error(name, e))?;
+            p.attach("sched", name.trim_start_matches("tp_"))
+                .map_err(|e| bpf_error(name, e))?;
+        }
+        let mut set = TaskSet(
+            HashMap::try_from(
+                ebpf.take_map("FOLLOWED_TASKS")
+                    .ok_or_else(|| Error::Internal("map FOLLOWED_TASKS missing".into()))?,
+            )
+            .map_err(|e| bpf_error("FOLLOWED_TASKS", e))?,
+        );
+        set.fill(&cfg.tasks)?;
+        Some(set)
+    } else {
+        None
+    };
 
     attach(&mut ebpf, cfg.hook, btf.as_ref())?;
 
@@ -307,6 +408,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         stats,
         summary,
         targets,
+        tasks,
         pending,
     })
 }

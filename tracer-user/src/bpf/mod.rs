@@ -3,4 +3,4 @@ pub mod load;
 pub mod reader;
 pub mod summary;
 
-pub use load::{BpfConfig, Hook, Loaded, TargetSet, load_and_attach};
+pub use load::{BpfConfig, Hook, Loaded, TargetSet, TaskSet, load_and_attach};

@@ -13,7 +13,7 @@ use tokio::{
 };
 use tracer_common::config::Pending;
 use tracer_common::stats::{
-    STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_SUMMARY_FULL,
+    STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_SUMMARY_FULL, STAT_TASKS_FULL,
 };
 
 use super::Loaded;
@@ -165,6 +165,7 @@ pub async fn run(
         stats,
         summary,
         targets: _,
+        tasks: _,
         pending,
     } = loaded;
     let mut r = Reader {
@@ -219,6 +220,7 @@ pub async fn run(
         pending_full: read_stat(&r.stats, STAT_PENDING_FULL),
         regs_unreadable: read_stat(&r.stats, STAT_REGS_UNREADABLE),
         summary_full: read_stat(&r.stats, STAT_SUMMARY_FULL),
+        tasks_full: read_stat(&r.stats, STAT_TASKS_FULL),
     })
 }
 

@@ -46,6 +46,11 @@ pub struct DaemonArgs {
     /// Bytes of each buffer and argv string captured.
     #[arg(long, short = 's', value_name = "N")]
     pub string_size: Option<u32>,
+    /// Leave out the calls of processes with these names (comm; comma-separated or repeated).
+    /// Default: the runtime's own set-up (runc, runc:[0:PARENT], runc:[1:CHILD],
+    /// runc:[2:INIT], crun); `--exclude-comm ''` keeps everything.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub exclude_comm: Option<Vec<String>>,
     /// Stop after this long (default: until SIGTERM or SIGINT).
     #[arg(long, value_name = "DUR")]
     pub duration: Option<humantime::Duration>,
@@ -143,6 +148,12 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
                 a.duration.map(std::time::Duration::from),
                 std::time::Duration::ZERO,
             )?,
+            exclude_comm: a.exclude_comm.or(f.exclude_comm).unwrap_or_else(|| {
+                config::DEFAULT_DAEMON_EXCLUDE_COMM
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect()
+            }),
         })
     }
 }
@@ -165,6 +176,7 @@ mod tests {
             ring_size: None,
             string_size: None,
             duration: None,
+            exclude_comm: None,
         }
     }
 
@@ -176,6 +188,32 @@ mod tests {
         ));
         std::fs::write(&p, text).expect("write");
         p
+    }
+
+    #[test]
+    fn the_runtime_s_set_up_is_left_out_unless_told() {
+        let c = DaemonConfig::try_from(args(&["web"])).expect("valid");
+        assert!(
+            c.exclude_comm.iter().any(|n| n == "runc:[2:INIT]"),
+            "{:?}",
+            c.exclude_comm
+        );
+        let p = config_file("containers = [\"web\"]\nexclude-comm = []\n");
+        let mut a = args(&[]);
+        a.config = Some(p.clone());
+        assert!(
+            DaemonConfig::try_from(a)
+                .expect("valid")
+                .exclude_comm
+                .is_empty()
+        );
+        let mut a = args(&[]);
+        a.config = Some(p);
+        a.exclude_comm = Some(vec!["sh".into()]);
+        assert_eq!(
+            DaemonConfig::try_from(a).expect("valid").exclude_comm,
+            ["sh"]
+        );
     }
 
     #[test]

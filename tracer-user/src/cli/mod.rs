@@ -41,13 +41,9 @@ impl Cli {
 }
 
 #[derive(Debug, Subcommand)]
-#[expect(
-    clippy::large_enum_variant,
-    reason = "parsed once at start; boxing would only complicate clap's derive"
-)]
 pub enum Command {
     /// Stream the syscalls of one container, process or cgroup.
-    Observe(observe::ObserveArgs),
+    Observe(Box<observe::ObserveArgs>),
     /// Follow named containers for days: across restarts, re-creation and engine restarts.
     Daemon(daemon::DaemonArgs),
     /// Seccomp profiles from observed behaviour, and observed behaviour against a profile.
@@ -80,8 +76,50 @@ pub fn man(out: &mut dyn std::io::Write) -> std::io::Result<()> {
     out.flush()
 }
 
-/// clap's error as one line in tracer's style: `the problem (tip: …); see 'tracer … --help'`.
+/// What to use instead of a strace option tracer does not have (`None`: not one of strace's).
+fn strace_hint(arg: &str) -> Option<&'static str> {
+    let (name, _) = arg.split_once('=').unwrap_or((arg, ""));
+    Some(match name {
+        "-i" | "--instruction-pointer" => {
+            "strace's -i (instruction pointer) is not supported; -k prints each call's user stack"
+        }
+        "-n" | "--syscall-number" => {
+            "strace's -n is not supported; --format json records carry each call's number (nr)"
+        }
+        "-u" | "--user" | "-E" | "--env" | "-w" | "--summary-wall-clock" => {
+            "tracer does not start programs: start it (in a container or not), then give --container NAME or -p PID"
+        }
+        "-D" | "-DD" | "-DDD" | "--daemonize" | "-I" | "--interruptible" | "--seccomp-bpf" => {
+            "not needed: tracer does not ptrace, the traced processes never stop"
+        }
+        "-b" | "--detach-on" => "strace's -b is not supported: tracer never detaches",
+        "-a" | "--columns" | "-X" | "--const-print-style" | "-A" | "-O" | "--summary-columns" => {
+            "that strace option is not supported; docs/cli.md lists the strace options tracer has"
+        }
+        "-d" | "--debug" => "strace's -d is tracer's -v (-vv, -vvv for more)",
+        "-ff" | "--output-separately" => {
+            "one file per process is not supported; --format json records carry tid and tgid"
+        }
+        _ => return None,
+    })
+}
+
+/// clap's error as one line in tracer's style: `the problem (tip: …); see 'tracer … --help'`;
+/// a strace option tracer lacks gets what to use instead.
 pub fn one_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() == ErrorKind::UnknownArgument
+        && let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg)
+    {
+        if let Some(hint) = strace_hint(arg) {
+            return format!("unexpected argument '{arg}': {hint}; see 'tracer observe --help'");
+        }
+        if !arg.starts_with('-') {
+            return format!(
+                "unexpected argument '{arg}': tracer does not start programs (strace CMD); start it, then give --container NAME or -p PID; see 'tracer observe --help'"
+            );
+        }
+    }
     let text = e.to_string();
     let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
     let first = lines
@@ -115,13 +153,34 @@ mod tests {
 
     #[test]
     fn clap_errors_are_one_line() {
-        let e = Cli::try_parse_from(["tracer", "observe", "-p", "1"]).expect_err("bad");
+        let e = Cli::try_parse_from(["tracer", "observe", "-p", "1", "--bogus"]).expect_err("bad");
         let line = one_line(&e);
         assert!(!line.contains('\n'), "{line}");
-        assert!(line.starts_with("unexpected argument '-p' found"), "{line}");
+        assert!(
+            line.starts_with("unexpected argument '--bogus' found"),
+            "{line}"
+        );
         assert!(line.ends_with("see 'tracer observe --help'"), "{line}");
         let e = Cli::try_parse_from(["tracer", "nosuch"]).expect_err("bad");
         assert!(one_line(&e).contains("unrecognized subcommand 'nosuch'"));
+    }
+
+    #[test]
+    fn strace_options_tracer_lacks_get_a_hint() {
+        for (args, want) in [
+            (&["-i"][..], "-k prints each call's user stack"),
+            (&["-n"][..], "carry each call's number"),
+            (&["-D"][..], "not needed: tracer does not ptrace"),
+            (&["ls", "-l"][..], "tracer does not start programs"),
+            (&["-u", "nobody"][..], "tracer does not start programs"),
+        ] {
+            let mut a = vec!["tracer", "observe", "-p", "1"];
+            a.extend_from_slice(args);
+            let e = Cli::try_parse_from(a).expect_err("bad");
+            let line = one_line(&e);
+            assert!(line.contains(want), "{args:?}: {line}");
+            assert!(!line.contains('\n'), "{line}");
+        }
     }
 
     #[test]

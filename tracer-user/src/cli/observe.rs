@@ -20,9 +20,24 @@ pub struct ObserveArgs {
     /// Docker container name or id.
     #[arg(long, group = "target", value_name = "NAME|ID")]
     pub container: Option<String>,
-    /// A process: its cgroup (or PID namespace) is followed.
-    #[arg(long, group = "target", value_name = "PID")]
+    /// strace's -p: these processes (host pids; comma-separated or repeated), their threads
+    /// and every process they create from now on, and nothing else of their container.
+    /// `[pid N]` shows host pids.
+    #[arg(
+        short = 'p',
+        long = "attach",
+        group = "target",
+        value_name = "PID",
+        value_delimiter = ','
+    )]
+    pub attach: Vec<u32>,
+    /// Everything in the container (cgroup, or PID namespace) of process PID: what the
+    /// container does, not only that process (for that, -p).
+    #[arg(long = "container-of", group = "target", value_name = "PID")]
     pub pid: Option<u32>,
+    /// Renamed: --container-of PID (its whole container) or -p PID (that process).
+    #[arg(long = "pid", group = "target", hide = true, value_name = "PID")]
+    pub old_pid: Option<String>,
     /// A cgroup v2 directory, e.g. /sys/fs/cgroup/unified/docker/ID.
     #[arg(long, group = "target", value_name = "PATH")]
     pub cgroup: Option<PathBuf>,
@@ -58,6 +73,27 @@ pub struct ObserveArgs {
     /// parsed without them: -e then counts as later, then -z, -Z.
     #[arg(skip)]
     pub positions: Positions,
+    /// strace's -f, accepted: the children of what is traced are always followed. strace's
+    /// -ff (a file per process) is not supported.
+    #[arg(short = 'f', action = clap::ArgAction::Count)]
+    pub follow_forks: u8,
+    /// Text: the time spent in each call after it, strace's -T (`<0.000012>`).
+    #[arg(short = 'T', long = "syscall-times")]
+    pub syscall_times: bool,
+    /// Quieter, strace's -q: -q leaves out the "tracing …" and closing lines on stderr
+    /// (losses are still reported), -qq also the `+++ exited with N +++` lines.
+    #[arg(short = 'q', action = clap::ArgAction::Count)]
+    pub quiet: u8,
+    /// strace's -P: only the calls that touch PATH (a path argument that is PATH, or an fd
+    /// argument that refers to it); given again, any of them. PATH as the traced process
+    /// names it (inside a container: the container's path).
+    #[arg(short = 'P', long = "trace-path", value_name = "PATH")]
+    pub trace_path: Vec<PathBuf>,
+    /// Leave out the calls of processes with these names (comm, as `ps -o comm` shows it;
+    /// comma-separated or repeated), e.g. runc:[2:INIT] for the runtime's set-up in a
+    /// `docker exec`.
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub exclude_comm: Vec<String>,
     /// Stop after this long (e.g. 10s, 2m, 1h30m).
     #[arg(long, value_name = "DUR")]
     pub duration: Option<humantime::Duration>,
@@ -71,20 +107,35 @@ pub struct ObserveArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Count calls, errors and times per syscall in the kernel and print `strace -c` tables
-    /// (or `summary` JSON records) instead of one record per syscall.
-    #[arg(long)]
+    /// (or `summary` JSON records) instead of one record per syscall (strace's -c,
+    /// --summary-only).
+    #[arg(
+        short = 'c',
+        long,
+        visible_alias = "summary-only",
+        group = "summary_mode"
+    )]
     pub summary: bool,
+    /// --summary --stream: the table and every call, strace's -C.
+    #[arg(short = 'C', long = "summary-and-stream", group = "summary_mode")]
+    pub summary_and_stream: bool,
     /// With --summary: stream every syscall as well.
-    #[arg(long, requires = "summary")]
+    #[arg(long, requires = "summary_mode")]
     pub stream: bool,
     /// With --summary: a table of what happened in each interval (e.g. 10s), then the totals.
-    #[arg(long, value_name = "DUR", requires = "summary")]
+    #[arg(long, value_name = "DUR", requires = "summary_mode")]
     pub interval: Option<humantime::Duration>,
-    /// With --summary: row order.
-    #[arg(long, value_enum, default_value_t = SortArg::Time, requires = "summary")]
+    /// With --summary: row order (strace's -S; its names are accepted too).
+    #[arg(
+        short = 'S',
+        long,
+        value_enum,
+        default_value_t = SortArg::Time,
+        requires = "summary_mode"
+    )]
     pub sort: SortArg,
     /// With --summary: also print the latency histogram of this syscall (text).
-    #[arg(long, value_name = "SYSCALL", requires = "summary")]
+    #[arg(long, value_name = "SYSCALL", requires = "summary_mode")]
     pub histogram: Option<String>,
     /// Show what each fd refers to (`3</etc/hosts>`), like strace's -y: from what the trace
     /// showed (opens, dups, closes, forks); /proc only where it cannot contradict the trace.
@@ -280,12 +331,16 @@ impl From<HookArg> for Hook {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SortArg {
     /// Total time, largest first (strace -c's default).
+    #[value(alias = "total_time", alias = "total-time")]
     Time,
     /// Calls, most first.
+    #[value(alias = "count")]
     Calls,
     /// Errors, most first.
+    #[value(alias = "error")]
     Errors,
     /// Syscall name.
+    #[value(alias = "syscall", alias = "syscall_name", alias = "syscall-name")]
     Name,
 }
 
@@ -307,13 +362,34 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
         let syscalls = syscall_set(&a)?;
         let status = status_set(&a)?;
         let signals = signal_set(&a)?;
+        if let Some(p) = &a.old_pid {
+            return Err(Error::Usage(format!(
+                "--pid was renamed: --container-of {p} traces everything in that process's container, -p {p} only that process and its children"
+            )));
+        }
+        if a.follow_forks > 1 {
+            return Err(Error::Usage(
+                "-ff (one output file per process) is not supported; use -f (children are always followed) and --format json, whose records carry tid and tgid".into(),
+            ));
+        }
         let target = match (a.container, a.pid, a.cgroup) {
+            _ if !a.attach.is_empty() => {
+                if a.attach.contains(&0) {
+                    return Err(Error::Usage(
+                        "bad -p 0: give the pid of a running process (pgrep, docker top)".into(),
+                    ));
+                }
+                let mut pids = a.attach.clone();
+                pids.sort_unstable();
+                pids.dedup();
+                TargetSpec::Processes(pids)
+            }
             (Some(c), None, None) if !c.is_empty() => TargetSpec::Container(c),
             (None, Some(p), None) if p > 0 => TargetSpec::Pid(p),
             (None, None, Some(p)) => TargetSpec::Cgroup(p),
             _ => {
                 return Err(Error::Usage(
-                    "bad target: give exactly one of --container NAME, --pid PID (> 0), --cgroup PATH"
+                    "bad target: give exactly one of --container NAME, -p PID, --container-of PID (> 0), --cgroup PATH"
                         .into(),
                 ));
             }
@@ -323,7 +399,12 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 "bad --count 0: give a positive number of records".into(),
             ));
         }
-        if a.count.is_some() && a.summary && !a.stream {
+        if !a.trace_path.is_empty() && (a.summary || a.summary_and_stream) {
+            return Err(Error::Usage(
+                "-P with --summary: the summary is counted in the kernel, which knows no paths; leave out -P, or stream with -P and no --summary".into(),
+            ));
+        }
+        if a.count.is_some() && a.summary && !a.stream && !a.summary_and_stream {
             return Err(Error::Usage(
                 "--count counts streamed records, and --summary without --stream streams none; add --stream, or use --duration".into(),
             ));
@@ -331,7 +412,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
         let duration =
             config::check_duration("--duration", a.duration.map(Duration::from), Duration::ZERO)?;
         let ring_size = config::parse_ring_size(&a.ring_size)?;
-        let summary = if a.summary {
+        let summary = if a.summary || a.summary_and_stream {
             let interval = config::check_duration(
                 "--interval",
                 a.interval.map(Duration::from),
@@ -346,7 +427,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 None => None,
             };
             Some(SummaryConfig {
-                stream: a.stream,
+                stream: a.stream || a.summary_and_stream,
                 interval,
                 sort: a.sort.into(),
                 histogram,
@@ -383,6 +464,10 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             status,
             signals,
             summary,
+            syscall_times: a.syscall_times,
+            quiet: a.quiet,
+            exclude_comm: a.exclude_comm,
+            trace_paths: a.trace_path,
         })
     }
 }
@@ -395,7 +480,7 @@ mod tests {
         let cli = crate::cli::Cli::parse_args(["tracer", "observe"].iter().chain(args).copied())
             .map_err(|e| Error::Usage(crate::cli::one_line(&e)))?;
         match cli.command {
-            crate::cli::Command::Observe(a) => ObserveConfig::try_from(a),
+            crate::cli::Command::Observe(a) => ObserveConfig::try_from(*a),
             _ => unreachable!("observe"),
         }
     }
@@ -403,7 +488,7 @@ mod tests {
     #[test]
     fn strace_timestamp_options() {
         let stamps = |extra: &[&str]| {
-            let mut a = vec!["--pid", "1"];
+            let mut a = vec!["--container-of", "1"];
             a.extend_from_slice(extra);
             parse(&a).map(|c| c.stamps)
         };
@@ -414,6 +499,51 @@ mod tests {
         assert_eq!(stamps(&["-t", "-t", "-t", "-t"]).ok(), Some(Stamps::Epoch));
         assert_eq!(stamps(&["-r"]).ok(), Some(Stamps::Relative));
         assert!(stamps(&["-r", "-tt"]).is_err());
+    }
+
+    #[test]
+    fn strace_p_is_processes_and_pid_was_renamed() {
+        let c = parse(&["-p", "7,9", "-p", "8", "-f"]).expect("valid");
+        assert_eq!(c.target, TargetSpec::Processes(vec![7, 8, 9]));
+        let c = parse(&["--attach", "7"]).expect("valid");
+        assert_eq!(c.target, TargetSpec::Processes(vec![7]));
+        let c = parse(&["--container-of", "7"]).expect("valid");
+        assert_eq!(c.target, TargetSpec::Pid(7));
+        let e = parse(&["--pid", "7"]).expect_err("renamed");
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        let e = e.to_string();
+        assert!(e.contains("--container-of 7") && e.contains("-p 7"), "{e}");
+        assert!(
+            parse(&["-p", "7", "--container", "web"]).is_err(),
+            "one target"
+        );
+        assert!(parse(&["-p", "0"]).is_err());
+        assert!(parse(&["-p", "7", "-ff"]).is_err());
+    }
+
+    #[test]
+    fn strace_summary_options() {
+        let c = parse(&["-p", "7", "-c"]).expect("valid");
+        assert!(c.summary.is_some_and(|s| !s.stream));
+        let c = parse(&["-p", "7", "--summary-only"]).expect("valid");
+        assert!(c.summary.is_some_and(|s| !s.stream));
+        let c = parse(&["-p", "7", "-C", "-S", "calls"]).expect("valid");
+        let s = c.summary.expect("summary");
+        assert!(s.stream);
+        assert_eq!(s.sort, SortBy::Calls);
+        for (name, want) in [
+            ("total_time", SortBy::Time),
+            ("count", SortBy::Calls),
+            ("error", SortBy::Errors),
+            ("syscall", SortBy::Name),
+        ] {
+            let c = parse(&["-p", "7", "-c", "-S", name]).expect(name);
+            assert_eq!(c.summary.expect("summary").sort, want, "{name}");
+        }
+        assert!(parse(&["-p", "7", "-S", "calls"]).is_err(), "-S needs -c");
+        let c = parse(&["-p", "7", "-T", "-qq"]).expect("valid");
+        assert!(c.syscall_times);
+        assert_eq!(c.quiet, 2);
     }
 
     #[test]
@@ -436,7 +566,7 @@ mod tests {
 
     #[test]
     fn defaults_come_from_config() {
-        let c = parse(&["--pid", "7"]).expect("valid");
+        let c = parse(&["--container-of", "7"]).expect("valid");
         assert_eq!(c.string_size, config::DEFAULT_STRING_SIZE);
         assert_eq!(c.ring_size, 8 << 20);
         assert_eq!(c.hook, Hook::RawTracepoint);
@@ -455,7 +585,7 @@ mod tests {
     #[test]
     fn strace_s_trace_options() {
         let only = |args: &[&str]| {
-            let mut a = vec!["--pid", "7"];
+            let mut a = vec!["--container-of", "7"];
             a.extend_from_slice(args);
             parse(&a)
                 .unwrap_or_else(|e| panic!("{args:?}: {e}"))
@@ -492,18 +622,19 @@ mod tests {
     #[test]
     fn other_qualifiers_are_not_supported_yet() {
         for (expr, name) in [("write=3", "write"), ("read=3", "read")] {
-            let e = parse(&["--pid", "7", "-e", expr, "-e", "trace=openat"]).expect_err(expr);
+            let e =
+                parse(&["--container-of", "7", "-e", expr, "-e", "trace=openat"]).expect_err(expr);
             assert_eq!(e.exit_code(), crate::error::exit::USAGE);
             let e = e.to_string();
             assert!(e.contains("not supported yet") && e.contains(name), "{e}");
         }
-        let e = parse(&["--pid", "7", "-e", "trace=%fiel"]).expect_err("class");
+        let e = parse(&["--container-of", "7", "-e", "trace=%fiel"]).expect_err("class");
         assert!(
             e.to_string()
                 .starts_with("unknown syscall class %fiel in -e trace"),
             "{e}"
         );
-        let e = parse(&["--pid", "7", "--syscalls", "openat,nosuch"]).expect_err("name");
+        let e = parse(&["--container-of", "7", "--syscalls", "openat,nosuch"]).expect_err("name");
         assert!(
             e.to_string()
                 .starts_with("unknown syscall in --syscalls: \"nosuch\""),
@@ -514,7 +645,7 @@ mod tests {
     #[test]
     fn strace_s_signal_options() {
         let signals = |args: &[&str]| {
-            let mut a = vec!["--pid", "7"];
+            let mut a = vec!["--container-of", "7"];
             a.extend_from_slice(args);
             parse(&a)
                 .unwrap_or_else(|e| panic!("{args:?}: {e}"))
@@ -543,12 +674,27 @@ mod tests {
             signals(&["--signals", "TERM", "-e", "signal=all"]),
             SignalSet::ALL
         );
-        let c = parse(&["--pid", "7", "-e", "signal=none", "-e", "trace=openat"]).expect("valid");
+        let c = parse(&[
+            "--container-of",
+            "7",
+            "-e",
+            "signal=none",
+            "-e",
+            "trace=openat",
+        ])
+        .expect("valid");
         assert_eq!(c.syscalls, nrs(&["openat"]));
         assert_eq!(c.signals, SignalSet::NONE);
         // A bad set is an error even when a later one replaces it.
-        let e = parse(&["--pid", "7", "-e", "signal=SIGFOO", "-e", "signal=all"])
-            .expect_err("bad signal");
+        let e = parse(&[
+            "--container-of",
+            "7",
+            "-e",
+            "signal=SIGFOO",
+            "-e",
+            "signal=all",
+        ])
+        .expect_err("bad signal");
         assert_eq!(e.exit_code(), crate::error::exit::USAGE);
         assert!(
             e.to_string()
@@ -560,7 +706,7 @@ mod tests {
     #[test]
     fn strace_s_status_options() {
         let status = |args: &[&str]| {
-            let mut a = vec!["--pid", "7"];
+            let mut a = vec!["--container-of", "7"];
             a.extend_from_slice(args);
             parse(&a).unwrap_or_else(|e| panic!("{args:?}: {e}")).status
         };
@@ -587,10 +733,18 @@ mod tests {
             only(Status::Failed)
         );
         // Status and syscall sets do not replace each other.
-        let c = parse(&["--pid", "7", "-e", "trace=openat", "-Z"]).expect("valid");
+        let c = parse(&["--container-of", "7", "-e", "trace=openat", "-Z"]).expect("valid");
         assert_eq!(c.syscalls, nrs(&["openat"]));
         assert_eq!(c.status, only(Status::Failed));
-        let c = parse(&["--pid", "7", "-e", "trace=openat", "-e", "status=failed"]).expect("valid");
+        let c = parse(&[
+            "--container-of",
+            "7",
+            "-e",
+            "trace=openat",
+            "-e",
+            "status=failed",
+        ])
+        .expect("valid");
         assert_eq!(c.syscalls, nrs(&["openat"]));
         assert_eq!(c.status, only(Status::Failed));
         // A bad value is refused even when a later set replaces it.
@@ -598,7 +752,7 @@ mod tests {
             &["-e", "status=failure", "-z"][..],
             &["--status", "failure"][..],
         ] {
-            let mut a = vec!["--pid", "7"];
+            let mut a = vec!["--container-of", "7"];
             a.extend_from_slice(args);
             let e = parse(&a).expect_err("bad status");
             assert_eq!(e.exit_code(), crate::error::exit::USAGE);

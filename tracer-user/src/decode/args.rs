@@ -1349,6 +1349,7 @@ fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
                 json: obj(json!(raw)),
                 shown: true,
                 text_pos: 0,
+                fd_path: None,
             })
             .collect();
     };
@@ -1387,6 +1388,7 @@ fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
                 json,
                 shown: shown(syscall, arg.name, ev, args),
                 text_pos: i as u8,
+                fd_path: None,
             }
         })
         .collect()
@@ -1439,6 +1441,7 @@ fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
                 json: obj(value),
                 shown,
                 text_pos: pos,
+                fd_path: None,
             }
         })
         .collect()

@@ -140,6 +140,7 @@ pub fn parse(line: &[u8], clock: &Clock) -> Line {
                 },
                 shown: true,
                 text_pos: i as u8,
+                fd_path: None,
             }
         })
         .collect();

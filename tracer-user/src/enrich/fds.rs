@@ -335,6 +335,9 @@ struct PendingFork {
 /// Every fd table the trace has shown, by thread.
 pub struct FdTables {
     proc: Box<dyn ProcFs + Send>,
+    /// Write what fds refer to into the rendering (`-y`); off, only `DecodedArg::fd_path`
+    /// is set (`-P` alone).
+    annotate: bool,
     threads: HashMap<u32, Thread>,
     /// tgid → its threads.
     procs: HashMap<u32, Vec<u32>>,
@@ -378,6 +381,7 @@ impl FdTables {
     pub fn new(proc: Box<dyn ProcFs + Send>) -> Self {
         FdTables {
             proc,
+            annotate: true,
             threads: HashMap::new(),
             procs: HashMap::new(),
             tables: HashMap::new(),
@@ -388,6 +392,12 @@ impl FdTables {
             entries: 0,
             tick: 0,
         }
+    }
+
+    /// Tables kept, renderings left alone: `DecodedArg::fd_path` only (`-P` without `-y`).
+    pub fn without_annotations(mut self) -> Self {
+        self.annotate = false;
+        self
     }
 
     /// Events were lost: every table's history has a gap.
@@ -427,15 +437,23 @@ impl FdTables {
             } else {
                 self.name_of(table, tgid, fd)
             };
-            if let Some(path) = path {
+            let Some(path) = path else {
+                continue;
+            };
+            if self.annotate {
                 fdpath::annotate(&mut a.text, &path);
                 a.json.path = Some(String::from_utf8_lossy(&path).into_owned());
+            }
+            if fd >= 0 {
+                a.fd_path = Some(path);
             }
         }
         if e.call.enter == Enter::Unfinished {
             return;
         }
-        if let Some(ret_fd) = self.apply(table, e, name) {
+        if let Some(ret_fd) = self.apply(table, e, name)
+            && self.annotate
+        {
             if ret_fd == PIPE_FDS {
                 self.annotate_pipe(table, e);
                 return self.bound(table);

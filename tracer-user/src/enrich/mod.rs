@@ -55,6 +55,13 @@ impl Enricher {
         self
     }
 
+    /// The fd tables of [`Self::with_fd_paths`] without their annotations: each fd argument's
+    /// `fd_path` only (`-P` without `-y`).
+    pub fn with_fd_tables(mut self, proc: Box<dyn fds::ProcFs + Send>) -> Self {
+        self.fds = Some(fds::FdTables::new(proc).without_annotations());
+        self
+    }
+
     /// Events were lost before the next one: what the trace showed has a gap.
     pub fn lost(&mut self) {
         if let Some(f) = &mut self.fds {

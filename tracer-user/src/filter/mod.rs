@@ -1,8 +1,9 @@
 //! What the user asked to see, applied in user space after enrichment (what the kernel can
 //! decide, such as the syscall set, it already did, unless a stage before needed more).
-pub mod signal;
-
 use std::collections::HashSet;
+
+pub mod path;
+pub mod signal;
 
 use crate::{
     decode::errno,
@@ -109,10 +110,17 @@ pub struct Filter {
     syscalls: Option<HashSet<u32>>,
     /// Statuses to show; `None`: all.
     status: Option<StatusSet>,
+    /// Process names (`comm`) whose calls are left out (`--exclude-comm`).
+    excluded_comms: Vec<Vec<u8>>,
+    /// `-P`: only the calls that touch these paths.
+    paths: path::Paths,
     /// Signals to show (`-e signal=`, filter/signal.rs).
     signals: signal::SignalSet,
     passed: u64,
 }
+
+/// The kernel keeps `TASK_COMM_LEN - 1` bytes of a name (include/linux/sched.h).
+const COMM_MAX: usize = 15;
 
 impl Filter {
     pub fn new(limit: Option<u64>) -> Self {
@@ -120,9 +128,28 @@ impl Filter {
             limit,
             syscalls: None,
             status: None,
+            excluded_comms: Vec::new(),
+            paths: path::Paths::default(),
             signals: signal::SignalSet::ALL,
             passed: 0,
         }
+    }
+
+    /// Shows only the calls that touch one of `paths` (none: no filter).
+    pub fn paths(mut self, paths: path::Paths) -> Self {
+        self.paths = paths;
+        self
+    }
+
+    /// Leaves out the calls of tasks named one of `names` (as the kernel keeps a name: its
+    /// first 15 bytes). Empty names are ignored.
+    pub fn exclude_comms(mut self, names: &[String]) -> Self {
+        self.excluded_comms = names
+            .iter()
+            .filter(|n| !n.is_empty())
+            .map(|n| n.as_bytes()[..n.len().min(COMM_MAX)].to_vec())
+            .collect();
+        self
     }
 
     /// Shows only these syscalls (the kernel reports more).
@@ -155,6 +182,12 @@ impl Filter {
             .as_ref()
             .is_none_or(|s| s.contains(&e.call.nr))
             && self.status.is_none_or(|s| s.contains(Status::of(e)))
+            && (self.excluded_comms.is_empty()
+                || !self
+                    .excluded_comms
+                    .iter()
+                    .any(|c| c.as_slice() == e.call.comm_bytes()))
+            && (self.paths.is_empty() || self.paths.matches(e))
     }
 
     /// The limit is reached: nothing more passes.
@@ -209,6 +242,30 @@ mod tests {
         let mut pending = returning(None);
         pending.call.enter = Enter::Unfinished;
         assert_eq!(Status::of(&pending), Status::Unfinished);
+    }
+
+    #[test]
+    fn excluded_names_are_left_out_as_the_kernel_cuts_them() {
+        let named = |comm: &[u8]| {
+            let mut e = returning(Some(0));
+            e.call.comm = [0; 16];
+            e.call.comm[..comm.len()].copy_from_slice(comm);
+            e
+        };
+        let mut f = Filter::new(None).exclude_comms(&[
+            "runc:[2:INIT]".into(),
+            String::new(),
+            "a-name-longer-than-15".into(),
+        ]);
+        assert_eq!(f.pass(&named(b"runc:[2:INIT]")), Pass::Skip);
+        assert_eq!(f.pass(&named(b"a-name-longer-t")), Pass::Skip, "cut at 15");
+        assert_eq!(f.pass(&named(b"runc:[1:CHILD]")), Pass::Keep);
+        assert_eq!(f.pass(&named(b"nginx")), Pass::Keep);
+        assert_eq!(
+            f.pass(&named(b"")),
+            Pass::Keep,
+            "an empty name excludes nothing"
+        );
     }
 
     #[test]

@@ -188,6 +188,8 @@ pub struct DecodedArg {
     pub shown: bool,
     /// Position in strace's text, where it differs from the kernel's order (clone).
     pub text_pos: u8,
+    /// An fd argument: what it refers to, from the enrich stage's fd tables (`-y`, `-P`).
+    pub fd_path: Option<std::sync::Arc<[u8]>>,
 }
 
 impl DecodedArg {

@@ -19,6 +19,8 @@ pub struct KernelStats {
     pub pending_full: u64,
     pub regs_unreadable: u64,
     pub summary_full: u64,
+    /// `-p`: children not followed because the task set was full.
+    pub tasks_full: u64,
 }
 
 /// What the reader sees of the ring buffer, for metrics: shared with whoever reports them.

@@ -26,4 +26,7 @@ pub enum KernelFilter {
     /// The task's cgroup v2 ancestor at `level` is in the kernel's target set, which user space
     /// changes while tracing (the daemon: containers come and go).
     CgroupSet { level: u32 },
+    /// The task is one of the followed threads (`-p`): the given processes' threads, and every
+    /// task they create while traced.
+    Tasks,
 }

@@ -14,6 +14,9 @@ use tokio::{
 
 use crate::{error::Error, model::KernelStats, runtime::Target};
 
+/// How often `-p`'s task set is checked for emptiness.
+const TASKS_POLL: Duration = Duration::from_millis(200);
+
 /// Control that travels beside the data channel.
 #[derive(Debug, Default)]
 pub struct Control {
@@ -49,6 +52,8 @@ pub struct Ends {
     pub duration: Option<Duration>,
     /// Ends the run when it is gone (observe).
     pub target: Option<Target>,
+    /// `-p`: ends the run when no followed thread is left.
+    pub tasks: Option<crate::bpf::TaskSet>,
 }
 
 /// Why a run ended.
@@ -97,6 +102,18 @@ pub async fn wait(
         }
     };
     tokio::pin!(gone);
+    let all_exited = async {
+        match &ends.tasks {
+            Some(tasks) => loop {
+                tokio::time::sleep(TASKS_POLL).await;
+                if tasks.is_empty() {
+                    break;
+                }
+            },
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(all_exited);
     let (why, result) = loop {
         tokio::select! {
             _ = int.recv() => break (Why::Signal, None),
@@ -104,6 +121,11 @@ pub async fn wait(
             _ = hup.recv() => control.ask_reopen(),
             () = &mut deadline => break (Why::Duration, None),
             _ = writer_stop.wait_for(|s| *s) => break (Why::WriterDone, None),
+            () = &mut all_exited => {
+                let label = ends.target.as_ref().map_or("the target", |t| t.label.as_str());
+                tracing::warn!("{label}: every followed process exited; stopping");
+                break (Why::TargetGone, None);
+            }
             Some((label, why)) = &mut gone => {
                 tracing::warn!("{label} is gone: {why}; stopping");
                 break (Why::TargetGone, None);

@@ -74,6 +74,7 @@ pub async fn follow(
         syscalls,
         filter: KernelFilter::CgroupSet { level },
         pidns: None,
+        tasks: Vec::new(),
         follow_nothing: false,
         string_size,
         summary: false,
@@ -100,6 +101,7 @@ pub async fn run_followed(
     gauges: Arc<Gauges>,
     duration: Option<std::time::Duration>,
     output: std::path::PathBuf,
+    filter: Filter,
 ) -> Result<Summary, Error> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let follower = tokio::spawn(f.follower.run(stop_rx));
@@ -109,7 +111,7 @@ pub async fn run_followed(
             ..args::Options::default()
         },
         enrich: Enricher::new(Attribution::Registry(f.registry), true),
-        filter: Filter::new(None),
+        filter,
         sink,
         summary: None,
         container: None,
@@ -126,6 +128,7 @@ pub async fn run_followed(
         ends: control::Ends {
             duration,
             target: None,
+            tasks: None,
         },
         control: Arc::default(),
         output,
@@ -174,7 +177,16 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         Output::Stdout => "<stdout>".into(),
         o => o.path(),
     };
-    let summary = run_followed(followed, Box::new(sink), gauges, cfg.duration, output).await;
+    let filter = Filter::new(None).exclude_comms(&cfg.exclude_comm);
+    let summary = run_followed(
+        followed,
+        Box::new(sink),
+        gauges,
+        cfg.duration,
+        output,
+        filter,
+    )
+    .await;
     metrics
         .healthy
         .store(false, std::sync::atomic::Ordering::Relaxed);

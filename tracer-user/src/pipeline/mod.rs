@@ -53,6 +53,8 @@ pub struct Summary {
     pub lost: u64,
     pub decode_errors: u64,
     pub pending_full: u64,
+    /// `-p`: children not followed (the kernel's task set was full).
+    pub tasks_full: u64,
 }
 
 /// Where events come from.
@@ -476,5 +478,6 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
         lost: kernel.lost,
         decode_errors: end.decode_errors,
         pending_full: kernel.pending_full,
+        tasks_full: kernel.tasks_full,
     })
 }

@@ -61,17 +61,20 @@ fn make_sink(
         Format::Json => Box::new(JsonLines::new(out, clock)),
         Format::Text => Box::new(
             Text::new(out, cfg.host_pids)
+                .with_style(cfg.syscall_times, cfg.quiet < 2)
                 .with_summary(summary)
                 .with_stamps(cfg.stamps, Clock::shared()),
         ),
     }
 }
 
-/// With `-y`, a syscall subset and no summary, the kernel also reports the calls the fd
-/// tables follow (the filter stage hides them): else a close outside the subset would go
+/// With `-y` or `-P`, a syscall subset and no summary, the kernel also reports the calls the
+/// fd tables follow (the filter stage hides them): else a close outside the subset would go
 /// unseen and a reused number could name the wrong file.
 fn widened(cfg: &ObserveConfig) -> bool {
-    cfg.fd_paths && !cfg.syscalls.is_empty() && cfg.summary.is_none()
+    (cfg.fd_paths || !cfg.trace_paths.is_empty())
+        && !cfg.syscalls.is_empty()
+        && cfg.summary.is_none()
 }
 
 fn kernel_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
@@ -92,6 +95,10 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         syscalls: kernel_syscalls(cfg),
         filter: target.filter.kernel(),
         pidns: target.pidns,
+        tasks: match &target.filter {
+            runtime::Filter::Tasks(pids) => pids.clone(),
+            _ => Vec::new(),
+        },
         follow_nothing: cfg.follow_nothing,
         string_size: cfg.string_size,
         summary: cfg.summary.is_some(),
@@ -113,7 +120,8 @@ pub async fn observe(
         Some(s) => s,
         None => make_sink(&cfg, open_output(cfg.output.as_deref())?, clock),
     };
-    let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
+    let mut loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
+    let tasks = loaded.tasks.take();
     ready(format!("tracing {}; Ctrl-C to stop", target.describe()));
     let container = target.container.clone().map(Arc::new);
     let attribution = match &container {
@@ -124,6 +132,8 @@ pub async fn observe(
     let mut enrich = Enricher::new(attribution, false);
     if cfg.fd_paths {
         enrich = enrich.with_fd_paths(Box::new(fds::Proc));
+    } else if !cfg.trace_paths.is_empty() {
+        enrich = enrich.with_fd_tables(Box::new(fds::Proc));
     }
     let stages = Stages {
         decode: args::Options {
@@ -141,6 +151,8 @@ pub async fn observe(
             Filter::new(cfg.count)
         }
         .status(cfg.status)
+        .exclude_comms(&cfg.exclude_comm)
+        .paths(crate::filter::path::Paths::new(&cfg.trace_paths))
         .signals(cfg.signals),
         sink,
         summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
@@ -159,6 +171,7 @@ pub async fn observe(
         ends: control::Ends {
             duration: cfg.duration,
             target: Some(target),
+            tasks,
         },
         control: Arc::default(),
         output: cfg.output.unwrap_or_else(|| "<stdout>".into()),

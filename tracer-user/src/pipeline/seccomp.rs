@@ -123,6 +123,8 @@ async fn feed(
             Arc::new(Gauges::default()),
             duration,
             output,
+            // The profile must allow the runtime's set-up too: nothing left out.
+            Filter::new(None),
         )
         .await;
     }
@@ -145,6 +147,11 @@ async fn feed(
         status: Default::default(),
         signals: Default::default(),
         summary: None,
+        syscall_times: false,
+        quiet: 0,
+        // A profile must allow the runtime's set-up too.
+        exclude_comm: Vec::new(),
+        trace_paths: Vec::new(),
     };
     let target = runtime::resolve(&cfg.target).await?;
     let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
@@ -172,6 +179,7 @@ async fn feed(
         ends: control::Ends {
             duration,
             target: Some(target),
+            tasks: None,
         },
         control: Arc::default(),
         output,

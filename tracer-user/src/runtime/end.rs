@@ -54,7 +54,9 @@ pub async fn ended(target: &Target) -> String {
                 }
             }
         }
-        Filter::CgroupSet { .. } => std::future::pending().await,
+        // The kernel's task set tells (pipeline::control), not /proc: children may outlive
+        // the processes named.
+        Filter::CgroupSet { .. } | Filter::Tasks(_) => std::future::pending().await,
     }
 }
 

@@ -17,8 +17,11 @@ pub use cgroup::{CgroupTarget, PidNs};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetSpec {
     Container(String),
+    /// Everything in the cgroup (or PID namespace) of this process (`--container-of`).
     Pid(u32),
     Cgroup(PathBuf),
+    /// These processes, their threads and what they create from now on (strace's `-f -p`).
+    Processes(Vec<u32>),
 }
 
 /// How the kernel decides that a task belongs to the target.
@@ -31,6 +34,8 @@ pub enum Filter {
     /// The task's cgroup v2 ancestor at `level` is in the kernel's target set, which user space
     /// changes while tracing (the daemon: containers come and go).
     CgroupSet { level: u32 },
+    /// The threads of these processes (host pids) and every task they create (`-p`).
+    Tasks(Vec<u32>),
 }
 
 impl Filter {
@@ -43,6 +48,7 @@ impl Filter {
             },
             Filter::PidNs => KernelFilter::PidNs,
             Filter::CgroupSet { level } => KernelFilter::CgroupSet { level: *level },
+            Filter::Tasks(_) => KernelFilter::Tasks,
         }
     }
 }
@@ -66,7 +72,7 @@ impl Target {
             Filter::Cgroup(cg) if self.label.starts_with("cgroup ") => self.label.clone(),
             Filter::Cgroup(cg) => format!("{}, cgroup {}", self.label, cg.path.display()),
             Filter::PidNs => format!("{}, PID namespace filter", self.label),
-            Filter::CgroupSet { .. } => self.label.clone(),
+            Filter::CgroupSet { .. } | Filter::Tasks(_) => self.label.clone(),
         }
     }
 }
@@ -85,6 +91,7 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
             Ok(t)
         }
         TargetSpec::Pid(pid) => of_pid(*pid),
+        TargetSpec::Processes(pids) => processes(pids),
         TargetSpec::Cgroup(path) => {
             let cg = cgroup::CgroupTarget::from_dir(path)?;
             if cg.level == 0 {
@@ -105,6 +112,34 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
             })
         }
     }
+}
+
+/// `-p`: the processes must exist and not be the tracer. Host pids are shown, as the user
+/// named them (strace's `-p` too).
+fn processes(pids: &[u32]) -> Result<Target, Error> {
+    let me = std::process::id();
+    for &pid in pids {
+        if pid == me {
+            return Err(Error::Usage(format!(
+                "-p {pid} is the tracer itself; give the pid of the process to trace"
+            )));
+        }
+        if !std::path::Path::new(&format!("/proc/{pid}/task")).is_dir() {
+            return Err(Error::NoSuchProcess(pid));
+        }
+    }
+    let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+    let label = match pids {
+        [one] => format!("process {one} and its children"),
+        _ => format!("processes {} and their children", list.join(", ")),
+    };
+    Ok(Target {
+        filter: Filter::Tasks(pids.to_vec()),
+        pidns: None,
+        container: None,
+        pid: pids.first().copied(),
+        label,
+    })
 }
 
 /// The cgroup v2 of `pid`, or its PID namespace where the host has no cgroup v2 for it.

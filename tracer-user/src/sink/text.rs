@@ -14,12 +14,33 @@ use crate::{
 pub struct Text<W: Write> {
     out: W,
     line: String,
-    host_pids: bool,
+    style: Style,
     summary: SummaryText,
     stamps: Stamps,
     clock: Clock,
     /// `-r`: the previous call's entry time.
     last_ns: Option<u64>,
+}
+
+/// What each line shows besides the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// `[pid N]` shows host thread ids instead of the container's.
+    pub host_pids: bool,
+    /// `-T`: the time spent in the call, `<0.000012>`.
+    pub durations: bool,
+    /// `+++ exited with N +++` after `exit_group` (off with `-qq`).
+    pub exits: bool,
+}
+
+impl Default for Style {
+    fn default() -> Self {
+        Style {
+            host_pids: false,
+            durations: false,
+            exits: true,
+        }
+    }
 }
 
 /// strace's timestamps before each call: `-t`, `-tt`, `-ttt`, `-r`.
@@ -57,12 +78,22 @@ impl<W: Write> Text<W> {
         Text {
             out,
             line: String::with_capacity(256),
-            host_pids,
+            style: Style {
+                host_pids,
+                ..Style::default()
+            },
             summary: SummaryText::default(),
             stamps: Stamps::None,
             clock: Clock::shared(),
             last_ns: None,
         }
+    }
+
+    /// `-T` durations, and the `+++ exited +++` lines (off with `-qq`).
+    pub fn with_style(mut self, durations: bool, exits: bool) -> Self {
+        self.style.durations = durations;
+        self.style.exits = exits;
+        self
     }
 
     pub fn with_summary(mut self, summary: SummaryText) -> Self {
@@ -105,16 +136,22 @@ fn returns_address(name: &str) -> bool {
     matches!(name, "mmap" | "mremap" | "brk" | "shmat")
 }
 
-/// strace's line (and its `+++ exited` line) for `e`.
+/// strace's line (and its `+++ exited` line) for `e`, with `-T`'s duration.
 pub fn render(out: &mut String, e: &Event, host_pids: bool) {
-    render_stamped(out, e, host_pids, None);
+    let style = Style {
+        host_pids,
+        durations: true,
+        exits: true,
+    };
+    render_stamped(out, e, style, None);
 }
 
-/// [`render`] with a timestamp after the `[pid N]` prefix, where strace puts `-t`'s.
-pub fn render_stamped(out: &mut String, e: &Event, host_pids: bool, stamp: Option<&str>) {
+/// [`render`] in `style`, with a timestamp after the `[pid N]` prefix, where strace puts
+/// `-t`'s.
+pub fn render_stamped(out: &mut String, e: &Event, style: Style, stamp: Option<&str>) {
     let ev = &e.call;
     let name = syscalls::display_name(ev.nr);
-    let pid = if host_pids {
+    let pid = if style.host_pids {
         ev.tid
     } else {
         ev.ns_tid.unwrap_or(ev.tid)
@@ -175,7 +212,7 @@ pub fn render_stamped(out: &mut String, e: &Event, host_pids: bool, stamp: Optio
             }
         },
     }
-    if let Some(d) = ev.duration_ns() {
+    if let Some(d) = ev.duration_ns().filter(|_| style.durations) {
         let _ = write!(
             out,
             " <{}.{:06}>",
@@ -191,7 +228,7 @@ pub fn render_stamped(out: &mut String, e: &Event, host_pids: bool, stamp: Optio
         out.push_str(" (enter skipped)");
     }
     out.push('\n');
-    if ev.ret.is_none() && matches!(name.as_ref(), "exit" | "exit_group") {
+    if style.exits && ev.ret.is_none() && matches!(name.as_ref(), "exit" | "exit_group") {
         let _ = writeln!(
             out,
             "[pid {pid:>5}] +++ exited with {} +++",
@@ -238,7 +275,7 @@ impl<W: Write> Sink for Text<W> {
             Stamps::None => None,
             _ => self.stamp(s.ktime_ns),
         };
-        render_signal(&mut self.line, s, self.host_pids, stamp.as_deref());
+        render_signal(&mut self.line, s, self.style.host_pids, stamp.as_deref());
         self.out.write_all(self.line.as_bytes())
     }
 
@@ -248,7 +285,7 @@ impl<W: Write> Sink for Text<W> {
             Stamps::None => None,
             _ => self.stamp(e.call.enter_ns.unwrap_or(e.call.ktime_ns)),
         };
-        render_stamped(&mut self.line, e, self.host_pids, stamp.as_deref());
+        render_stamped(&mut self.line, e, self.style, stamp.as_deref());
         self.out.write_all(self.line.as_bytes())
     }
 
