@@ -50,9 +50,13 @@ impl Filter {
     }
 
     /// The signal is asked for. A delivery is judged by its signal, a death by the signal that
-    /// killed the process.
+    /// killed the process; either is left out with the task's calls (`--exclude-comm`).
     pub fn signal_shown(&self, s: &SignalEvent) -> bool {
         self.signals.contains(s.sig)
+            && !self
+                .excluded_comms
+                .iter()
+                .any(|c| c.as_slice() == s.comm_bytes())
     }
 }
 
@@ -106,5 +110,10 @@ mod tests {
         // The syscall limit does not apply to signals.
         let limited = Filter::new(Some(0));
         assert!(limited.signal_shown(&usr1));
+        // A task whose calls are left out has its signals left out too.
+        let mut runc = usr1.clone();
+        runc.comm[..13].copy_from_slice(b"runc:[2:INIT]");
+        let excluding = Filter::new(None).exclude_comms(&["runc:[2:INIT]".into()]);
+        assert!(!excluding.signal_shown(&runc) && excluding.signal_shown(&usr1));
     }
 }
