@@ -107,7 +107,8 @@ pub fn parse_strace(text: &str) -> PerThread {
 
 /// tracer `--format text --host-pids` output. Records whose enter was not seen (in flight
 /// when tracing began, a fork child's first return) have no strace counterpart and are left
-/// out, as are `+++ exited` lines.
+/// out, as are `+++ exited` and `--- SIGNAL {...} ---` lines (`parse_strace` leaves out
+/// strace's; tests/tests/signals.rs compares those).
 pub fn parse_tracer(text: &str) -> PerThread {
     let mut out = PerThread::new();
     for line in text.lines() {
@@ -120,7 +121,7 @@ pub fn parse_tracer(text: &str) -> PerThread {
         let Ok(pid) = pid.trim().parse::<u32>() else {
             continue;
         };
-        if call.starts_with("+++") || call.starts_with("<... ") {
+        if call.starts_with("+++") || call.starts_with("---") || call.starts_with("<... ") {
             continue;
         }
         out.entry(pid).or_default().push(normalize(call));

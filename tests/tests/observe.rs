@@ -301,7 +301,11 @@ fn count_stops_after_exactly_n_records() {
     burst(&c, 100, 0);
     let done = tracer.wait();
     assert!(done.status.success(), "{}", done.stderr);
-    assert_eq!(done.stdout.lines().count(), 25);
+    // Signals (docker exec's runtime signals itself) are not syscall records: not counted.
+    let other = count(&done.json(), |v| {
+        v["type"] != "syscall" && v["type"] != "signal"
+    });
+    assert_eq!(other, 0, "{}", done.stdout);
     assert_eq!(done.syscalls().len(), 25);
 }
 
@@ -573,12 +577,15 @@ fn fd_paths_with_a_syscall_subset_still_follow_opens_and_closes() {
     );
     for l in out.lines().filter(|l| l.starts_with("[pid ")) {
         let call = l.split_once("] ").map_or(l, |(_, c)| c);
+        // Signals are shown whatever the syscall set, as strace shows them (docker exec's
+        // runtime signals itself).
         assert!(
             [
                 "read(",
                 "lseek(",
                 "<... read resumed>",
-                "<... lseek resumed>"
+                "<... lseek resumed>",
+                "--- SIG",
             ]
             .iter()
             .any(|p| call.starts_with(p)),

@@ -7,6 +7,9 @@ pub const COMM_LEN: usize = 16;
 pub const KIND_SYSCALL: u16 = 1;
 /// `RecordHeader::kind` of an [`EnterRecord`](crate::capture::EnterRecord).
 pub const KIND_ENTER: u16 = 2;
+/// `RecordHeader::kind` of a [`SignalRecord`]: a signal delivered to a followed task, or (with
+/// [`FLAG_SIGNAL_KILLED`]) a followed process's death by a signal.
+pub const KIND_SIGNAL: u16 = 3;
 
 /// The syscall never returns (`exit`, `exit_group`): the record is emitted at enter and `ret` is
 /// meaningless.
@@ -65,3 +68,42 @@ pub struct SyscallRecord {
     pub comm: [u8; COMM_LEN],
 }
 const _: () = assert!(core::mem::size_of::<SyscallRecord>() == 128);
+
+/// [`KIND_SIGNAL`]: not a delivery but the process's death: `sig` killed it (`info` is the
+/// SIGCHLD siginfo its parent was sent).
+pub const FLAG_SIGNAL_KILLED: u16 = 1 << 0;
+/// With [`FLAG_SIGNAL_KILLED`]: the process dumped core (`CLD_DUMPED`).
+pub const FLAG_SIGNAL_CORE: u16 = 1 << 1;
+/// The siginfo could not be read: `info` is zero.
+pub const FLAG_SIGNAL_NO_INFO: u16 = 1 << 2;
+/// The handler could not be read (no `k_sigaction`): `handler` and `sa_flags` are zero.
+pub const FLAG_SIGNAL_NO_ACTION: u16 = 1 << 3;
+
+/// `sizeof(struct kernel_siginfo)` on 64-bit kernels (`include/linux/signal_types.h`: the
+/// `__SIGINFO` fields, without user space's padding to 128 bytes).
+pub const KERNEL_SIGINFO_LEN: usize = 48;
+
+/// A signal as a followed task received it, or the signal a followed process died of.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SignalRecord {
+    pub header: RecordHeader,
+    /// The signal number.
+    pub sig: u32,
+    /// tgid in the target's PID namespace, 0 when unknown.
+    pub ns_tgid: u32,
+    /// tid in the target's PID namespace, 0 when unknown.
+    pub ns_tid: u32,
+    pub _pad: u32,
+    /// cgroup v2 id of the task.
+    pub cgroup_id: u64,
+    /// `sa_handler` of the signal's action when delivered (0: SIG_DFL, 1: SIG_IGN).
+    pub handler: u64,
+    /// `sa_flags` of that action.
+    pub sa_flags: u64,
+    /// `task_struct::comm`, NUL padded (not always NUL terminated).
+    pub comm: [u8; COMM_LEN],
+    /// The `struct kernel_siginfo` as the kernel holds it (its bytes, in 8-byte words).
+    pub info: [u64; KERNEL_SIGINFO_LEN / 8],
+}
+const _: () = assert!(core::mem::size_of::<SignalRecord>() == 128);

@@ -2,7 +2,7 @@
 use crate::{
     capture::{CaptureHeader, CaptureSpec, EnterRecord},
     config::Pending,
-    record::{RecordHeader, SyscallRecord},
+    record::{RecordHeader, SignalRecord, SyscallRecord},
     summary::{ErrnoKey, SummaryKey, SummaryValue},
 };
 
@@ -24,3 +24,5 @@ unsafe impl aya::Pod for SummaryKey {}
 unsafe impl aya::Pod for SummaryValue {}
 // SAFETY: as above.
 unsafe impl aya::Pod for ErrnoKey {}
+// SAFETY: as above.
+unsafe impl aya::Pod for SignalRecord {}

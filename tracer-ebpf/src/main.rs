@@ -7,6 +7,7 @@ mod capture;
 mod filter;
 mod maps;
 mod regs;
+mod signal;
 mod summary;
 mod syscall;
 
@@ -42,6 +43,7 @@ pub fn raw_sys_exit(ctx: RawTracePointContext) -> i32 {
 
 /// include/uapi/asm-generic/signal.h (x86_64 and arm64 alike).
 const SIGSYS: u64 = 31;
+const SIGCHLD: u64 = 17;
 
 #[raw_tracepoint(tracepoint = "signal_generate")]
 pub fn raw_signal_generate(ctx: RawTracePointContext) -> i32 {
@@ -49,7 +51,23 @@ pub fn raw_signal_generate(ctx: RawTracePointContext) -> i32 {
     if sig & 0xffff_ffff == SIGSYS {
         let info: *const u8 = ctx.arg(1);
         let _ = on_sigsys(info);
+    } else if sig & 0xffff_ffff == SIGCHLD {
+        // A process telling its parent how it ended: a death by signal (signal.rs).
+        let info: *const u8 = ctx.arg(1);
+        let _ = signal::on_child_notice(info);
     }
+    0
+}
+
+// --- signal_deliver: TP_PROTO(int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+// in include/trace/events/signal.h, in the receiving task. Every hook type uses this one.
+
+#[raw_tracepoint(tracepoint = "signal_deliver")]
+pub fn raw_signal_deliver(ctx: RawTracePointContext) -> i32 {
+    let sig: u64 = ctx.arg(0);
+    let info: *const u8 = ctx.arg(1);
+    let ka: *const u8 = ctx.arg(2);
+    let _ = signal::on_deliver(sig as u32, info, ka);
     0
 }
 

@@ -258,7 +258,7 @@ pub fn on_sigsys(info: *const u8) -> Result<(), ()> {
 /// thread about a microsecond (irq_work and a scheduler wakeup). The reader also drains on a
 /// short timer, so a trickle of records is not held back for long.
 #[inline(always)]
-fn wakeup_flags() -> u64 {
+pub(crate) fn wakeup_flags() -> u64 {
     let waiting = EVENTS.query(u64::from(BPF_RB_AVAIL_DATA));
     if waiting >= config_u64(&WAKEUP_BYTES) {
         u64::from(BPF_RB_FORCE_WAKEUP)
@@ -268,7 +268,7 @@ fn wakeup_flags() -> u64 {
 }
 
 #[inline(always)]
-fn header(kind: u16, flags: u16, len: u32, now: u64, pid_tgid: u64) -> RecordHeader {
+pub(crate) fn header(kind: u16, flags: u16, len: u32, now: u64, pid_tgid: u64) -> RecordHeader {
     RecordHeader {
         kind,
         flags,

@@ -5,6 +5,7 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use serde::Deserialize;
 
+pub mod signal_set;
 pub mod status;
 pub mod syscall_set;
 
@@ -142,6 +143,8 @@ pub struct ObserveConfig {
     /// Calls shown by status (`-e status=`, `-z`, `-Z`); in user space, and not applied to
     /// the summary's counts (strace 6.1's `-c` counts every call too).
     pub status: crate::filter::StatusSet,
+    /// Signals shown (`-e signal=`, `--signals`): deliveries and deaths by signal.
+    pub signals: crate::filter::signal::SignalSet,
     pub summary: Option<SummaryConfig>,
     /// Text: each call's time after it (`-T`).
     pub syscall_times: bool,

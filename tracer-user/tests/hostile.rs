@@ -11,7 +11,7 @@ use tracer_common::{
         CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_IOV_DATA, CAP_IOV_IN, CAP_SOCKADDR_IN,
         CAP_SOCKADDR_OUT, CAP_STR, CAP_STRUCT_IN, CAP_STRUCT_OUT,
     },
-    record::KIND_SYSCALL,
+    record::{KIND_SIGNAL, KIND_SYSCALL},
 };
 
 /// A syscall record header and body for `nr`, with `caps` appended as captures.
@@ -69,14 +69,43 @@ fn kinds() -> impl Strategy<Value = u8> {
     ])
 }
 
+/// Text without control characters but its line ends.
+fn assert_printable(t: &str) {
+    for c in t.chars() {
+        assert!(
+            c == '\n' || !c.is_control(),
+            "control character {c:?} in {t:?}"
+        );
+    }
+}
+
+/// A signal record is one JSON line and printable text.
+fn assert_safe_signal(s: &tracer::model::SignalEvent) {
+    let mut json = JsonLines::new(Vec::new(), Clock::new());
+    json.signal(s).expect("write to a Vec");
+    let out = json.into_inner();
+    assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 1);
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("valid JSON");
+    assert!(v["type"] == "signal" || v["type"] == "killed", "{v}");
+    let mut text = Text::new(Vec::new(), false);
+    text.signal(s).expect("write to a Vec");
+    let t = String::from_utf8(text.into_inner()).expect("text is UTF-8");
+    assert_eq!(t.matches('\n').count(), 1, "{t}");
+    assert_printable(&t);
+}
+
 fn assert_safe_outputs(bytes: &[u8]) {
     let Ok(rec) = decode_record(bytes) else {
         return;
     };
+    if let Record::Signal(s) = &rec {
+        assert_safe_signal(s);
+        return;
+    }
     let mut pairing = Pairing::default();
     let Some(ev) = pairing.push(rec.clone()).or(match rec {
         Record::Syscall(ev) => Some(ev),
-        Record::Enter(_) => None,
+        Record::Enter(_) | Record::Signal(_) => None,
     }) else {
         return;
     };
@@ -112,6 +141,20 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {
         let _ = decode_record(&bytes);
         assert_safe_outputs(&bytes);
+    }
+
+    #[test]
+    fn arbitrary_signal_records_stay_safe(
+        flags in 0u16..16,
+        body in prop::collection::vec(any::<u8>(), 120),
+    ) {
+        let mut b = Vec::new();
+        b.extend_from_slice(&KIND_SIGNAL.to_ne_bytes());
+        b.extend_from_slice(&flags.to_ne_bytes());
+        b.extend_from_slice(&128u32.to_ne_bytes());
+        b.extend_from_slice(&body);
+        prop_assert!(matches!(decode_record(&b), Ok(Record::Signal(_))));
+        assert_safe_outputs(&b);
     }
 
     #[test]

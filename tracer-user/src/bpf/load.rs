@@ -452,6 +452,11 @@ fn attach(ebpf: &mut Ebpf, hook: Hook, btf: Option<&Btf>) -> Result<(), Error> {
     p.load().map_err(|e| bpf_error(name, e))?;
     p.attach("signal_generate")
         .map_err(|e| bpf_error(name, e))?;
+    // Signals delivered to followed tasks (`--- SIGUSR1 {...} ---`).
+    let name = "raw_signal_deliver";
+    let p: &mut RawTracePoint = program(ebpf, name)?;
+    p.load().map_err(|e| bpf_error(name, e))?;
+    p.attach("signal_deliver").map_err(|e| bpf_error(name, e))?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use crate::{
     config::{self, Format, ObserveConfig, SummaryConfig},
     decode::{escape::Hex, syscalls},
     error::Error,
-    filter::{Status, StatusSet},
+    filter::{Status, StatusSet, signal::SignalSet},
     model::summary::SortBy,
     runtime::TargetSpec,
     sink::text::Stamps,
@@ -47,7 +47,8 @@ pub struct ObserveArgs {
     #[arg(long, visible_alias = "trace", value_name = "SET")]
     pub syscalls: Vec<String>,
     /// strace's -e: `-e trace=SET` or `-e SET` is --syscalls SET, `-e status=SET` is --status
-    /// SET; strace's other qualifiers (signal=, read=…) are not supported yet.
+    /// SET, `-e signal=SET` is --signals SET; strace's other qualifiers (read=, write=…) are not
+    /// supported yet.
     #[arg(short = 'e', value_name = "EXPR")]
     pub expr: Vec<String>,
     /// Only calls whose status is in SET, strace's `-e status=`: successful, failed (an errno,
@@ -56,6 +57,11 @@ pub struct ObserveArgs {
     /// of --status, -e status=, -z and -Z counts. Not applied to --summary's counts.
     #[arg(long, value_name = "SET")]
     pub status: Vec<String>,
+    /// Only the signals in SET, strace's `-e signal=`: their deliveries (`--- SIGUSR1 {...} ---`)
+    /// and deaths by them (`+++ killed by SIGKILL +++`). Names with or without SIG, numbers,
+    /// all, none; ! first negates. The last of --signals and -e signal= counts. Default: all.
+    #[arg(long, value_name = "SET")]
+    pub signals: Vec<String>,
     /// Only calls that returned without an error: --status successful (strace's -z).
     #[arg(short = 'z', long, action = clap::ArgAction::Count)]
     pub successful_only: u8,
@@ -187,6 +193,7 @@ pub struct Positions {
     pub syscalls: Vec<usize>,
     pub expr: Vec<usize>,
     pub status: Vec<usize>,
+    pub signals: Vec<usize>,
     pub successful_only: Vec<usize>,
     pub failed_only: Vec<usize>,
 }
@@ -199,6 +206,7 @@ impl Positions {
             syscalls: at("syscalls"),
             expr: at("expr"),
             status: at("status"),
+            signals: at("signals"),
             successful_only: at("successful_only"),
             failed_only: at("failed_only"),
         }
@@ -227,7 +235,7 @@ fn syscall_set(a: &ObserveArgs) -> Result<Vec<u32>, Error> {
             .unwrap_or(usize::MAX - a.expr.len() + i);
         match qualifier(e)? {
             Qualifier::Trace(set) => sets.push((at, "-e trace", set)),
-            Qualifier::Status(_) => {}
+            Qualifier::Status(_) | Qualifier::Signal(_) => {}
         }
     }
     match sets.iter().max_by_key(|(at, ..)| *at) {
@@ -272,6 +280,29 @@ fn status_set(a: &ObserveArgs) -> Result<StatusSet, Error> {
         }
     }
     Ok(last.map_or(StatusSet::ALL, |(_, s)| s))
+}
+
+/// The signal set: every one checked, then the last of --signals and -e signal= counts (strace
+/// clears the set at each); none: all.
+fn signal_set(a: &ObserveArgs) -> Result<SignalSet, Error> {
+    use config::syscall_set::{Qualifier, qualifier};
+    let mut last: Option<(usize, SignalSet)> = None;
+    let mut note = |at: usize, set: SignalSet| {
+        if last.is_none_or(|(l, _)| at >= l) {
+            last = Some((at, set));
+        }
+    };
+    for (i, s) in a.signals.iter().enumerate() {
+        let at = a.positions.signals.get(i).copied().unwrap_or(0);
+        note(at, config::signal_set::parse("--signals", s)?);
+    }
+    for (i, e) in a.expr.iter().enumerate() {
+        if let Qualifier::Signal(s) = qualifier(e)? {
+            let at = a.positions.expr.get(i).copied().unwrap_or(usize::MAX);
+            note(at, config::signal_set::parse("-e signal", s)?);
+        }
+    }
+    Ok(last.map_or(SignalSet::ALL, |(_, s)| s))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -360,6 +391,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
     fn try_from(a: ObserveArgs) -> Result<Self, Error> {
         let syscalls = syscall_set(&a)?;
         let status = status_set(&a)?;
+        let signals = signal_set(&a)?;
         if let Some(p) = &a.old_pid {
             return Err(Error::Usage(format!(
                 "--pid was renamed: --container-of {p} traces everything in that process's container, -p {p} only that process and its children"
@@ -465,6 +497,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 _ => Stamps::Epoch,
             },
             status,
+            signals,
             summary,
             syscall_times: a.syscall_times,
             quiet: a.quiet,
@@ -653,7 +686,7 @@ mod tests {
 
     #[test]
     fn other_qualifiers_are_not_supported_yet() {
-        for (expr, name) in [("signal=none", "signal"), ("read=3", "read")] {
+        for (expr, name) in [("write=3", "write"), ("read=3", "read")] {
             let e =
                 parse(&["--container-of", "7", "-e", expr, "-e", "trace=openat"]).expect_err(expr);
             assert_eq!(e.exit_code(), crate::error::exit::USAGE);
@@ -670,6 +703,67 @@ mod tests {
         assert!(
             e.to_string()
                 .starts_with("unknown syscall in --syscalls: \"nosuch\""),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn strace_s_signal_options() {
+        let signals = |args: &[&str]| {
+            let mut a = vec!["--container-of", "7"];
+            a.extend_from_slice(args);
+            parse(&a)
+                .unwrap_or_else(|e| panic!("{args:?}: {e}"))
+                .signals
+        };
+        let only = |n: u32| SignalSet::NONE.with(n);
+        assert_eq!(signals(&[]), SignalSet::ALL);
+        assert_eq!(signals(&["-e", "signal=none"]), SignalSet::NONE);
+        assert_eq!(signals(&["-e", "signal=SIGUSR1"]), only(10));
+        assert_eq!(signals(&["-esignals=usr1"]), only(10));
+        assert_eq!(signals(&["-e", "s=!SIGUSR1"]), only(10).invert());
+        assert_eq!(signals(&["--signals", "10"]), only(10));
+        // The last one counts; other qualifiers do not replace it.
+        assert_eq!(
+            signals(&[
+                "-e",
+                "signal=none",
+                "--signals",
+                "TERM",
+                "-e",
+                "status=failed"
+            ]),
+            only(15)
+        );
+        assert_eq!(
+            signals(&["--signals", "TERM", "-e", "signal=all"]),
+            SignalSet::ALL
+        );
+        let c = parse(&[
+            "--container-of",
+            "7",
+            "-e",
+            "signal=none",
+            "-e",
+            "trace=openat",
+        ])
+        .expect("valid");
+        assert_eq!(c.syscalls, nrs(&["openat"]));
+        assert_eq!(c.signals, SignalSet::NONE);
+        // A bad set is an error even when a later one replaces it.
+        let e = parse(&[
+            "--container-of",
+            "7",
+            "-e",
+            "signal=SIGFOO",
+            "-e",
+            "signal=all",
+        ])
+        .expect_err("bad signal");
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE);
+        assert!(
+            e.to_string()
+                .starts_with("bad signal \"SIGFOO\" in -e signal: use signal names"),
             "{e}"
         );
     }

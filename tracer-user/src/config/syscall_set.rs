@@ -233,6 +233,8 @@ pub enum Qualifier<'a> {
     Trace(&'a str),
     /// `-e status=SET` (see `config::status`).
     Status(&'a str),
+    /// `-e signal=SET`, `-e signals=SET` or `-e s=SET` (see `config::signal_set`).
+    Signal(&'a str),
 }
 
 /// strace's qualifier names (src/filter_qualify.c's `qual_options`), in its order: the first
@@ -274,8 +276,9 @@ pub fn qualifier(expr: &str) -> Result<Qualifier<'_>, Error> {
                 return match *name {
                     "trace" => Ok(Qualifier::Trace(value)),
                     "status" => Ok(Qualifier::Status(value)),
+                    "signal" => Ok(Qualifier::Signal(value)),
                     other => Err(usage(format!(
-                        "-e {s}=… (strace's {other} qualifier) is not supported yet{}; tracer's -e takes trace=SET, status=SET or SET",
+                        "-e {s}=… (strace's {other} qualifier) is not supported yet{}; tracer's -e takes trace=SET, status=SET, signal=SET or SET",
                         instead(other)
                     ))),
                 };
@@ -471,9 +474,14 @@ mod tests {
             qualifier("status=!successful").ok(),
             Some(Qualifier::Status("!successful"))
         );
+        for (expr, want) in [
+            ("signal=SIGINT", "SIGINT"),
+            ("signals=!usr1", "!usr1"),
+            ("s=none", "none"),
+        ] {
+            assert_eq!(qualifier(expr).ok(), Some(Qualifier::Signal(want)));
+        }
         for (expr, name) in [
-            ("signal=SIGINT", "signal"),
-            ("s=none", "signal"),
             ("read=3", "read"),
             ("write=1", "write"),
             ("verbose=none", "verbose"),

@@ -14,6 +14,7 @@ pub mod pairing;
 pub mod resource;
 pub mod select;
 pub mod signal;
+pub mod signal_event;
 pub mod sockaddr;
 pub mod sockopt;
 pub mod stack;
@@ -30,7 +31,7 @@ use tracer_common::{
     capture::{CaptureHeader, EnterRecord, capture_size},
     record::{
         FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
-        KIND_SYSCALL, RecordHeader, SyscallRecord,
+        KIND_SIGNAL, KIND_SYSCALL, RecordHeader, SyscallRecord,
     },
 };
 
@@ -69,6 +70,7 @@ pub fn decode_record(buf: &[u8]) -> Result<Record, DecodeError> {
                 captures: captures(&buf[size_of::<EnterRecord>()..])?,
             }))
         }
+        KIND_SIGNAL => signal_event::decode(buf).map(Record::Signal),
         kind => Err(DecodeError::UnknownKind(kind)),
     }
 }

@@ -67,6 +67,8 @@ impl Pairing {
                 }
                 Some(ev)
             }
+            // Not a call's part: the pipeline passes signals on without pairing.
+            Record::Signal(_) => None,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::{collections::HashMap, sync::Arc};
 
 use crate::{
     decode::Enter,
-    model::{Container, Event},
+    model::{Container, Event, SignalEvent},
     runtime::{cgroup, registry::Registry},
 };
 
@@ -106,6 +106,21 @@ impl Enricher {
         }
         if let Some(s) = &mut self.stacks {
             s.enrich(&mut e.call);
+        }
+    }
+
+    /// A signal's container and, where the kernel left them out, its ids in the container.
+    pub fn signal(&mut self, s: &mut SignalEvent) {
+        if s.container.is_none() {
+            s.container = self.container_of(s.cgroup_id, s.tgid);
+        }
+        if let Some(ns) = &mut self.ns_ids
+            && s.ns_tid.is_none()
+            && s.container.is_some()
+            && let Some((tgid, tid)) = ns.of(s.tid)
+        {
+            s.ns_tgid = Some(tgid);
+            s.ns_tid = Some(tid);
         }
     }
 

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 pub mod path;
+pub mod signal;
 
 use crate::{
     decode::errno,
@@ -113,6 +114,8 @@ pub struct Filter {
     excluded_comms: Vec<Vec<u8>>,
     /// `-P`: only the calls that touch these paths.
     paths: path::Paths,
+    /// Signals to show (`-e signal=`, filter/signal.rs).
+    signals: signal::SignalSet,
     passed: u64,
 }
 
@@ -127,6 +130,7 @@ impl Filter {
             status: None,
             excluded_comms: Vec::new(),
             paths: path::Paths::default(),
+            signals: signal::SignalSet::ALL,
             passed: 0,
         }
     }

@@ -116,10 +116,12 @@ pub struct EnterEvent {
     pub captures: Vec<Capture>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Syscall(SyscallEvent),
     Enter(EnterEvent),
+    /// A signal delivered, or a death by signal.
+    Signal(super::signal::SignalEvent),
 }
 
 impl SyscallEvent {

@@ -4,8 +4,10 @@
 pub mod clock;
 pub mod event;
 pub mod loss;
+pub mod signal;
 pub mod summary;
 pub mod target;
 
 pub use event::{Container, Event, Frame, SyscallEvent};
 pub use loss::{Gauges, KernelStats, Lost};
+pub use signal::{SignalEvent, SignalKind};

@@ -33,8 +33,9 @@ use crate::{
     error::Error,
     filter::{Filter, Pass},
     model::{
-        Container, Gauges, KernelStats, SyscallEvent,
+        Container, Gauges, KernelStats, SignalEvent, SyscallEvent,
         clock::Clock,
+        event::Record,
         summary::{Report, Snapshot, delta},
     },
     sink::Sink,
@@ -268,6 +269,7 @@ impl Writer {
 
     fn record(&mut self, rec: &[u8]) -> io::Result<()> {
         match decode::decode_record(rec) {
+            Ok(Record::Signal(s)) => self.signal(s),
             Ok(record) => match self.pairing.push(record) {
                 Some(call) => self.call(call),
                 None => Ok(()),
@@ -286,6 +288,19 @@ impl Writer {
     fn call(&mut self, call: SyscallEvent) -> io::Result<()> {
         let e = decode::event(call, self.stages.decode);
         self.emit(e)
+    }
+
+    /// A signal delivered or a death by signal: enriched, filtered (`-e signal=`), written; not
+    /// counted against `--count`, which counts calls.
+    fn signal(&mut self, mut s: SignalEvent) -> io::Result<()> {
+        if self.state != State::Running {
+            return Ok(());
+        }
+        self.stages.enrich.signal(&mut s);
+        if self.stages.filter.signal_shown(&s) {
+            self.stages.sink.signal(&s)?;
+        }
+        Ok(())
     }
 
     fn emit(&mut self, mut e: crate::model::Event) -> io::Result<()> {

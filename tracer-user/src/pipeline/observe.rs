@@ -177,7 +177,8 @@ pub async fn observe(
         }
         .status(cfg.status)
         .exclude_comms(&cfg.exclude_comm)
-        .paths(crate::filter::path::Paths::new(&cfg.trace_paths)),
+        .paths(crate::filter::path::Paths::new(&cfg.trace_paths))
+        .signals(cfg.signals),
         sink,
         summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
         container,

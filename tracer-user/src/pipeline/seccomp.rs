@@ -146,6 +146,7 @@ async fn feed(
         hex: Default::default(),
         stamps: Default::default(),
         status: Default::default(),
+        signals: Default::default(),
         summary: None,
         syscall_times: false,
         quiet: 0,

@@ -8,9 +8,10 @@ use super::{Lost, Sink, json_writer as w, summary};
 use crate::{
     decode::{Enter, errno, syscalls},
     model::{
-        Container, Event, Frame,
+        Container, Event, Frame, SignalEvent, SignalKind,
         clock::{Clock, TsCache},
         event::DecodedArg,
+        signal::Handler,
         summary::Report,
     },
 };
@@ -193,6 +194,11 @@ impl<W: Write> Sink for JsonLines<W> {
         })
     }
 
+    fn signal(&mut self, s: &SignalEvent) -> io::Result<()> {
+        let ts = self.timestamp(s.ktime_ns);
+        self.write_line(&signal_json(s, &ts))
+    }
+
     fn summary(&mut self, r: &Report, container: Option<&Container>) -> io::Result<()> {
         let start = self.timestamp(r.start_ktime);
         let end = self.timestamp(r.end_ktime);
@@ -244,6 +250,59 @@ fn stack_json(l: &mut Vec<u8>, stack: &[Frame]) {
         l.push(b'}');
     }
     l.push(b']');
+}
+
+/// A `signal` record (a delivery) or a `killed` record (a death by signal), docs/events.md.
+pub fn signal_json(s: &SignalEvent, ts: &str) -> serde_json::Value {
+    let name = crate::decode::flags::signal_string(i64::from(s.sig));
+    let mut v = serde_json::json!({
+        "type": match s.kind {
+            SignalKind::Delivered { .. } => "signal",
+            SignalKind::Killed { .. } => "killed",
+        },
+        "ts": ts,
+        "signal": name,
+        "signo": s.sig,
+    });
+    let m = v.as_object_mut().expect("an object");
+    match &s.kind {
+        SignalKind::Delivered {
+            handler,
+            sa_flags,
+            info,
+        } => {
+            m.insert(
+                "siginfo".into(),
+                info.as_ref()
+                    .map_or(serde_json::Value::Null, |(_, j)| j.clone()),
+            );
+            let handler = handler.map(|h| match h {
+                Handler::Default => "SIG_DFL".to_string(),
+                Handler::Ignore => "SIG_IGN".to_string(),
+                Handler::At(a) => format!("{a:#x}"),
+            });
+            m.insert("handler".into(), handler.into());
+            m.insert("sa_flags".into(), (*sa_flags).into());
+        }
+        SignalKind::Killed { core } => {
+            m.insert("core_dumped".into(), (*core).into());
+        }
+    }
+    for (k, val) in [
+        ("pid", serde_json::json!(s.tgid)),
+        ("tid", serde_json::json!(s.tid)),
+        ("ns_pid", serde_json::json!(s.ns_tgid)),
+        ("ns_tid", serde_json::json!(s.ns_tid)),
+        (
+            "comm",
+            serde_json::json!(String::from_utf8_lossy(s.comm_bytes())),
+        ),
+        ("cgroup_id", serde_json::json!(s.cgroup_id)),
+        ("container", serde_json::json!(s.container.as_deref())),
+    ] {
+        m.insert(k.into(), val);
+    }
+    v
 }
 
 /// The line `JsonLines` writes for `ev`, built the slow way through serde_json, field by field
@@ -499,5 +558,74 @@ mod tests {
             (v["count"].as_u64(), v["total"].as_u64()),
             (Some(3), Some(10))
         );
+    }
+
+    fn signal_line(r: &tracer_common::record::SignalRecord) -> serde_json::Value {
+        let b = crate::decode::signal_event::tests::bytes(r);
+        let Ok(crate::decode::Record::Signal(mut s)) = decode::decode_record(&b) else {
+            panic!("a signal record")
+        };
+        s.container = Some(std::sync::Arc::new(Container {
+            id: "f".repeat(64),
+            name: "web".into(),
+        }));
+        let mut sink = JsonLines::new(Vec::new(), Clock::with_offset(0));
+        sink.signal(&s).expect("writes");
+        assert!(
+            sink.out.ends_with(b"}\n") && sink.out.iter().filter(|&&b| b == b'\n').count() == 1
+        );
+        serde_json::from_slice(&sink.out).expect("json")
+    }
+
+    #[test]
+    fn signal_and_killed_lines() {
+        use crate::decode::signal_event::tests::{delivery, killed};
+        let v = signal_line(&delivery(10, -6, 42, 0x40_1000));
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "type": "signal",
+                "ts": v["ts"],
+                "signal": "SIGUSR1",
+                "signo": 10,
+                "siginfo": {"si_signo": "SIGUSR1", "si_code": "SI_TKILL", "si_pid": 42, "si_uid": 0},
+                "handler": "0x401000",
+                "sa_flags": 0x0400_0000,
+                "pid": 300,
+                "tid": 301,
+                "ns_pid": 7,
+                "ns_tid": 8,
+                "comm": "sigs",
+                "cgroup_id": 4242,
+                "container": {"id": "f".repeat(64), "name": "web"},
+            })
+        );
+        assert!(v["ts"].as_str().is_some_and(|t| t.ends_with('Z')), "{v}");
+        assert_eq!(signal_line(&delivery(15, 0, 1, 0))["handler"], "SIG_DFL");
+        assert_eq!(signal_line(&delivery(15, 0, 1, 1))["handler"], "SIG_IGN");
+        let k = signal_line(&killed(11, true));
+        assert_eq!(
+            (
+                &k["type"],
+                &k["signal"],
+                &k["signo"],
+                &k["core_dumped"],
+                &k["pid"]
+            ),
+            (
+                &serde_json::json!("killed"),
+                &serde_json::json!("SIGSEGV"),
+                &serde_json::json!(11),
+                &serde_json::json!(true),
+                &serde_json::json!(300)
+            )
+        );
+        assert!(k.get("siginfo").is_none() && k.get("handler").is_none());
+        // A line the JSON reader (seccomp profile from files) passes over, not a bad line.
+        let line = serde_json::to_vec(&k).expect("json");
+        assert!(matches!(
+            crate::decode::jsonl::parse(&line, &Clock::with_offset(0)),
+            crate::decode::jsonl::Line::Other
+        ));
     }
 }

@@ -16,12 +16,17 @@ pub use crate::model::Lost;
 use crate::{
     decode::DecodeError,
     error::Error,
-    model::{Container, Event, summary::Report},
+    model::{Container, Event, SignalEvent, summary::Report},
 };
 
 pub trait Sink {
     fn event(&mut self, e: &Event) -> io::Result<()>;
     fn lost(&mut self, lost: &Lost) -> io::Result<()>;
+    /// A signal delivered to a followed task, or a followed process's death by a signal.
+    /// Sinks about calls only (seccomp profiles, metrics) leave it.
+    fn signal(&mut self, _s: &SignalEvent) -> io::Result<()> {
+        Ok(())
+    }
     /// A summary table (summary mode): an interval's deltas, or the run's totals.
     fn summary(&mut self, _report: &Report, _container: Option<&Container>) -> io::Result<()> {
         Ok(())

@@ -11,7 +11,7 @@ use super::{
     file::{OutputFile, Rotation},
     jsonl::JsonLines,
 };
-use crate::model::{Event, clock::Clock};
+use crate::model::{Event, SignalEvent, clock::Clock};
 
 /// Where the JSON lines go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +126,14 @@ impl Sink for Outputs {
             .as_ref()
             .map_or(UNATTRIBUTED, |c| c.name.as_str());
         self.sink_for(name)?.event(e)
+    }
+
+    fn signal(&mut self, s: &SignalEvent) -> io::Result<()> {
+        let name = s
+            .container
+            .as_ref()
+            .map_or(UNATTRIBUTED, |c| c.name.as_str());
+        self.sink_for(name)?.signal(s)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -5,7 +5,7 @@ use super::{Lost, Sink};
 use crate::{
     decode::DecodeError,
     error::Error,
-    model::{Container, Event, summary::Report},
+    model::{Container, Event, SignalEvent, summary::Report},
 };
 
 pub struct Tee(pub Vec<Box<dyn Sink + Send>>);
@@ -17,6 +17,10 @@ impl Sink for Tee {
 
     fn lost(&mut self, lost: &Lost) -> io::Result<()> {
         self.0.iter_mut().try_for_each(|s| s.lost(lost))
+    }
+
+    fn signal(&mut self, s: &SignalEvent) -> io::Result<()> {
+        self.0.iter_mut().try_for_each(|k| k.signal(s))
     }
 
     fn summary(&mut self, r: &Report, c: Option<&Container>) -> io::Result<()> {

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use super::{Lost, Sink, summary};
 use crate::{
     decode::{Enter, args, errno, escape, fcntl, fdpath, flags, syscalls, timefmt},
-    model::{Container, Event, Frame, clock::Clock, summary::Report},
+    model::{Container, Event, Frame, SignalEvent, SignalKind, clock::Clock, summary::Report},
 };
 
 pub struct Text<W: Write> {
@@ -267,7 +267,48 @@ pub fn frames(out: &mut String, stack: &[Frame]) {
     }
 }
 
+/// strace's line for a signal: `--- SIGUSR1 {si_signo=SIGUSR1, ...} ---` when delivered,
+/// `+++ killed by SIGKILL +++` (with ` (core dumped)`) when it killed the process; the `[pid N]`
+/// of the receiving thread, or of the process that died.
+pub fn render_signal(out: &mut String, s: &SignalEvent, host_pids: bool, stamp: Option<&str>) {
+    let (ns, host) = match s.kind {
+        SignalKind::Delivered { .. } => (s.ns_tid, s.tid),
+        SignalKind::Killed { .. } => (s.ns_tgid, s.tgid),
+    };
+    let pid = if host_pids { host } else { ns.unwrap_or(host) };
+    let _ = write!(out, "[pid {pid:>5}] ");
+    if let Some(stamp) = stamp {
+        out.push_str(stamp);
+        out.push(' ');
+    }
+    let name = flags::signal_string(i64::from(s.sig));
+    match &s.kind {
+        SignalKind::Delivered { info, .. } => match info {
+            Some((text, _)) => {
+                let _ = writeln!(out, "--- {name} {text} ---");
+            }
+            None => {
+                let _ = writeln!(out, "--- {name} ---");
+            }
+        },
+        SignalKind::Killed { core } => {
+            let core = if *core { "(core dumped) " } else { "" };
+            let _ = writeln!(out, "+++ killed by {name} {core}+++");
+        }
+    }
+}
+
 impl<W: Write> Sink for Text<W> {
+    fn signal(&mut self, s: &SignalEvent) -> io::Result<()> {
+        self.line.clear();
+        let stamp = match self.stamps {
+            Stamps::None => None,
+            _ => self.stamp(s.ktime_ns),
+        };
+        render_signal(&mut self.line, s, self.style.host_pids, stamp.as_deref());
+        self.out.write_all(self.line.as_bytes())
+    }
+
     fn event(&mut self, e: &Event) -> io::Result<()> {
         self.line.clear();
         let stamp = match self.stamps {
@@ -373,6 +414,55 @@ mod tests {
             "{micros}"
         );
         assert!(!text(Stamps::None, &[5]).contains("1492358706"));
+    }
+
+    fn signal(r: &tracer_common::record::SignalRecord, stamps: Stamps) -> String {
+        let b = crate::decode::signal_event::tests::bytes(r);
+        let Ok(crate::decode::Record::Signal(s)) = decode::decode_record(&b) else {
+            panic!("a signal record")
+        };
+        let clock = Clock::with_offset(1_492_358_706_000_000_000);
+        let mut t = Text::new(Vec::new(), false).with_stamps(stamps, clock);
+        t.signal(&s).expect("writes");
+        String::from_utf8(t.into_inner()).expect("utf-8")
+    }
+
+    #[test]
+    fn signals_like_strace() {
+        use crate::decode::signal_event::tests::{delivery, killed};
+        // strace 6.1 on raise(SIGUSR1) and kill(getpid(), SIGUSR1) with a handler installed.
+        assert_eq!(
+            signal(&delivery(10, -6, 42, 0x40_1000), Stamps::None),
+            "[pid     8] --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=42, si_uid=0} ---\n"
+        );
+        assert_eq!(
+            signal(&delivery(10, 0, 42, 0x40_1000), Stamps::None),
+            "[pid     8] --- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_USER, si_pid=42, si_uid=0} ---\n"
+        );
+        // A death names the process (its tgid), not the thread.
+        assert_eq!(
+            signal(&killed(9, false), Stamps::None),
+            "[pid     7] +++ killed by SIGKILL +++\n"
+        );
+        assert_eq!(
+            signal(&killed(11, true), Stamps::None),
+            "[pid     7] +++ killed by SIGSEGV (core dumped) +++\n"
+        );
+        assert_eq!(
+            signal(&killed(34, false), Stamps::None),
+            "[pid     7] +++ killed by SIGRT_2 +++\n"
+        );
+        // Timestamps after the pid, as on call lines.
+        assert_eq!(
+            signal(&killed(9, false), Stamps::Epoch),
+            "[pid     7] 1492358706.005000 +++ killed by SIGKILL +++\n"
+        );
+        let mut no_info = delivery(10, 0, 42, 0);
+        no_info.header.flags = tracer_common::record::FLAG_SIGNAL_NO_INFO;
+        assert_eq!(
+            signal(&no_info, Stamps::None),
+            "[pid     8] --- SIGUSR1 ---\n"
+        );
     }
 
     #[test]
