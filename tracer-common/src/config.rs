@@ -23,6 +23,11 @@ pub const STATUS_FILTER_ON: u32 = 1 << 31;
 pub const MAX_SYSCALL_NR: u32 = 1024;
 /// Capacity of `TARGET_CGROUPS`.
 pub const MAX_TARGET_CGROUPS: u32 = 1024;
+/// `FOLLOWED_TASKS` values: the task runs; it has exited (`sched_process_exit`) and is followed
+/// until freed (`sched_process_free`), for the notice of its death its parent gets.
+pub const TASK_RUNNING: u8 = 1;
+pub const TASK_EXITED: u8 = 2;
+
 /// Capacity of `FOLLOWED_TASKS`: threads followed at once in `FILTER_TASKS` mode; a fork
 /// past it is counted (`STAT_TASKS_FULL`) and its child not followed.
 pub const MAX_FOLLOWED_TASKS: u32 = 32_768;

@@ -9,7 +9,7 @@ use aya_ebpf::{
 use tracer_common::{
     config::{
         FILTER_CGROUP, FILTER_PIDNS, FILTER_TASKS, STATUS_FAILED, STATUS_FILTER_ON,
-        STATUS_SUCCESSFUL,
+        STATUS_SUCCESSFUL, TASK_EXITED, TASK_RUNNING,
     },
     stats::STAT_TASKS_FULL,
 };
@@ -124,18 +124,39 @@ pub fn on_fork(child_tid: impl FnOnce() -> Option<u32>) {
         return;
     }
     if let Some(child) = child_tid()
-        && FOLLOWED_TASKS.insert(child, 1, 0).is_err()
+        && FOLLOWED_TASKS.insert(child, TASK_RUNNING, 0).is_err()
     {
         count(STAT_TASKS_FULL);
     }
 }
 
-/// `sched_process_exit`, in the exiting task's context (kernel/exit.c `do_exit`): its tid
-/// leaves the set, so a later task that reuses the number is not followed.
+/// `sched_process_exit`, in the exiting task's context (kernel/exit.c `do_exit`, before
+/// `exit_notify` tells the parent): the task is marked exited, still followed for the death
+/// notice (`signal_generate` of SIGCHLD, from this task) that comes next.
 #[inline(always)]
 pub fn on_task_exit() {
     if config_u32(&FILTER_MODE) != FILTER_TASKS {
         return;
     }
-    let _ = FOLLOWED_TASKS.remove(bpf_get_current_pid_tgid() as u32);
+    if let Some(v) = FOLLOWED_TASKS.get_ptr_mut(bpf_get_current_pid_tgid() as u32) {
+        // SAFETY: value pointer of the entry keyed by this task; the exiting task writes it.
+        unsafe { *v = TASK_EXITED };
+    }
+}
+
+/// `sched_process_free` (kernel/exit.c `delayed_put_task_struct`, any context): the task is
+/// gone and its tid leaves the set, unless a followed task's new child already reuses it.
+#[inline(always)]
+pub fn on_task_free(tid: impl FnOnce() -> Option<u32>) {
+    if config_u32(&FILTER_MODE) != FILTER_TASKS {
+        return;
+    }
+    if let Some(tid) = tid()
+        // SAFETY: the value is read at once, not kept.
+        && FOLLOWED_TASKS
+            .get_ptr(tid)
+            .is_some_and(|v| unsafe { *v } == TASK_EXITED)
+    {
+        let _ = FOLLOWED_TASKS.remove(tid);
+    }
 }

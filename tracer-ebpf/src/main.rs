@@ -88,6 +88,14 @@ pub fn tp_sched_process_exit(_ctx: TracePointContext) -> u32 {
     0
 }
 
+#[tracepoint(category = "sched", name = "sched_process_free")]
+pub fn tp_sched_process_free(ctx: TracePointContext) -> u32 {
+    let off = maps::config_u32(&maps::FREE_PID_OFF) as usize;
+    // SAFETY: `pid` (pid_t) at the offset the loader read from the format file.
+    filter::on_task_free(|| unsafe { ctx.read_at::<i32>(off) }.ok().map(|p| p as u32));
+    0
+}
+
 // --- BTF tracepoints: same arguments, typed by the kernel's BTF.
 
 #[btf_tracepoint(function = "sys_enter")]

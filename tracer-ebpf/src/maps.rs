@@ -41,8 +41,9 @@ pub static SYSCALL_FILTER_ON: u32 = 0;
 #[map]
 pub static TARGET_CGROUPS: HashMap<u64, u8> = HashMap::with_max_entries(MAX_TARGET_CGROUPS, 0);
 
-/// `FILTER_TASKS`: the followed threads, by host tid. Filled by user space with the threads
-/// of the `-p` processes, extended by the fork hook, emptied by the exit hook.
+/// `FILTER_TASKS`: the followed threads, by host tid (`TASK_RUNNING` or `TASK_EXITED`). Filled
+/// by user space with the threads of the `-p` processes, extended by the fork hook, marked by
+/// the exit hook, emptied by the free hook.
 #[map]
 pub static FOLLOWED_TASKS: HashMap<u32, u8> = HashMap::with_max_entries(MAX_FOLLOWED_TASKS, 0);
 
@@ -50,6 +51,9 @@ pub static FOLLOWED_TASKS: HashMap<u32, u8> = HashMap::with_max_entries(MAX_FOLL
 /// format file (it moved when the comm fields became `__data_loc` strings).
 #[unsafe(no_mangle)]
 pub static FORK_CHILD_PID_OFF: u32 = 0;
+/// Offset of `pid` in `sched/sched_process_free`'s record, from its format file.
+#[unsafe(no_mangle)]
+pub static FREE_PID_OFF: u32 = 0;
 
 #[map]
 pub static SYSCALL_FILTER: Array<u8> = Array::with_max_entries(MAX_SYSCALL_NR, 0);

@@ -92,9 +92,14 @@ impl TargetSet {
 pub struct TaskSet(HashMap<MapData, u32, u8>);
 
 impl TaskSet {
-    /// No followed thread is left: every process of `-p` and its descendants exited.
+    /// No followed thread runs: every process of `-p` and its descendants exited (some may
+    /// be zombies still, followed for their death notice).
     pub fn is_empty(&self) -> bool {
-        self.0.keys().next().is_none()
+        !self
+            .0
+            .iter()
+            .filter_map(Result::ok)
+            .any(|(_, v)| v == tracer_common::config::TASK_RUNNING)
     }
 
     /// Adds every thread of `pids`, again until a pass finds none new: a thread created by
@@ -112,7 +117,7 @@ impl TaskSet {
                     if seen.insert(tid) {
                         new = true;
                         self.0
-                            .insert(tid, 1, 0)
+                            .insert(tid, tracer_common::config::TASK_RUNNING, 0)
                             .map_err(|e| bpf_error("FOLLOWED_TASKS insert", e))?;
                     }
                 }
@@ -125,19 +130,20 @@ impl TaskSet {
     }
 }
 
-/// The offset of `child_pid` in `sched_process_fork`'s record, from its format file: the
-/// comm fields before it changed from `char[16]` to `__data_loc` strings in 6.x kernels.
-fn fork_child_pid_offset(tracefs: &Path) -> Result<u32, Error> {
-    let path = tracefs.join("events/sched/sched_process_fork/format");
+/// The offset of `field` in the record of tracepoint `sched/EVENT`, from its format file: the
+/// comm fields before the pids changed from `char[16]` to `__data_loc` strings in 6.x kernels.
+fn sched_field_offset(tracefs: &Path, event: &str, field: &str) -> Result<u32, Error> {
+    let path = tracefs.join(format!("events/sched/{event}/format"));
     let format = std::fs::read_to_string(&path).map_err(|e| {
         Error::KernelSupport(format!(
             "cannot read {} ({e}): -p follows forks with this tracepoint; trace the container instead (--container, --cgroup)",
             path.display()
         ))
     })?;
+    let needle = format!(" {field};");
     format
         .lines()
-        .find(|l| l.contains(" child_pid;"))
+        .find(|l| l.contains(&needle))
         .and_then(|l| {
             l.split("offset:")
                 .nth(1)?
@@ -149,7 +155,7 @@ fn fork_child_pid_offset(tracefs: &Path) -> Result<u32, Error> {
         })
         .ok_or_else(|| {
             Error::KernelSupport(format!(
-                "no child_pid field in {}; trace the container instead (--container, --cgroup)",
+                "no {field} field in {}; trace the container instead (--container, --cgroup)",
                 path.display()
             ))
         })
@@ -274,9 +280,12 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
     } else {
         None
     };
-    let fork_off = match (&tracefs, cfg.filter) {
-        (Some(t), Filter::Tasks) => fork_child_pid_offset(t)?,
-        _ => 0,
+    let (fork_off, free_off) = match (&tracefs, cfg.filter) {
+        (Some(t), Filter::Tasks) => (
+            sched_field_offset(t, "sched_process_fork", "child_pid")?,
+            sched_field_offset(t, "sched_process_free", "pid")?,
+        ),
+        _ => (0, 0),
     };
     let btf = match cfg.hook {
         Hook::BtfTracepoint => Some(btf()?),
@@ -302,6 +311,7 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("SYSCALL_FILTER_ON", &filter_on, true)
         .override_global("STATUS_SHOWN", &cfg.status_shown, true)
         .override_global("FORK_CHILD_PID_OFF", &fork_off, true)
+        .override_global("FREE_PID_OFF", &free_off, true)
         .override_global("STRING_SIZE", &cfg.string_size, true)
         .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
         .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
@@ -348,7 +358,11 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
     // Forks are followed before the set is filled, and the set is full before a syscall is
     // traced: no child of a followed thread is missed.
     let tasks = if cfg.filter == Filter::Tasks && !cfg.follow_nothing {
-        for name in ["tp_sched_process_fork", "tp_sched_process_exit"] {
+        for name in [
+            "tp_sched_process_fork",
+            "tp_sched_process_exit",
+            "tp_sched_process_free",
+        ] {
             let p: &mut TracePoint = program(&mut ebpf, name)?;
             p.load().map_err(|e| bpf_error(name, e))?;
             p.attach("sched", name.trim_start_matches("tp_"))
