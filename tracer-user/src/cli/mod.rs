@@ -86,14 +86,21 @@ fn strace_hint(arg: &str) -> Option<&'static str> {
         "-n" | "--syscall-number" => {
             "strace's -n is not supported; --format json records carry each call's number (nr)"
         }
-        "-u" | "--user" | "-E" | "--env" | "-w" | "--summary-wall-clock" => {
+        "-u" | "--user" | "-E" | "--env" => {
             "tracer does not start programs: start it (in a container or not), then give --container NAME or -p PID"
         }
         "-D" | "-DD" | "-DDD" | "--daemonize" | "-I" | "--interruptible" | "--seccomp-bpf" => {
             "not needed: tracer does not ptrace, the traced processes never stop"
         }
         "-b" | "--detach-on" => "strace's -b is not supported: tracer never detaches",
-        "-a" | "--columns" | "-X" | "--const-print-style" | "-A" | "-O" | "--summary-columns" => {
+        "-a"
+        | "--columns"
+        | "-X"
+        | "--const-print-style"
+        | "-A"
+        | "-O"
+        | "-w"
+        | "--summary-wall-clock" => {
             "that strace option is not supported; docs/cli.md lists the strace options tracer has"
         }
         "-d" | "--debug" => "strace's -d is tracer's -v (-vv, -vvv for more)",

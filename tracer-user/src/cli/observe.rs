@@ -149,8 +149,9 @@ pub struct ObserveArgs {
     pub histogram: Option<String>,
     /// Show what each fd refers to (`3</etc/hosts>`), like strace's -y: from what the trace
     /// showed (opens, dups, closes, forks); /proc only where it cannot contradict the trace.
-    #[arg(short = 'y', long)]
-    pub fd_paths: bool,
+    /// strace's -yy (socket protocol details) is not supported yet.
+    #[arg(short = 'y', long, action = clap::ArgAction::Count)]
+    pub fd_paths: u8,
     /// Print the caller's user stack after each call, like strace's -k: the kernel walks the
     /// frame pointers (up to 32 frames); symbols from the process's binaries.
     #[arg(short = 'k', long)]
@@ -397,6 +398,11 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 "--pid was renamed: --container-of {p} traces everything in that process's container, -p {p} only that process and its children"
             )));
         }
+        if a.fd_paths > 1 {
+            return Err(Error::Usage(
+                "-yy (sockets' protocol and addresses) is not supported yet; -y shows what each fd refers to (socket:[INODE] for sockets)".into(),
+            ));
+        }
         if a.follow_forks > 1 {
             return Err(Error::Usage(
                 "-ff (one output file per process) is not supported; use -f (children are always followed) and --format json, whose records carry tid and tgid".into(),
@@ -481,7 +487,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             follow_nothing: a.follow_nothing,
             string_size: config::check_string_size(a.string_size)?,
             host_pids: a.host_pids,
-            fd_paths: a.fd_paths,
+            fd_paths: a.fd_paths > 0,
             stack: a.stack,
             no_abbrev: a.no_abbrev,
             hex: match a.hex_strings {
@@ -554,6 +560,9 @@ mod tests {
         );
         assert!(parse(&["-p", "0"]).is_err());
         assert!(parse(&["-p", "7", "-ff"]).is_err());
+        let e = parse(&["-p", "7", "-yy"]).expect_err("-yy");
+        assert!(e.to_string().starts_with("-yy "), "{e}");
+        assert!(parse(&["-p", "7", "-y"]).expect("valid").fd_paths);
     }
 
     #[test]
