@@ -270,7 +270,8 @@ pub(crate) mod tests {
         assert_eq!(ev.seccomp(), Some("sigsys"));
     }
 
-    fn with_captures(mut rec: Vec<u8>, caps: &[(u8, u8, u8, &[u8])]) -> Vec<u8> {
+    /// `rec` with captures `(arg, kind, flags, data)` appended, 8-byte aligned, and its length set.
+    pub fn with_captures(mut rec: Vec<u8>, caps: &[(u8, u8, u8, &[u8])]) -> Vec<u8> {
         for &(arg, kind, flags, data) in caps {
             rec.extend_from_slice(&[arg, kind, flags, 0]);
             rec.extend_from_slice(&(data.len() as u32).to_ne_bytes());

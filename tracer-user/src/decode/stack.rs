@@ -45,16 +45,10 @@ mod tests {
         addrs.iter().flat_map(|a| a.to_ne_bytes()).collect()
     }
 
-    fn with(mut rec: Vec<u8>, caps: &[(u8, u8, &[u8])]) -> Vec<u8> {
-        for &(kind, flags, data) in caps {
-            rec.extend_from_slice(&[0, kind, flags, 0]);
-            rec.extend_from_slice(&(data.len() as u32).to_ne_bytes());
-            rec.extend_from_slice(data);
-            rec.resize(rec.len().next_multiple_of(8), 0);
-        }
-        let len = rec.len() as u32;
-        rec[4..8].copy_from_slice(&len.to_ne_bytes());
-        rec
+    /// Captures as the stack's are sent: argument 0.
+    fn with(rec: Vec<u8>, caps: &[(u8, u8, &[u8])]) -> Vec<u8> {
+        let caps: Vec<(u8, u8, u8, &[u8])> = caps.iter().map(|&(k, f, d)| (0, k, f, d)).collect();
+        fixtures::with_captures(rec, &caps)
     }
 
     fn addrs(frames: &[Frame]) -> Vec<u64> {
