@@ -153,6 +153,8 @@ pub struct Spec {
     pub string_size: Option<u32>,
     /// `-y`/`-yy`/`--decode-fds`.
     pub fd_paths: bool,
+    /// `-yy`: sockets' addresses and devices' numbers too.
+    pub fd_details: bool,
     /// `-v`/`--no-abbrev`.
     pub no_abbrev: bool,
     /// `-x` (1) / `-xx` (2).
@@ -183,6 +185,7 @@ impl Spec {
             trace: Vec::new(),
             string_size: None,
             fd_paths: false,
+            fd_details: false,
             no_abbrev: false,
             hex: 0,
         };
@@ -257,6 +260,9 @@ impl Spec {
             if w == "-y" || w == "-yy" || w.starts_with("--decode-fds") {
                 spec.fd_paths = true;
             }
+            if w == "-yy" {
+                spec.fd_details = true;
+            }
             if w == "-v" || w == "--no-abbrev" {
                 spec.no_abbrev = true;
             }
@@ -320,7 +326,9 @@ impl Spec {
         if let Some(n) = self.string_size {
             args.extend(["-s".into(), n.min(4096).to_string()]);
         }
-        if self.fd_paths {
+        if self.fd_details {
+            args.push("-yy".into());
+        } else if self.fd_paths {
             args.push("-y".into());
         }
         if self.no_abbrev {

@@ -786,3 +786,101 @@ fn trace_path_keeps_the_calls_that_touch_the_paths() {
         "no -y: {touched:#?}"
     );
 }
+
+/// Runs `f` on a thread inside the network namespace of process `pid`.
+fn in_netns<T: Send + 'static>(pid: u32, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let ns = std::fs::File::open(format!("/proc/{pid}/ns/net")).expect("netns");
+    std::thread::spawn(move || {
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns on this thread only.
+        let r = unsafe { libc::setns(ns.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(r, 0, "setns: {}", std::io::Error::last_os_error());
+        f()
+    })
+    .join()
+    .expect("netns thread")
+}
+
+/// strace's -yy for an nginx in its own network namespace (not the host's, where strace from
+/// a sidecar would look): the listening socket's address, and the accepted connection's two
+/// ends, which the test's client knows from its own socket.
+#[test]
+fn yy_shows_tcp_addresses_from_the_container_s_network_namespace() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+    let port = free_port();
+    let dir = tests::TempDir::new("nginx-yy");
+    let conf = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/nginx.conf"))
+        .expect("nginx.conf")
+        .replace("127.0.0.1:8080", &format!("127.0.0.1:{port}"));
+    std::fs::write(dir.0.join("nginx.conf"), conf).expect("conf");
+    let mount = format!(
+        "{}:/etc/nginx/nginx.conf:ro",
+        dir.0.join("nginx.conf").display()
+    );
+    let image = tests::env("TRACER_NGINX_IMAGE");
+    let web = Container::run("nginx-yy", &["--network", "none", "-v", &mount, &image]);
+    let pid = web.pid();
+    in_netns(pid, move || {
+        let start = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "nginx did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    // The host's namespace has no such listener: only the container's can answer.
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+
+    let tracer = Tracer::start(&[
+        "--container",
+        &web.name,
+        "-yy",
+        "-e",
+        "trace=accept4,recvfrom,read",
+    ]);
+    let client = in_netns(pid, move || {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            .expect("send");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).expect("read");
+            assert!(n > 0, "nginx closed");
+            got.extend_from_slice(&buf[..n]);
+        }
+        // Held open while tracer reads the events: sock_diag answers for live sockets only.
+        std::thread::sleep(Duration::from_millis(1500));
+        s.local_addr().expect("local").port()
+    });
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let listener = format!("<TCP:[127.0.0.1:{port}]>");
+    let conn = format!("<TCP:[127.0.0.1:{port}->127.0.0.1:{client}]>");
+    let accept = done
+        .stdout
+        .lines()
+        .find(|l| l.contains("accept4(") && l.contains(&conn))
+        .unwrap_or_else(|| panic!("no accept4 returning {conn}:\n{}", done.stdout));
+    assert!(accept.contains(&listener), "{accept}");
+    assert!(
+        accept.contains(&format!("sin_port=htons({client})")),
+        "the kernel's sockaddr and sock_diag disagree: {accept}"
+    );
+    let fd = accept
+        .rsplit_once(" = ")
+        .and_then(|(_, r)| r.split('<').next())
+        .expect("accept4's fd");
+    assert!(
+        done.stdout
+            .lines()
+            .any(|l| (l.contains("recvfrom(") || l.contains("read("))
+                && l.contains(&format!("({fd}{conn}, \"GET / HTTP/1.1\\r\\n"))),
+        "no read of the request on {fd}{conn}:\n{}",
+        done.stdout
+    );
+}

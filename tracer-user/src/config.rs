@@ -134,6 +134,8 @@ pub struct ObserveConfig {
     pub string_size: u32,
     pub host_pids: bool,
     pub fd_paths: bool,
+    /// `-yy`: sockets' addresses and devices' numbers too.
+    pub fd_details: bool,
     /// `-k`: each call's user stack.
     pub stack: bool,
     pub no_abbrev: bool,

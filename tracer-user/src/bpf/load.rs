@@ -55,6 +55,9 @@ pub struct BpfConfig {
     pub capture_specs: Vec<(u32, CaptureSpec)>,
     /// Records carry the caller's user stack (`-k`).
     pub stack: bool,
+    /// Every record wakes the reader (`-y`, `-yy`): what /proc and sock_diag say of an fd is
+    /// read while the fd is most likely still open, at ~2.4 µs more per record.
+    pub wake_each: bool,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -313,7 +316,15 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("FORK_CHILD_PID_OFF", &fork_off, true)
         .override_global("FREE_PID_OFF", &free_off, true)
         .override_global("STRING_SIZE", &cfg.string_size, true)
-        .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
+        .override_global(
+            "WAKEUP_BYTES",
+            &if cfg.wake_each {
+                0
+            } else {
+                wakeup_bytes(cfg.ring_size)
+            },
+            true,
+        )
         .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
         .override_global("STREAM_ON", &u32::from(cfg.stream), true)
         .override_global("STACK_ON", &u32::from(cfg.stack), true)

@@ -149,7 +149,8 @@ pub struct ObserveArgs {
     pub histogram: Option<String>,
     /// Show what each fd refers to (`3</etc/hosts>`), like strace's -y: from what the trace
     /// showed (opens, dups, closes, forks); /proc only where it cannot contradict the trace.
-    /// strace's -yy (socket protocol details) is not supported yet.
+    /// Twice (-yy): sockets as strace -yy shows them (`TCP:[127.0.0.1:80->127.0.0.1:51234]`,
+    /// `UNIX-STREAM:[ino->peer,"path"]`) and device files with their numbers.
     #[arg(short = 'y', long, action = clap::ArgAction::Count)]
     pub fd_paths: u8,
     /// Print the caller's user stack after each call, like strace's -k: the kernel walks the
@@ -398,9 +399,9 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
                 "--pid was renamed: --container-of {p} traces everything in that process's container, -p {p} only that process and its children"
             )));
         }
-        if a.fd_paths > 1 {
+        if a.fd_paths > 2 {
             return Err(Error::Usage(
-                "-yy (sockets' protocol and addresses) is not supported yet; -y shows what each fd refers to (socket:[INODE] for sockets)".into(),
+                "-yyy is not an option: -y shows what each fd refers to, -yy adds sockets' addresses and devices' numbers".into(),
             ));
         }
         if a.follow_forks > 1 {
@@ -488,6 +489,7 @@ impl TryFrom<ObserveArgs> for ObserveConfig {
             string_size: config::check_string_size(a.string_size)?,
             host_pids: a.host_pids,
             fd_paths: a.fd_paths > 0,
+            fd_details: a.fd_paths > 1,
             stack: a.stack,
             no_abbrev: a.no_abbrev,
             hex: match a.hex_strings {
@@ -560,8 +562,10 @@ mod tests {
         );
         assert!(parse(&["-p", "0"]).is_err());
         assert!(parse(&["-p", "7", "-ff"]).is_err());
-        let e = parse(&["-p", "7", "-yy"]).expect_err("-yy");
-        assert!(e.to_string().starts_with("-yy "), "{e}");
+        let yy = parse(&["-p", "7", "-yy"]).expect("-yy");
+        assert!(yy.fd_paths && yy.fd_details);
+        let e = parse(&["-p", "7", "-yyy"]).expect_err("-yyy");
+        assert!(e.to_string().starts_with("-yyy "), "{e}");
         assert!(parse(&["-p", "7", "-y"]).expect("valid").fd_paths);
     }
 

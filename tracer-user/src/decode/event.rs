@@ -17,6 +17,7 @@ pub fn event(call: SyscallEvent, opts: args::Options) -> Event {
         call,
         args,
         ret_path: None,
+        ret_shown: None,
         ret_note,
         container: None,
     }

@@ -10,6 +10,13 @@ pub fn annotate(text: &mut String, path: &[u8]) {
     text.push('>');
 }
 
+/// `3<TCP:[127.0.0.1:80]>`: a rendering already escaped where it needs to be (strace -yy).
+pub fn annotate_shown(text: &mut String, shown: &str) {
+    text.push('<');
+    text.push_str(shown);
+    text.push('>');
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -177,6 +177,7 @@ pub fn parse(line: &[u8], clock: &Clock) -> Line {
         call,
         args,
         ret_path: None,
+        ret_shown: None,
         ret_note: None,
         container: l.container.map(Arc::new),
     }))

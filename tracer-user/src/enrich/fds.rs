@@ -34,6 +34,7 @@ use std::{
 
 use tracer_common::capture::{CAP_STR, CAP_STRUCT_OUT};
 
+use super::sockets;
 use crate::{
     decode::{Enter, args, fdpath, syscalls},
     model::{Event, event::Capture},
@@ -351,6 +352,8 @@ pub struct FdTables {
     forgotten: HashSet<u32>,
     entries: usize,
     tick: u64,
+    /// strace's `-yy`: sockets' protocols and addresses, device numbers.
+    details: Option<sockets::Sockets>,
 }
 
 /// The fds a syscall's successful return creates, and what they are.
@@ -391,7 +394,14 @@ impl FdTables {
             forgotten: HashSet::new(),
             entries: 0,
             tick: 0,
+            details: None,
         }
+    }
+
+    /// strace's `-yy`: sockets and devices shown with what `source` says of them.
+    pub fn with_details(mut self, source: Box<dyn sockets::SocketSource + Send>) -> Self {
+        self.details = Some(sockets::Sockets::new(source));
+        self
     }
 
     /// Tables kept, renderings left alone: `DecodedArg::fd_path` only (`-P` without `-y`).
@@ -424,6 +434,7 @@ impl FdTables {
             self.drop_thread(tid);
         }
         let table = self.table_of(tid, tgid, e.call.ns_tid.unwrap_or(tid));
+        let mut arg0: Option<Arc<[u8]>> = None;
         for (i, a) in e.args.iter_mut().enumerate() {
             if !args::is_fd_arg(nr, i) {
                 continue;
@@ -441,8 +452,19 @@ impl FdTables {
                 continue;
             };
             if self.annotate {
-                fdpath::annotate(&mut a.text, &path);
-                a.json.path = Some(String::from_utf8_lossy(&path).into_owned());
+                match self.details.as_mut().and_then(|d| d.show(tgid, fd, &path)) {
+                    Some(shown) => {
+                        fdpath::annotate_shown(&mut a.text, &shown);
+                        a.json.path = Some(shown);
+                    }
+                    None => {
+                        fdpath::annotate(&mut a.text, &path);
+                        a.json.path = Some(String::from_utf8_lossy(&path).into_owned());
+                    }
+                }
+            }
+            if i == 0 && self.details.is_some() {
+                arg0 = Some(path.clone());
             }
             if fd >= 0 {
                 a.fd_path = Some(path);
@@ -464,6 +486,18 @@ impl FdTables {
                 .and_then(|t| t.fds.get(&ret_fd))
                 .and_then(Entry::name)
                 .map(|p| p.to_vec());
+        }
+        if let Some(d) = &mut self.details {
+            let c = &e.call;
+            d.after(
+                name,
+                (tgid, &c.args, ret),
+                arg0.as_deref(),
+                e.ret_path.as_deref(),
+            );
+            if let (Some(p), Some(fd)) = (&e.ret_path, ret.and_then(|r| i32::try_from(r).ok())) {
+                e.ret_shown = d.show(tgid, fd, p);
+            }
         }
         match (name, ret) {
             ("exit_group", None) => self.drop_process(tgid),

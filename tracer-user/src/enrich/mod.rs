@@ -4,6 +4,7 @@
 //! tables ([`fds`]); with `-k`, what is at each address of a call's user stack ([`stack`]).
 pub mod fds;
 pub mod nspid;
+pub mod sockets;
 pub mod stack;
 
 use std::{collections::HashMap, sync::Arc};
@@ -56,6 +57,17 @@ impl Enricher {
     /// tables built from the events (`fds`), with `proc` where the trace cannot tell.
     pub fn with_fd_paths(mut self, proc: Box<dyn fds::ProcFs + Send>) -> Self {
         self.fds = Some(fds::FdTables::new(proc));
+        self
+    }
+
+    /// strace's `-yy`: [`Self::with_fd_paths`], with sockets' protocols and addresses and
+    /// devices' numbers from `source`.
+    pub fn with_fd_details(
+        mut self,
+        proc: Box<dyn fds::ProcFs + Send>,
+        source: Box<dyn sockets::SocketSource + Send>,
+    ) -> Self {
+        self.fds = Some(fds::FdTables::new(proc).with_details(source));
         self
     }
 

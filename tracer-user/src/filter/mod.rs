@@ -208,6 +208,7 @@ mod tests {
             call,
             args: Vec::new(),
             ret_path: None,
+            ret_shown: None,
             ret_note: None,
             container: None,
         }
@@ -302,6 +303,7 @@ mod tests {
             call: crate::decode::unfinished(1, &tracer_common::config::Pending::default()),
             args: Vec::new(),
             ret_path: None,
+            ret_shown: None,
             ret_note: None,
             container: None,
         };

@@ -88,6 +88,7 @@ mod tests {
             call,
             args,
             ret_path: None,
+            ret_shown: None,
             ret_note: None,
             container: None,
         }

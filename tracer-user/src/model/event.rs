@@ -241,6 +241,8 @@ pub struct Event {
     pub args: Vec<DecodedArg>,
     /// With `-y`: what the returned fd refers to.
     pub ret_path: Option<Vec<u8>>,
+    /// With `-yy`: how the returned fd is shown instead (`TCP:[…]`), already escaped.
+    pub ret_shown: Option<String>,
     /// strace's text after the return value, without its parentheses (`Timeout`).
     pub ret_note: Option<String>,
     /// The followed container the call came from.

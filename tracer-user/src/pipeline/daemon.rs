@@ -82,6 +82,7 @@ pub async fn follow(
         stream: true,
         capture_specs: capture_spec::table(),
         stack: false,
+        wake_each: false,
     })?;
     let targets: TargetSet = loaded
         .targets

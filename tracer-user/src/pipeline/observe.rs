@@ -11,7 +11,7 @@ use crate::{
     bpf::{self, BpfConfig},
     config::{Format, ObserveConfig},
     decode::{args, capture_spec, syscalls},
-    enrich::{Attribution, Enricher, fds},
+    enrich::{Attribution, Enricher, fds, sockets},
     error::Error,
     filter::Filter,
     model::{Gauges, clock::Clock},
@@ -82,6 +82,9 @@ fn kernel_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
     let mut set = cfg.syscalls.clone();
     if widened(cfg) {
         set.extend(fds::FOLLOWED.iter().filter_map(|n| syscalls::number(n)));
+        if cfg.fd_details {
+            set.extend(sockets::FOLLOWED.iter().filter_map(|n| syscalls::number(n)));
+        }
         set.sort_unstable();
         set.dedup();
     }
@@ -126,6 +129,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         stream: cfg.summary.as_ref().is_none_or(|s| s.stream),
         capture_specs: capture_spec::table(),
         stack: cfg.stack,
+        wake_each: cfg.fd_paths,
     }
 }
 
@@ -152,7 +156,9 @@ pub async fn observe(
     };
     let stream = cfg.summary.as_ref().is_none_or(|s| s.stream);
     let mut enrich = Enricher::new(attribution, false);
-    if cfg.fd_paths {
+    if cfg.fd_details {
+        enrich = enrich.with_fd_details(Box::new(fds::Proc), Box::new(sockets::Kernel::default()));
+    } else if cfg.fd_paths {
         enrich = enrich.with_fd_paths(Box::new(fds::Proc));
     } else if !cfg.trace_paths.is_empty() {
         enrich = enrich.with_fd_tables(Box::new(fds::Proc));

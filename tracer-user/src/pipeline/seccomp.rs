@@ -141,6 +141,7 @@ async fn feed(
         string_size: DEFAULT_STRING_SIZE,
         host_pids: false,
         fd_paths: false,
+        fd_details: false,
         stack: false,
         no_abbrev: false,
         hex: Default::default(),

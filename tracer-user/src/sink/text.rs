@@ -205,7 +205,9 @@ pub fn render_stamped(out: &mut String, e: &Event, style: Style, stamp: Option<&
             }
             None => {
                 let _ = write!(out, " = {ret}");
-                if let Some(path) = &e.ret_path {
+                if let Some(shown) = &e.ret_shown {
+                    fdpath::annotate_shown(out, shown);
+                } else if let Some(path) = &e.ret_path {
                     fdpath::annotate(out, path);
                 }
                 if let Some(note) = &e.ret_note {
