@@ -163,6 +163,7 @@ fn read_bytes(dst: *mut u8, src: u64, len: u64, max: u32) -> (u32, u8) {
     let r = unsafe { bpf_probe_read_user(dst.cast::<c_void>(), n, src as *const c_void) };
     if r != 0 {
         flags |= CAPF_FAULT;
+        crate::diag::read_failed(src, n, r);
         // The read is all or nothing: keep what lies before the next page, which may be all
         // the decoder needs (CAPF_SHORT). Only on this failure path.
         let avail = (PAGE_SIZE - (src & (PAGE_SIZE - 1))) as u32;
@@ -193,6 +194,7 @@ fn read_str(dst: *mut u8, src: u64, max: u32) -> (u32, u8) {
     // SAFETY: `dst` has room for `max` (<= 4096) bytes; the helper checks `src`.
     let r = unsafe { bpf_probe_read_user_str(dst.cast::<c_void>(), max, src as *const c_void) };
     if r <= 0 {
+        crate::diag::read_failed(src, max, r);
         return (0, CAPF_FAULT);
     }
     let n = (r - 1) as u32; // without the NUL

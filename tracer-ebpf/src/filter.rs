@@ -127,6 +127,7 @@ pub fn on_fork(child_tid: impl FnOnce() -> Option<u32>) {
         && FOLLOWED_TASKS.insert(child, TASK_RUNNING, 0).is_err()
     {
         count(STAT_TASKS_FULL);
+        crate::diag::tasks_full(child);
     }
 }
 

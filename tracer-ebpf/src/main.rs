@@ -4,6 +4,7 @@
 #![no_main]
 
 mod capture;
+mod diag;
 mod filter;
 mod maps;
 mod regs;

@@ -124,6 +124,7 @@ fn emit(
 ) -> Result<(), ()> {
     let Some(mut entry) = EVENTS.reserve::<SignalRecord>(0) else {
         count(STAT_RINGBUF_FULL);
+        crate::diag::ring_full();
         return Err(());
     };
     let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));

@@ -44,6 +44,7 @@ pub fn record(target: u64, nr: u32, ret: Option<i64>, duration: Option<u64>) {
             let inserted = SUMMARY.insert(key, &EMPTY, 0);
             if inserted.is_err() {
                 count(STAT_SUMMARY_FULL);
+                crate::diag::summary_full(nr);
                 return;
             }
             match SUMMARY.get_ptr_mut(key) {
@@ -87,6 +88,7 @@ pub fn record(target: u64, nr: u32, ret: Option<i64>, duration: Option<u64>) {
             None => {
                 if ERRNOS.insert(ekey, 1, 0).is_err() {
                     count(STAT_SUMMARY_FULL);
+                    crate::diag::summary_full(nr);
                 }
             }
         }

@@ -122,6 +122,7 @@ fn remember(tid: u32, ns: Option<(u32, u32)>, p: Pending) {
     };
     if PENDING.insert(tid, entry, 0).is_err() {
         count(STAT_PENDING_FULL);
+        crate::diag::pending_full(tid);
     }
 }
 
@@ -181,6 +182,7 @@ pub fn on_exit(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> R
         ExitRegs::Regs(Some(r)) => (r.nr, r.args),
         ExitRegs::Regs(None) => {
             count(STAT_REGS_UNREADABLE);
+            crate::diag::regs_unreadable();
             return Ok(());
         }
         ExitRegs::Nr(nr) => (nr, [0; 6]),
@@ -353,6 +355,7 @@ fn stack_on() -> bool {
 fn add_stack(c: &mut Cursor, ctx: *mut c_void) {
     if !put_stack(c, ctx) {
         count(STAT_STACK_FAILED);
+        crate::diag::stack_failed();
     }
 }
 
@@ -377,6 +380,7 @@ fn emit(ctx: *mut c_void, pid_tgid: u64, parts: Parts) -> Result<(), ()> {
 fn emit_fixed(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
     let Some(mut entry) = EVENTS.reserve::<SyscallRecord>(0) else {
         count(STAT_RINGBUF_FULL);
+        crate::diag::ring_full();
         return Err(());
     };
     let len = core::mem::size_of::<SyscallRecord>() as u32;
@@ -456,6 +460,7 @@ fn output(c: &Cursor) -> Result<(), ()> {
     };
     if EVENTS.output::<[u8]>(bytes, wakeup_flags()).is_err() {
         count(STAT_RINGBUF_FULL);
+        crate::diag::ring_full();
         return Err(());
     }
     Ok(())

@@ -271,7 +271,63 @@ fn wakeup_bytes(ring_size: u32) -> u64 {
     u64::from(ring_size / 8).min(64 << 10)
 }
 
+/// aya-log's level for the kernel side's diagnostics, from tracer's own log level: 0 (off,
+/// and removed by the verifier) unless `-v`; `-v` shows the kernel's warnings, `-vv` also its
+/// failed reads of user memory. Values: aya-log-common's `Level` (Warn 2, Debug 4).
+fn kernel_log_level() -> u8 {
+    if tracing::enabled!(tracing::Level::DEBUG) {
+        4
+    } else if tracing::enabled!(tracing::Level::INFO) {
+        LOG_WARN
+    } else {
+        0
+    }
+}
+
+/// Forwards the kernel side's aya-log records to tracer's log (as `log` records, which
+/// tracing-subscriber takes in) for as long as the programs are loaded.
+fn forward_kernel_logs(ebpf: &mut Ebpf) -> Result<(), Error> {
+    let logger = aya_log::EbpfLogger::init(ebpf)
+        .map_err(|e| Error::Internal(format!("kernel log reader: {e}")))?;
+    // SAFETY: the logger owns its ring buffer's fd for as long as the AsyncFd owns the logger.
+    let mut fd = unsafe {
+        tokio::io::unix::AsyncFd::register_with_interest(logger, tokio::io::Interest::READABLE)
+    }
+    .map_err(|e| Error::Internal(format!("kernel log reader: {e}")))?;
+    tokio::spawn(async move {
+        while let Ok(mut ready) = fd.readable_mut().await {
+            ready.get_inner_mut().flush();
+            ready.clear_ready();
+        }
+    });
+    Ok(())
+}
+
+/// aya-log's `Warn`: what `-v` shows of the kernel side.
+const LOG_WARN: u8 = 2;
+
 pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
+    let level = kernel_log_level();
+    match load_and_attach_at(cfg, level) {
+        // The classic tracepoint's programs with every debug statement kept are more than the
+        // verifier takes (E2BIG): the kernel's warnings still fit.
+        Err(Error::Bpf { source, .. })
+            if level > LOG_WARN
+                && std::error::Error::source(source.as_ref())
+                    .into_iter()
+                    .chain(std::iter::once(source.as_ref() as &dyn std::error::Error))
+                    .any(|e| e.to_string().contains("os error 7")) =>
+        {
+            tracing::warn!(
+                "the verifier refused the kernel side's debug logs with this hook (the programs grow too large); showing its warnings only"
+            );
+            load_and_attach_at(cfg, LOG_WARN)
+        }
+        r => r,
+    }
+}
+
+fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
     if OBJECT.is_empty() {
         return Err(Error::KernelSupport(
             "this tracer binary was built without its BPF programs (bpf-linker or the nightly toolchain was missing); install it with `cargo xtask setup` and rebuild".into(),
@@ -328,10 +384,14 @@ pub fn load_and_attach(cfg: &BpfConfig) -> Result<Loaded, Error> {
         .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
         .override_global("STREAM_ON", &u32::from(cfg.stream), true)
         .override_global("STACK_ON", &u32::from(cfg.stack), true)
+        .override_global("AYA_LOG_LEVEL", &log_level, true)
         .map_max_entries("EVENTS", cfg.ring_size)
         .map_max_entries("PENDING", DEFAULT_PENDING_ENTRIES)
         .load(OBJECT)
         .map_err(|e| bpf_error("loading the BPF object", e))?;
+    if log_level > 0 {
+        forward_kernel_logs(&mut ebpf)?;
+    }
 
     if let Filter::Cgroup { id, .. } = cfg.filter {
         let mut targets: HashMap<_, u64, u8> = HashMap::try_from(

@@ -63,6 +63,82 @@ pub fn hooks(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
         let m = median(&mut results[i]);
         report.out(format!("{mode:>16} {m:>14.1} {:>14.1}", m - base));
     }
+    kernel_logs(root, &name, args, report)
+}
+
+/// Bytes of BPF instructions the verifier kept (`xlated`) in the programs process `pid` holds:
+/// their ids from its fds' fdinfo (program and link fds), sizes from `bpftool prog show id`.
+fn xlated_bytes(pid: u32) -> Result<u64> {
+    let mut ids = std::collections::BTreeSet::new();
+    for fd in std::fs::read_dir(format!("/proc/{pid}/fdinfo"))? {
+        let info = std::fs::read_to_string(fd?.path()).unwrap_or_default();
+        ids.extend(
+            info.lines()
+                .filter_map(|l| l.strip_prefix("prog_id:"))
+                .filter_map(|v| v.trim().parse::<u32>().ok()),
+        );
+    }
+    let mut total = 0;
+    for id in ids {
+        let out = crate::util::output(&mut cmd(
+            "bpftool",
+            &["prog", "show", "id", &id.to_string()],
+        ))?;
+        total += out
+            .split_whitespace()
+            .skip_while(|w| *w != "xlated")
+            .nth(1)
+            .and_then(|w| w.strip_suffix('B'))
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    Ok(total)
+}
+
+/// aya-log's diagnostics of the rare paths: off (no `-v`), the verifier removes them, so the
+/// programs are as large and as fast as before; with `-v` and `-vv` they are kept. A followed
+/// getppid and a failing openat (29-byte path) streamed as JSON, side by side, and the size of
+/// what the verifier kept.
+fn kernel_logs(root: &Path, name: &str, args: &BenchArgs, report: &mut Report) -> Result<()> {
+    let n = args.calls / 10;
+    let json = ["--format", "json", "--output", "/dev/null", "--hook", "raw"];
+    let levels: [(&str, Vec<&str>); 3] = [
+        ("off", json.to_vec()),
+        ("-v", [&json[..], &["-v"]].concat()),
+        ("-vv", [&json[..], &["-vv"]].concat()),
+    ];
+    let mut getppid: Vec<Vec<f64>> = vec![Vec::new(); levels.len()];
+    let mut openat: Vec<Vec<f64>> = vec![Vec::new(); levels.len()];
+    let mut size = vec![0u64; levels.len()];
+    for round in 0..args.rounds {
+        for (i, (_, a)) in levels.iter().enumerate() {
+            let t = start_tracer_with(root, name, a)?;
+            size[i] = xlated_bytes(t.pid())?;
+            getppid[i].push(timed_in(name, "getppid", n)?);
+            openat[i].push(timed_in(name, "openat", n)?);
+        }
+        report.raw(format!(
+            "round {round}: kernel logs off/-v/-vv: getppid {:?} ns, openat {:?} ns",
+            getppid.iter().map(|v| v[round].round()).collect::<Vec<_>>(),
+            openat.iter().map(|v| v[round].round()).collect::<Vec<_>>()
+        ));
+    }
+    report.out(format!(
+        "kernel diagnostics (aya-log): a followed call streamed as JSON ({n} calls, {} rounds, medians)",
+        args.rounds
+    ));
+    report.out(format!(
+        "{:>10} {:>16} {:>16} {:>20}",
+        "logs", "getppid ns", "openat ns", "xlated bytes kept"
+    ));
+    for (i, (label, _)) in levels.iter().enumerate() {
+        report.out(format!(
+            "{label:>10} {:>16.0} {:>16.0} {:>20}",
+            median(&mut getppid[i]),
+            median(&mut openat[i]),
+            size[i]
+        ));
+    }
     Ok(())
 }
 

@@ -95,6 +95,12 @@ impl Drop for Container {
 /// A child process interrupted (SIGINT) and reaped when dropped.
 struct Interrupt(Child);
 
+impl Interrupt {
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
 impl Drop for Interrupt {
     fn drop(&mut self) {
         // SAFETY: signalling our own child.
@@ -129,9 +135,13 @@ fn start_observe(root: &Path, args: &[&str]) -> Result<Interrupt> {
     let stderr = child.stderr.take().context("stderr")?;
     let mut lines = BufReader::new(stderr).lines();
     let t = Interrupt(child);
-    match lines.next() {
-        Some(Ok(l)) if l.contains("tracing") => {}
-        other => bail!("tracer did not start: {other:?}"),
+    // With -v, log lines may come first.
+    loop {
+        match lines.next() {
+            Some(Ok(l)) if l.contains("tracer: tracing") || l.starts_with("tracing ") => break,
+            Some(Ok(l)) if !l.starts_with("tracer:") => {}
+            other => bail!("tracer did not start: {other:?}"),
+        }
     }
     std::thread::spawn(move || for _ in lines {});
     Ok(t)
