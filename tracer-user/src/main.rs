@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use tracer::{
     cli::{self, Cli, Command, seccomp::SeccompCommand},
-    config::{CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig},
+    config::{CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig, RecordConfig, ShowConfig},
     error::{Error, exit},
     pipeline::{self, Summary},
 };
@@ -119,6 +119,14 @@ async fn run(command: Command) -> Result<Option<Summary>, Error> {
             }
             s
         }
+        Command::Record(args) => {
+            let cfg = RecordConfig::try_from(*args)?;
+            let quiet = cfg.observe.quiet > 0;
+            let silent = |_: String| {};
+            let say: &dyn Fn(String) = if quiet { &silent } else { &status };
+            pipeline::record::record(cfg, say).await?
+        }
+        Command::Show(args) => pipeline::show::show(ShowConfig::try_from(*args)?).await?,
         Command::Daemon(args) => {
             pipeline::daemon::daemon(DaemonConfig::try_from(args)?, &status).await?
         }

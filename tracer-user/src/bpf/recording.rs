@@ -201,6 +201,10 @@ impl<W: Write> Writer<W> {
         self.out.flush()
     }
 
+    pub fn get_ref(&self) -> &W {
+        &self.out
+    }
+
     /// Bytes handed to the output so far.
     pub fn written(&self) -> u64 {
         self.written

@@ -14,7 +14,9 @@
 pub mod control;
 pub mod daemon;
 pub mod observe;
+pub mod record;
 pub mod seccomp;
+pub mod show;
 
 use std::{
     fs::File,
@@ -42,7 +44,7 @@ use crate::{
 };
 
 /// Batches in flight between the source and the writer thread.
-const CHANNEL_BATCHES: usize = 64;
+pub(crate) const CHANNEL_BATCHES: usize = 64;
 /// Events per batch read back from JSON lines.
 const FILE_BATCH: usize = 1024;
 
@@ -70,6 +72,8 @@ pub enum Source {
     },
     /// JSON lines tracer wrote earlier, opened and checked by the caller.
     Files(Vec<(PathBuf, File)>),
+    /// A recording (`tracer record`), its header read and checked by the caller.
+    Recording(show::Opened),
 }
 
 /// The stages between the source and the sink, configured once.
@@ -244,17 +248,21 @@ impl Writer {
             Message::Unfinished(calls)
                 if self.stages.unfinished && self.state == State::Running =>
             {
-                // Written as they are, not counted against --count.
                 for (tid, p) in calls {
-                    let mut e = decode::event(decode::unfinished(tid, &p), self.stages.decode);
-                    self.stages.enrich.enrich(&mut e);
-                    if self.stages.filter.shown(&e) {
-                        self.stages.sink.event(&e)?;
-                    }
+                    self.unfinished(decode::unfinished(tid, &p))?;
                 }
                 Ok(())
             }
             Message::Unfinished(_) => Ok(()),
+            Message::InFlight(calls) if self.stages.unfinished && self.state == State::Running => {
+                for c in calls {
+                    let mut call = decode::unfinished(c.tid, &c.pending);
+                    (call.tgid, call.comm, call.cgroup_id) = (c.tgid, c.comm, c.cgroup_id);
+                    self.unfinished(call)?;
+                }
+                Ok(())
+            }
+            Message::InFlight(_) => Ok(()),
             Message::Lost(lost) => {
                 self.stages.enrich.lost();
                 self.stages.sink.lost(&lost)
@@ -283,6 +291,16 @@ impl Writer {
                 Ok(())
             }
         }
+    }
+
+    /// A call in flight at the end: written as it is, not counted against --count.
+    fn unfinished(&mut self, call: SyscallEvent) -> io::Result<()> {
+        let mut e = decode::event(call, self.stages.decode);
+        self.stages.enrich.enrich(&mut e);
+        if self.stages.filter.shown(&e) {
+            self.stages.sink.event(&e)?;
+        }
+        Ok(())
     }
 
     fn call(&mut self, call: SyscallEvent) -> io::Result<()> {
@@ -444,6 +462,10 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
         Source::Files(files) => {
             let control = control.clone();
             tokio::task::spawn_blocking(move || read_files(files, clock, tx, &control))
+        }
+        Source::Recording(opened) => {
+            let control = control.clone();
+            tokio::task::spawn_blocking(move || show::read(opened, &tx, &control))
         }
     };
     let writer = Writer {
