@@ -56,7 +56,7 @@ pub enum Error {
     /// A recording (`tracer show FILE`) that cannot be read on from a byte offset: cut,
     /// corrupt, another format version, not a recording. Reported after every whole record
     /// before that offset was written.
-    #[error("recording {path}: {why}; give a file written by `tracer record`")]
+    #[error("recording {path}: {why}")]
     Recording { path: PathBuf, why: String },
     /// An operation of our own that failed for a reason outside the user's input.
     #[error("{what}: {source}")]

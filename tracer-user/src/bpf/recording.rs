@@ -260,10 +260,8 @@ impl<R: Read> Reader<R> {
     /// Checks the prelude and reads the header frame.
     pub fn open(mut input: R) -> Result<(Reader<R>, Header), ReadError> {
         let mut prelude = [0u8; PRELUDE_LEN];
-        let got = read_full(&mut input, &mut prelude).map_err(|source| ReadError::Io {
-            offset: 0,
-            source,
-        })?;
+        let got = read_full(&mut input, &mut prelude)
+            .map_err(|source| ReadError::Io { offset: 0, source })?;
         if prelude[..got.min(8)] != MAGIC[..got.min(8)] || got == 0 {
             return Err(bad(0, "not a recording of tracer's (no magic number)"));
         }
@@ -317,7 +315,9 @@ impl<R: Read> Reader<R> {
         if got < FRAME_HEADER_LEN {
             return Err(bad(
                 at,
-                format!("the file ends inside a frame header ({got} of {FRAME_HEADER_LEN} bytes; cut short)"),
+                format!(
+                    "the file ends inside a frame header ({got} of {FRAME_HEADER_LEN} bytes; cut short)"
+                ),
             ));
         }
         let kind = head[0];
@@ -362,7 +362,8 @@ impl<R: Read> Reader<R> {
 fn parse(kind: u8, payload: Vec<u8>) -> Result<Frame, String> {
     Ok(match kind {
         KIND_HEADER => Frame::Header(
-            serde_json::from_slice(&payload).map_err(|e| format!("a header frame that is not: {e}"))?,
+            serde_json::from_slice(&payload)
+                .map_err(|e| format!("a header frame that is not: {e}"))?,
         ),
         KIND_TRAILER => Frame::Trailer(
             serde_json::from_slice(&payload)

@@ -116,7 +116,8 @@ impl TryFrom<ShowArgs> for ShowConfig {
         }
         if view.duration.is_some() {
             return Err(Error::Usage(
-                "--duration with show: a recording is read to its end; use --count N to stop early".into(),
+                "--duration with show: a recording is read to its end; use --count N to stop early"
+                    .into(),
             ));
         }
         Ok(ShowConfig {
@@ -157,8 +158,8 @@ mod tests {
 
     #[test]
     fn record_takes_a_target_a_syscall_set_and_a_file() {
-        let c = record(&["--container", "web", "-e", "trace=openat", "-o", "cap.bin"])
-            .expect("valid");
+        let c =
+            record(&["--container", "web", "-e", "trace=openat", "-o", "cap.bin"]).expect("valid");
         assert_eq!(c.output, PathBuf::from("cap.bin"));
         assert_eq!(c.observe.target, TargetSpec::Container("web".into()));
         assert_eq!(c.observe.syscalls.len(), 1);
@@ -177,8 +178,16 @@ mod tests {
 
     #[test]
     fn show_takes_a_file_and_what_to_print() {
-        let c = show(&["cap.bin", "--format", "json", "-Z", "-e", "trace=openat", "-y"])
-            .expect("valid");
+        let c = show(&[
+            "cap.bin",
+            "--format",
+            "json",
+            "-Z",
+            "-e",
+            "trace=openat",
+            "-y",
+        ])
+        .expect("valid");
         assert_eq!(c.input, PathBuf::from("cap.bin"));
         assert_eq!(c.view.format, Format::Json);
         assert!(c.view.fd_paths);

@@ -131,7 +131,10 @@ fn frame(w: &mut Writer<BufWriter<File>>, msg: Message, counts: &mut Counts) -> 
 /// Runs `record` until a signal, --duration or the target's end (pipeline/control.rs), then
 /// writes the trailer.
 pub async fn record(cfg: RecordConfig, ready: &dyn Fn(String)) -> Result<Summary, Error> {
-    let RecordConfig { observe: cfg, output } = cfg;
+    let RecordConfig {
+        observe: cfg,
+        output,
+    } = cfg;
     let target = runtime::resolve(&cfg.target).await?;
     let clock = Clock::shared();
     // Every status, and the calls `-y`'s and `-P`'s fd tables follow, so that `show` can

@@ -38,9 +38,14 @@ fn bad(path: &Path, why: impl std::fmt::Display) -> Error {
 /// Opens `path` and reads its header; a recording made with another record layout is refused
 /// (its bytes would decode as something else).
 pub fn open(path: &Path) -> Result<(Opened, Header), Error> {
-    let file = File::open(path).map_err(|e| bad(path, format!("cannot open it: {e}")))?;
-    let (reader, header) =
-        Reader::open(BufReader::with_capacity(1 << 20, file)).map_err(|e| bad(path, e))?;
+    let file =
+        File::open(path).map_err(|e| bad(path, format!("cannot open it: {e}; check the path")))?;
+    let (reader, header) = Reader::open(BufReader::with_capacity(1 << 20, file)).map_err(|e| {
+        bad(
+            path,
+            format!("{e}; give a file written by `tracer record -o`"),
+        )
+    })?;
     let ours = super::record::layout_id();
     if header.layout != ours {
         return Err(bad(
@@ -73,7 +78,13 @@ pub fn read(
 fn read_into(mut o: Opened, tx: &mpsc::Sender<Message>) -> Result<KernelStats, Error> {
     let mut stats = KernelStats::default();
     loop {
-        let msg = match o.reader.next().map_err(|e| bad(&o.path, e))? {
+        let next = o.reader.next().map_err(|e| {
+            bad(
+                &o.path,
+                format!("{e}; every whole record before it is shown"),
+            )
+        })?;
+        let msg = match next {
             None => return Ok(stats),
             Some(Frame::Batch(b)) => Message::Batch(b),
             Some(Frame::Lost(l)) => {
