@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let mut pairing = Pairing::default();
     loop {
         let before = reader.offset();
-        match reader.next() {
+        match reader.next_frame() {
             Ok(Some(Frame::Batch(b))) => {
                 for rec in records(&b) {
                     let Ok(rec) = decode_record(rec) else {

@@ -71,7 +71,7 @@ fn ts_ns(v: &Value) -> i128 {
 /// record's) each have their own ring buffer, which takes the records of threads running on
 /// different CPUs at the same moment in its own order: within a thread the order is the
 /// kernel's, the same for both.
-fn by_thread<'a, T>(items: &'a [T], key: impl Fn(&T) -> String) -> BTreeMap<String, Vec<&'a T>> {
+fn by_thread<T>(items: &[T], key: impl Fn(&T) -> String) -> BTreeMap<String, Vec<&T>> {
     let mut out: BTreeMap<String, Vec<&T>> = BTreeMap::new();
     for v in items {
         out.entry(key(v)).or_default().push(v);

@@ -286,7 +286,7 @@ impl<R: Read> Reader<R> {
             trailer_seen: false,
         };
         let at = r.offset;
-        match r.next()? {
+        match r.next_frame()? {
             Some(Frame::Header(h)) => Ok((r, h)),
             Some(_) => Err(bad(at, "the first frame is not the header")),
             None => Err(bad(at, "the file ends before the header frame (cut short)")),
@@ -295,7 +295,7 @@ impl<R: Read> Reader<R> {
 
     /// The next frame; `None` after the trailer. A file that ends before its trailer is an
     /// error (the recording was cut: killed, or its disk full).
-    pub fn next(&mut self) -> Result<Option<Frame>, ReadError> {
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, ReadError> {
         let at = self.offset;
         let io = |source| ReadError::Io { offset: at, source };
         let mut head = [0u8; FRAME_HEADER_LEN];
@@ -380,7 +380,7 @@ fn parse(kind: u8, payload: Vec<u8>) -> Result<Frame, String> {
             })
         }
         KIND_IN_FLIGHT => {
-            if payload.len() % IN_FLIGHT_LEN != 0 {
+            if !payload.len().is_multiple_of(IN_FLIGHT_LEN) {
                 return Err(format!("an in-flight frame of {} bytes", payload.len()));
             }
             let calls = payload

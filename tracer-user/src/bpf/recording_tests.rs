@@ -77,7 +77,7 @@ fn read_all(bytes: &[u8]) -> (Option<Header>, Vec<Frame>, Option<ReadError>) {
     };
     let mut frames = Vec::new();
     loop {
-        match r.next() {
+        match r.next_frame() {
             Ok(Some(f)) => frames.push(f),
             Ok(None) => return (Some(h), frames, None),
             Err(e) => return (Some(h), frames, Some(e)),

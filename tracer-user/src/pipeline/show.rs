@@ -78,7 +78,7 @@ pub fn read(
 fn read_into(mut o: Opened, tx: &mpsc::Sender<Message>) -> Result<KernelStats, Error> {
     let mut stats = KernelStats::default();
     loop {
-        let next = o.reader.next().map_err(|e| {
+        let next = o.reader.next_frame().map_err(|e| {
             bad(
                 &o.path,
                 format!("{e}; every whole record before it is shown"),
