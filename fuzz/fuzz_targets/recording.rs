@@ -7,7 +7,7 @@ use tracer::bpf::{
     reader::records,
     recording::{Frame, Reader},
 };
-use tracer::decode::{Record, decode_record, pairing::Pairing};
+use tracer::decode::pairing::Pairing;
 
 fuzz_target!(|data: &[u8]| {
     let Ok((mut reader, _header)) = Reader::open(data) else {
@@ -19,15 +19,7 @@ fuzz_target!(|data: &[u8]| {
         match reader.next_frame() {
             Ok(Some(Frame::Batch(b))) => {
                 for rec in records(&b) {
-                    let Ok(rec) = decode_record(rec) else {
-                        continue;
-                    };
-                    if let Record::Syscall(ev) = &rec {
-                        tracer_fuzz::check_rendering(ev);
-                    }
-                    if let Some(ev) = pairing.push(rec) {
-                        tracer_fuzz::check_rendering(&ev);
-                    }
+                    tracer_fuzz::decode_and_check(&mut pairing, rec);
                 }
             }
             Ok(Some(_)) => {}

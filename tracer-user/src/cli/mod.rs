@@ -48,31 +48,7 @@ pub enum Command {
     Observe(Box<observe::ObserveArgs>),
     /// Write the kernel's records of one container, process or cgroup to a file (-o FILE) as
     /// they come, for `tracer show` to decode later (docs/capture-format.md).
-    #[command(
-        mut_arg("format", |a| a.hide(true)),
-        mut_arg("syscall_times", |a| a.hide(true)),
-        mut_arg("timestamps", |a| a.hide(true)),
-        mut_arg("relative_timestamps", |a| a.hide(true)),
-        mut_arg("hex_strings", |a| a.hide(true)),
-        mut_arg("fd_paths", |a| a.hide(true)),
-        mut_arg("trace_path", |a| a.hide(true)),
-        mut_arg("status", |a| a.hide(true)),
-        mut_arg("successful_only", |a| a.hide(true)),
-        mut_arg("failed_only", |a| a.hide(true)),
-        mut_arg("signals", |a| a.hide(true)),
-        mut_arg("exclude_comm", |a| a.hide(true)),
-        mut_arg("count", |a| a.hide(true)),
-        mut_arg("no_abbrev", |a| a.hide(true)),
-        mut_arg("host_pids", |a| a.hide(true)),
-        mut_arg("stack", |a| a.hide(true)),
-        mut_arg("summary", |a| a.hide(true)),
-        mut_arg("summary_and_stream", |a| a.hide(true)),
-        mut_arg("stream", |a| a.hide(true)),
-        mut_arg("interval", |a| a.hide(true)),
-        mut_arg("sort", |a| a.hide(true)),
-        mut_arg("summary_columns", |a| a.hide(true)),
-        mut_arg("histogram", |a| a.hide(true))
-    )]
+    #[command(mut_args(record::hide_display))]
     Record(Box<observe::ObserveArgs>),
     /// Decode a recording (`tracer record`) and print it as `observe` would have printed it.
     Show(Box<record::ShowArgs>),

@@ -14,30 +14,75 @@ use crate::{
 };
 
 #[derive(Debug, Args)]
-#[command(
-    mut_group("target", |g| g.required(false)),
-    mut_arg("container", |a| a.hide(true)),
-    mut_arg("attach", |a| a.hide(true)),
-    mut_arg("pid", |a| a.hide(true)),
-    mut_arg("cgroup", |a| a.hide(true)),
-    mut_arg("duration", |a| a.hide(true)),
-    mut_arg("ring_size", |a| a.hide(true)),
-    mut_arg("hook", |a| a.hide(true)),
-    mut_arg("summary", |a| a.hide(true)),
-    mut_arg("summary_and_stream", |a| a.hide(true)),
-    mut_arg("stream", |a| a.hide(true)),
-    mut_arg("interval", |a| a.hide(true)),
-    mut_arg("sort", |a| a.hide(true)),
-    mut_arg("summary_columns", |a| a.hide(true)),
-    mut_arg("histogram", |a| a.hide(true)),
-    mut_arg("stack", |a| a.hide(true))
-)]
+#[command(mut_group("target", |g| g.required(false)), mut_args(hide_kernel))]
 pub struct ShowArgs {
     /// A recording written by `tracer record -o FILE`.
     #[arg(value_name = "FILE")]
     pub input: PathBuf,
     #[command(flatten)]
     pub view: ObserveArgs,
+}
+
+/// Observe's options that only choose what is printed: `show`'s, hidden from `record --help`
+/// (and refused there, `display_options`), with those `record` does not have.
+const DISPLAY: [&str; 23] = [
+    "format",
+    "syscall_times",
+    "timestamps",
+    "relative_timestamps",
+    "hex_strings",
+    "fd_paths",
+    "trace_path",
+    "status",
+    "successful_only",
+    "failed_only",
+    "signals",
+    "exclude_comm",
+    "count",
+    "no_abbrev",
+    "host_pids",
+    "stack",
+    "summary",
+    "summary_and_stream",
+    "stream",
+    "interval",
+    "sort",
+    "summary_columns",
+    "histogram",
+];
+
+/// Observe's options that choose what is followed and how the kernel captures it, and those
+/// `show` does not have: hidden from `show --help` (the target ones are refused there).
+const KERNEL: [&str; 15] = [
+    "container",
+    "attach",
+    "pid",
+    "cgroup",
+    "duration",
+    "ring_size",
+    "hook",
+    "stack",
+    "summary",
+    "summary_and_stream",
+    "stream",
+    "interval",
+    "sort",
+    "summary_columns",
+    "histogram",
+];
+
+fn hide_if(a: clap::Arg, ids: &[&str]) -> clap::Arg {
+    let hide = a.is_hide_set() || ids.contains(&a.get_id().as_str());
+    a.hide(hide)
+}
+
+/// `record`'s help: observe's without the printing options.
+pub fn hide_display(a: clap::Arg) -> clap::Arg {
+    hide_if(a, &DISPLAY)
+}
+
+fn hide_kernel(a: clap::Arg) -> clap::Arg {
+    hide_if(a, &KERNEL)
 }
 
 /// The options that choose what is printed: `show`'s, not `record`'s (the recording keeps

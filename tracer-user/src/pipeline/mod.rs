@@ -423,6 +423,25 @@ fn read_files_into(
     Ok(KernelStats::default())
 }
 
+/// Waits for the end of the run (`control::wait`), stops the source and returns its result.
+pub(crate) async fn until_end(
+    ends: &control::Ends,
+    stop_rx: watch::Receiver<bool>,
+    stop_tx: &watch::Sender<bool>,
+    control: &control::Control,
+    source: &mut tokio::task::JoinHandle<Result<KernelStats, Error>>,
+) -> Result<Result<KernelStats, Error>, Error> {
+    let ended_by_source = control::wait(ends, stop_rx, control, source).await;
+    let _ = stop_tx.send(true);
+    match ended_by_source {
+        Some(r) => Ok(r),
+        None => source.await.map_err(|e| Error::Task {
+            what: "source task",
+            source: e,
+        }),
+    }
+}
+
 /// Runs the source and the writer until the run ends (control::Ends), then drains: the run's
 /// summary, or what failed (a write to the output first of all).
 pub async fn run(r: Run) -> Result<Summary, Error> {
@@ -481,15 +500,7 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
     let rt = tokio::runtime::Handle::current();
     let writer = tokio::task::spawn_blocking(move || writer.run(&rt, rx, &writer_stop));
 
-    let source_result = control::wait(&ends, stop_rx, &control, &mut source).await;
-    let _ = stop_tx.send(true);
-    let kernel = match source_result {
-        Some(r) => r,
-        None => source.await.map_err(|e| Error::Task {
-            what: "source task",
-            source: e,
-        })?,
-    };
+    let kernel = until_end(&ends, stop_rx, &stop_tx, &control, &mut source).await?;
     let end = writer.await.map_err(|e| Error::Task {
         what: "writer thread",
         source: e,

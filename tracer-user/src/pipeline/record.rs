@@ -188,15 +188,7 @@ pub async fn record(cfg: RecordConfig, ready: &dyn Fn(String)) -> Result<Summary
         tasks,
     };
     let control = control::Control::default();
-    let source_result = control::wait(&ends, stop_rx, &control, &mut source).await;
-    let _ = stop_tx.send(true);
-    let kernel = match source_result {
-        Some(r) => r,
-        None => source.await.map_err(|e| Error::Task {
-            what: "source task",
-            source: e,
-        })?,
-    };
+    let kernel = super::until_end(&ends, stop_rx, &stop_tx, &control, &mut source).await?;
     let (mut w, counts, written) = writer.await.map_err(|e| Error::Task {
         what: "writer thread",
         source: e,
