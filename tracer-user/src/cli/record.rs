@@ -23,9 +23,21 @@ pub struct ShowArgs {
     pub view: ObserveArgs,
 }
 
+/// Observe's options that neither `record` nor `show` has (yet): the summary, user stacks.
+const NEITHER: [&str; 8] = [
+    "stack",
+    "summary",
+    "summary_and_stream",
+    "stream",
+    "interval",
+    "sort",
+    "summary_columns",
+    "histogram",
+];
+
 /// Observe's options that only choose what is printed: `show`'s, hidden from `record --help`
-/// (and refused there, `display_options`), with those `record` does not have.
-const DISPLAY: [&str; 23] = [
+/// (and refused there, `display_options`).
+const DISPLAY: [&str; 15] = [
     "format",
     "syscall_times",
     "timestamps",
@@ -41,19 +53,11 @@ const DISPLAY: [&str; 23] = [
     "count",
     "no_abbrev",
     "host_pids",
-    "stack",
-    "summary",
-    "summary_and_stream",
-    "stream",
-    "interval",
-    "sort",
-    "summary_columns",
-    "histogram",
 ];
 
-/// Observe's options that choose what is followed and how the kernel captures it, and those
-/// `show` does not have: hidden from `show --help` (the target ones are refused there).
-const KERNEL: [&str; 15] = [
+/// Observe's options that choose what is followed and how the kernel captures it: hidden from
+/// `show --help` (the target ones are refused there).
+const KERNEL: [&str; 7] = [
     "container",
     "attach",
     "pid",
@@ -61,18 +65,11 @@ const KERNEL: [&str; 15] = [
     "duration",
     "ring_size",
     "hook",
-    "stack",
-    "summary",
-    "summary_and_stream",
-    "stream",
-    "interval",
-    "sort",
-    "summary_columns",
-    "histogram",
 ];
 
 fn hide_if(a: clap::Arg, ids: &[&str]) -> clap::Arg {
-    let hide = a.is_hide_set() || ids.contains(&a.get_id().as_str());
+    let id = a.get_id().as_str();
+    let hide = a.is_hide_set() || ids.contains(&id) || NEITHER.contains(&id);
     a.hide(hide)
 }
 
