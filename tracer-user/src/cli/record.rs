@@ -127,7 +127,7 @@ impl TryFrom<ObserveArgs> for RecordConfig {
         let display = display_options(&observe);
         if !display.is_empty() {
             return Err(Error::Usage(format!(
-                "{} choose(s) what is printed: give it to `tracer show FILE`, which decodes the recording (record keeps every status, signal and process)",
+                "{} with record: what is printed is chosen by `tracer show FILE`, which decodes the recording; give it there (record keeps every status, signal and process)",
                 display.join(", ")
             )));
         }
