@@ -30,7 +30,13 @@ fn observe_and_record(
     let live = Tracer::start(&a);
     let rec = Tracer::start_as("record", &["--container", &c.name]);
     let pid = burst(c);
-    let (live, rec) = (live.stop(), rec.stop());
+    // observe stops on SIGINT; record on SIGTERM, which must end it as cleanly (its trailer
+    // written: `show` of the whole file succeeds).
+    let rec_pid = rec.pid();
+    let live = live.stop();
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(rec_pid as i32, libc::SIGTERM) };
+    let rec = rec.wait();
     assert!(live.status.success(), "observe: {}", live.stderr);
     assert!(rec.status.success(), "record: {}", rec.stderr);
     assert!(
