@@ -2,7 +2,7 @@
 //! (u16 little-endian length, then the bytes), decoded, paired enter→exit, rendered.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use tracer::decode::{Record, decode_record, pairing::Pairing};
+use tracer::decode::pairing::Pairing;
 
 fuzz_target!(|data: &[u8]| {
     let mut pairing = Pairing::default();
@@ -11,14 +11,6 @@ fuzz_target!(|data: &[u8]| {
         let len = usize::from(u16::from_le_bytes([rest[0], rest[1]])).min(rest.len() - 2);
         let item = &rest[2..2 + len];
         rest = &rest[2 + len..];
-        let Ok(rec) = decode_record(item) else {
-            continue;
-        };
-        if let Record::Syscall(ev) = &rec {
-            tracer_fuzz::check_rendering(ev);
-        }
-        if let Some(ev) = pairing.push(rec) {
-            tracer_fuzz::check_rendering(&ev);
-        }
+        tracer_fuzz::decode_and_check(&mut pairing, item);
     }
 });

@@ -51,3 +51,16 @@ pub fn check_rendering(ev: &SyscallEvent) {
         );
     }
 }
+
+/// Decodes one ring buffer record, pairs it, and checks the rendering of what comes out.
+pub fn decode_and_check(pairing: &mut decode::pairing::Pairing, item: &[u8]) {
+    let Ok(rec) = decode::decode_record(item) else {
+        return;
+    };
+    if let decode::Record::Syscall(ev) = &rec {
+        check_rendering(ev);
+    }
+    if let Some(ev) = pairing.push(rec) {
+        check_rendering(&ev);
+    }
+}

@@ -272,6 +272,8 @@ pub struct Finished {
     pub status: std::process::ExitStatus,
     pub stdout: String,
     pub stderr: String,
+    /// The output file's bytes (`stdout` is their text): a recording, for `tracer record`.
+    pub output: Vec<u8>,
 }
 
 impl Finished {
@@ -294,10 +296,16 @@ impl Finished {
 impl Tracer {
     /// Starts `tracer observe ARGS --output FILE` and waits for the "tracing" line.
     pub fn start(args: &[&str]) -> Tracer {
+        Tracer::start_as("observe", args)
+    }
+
+    /// Starts `tracer COMMAND ARGS --output FILE` (observe, record) and waits for the
+    /// "tracing" line.
+    pub fn start_as(command: &str, args: &[&str]) -> Tracer {
         let dir = TempDir::new("out");
         let stdout_path = dir.0.join("out");
         let mut child = Command::new(tracer_bin())
-            .arg("observe")
+            .arg(command)
             .args(args)
             .arg("--output")
             .arg(&stdout_path)
@@ -339,10 +347,12 @@ impl Tracer {
 
     fn finish(&mut self, child: &mut Child) -> Finished {
         let status = wait_exit(child, "tracer");
+        let output = std::fs::read(&self.stdout_path).unwrap_or_default();
         Finished {
             status,
-            stdout: std::fs::read_to_string(&self.stdout_path).unwrap_or_default(),
+            stdout: String::from_utf8(output.clone()).unwrap_or_default(),
             stderr: rest_of(&self.stderr),
+            output,
         }
     }
 }

@@ -158,6 +158,21 @@ pub struct ObserveConfig {
     pub trace_paths: Vec<PathBuf>,
 }
 
+/// `record`, checked: observe's target, syscall set and kernel options; the file to write.
+#[derive(Debug, Clone)]
+pub struct RecordConfig {
+    pub observe: ObserveConfig,
+    pub output: PathBuf,
+}
+
+/// `show`, checked: the recording to read and observe's options for what to print.
+#[derive(Debug, Clone)]
+pub struct ShowConfig {
+    pub input: PathBuf,
+    /// Its target is unused: the recording names what it followed.
+    pub view: ObserveConfig,
+}
+
 /// strace's `-U`: column names (its `count.c` aliases) → columns, each at most once, the name
 /// column added last when not given.
 pub fn parse_columns(s: &str) -> Result<Vec<crate::model::summary::Column>, Error> {

@@ -14,6 +14,7 @@ pub mod exit {
     pub const KERNEL_SUPPORT: u8 = 7;
     pub const OUTPUT: u8 = 8;
     pub const WOULD_DENY: u8 = 9;
+    pub const RECORDING: u8 = 10;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +53,11 @@ pub enum Error {
         "cannot use events file {path}: {why}; give JSON lines written by `tracer observe --format json` or `tracer daemon`"
     )]
     Input { path: PathBuf, why: String },
+    /// A recording (`tracer show FILE`) that cannot be read on from a byte offset: cut,
+    /// corrupt, another format version, not a recording. Reported after every whole record
+    /// before that offset was written.
+    #[error("recording {path}: {why}")]
+    Recording { path: PathBuf, why: String },
     /// An operation of our own that failed for a reason outside the user's input.
     #[error("{what}: {source}")]
     Io {
@@ -108,6 +114,7 @@ impl Error {
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,
             Error::WouldDeny(_) => exit::WOULD_DENY,
+            Error::Recording { .. } => exit::RECORDING,
             Error::Io { .. }
             | Error::Bpf { .. }
             | Error::Docker { .. }
@@ -138,6 +145,10 @@ mod tests {
                 reason: String::new(),
             },
             Error::WouldDeny(1),
+            Error::Recording {
+                path: PathBuf::new(),
+                why: String::new(),
+            },
             Error::Internal(String::new()),
         ];
         let mut codes: Vec<u8> = errors.iter().map(Error::exit_code).collect();

@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use tracer::{
     cli::{self, Cli, Command, seccomp::SeccompCommand},
-    config::{CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig},
+    config::{CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig, RecordConfig, ShowConfig},
     error::{Error, exit},
     pipeline::{self, Summary},
 };
@@ -100,6 +100,12 @@ fn to_stdout(r: std::io::Result<()>) -> Result<Option<Summary>, Error> {
     }
 }
 
+/// -q: the closing line only when something was not delivered.
+fn unless_quiet(quiet: bool, s: Summary) -> Option<Summary> {
+    let undelivered = s.lost > 0 || s.decode_errors > 0 || s.pending_full > 0 || s.tasks_full > 0;
+    (!quiet || undelivered).then_some(s)
+}
+
 async fn run(command: Command) -> Result<Option<Summary>, Error> {
     let s = match command {
         Command::Observe(args) => {
@@ -108,16 +114,21 @@ async fn run(command: Command) -> Result<Option<Summary>, Error> {
             let silent = |_: String| {};
             let say: &dyn Fn(String) = if quiet { &silent } else { &status };
             let s = pipeline::observe::observe(cfg, None, say).await?;
-            // -q: the closing line only when something was not delivered.
-            if quiet
-                && s.lost == 0
-                && s.decode_errors == 0
-                && s.pending_full == 0
-                && s.tasks_full == 0
-            {
-                return Ok(None);
-            }
-            s
+            return Ok(unless_quiet(quiet, s));
+        }
+        Command::Record(args) => {
+            let cfg = RecordConfig::try_from(*args)?;
+            let quiet = cfg.observe.quiet > 0;
+            let silent = |_: String| {};
+            let say: &dyn Fn(String) = if quiet { &silent } else { &status };
+            let s = pipeline::record::record(cfg, say).await?;
+            return Ok(unless_quiet(quiet, s));
+        }
+        Command::Show(args) => {
+            let cfg = ShowConfig::try_from(*args)?;
+            let quiet = cfg.view.quiet > 0;
+            let s = pipeline::show::show(cfg).await?;
+            return Ok(unless_quiet(quiet, s));
         }
         Command::Daemon(args) => {
             pipeline::daemon::daemon(DaemonConfig::try_from(args)?, &status).await?

@@ -10,7 +10,7 @@ use clap::Args;
 use crate::util::{cmd, output, run_ok};
 
 const CARGO_FUZZ: &str = "0.13.2";
-const TARGETS: [&str; 3] = ["record", "args", "seccomp"];
+const TARGETS: [&str; 4] = ["record", "recording", "args", "seccomp"];
 
 #[derive(Args)]
 pub struct FuzzArgs {

@@ -35,6 +35,9 @@ pub enum Message {
     /// Calls still in progress when tracing stopped (sent once, at the end): the kernel's
     /// pending entries by thread id, oldest first.
     Unfinished(Vec<(u32, Pending)>),
+    /// Calls in progress when a recording stopped, with their thread's ids, name and cgroup as
+    /// they were then (read back by `tracer show`: the threads may be gone).
+    InFlight(Vec<super::recording::InFlight>),
     /// Events that were decoded elsewhere (recorded JSON lines read back): the same channel
     /// feeds the same writer.
     Events(Vec<Event>),

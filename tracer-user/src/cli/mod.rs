@@ -2,6 +2,7 @@
 //! each.
 pub mod daemon;
 pub mod observe;
+pub mod record;
 pub mod seccomp;
 
 use clap::{CommandFactory as _, Parser, Subcommand};
@@ -31,10 +32,11 @@ impl Cli {
         use clap::FromArgMatches as _;
         let matches = Cli::command().try_get_matches_from(args)?;
         let mut cli = Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut Cli::command()))?;
-        if let (Command::Observe(a), Some(("observe", m))) =
-            (&mut cli.command, matches.subcommand())
-        {
-            a.positions = observe::Positions::of(m);
+        match (&mut cli.command, matches.subcommand()) {
+            (Command::Observe(a), Some(("observe", m)))
+            | (Command::Record(a), Some(("record", m))) => a.positions = observe::Positions::of(m),
+            (Command::Show(a), Some(("show", m))) => a.view.positions = observe::Positions::of(m),
+            _ => {}
         }
         Ok(cli)
     }
@@ -44,6 +46,12 @@ impl Cli {
 pub enum Command {
     /// Stream the syscalls of one container, process or cgroup.
     Observe(Box<observe::ObserveArgs>),
+    /// Write the kernel's records of one container, process or cgroup to a file (-o FILE) as
+    /// they come, for `tracer show` to decode later (docs/capture-format.md).
+    #[command(mut_args(record::hide_display))]
+    Record(Box<observe::ObserveArgs>),
+    /// Decode a recording (`tracer record`) and print it as `observe` would have printed it.
+    Show(Box<record::ShowArgs>),
     /// Follow named containers for days: across restarts, re-creation and engine restarts.
     Daemon(daemon::DaemonArgs),
     /// Seccomp profiles from observed behaviour, and observed behaviour against a profile.

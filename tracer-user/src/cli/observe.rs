@@ -387,132 +387,152 @@ impl From<SortArg> for SortBy {
     }
 }
 
+/// The target of `observe` and `record`: exactly one of --container, -p, --container-of,
+/// --cgroup.
+pub fn target_spec(a: &ObserveArgs) -> Result<TargetSpec, Error> {
+    if let Some(p) = &a.old_pid {
+        return Err(Error::Usage(format!(
+            "--pid was renamed: --container-of {p} traces everything in that process's container, -p {p} only that process and its children"
+        )));
+    }
+    Ok(match (&a.container, a.pid, &a.cgroup) {
+        _ if !a.attach.is_empty() => {
+            if a.attach.contains(&0) {
+                return Err(Error::Usage(
+                    "bad -p 0: give the pid of a running process (pgrep, docker top)".into(),
+                ));
+            }
+            let mut pids = a.attach.clone();
+            pids.sort_unstable();
+            pids.dedup();
+            TargetSpec::Processes(pids)
+        }
+        (Some(c), None, None) if !c.is_empty() => TargetSpec::Container(c.clone()),
+        (None, Some(p), None) if p > 0 => TargetSpec::Pid(p),
+        (None, None, Some(p)) => TargetSpec::Cgroup(p.clone()),
+        _ => {
+            return Err(Error::Usage(
+                "bad target: give exactly one of --container NAME, -p PID, --container-of PID (> 0), --cgroup PATH"
+                    .into(),
+            ));
+        }
+    })
+}
+
+/// Whether any target option was given (`show` takes its target from the recording).
+pub fn has_target(a: &ObserveArgs) -> bool {
+    a.container.is_some()
+        || !a.attach.is_empty()
+        || a.pid.is_some()
+        || a.old_pid.is_some()
+        || a.cgroup.is_some()
+}
+
 impl TryFrom<ObserveArgs> for ObserveConfig {
     type Error = Error;
 
     fn try_from(a: ObserveArgs) -> Result<Self, Error> {
-        let syscalls = syscall_set(&a)?;
-        let status = status_set(&a)?;
-        let signals = signal_set(&a)?;
-        if let Some(p) = &a.old_pid {
-            return Err(Error::Usage(format!(
-                "--pid was renamed: --container-of {p} traces everything in that process's container, -p {p} only that process and its children"
-            )));
-        }
-        if a.fd_paths > 2 {
-            return Err(Error::Usage(
-                "-yyy is not an option: -y shows what each fd refers to, -yy adds sockets' addresses and devices' numbers".into(),
-            ));
-        }
-        if a.follow_forks > 1 {
-            return Err(Error::Usage(
-                "-ff (one output file per process) is not supported; use -f (children are always followed) and --format json, whose records carry tid and tgid".into(),
-            ));
-        }
-        let target = match (a.container, a.pid, a.cgroup) {
-            _ if !a.attach.is_empty() => {
-                if a.attach.contains(&0) {
-                    return Err(Error::Usage(
-                        "bad -p 0: give the pid of a running process (pgrep, docker top)".into(),
-                    ));
-                }
-                let mut pids = a.attach.clone();
-                pids.sort_unstable();
-                pids.dedup();
-                TargetSpec::Processes(pids)
-            }
-            (Some(c), None, None) if !c.is_empty() => TargetSpec::Container(c),
-            (None, Some(p), None) if p > 0 => TargetSpec::Pid(p),
-            (None, None, Some(p)) => TargetSpec::Cgroup(p),
-            _ => {
-                return Err(Error::Usage(
-                    "bad target: give exactly one of --container NAME, -p PID, --container-of PID (> 0), --cgroup PATH"
-                        .into(),
-                ));
-            }
-        };
-        if a.count == Some(0) {
-            return Err(Error::Usage(
-                "bad --count 0: give a positive number of records".into(),
-            ));
-        }
-        if !a.trace_path.is_empty() && (a.summary || a.summary_and_stream) {
-            return Err(Error::Usage(
-                "-P with --summary: the summary is counted in the kernel, which knows no paths; leave out -P, or stream with -P and no --summary".into(),
-            ));
-        }
-        if a.count.is_some() && a.summary && !a.stream && !a.summary_and_stream {
-            return Err(Error::Usage(
-                "--count counts streamed records, and --summary without --stream streams none; add --stream, or use --duration".into(),
-            ));
-        }
-        let duration =
-            config::check_duration("--duration", a.duration.map(Duration::from), Duration::ZERO)?;
-        let ring_size = config::parse_ring_size(&a.ring_size)?;
-        let summary = if a.summary || a.summary_and_stream {
-            let interval = config::check_duration(
-                "--interval",
-                a.interval.map(Duration::from),
-                Duration::from_millis(10),
-            )?;
-            let histogram = match &a.histogram {
-                Some(name) => Some(syscalls::number(name).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "unknown syscall in --histogram: {name:?}; use a name such as openat"
-                    ))
-                })?),
-                None => None,
-            };
-            Some(SummaryConfig {
-                columns: match &a.summary_columns {
-                    Some(c) => config::parse_columns(c)?,
-                    None => crate::model::summary::Column::DEFAULT.to_vec(),
-                },
-                stream: a.stream || a.summary_and_stream,
-                interval,
-                sort: a.sort.into(),
-                histogram,
-            })
-        } else {
-            None
-        };
-        Ok(ObserveConfig {
-            target,
-            syscalls,
-            duration,
-            count: a.count,
-            format: a.format.into(),
-            output: a.output,
-            ring_size,
-            hook: a.hook.into(),
-            follow_nothing: a.follow_nothing,
-            string_size: config::check_string_size(a.string_size)?,
-            host_pids: a.host_pids,
-            fd_paths: a.fd_paths > 0,
-            fd_details: a.fd_paths > 1,
-            stack: a.stack,
-            no_abbrev: a.no_abbrev,
-            hex: match a.hex_strings {
-                0 => Hex::None,
-                1 => Hex::NonAscii,
-                _ => Hex::All,
-            },
-            stamps: match (a.timestamps, a.relative_timestamps) {
-                (_, true) => Stamps::Relative,
-                (0, false) => Stamps::None,
-                (1, false) => Stamps::Seconds,
-                (2, false) => Stamps::Micros,
-                _ => Stamps::Epoch,
-            },
-            status,
-            signals,
-            summary,
-            syscall_times: a.syscall_times,
-            quiet: a.quiet,
-            exclude_comm: a.exclude_comm,
-            trace_paths: a.trace_path,
-        })
+        let target = target_spec(&a)?;
+        config_for(a, target)
     }
+}
+
+/// Everything but the target, checked: `observe`'s, `record`'s and `show`'s options.
+pub fn config_for(a: ObserveArgs, target: TargetSpec) -> Result<ObserveConfig, Error> {
+    let syscalls = syscall_set(&a)?;
+    let status = status_set(&a)?;
+    let signals = signal_set(&a)?;
+    if a.fd_paths > 2 {
+        return Err(Error::Usage(
+            "-yyy is not an option: -y shows what each fd refers to, -yy adds sockets' addresses and devices' numbers".into(),
+        ));
+    }
+    if a.follow_forks > 1 {
+        return Err(Error::Usage(
+            "-ff (one output file per process) is not supported; use -f (children are always followed) and --format json, whose records carry tid and tgid".into(),
+        ));
+    }
+    if a.count == Some(0) {
+        return Err(Error::Usage(
+            "bad --count 0: give a positive number of records".into(),
+        ));
+    }
+    if !a.trace_path.is_empty() && (a.summary || a.summary_and_stream) {
+        return Err(Error::Usage(
+            "-P with --summary: the summary is counted in the kernel, which knows no paths; leave out -P, or stream with -P and no --summary".into(),
+        ));
+    }
+    if a.count.is_some() && a.summary && !a.stream && !a.summary_and_stream {
+        return Err(Error::Usage(
+            "--count counts streamed records, and --summary without --stream streams none; add --stream, or use --duration".into(),
+        ));
+    }
+    let duration =
+        config::check_duration("--duration", a.duration.map(Duration::from), Duration::ZERO)?;
+    let ring_size = config::parse_ring_size(&a.ring_size)?;
+    let summary = if a.summary || a.summary_and_stream {
+        let interval = config::check_duration(
+            "--interval",
+            a.interval.map(Duration::from),
+            Duration::from_millis(10),
+        )?;
+        let histogram = match &a.histogram {
+            Some(name) => Some(syscalls::number(name).ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown syscall in --histogram: {name:?}; use a name such as openat"
+                ))
+            })?),
+            None => None,
+        };
+        Some(SummaryConfig {
+            columns: match &a.summary_columns {
+                Some(c) => config::parse_columns(c)?,
+                None => crate::model::summary::Column::DEFAULT.to_vec(),
+            },
+            stream: a.stream || a.summary_and_stream,
+            interval,
+            sort: a.sort.into(),
+            histogram,
+        })
+    } else {
+        None
+    };
+    Ok(ObserveConfig {
+        target,
+        syscalls,
+        duration,
+        count: a.count,
+        format: a.format.into(),
+        output: a.output,
+        ring_size,
+        hook: a.hook.into(),
+        follow_nothing: a.follow_nothing,
+        string_size: config::check_string_size(a.string_size)?,
+        host_pids: a.host_pids,
+        fd_paths: a.fd_paths > 0,
+        fd_details: a.fd_paths > 1,
+        stack: a.stack,
+        no_abbrev: a.no_abbrev,
+        hex: match a.hex_strings {
+            0 => Hex::None,
+            1 => Hex::NonAscii,
+            _ => Hex::All,
+        },
+        stamps: match (a.timestamps, a.relative_timestamps) {
+            (_, true) => Stamps::Relative,
+            (0, false) => Stamps::None,
+            (1, false) => Stamps::Seconds,
+            (2, false) => Stamps::Micros,
+            _ => Stamps::Epoch,
+        },
+        status,
+        signals,
+        summary,
+        syscall_times: a.syscall_times,
+        quiet: a.quiet,
+        exclude_comm: a.exclude_comm,
+        trace_paths: a.trace_path,
+    })
 }
 
 #[cfg(test)]

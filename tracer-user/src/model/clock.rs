@@ -44,6 +44,11 @@ impl Clock {
         Clock { offset_ns }
     }
 
+    /// CLOCK_REALTIME - CLOCK_MONOTONIC, ns.
+    pub fn offset_ns(&self) -> i128 {
+        self.offset_ns
+    }
+
     pub fn wall_ns(&self, ktime_ns: u64) -> i128 {
         i128::from(ktime_ns) + self.offset_ns
     }

@@ -14,7 +14,9 @@
 pub mod control;
 pub mod daemon;
 pub mod observe;
+pub mod record;
 pub mod seccomp;
+pub mod show;
 
 use std::{
     fs::File,
@@ -42,7 +44,7 @@ use crate::{
 };
 
 /// Batches in flight between the source and the writer thread.
-const CHANNEL_BATCHES: usize = 64;
+pub(crate) const CHANNEL_BATCHES: usize = 64;
 /// Events per batch read back from JSON lines.
 const FILE_BATCH: usize = 1024;
 
@@ -70,6 +72,8 @@ pub enum Source {
     },
     /// JSON lines tracer wrote earlier, opened and checked by the caller.
     Files(Vec<(PathBuf, File)>),
+    /// A recording (`tracer record`), its header read and checked by the caller.
+    Recording(show::Opened),
 }
 
 /// The stages between the source and the sink, configured once.
@@ -244,17 +248,21 @@ impl Writer {
             Message::Unfinished(calls)
                 if self.stages.unfinished && self.state == State::Running =>
             {
-                // Written as they are, not counted against --count.
                 for (tid, p) in calls {
-                    let mut e = decode::event(decode::unfinished(tid, &p), self.stages.decode);
-                    self.stages.enrich.enrich(&mut e);
-                    if self.stages.filter.shown(&e) {
-                        self.stages.sink.event(&e)?;
-                    }
+                    self.unfinished(decode::unfinished(tid, &p))?;
                 }
                 Ok(())
             }
             Message::Unfinished(_) => Ok(()),
+            Message::InFlight(calls) if self.stages.unfinished && self.state == State::Running => {
+                for c in calls {
+                    let mut call = decode::unfinished(c.tid, &c.pending);
+                    (call.tgid, call.comm, call.cgroup_id) = (c.tgid, c.comm, c.cgroup_id);
+                    self.unfinished(call)?;
+                }
+                Ok(())
+            }
+            Message::InFlight(_) => Ok(()),
             Message::Lost(lost) => {
                 self.stages.enrich.lost();
                 self.stages.sink.lost(&lost)
@@ -283,6 +291,16 @@ impl Writer {
                 Ok(())
             }
         }
+    }
+
+    /// A call in flight at the end: written as it is, not counted against --count.
+    fn unfinished(&mut self, call: SyscallEvent) -> io::Result<()> {
+        let mut e = decode::event(call, self.stages.decode);
+        self.stages.enrich.enrich(&mut e);
+        if self.stages.filter.shown(&e) {
+            self.stages.sink.event(&e)?;
+        }
+        Ok(())
     }
 
     fn call(&mut self, call: SyscallEvent) -> io::Result<()> {
@@ -405,6 +423,25 @@ fn read_files_into(
     Ok(KernelStats::default())
 }
 
+/// Waits for the end of the run (`control::wait`), stops the source and returns its result.
+pub(crate) async fn until_end(
+    ends: &control::Ends,
+    stop_rx: watch::Receiver<bool>,
+    stop_tx: &watch::Sender<bool>,
+    control: &control::Control,
+    source: &mut tokio::task::JoinHandle<Result<KernelStats, Error>>,
+) -> Result<Result<KernelStats, Error>, Error> {
+    let ended_by_source = control::wait(ends, stop_rx, control, source).await;
+    let _ = stop_tx.send(true);
+    match ended_by_source {
+        Some(r) => Ok(r),
+        None => source.await.map_err(|e| Error::Task {
+            what: "source task",
+            source: e,
+        }),
+    }
+}
+
 /// Runs the source and the writer until the run ends (control::Ends), then drains: the run's
 /// summary, or what failed (a write to the output first of all).
 pub async fn run(r: Run) -> Result<Summary, Error> {
@@ -445,6 +482,10 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
             let control = control.clone();
             tokio::task::spawn_blocking(move || read_files(files, clock, tx, &control))
         }
+        Source::Recording(opened) => {
+            let control = control.clone();
+            tokio::task::spawn_blocking(move || show::read(opened, &tx, &control))
+        }
     };
     let writer = Writer {
         stages,
@@ -459,15 +500,7 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
     let rt = tokio::runtime::Handle::current();
     let writer = tokio::task::spawn_blocking(move || writer.run(&rt, rx, &writer_stop));
 
-    let source_result = control::wait(&ends, stop_rx, &control, &mut source).await;
-    let _ = stop_tx.send(true);
-    let kernel = match source_result {
-        Some(r) => r,
-        None => source.await.map_err(|e| Error::Task {
-            what: "source task",
-            source: e,
-        })?,
-    };
+    let kernel = until_end(&ends, stop_rx, &stop_tx, &control, &mut source).await?;
     let end = writer.await.map_err(|e| Error::Task {
         what: "writer thread",
         source: e,

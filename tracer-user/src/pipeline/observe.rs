@@ -43,7 +43,9 @@ pub fn open_output(path: Option<&Path>) -> Result<Box<dyn Write + Send>, Error> 
     }
 }
 
-fn make_sink(
+/// The configured sink over `out`; `clock` turns kernel times into wall-clock times (JSON
+/// `ts`, text `-t`).
+pub(super) fn make_sink(
     cfg: &ObserveConfig,
     out: Box<dyn Write + Send>,
     clock: Clock,
@@ -64,7 +66,7 @@ fn make_sink(
             Text::new(out, cfg.host_pids)
                 .with_style(cfg.syscall_times, cfg.quiet < 2)
                 .with_summary(summary)
-                .with_stamps(cfg.stamps, Clock::shared()),
+                .with_stamps(cfg.stamps, clock),
         ),
     }
 }
@@ -133,6 +135,61 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
     }
 }
 
+/// The stages after the source, as `observe` configures them (and `show` replays them):
+/// `proc` answers the fd tables' questions about fds the trace did not show, `sockets` `-yy`'s; `shown`, when
+/// given, is the syscall set the filter stage applies (the kernel applied it otherwise).
+pub(super) fn stages(
+    cfg: &ObserveConfig,
+    container: Option<Arc<crate::model::Container>>,
+    proc: Box<dyn fds::ProcFs + Send>,
+    sockets: Box<dyn sockets::SocketSource + Send>,
+    shown: Option<Vec<u32>>,
+    sink: Box<dyn Sink + Send>,
+    clock: Clock,
+) -> Stages {
+    let attribution = match &container {
+        Some(c) => Attribution::Fixed(c.clone()),
+        None => Attribution::None,
+    };
+    let stream = cfg.summary.as_ref().is_none_or(|s| s.stream);
+    let mut enrich = Enricher::new(attribution, false);
+    if cfg.fd_details {
+        enrich = enrich.with_fd_details(proc, sockets);
+    } else if cfg.fd_paths {
+        enrich = enrich.with_fd_paths(proc);
+    } else if !cfg.trace_paths.is_empty() {
+        enrich = enrich.with_fd_tables(proc);
+    }
+    if cfg.stack {
+        enrich = enrich.with_stacks(cfg.syscalls.is_empty());
+    }
+    let filter = match &shown {
+        Some(set) => Filter::new(cfg.count).only(set),
+        None => Filter::new(cfg.count),
+    };
+    Stages {
+        decode: args::Options {
+            json_only: cfg.format == Format::Json,
+            no_abbrev: cfg.no_abbrev,
+            hex: cfg.hex,
+            string_size: cfg.string_size,
+        },
+        enrich,
+        // Status is decided here, not in the kernel: `-y`'s tables need the successful opens
+        // and closes `-Z` hides, and the summary counts every call (as strace's `-c`).
+        filter: filter
+            .status(cfg.status)
+            .exclude_comms(&cfg.exclude_comm)
+            .paths(crate::filter::path::Paths::new(&cfg.trace_paths))
+            .signals(cfg.signals),
+        sink,
+        summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
+        container,
+        unfinished: stream,
+        clock,
+    }
+}
+
 /// Runs `observe` with `sink` (the configured one when `None`); `ready` hears the "tracing …"
 /// line once the programs are attached.
 pub async fn observe(
@@ -150,47 +207,16 @@ pub async fn observe(
     let tasks = loaded.tasks.take();
     ready(format!("tracing {}; Ctrl-C to stop", target.describe()));
     let container = target.container.clone().map(Arc::new);
-    let attribution = match &container {
-        Some(c) => Attribution::Fixed(c.clone()),
-        None => Attribution::None,
-    };
-    let stream = cfg.summary.as_ref().is_none_or(|s| s.stream);
-    let mut enrich = Enricher::new(attribution, false);
-    if cfg.fd_details {
-        enrich = enrich.with_fd_details(Box::new(fds::Proc), Box::new(sockets::Kernel::default()));
-    } else if cfg.fd_paths {
-        enrich = enrich.with_fd_paths(Box::new(fds::Proc));
-    } else if !cfg.trace_paths.is_empty() {
-        enrich = enrich.with_fd_tables(Box::new(fds::Proc));
-    }
-    if cfg.stack {
-        enrich = enrich.with_stacks(cfg.syscalls.is_empty());
-    }
-    let stages = Stages {
-        decode: args::Options {
-            json_only: cfg.format == Format::Json,
-            no_abbrev: cfg.no_abbrev,
-            hex: cfg.hex,
-            string_size: cfg.string_size,
-        },
-        enrich,
-        // Status is decided here, not in the kernel: `-y`'s tables need the successful opens
-        // and closes `-Z` hides, and the summary counts every call (as strace's `-c`).
-        filter: if widened(&cfg) {
-            Filter::new(cfg.count).only(&cfg.syscalls)
-        } else {
-            Filter::new(cfg.count)
-        }
-        .status(cfg.status)
-        .exclude_comms(&cfg.exclude_comm)
-        .paths(crate::filter::path::Paths::new(&cfg.trace_paths))
-        .signals(cfg.signals),
-        sink,
-        summary: cfg.summary.as_ref().map(|s| s.interval.is_some()),
+    let shown = widened(&cfg).then(|| cfg.syscalls.clone());
+    let stages = stages(
+        &cfg,
         container,
-        unfinished: stream,
+        Box::new(fds::Proc),
+        Box::new(sockets::Kernel::default()),
+        shown,
+        sink,
         clock,
-    };
+    );
     let interval = cfg.summary.as_ref().and_then(|s| s.interval);
     super::run(Run {
         source: Source::Kernel {
