@@ -58,6 +58,15 @@ pub static FREE_PID_OFF: u32 = 0;
 #[map]
 pub static SYSCALL_FILTER: Array<u8> = Array::with_max_entries(MAX_SYSCALL_NR, 0);
 
+/// Non-zero (`-y`, `-yy`): the exits of the syscalls `WAKE_SYSCALLS` marks wake the reader at
+/// once (see `syscall::wakeup_flags`).
+#[unsafe(no_mangle)]
+pub static WAKE_ON: u32 = 0;
+
+/// By syscall number: non-zero for the calls whose exit wakes the reader when `WAKE_ON`.
+#[map]
+pub static WAKE_SYSCALLS: Array<u8> = Array::with_max_entries(MAX_SYSCALL_NR, 0);
+
 /// Keyed by host tid. LRU: threads that die without `exit` (killed by `exit_group` of a sibling)
 /// are evicted instead of filling the map.
 #[map]

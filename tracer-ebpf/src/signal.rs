@@ -144,6 +144,6 @@ fn emit(
         comm: bpf_get_current_comm().unwrap_or([0; 16]),
         info,
     });
-    entry.submit(wakeup_flags());
+    entry.submit(wakeup_flags(u32::MAX));
     Ok(())
 }

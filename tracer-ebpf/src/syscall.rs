@@ -21,8 +21,8 @@ use crate::{
     capture::{Cursor, EnterFacts, all_args, put_stack},
     filter::{Followed, ns_ids, status_shown, syscall_selected, task_followed},
     maps::{
-        CAPTURE_SPEC, EVENTS, PENDING, STACK_ON, STREAM_ON, WAKEUP_BYTES, config_u32, config_u64,
-        count,
+        CAPTURE_SPEC, EVENTS, PENDING, STACK_ON, STREAM_ON, WAKE_ON, WAKE_SYSCALLS, WAKEUP_BYTES,
+        config_u32, config_u64, count,
     },
     summary,
 };
@@ -258,11 +258,16 @@ pub fn on_sigsys(info: *const u8) -> Result<(), ()> {
 
 /// Wake the reader only once `WAKEUP_BYTES` are waiting: a wakeup per record costs the traced
 /// thread about a microsecond (irq_work and a scheduler wakeup). The reader also drains on a
-/// short timer, so a trickle of records is not held back for long.
+/// short timer, so a trickle of records is not held back for long. With `-y`/`-yy`
+/// (`WAKE_ON`), the exits of the calls in `WAKE_SYSCALLS` (those that create fds or change a
+/// socket) wake it at once, so that what /proc and sock_diag are asked about them is asked
+/// while it still exists. `nr`: `u32::MAX` for records that are not a syscall's exit.
 #[inline(always)]
-pub(crate) fn wakeup_flags() -> u64 {
+pub(crate) fn wakeup_flags(nr: u32) -> u64 {
     let waiting = EVENTS.query(u64::from(BPF_RB_AVAIL_DATA));
-    if waiting >= config_u64(&WAKEUP_BYTES) {
+    if waiting >= config_u64(&WAKEUP_BYTES)
+        || (config_u32(&WAKE_ON) != 0 && matches!(WAKE_SYSCALLS.get(nr), Some(&v) if v != 0))
+    {
         u64::from(BPF_RB_FORCE_WAKEUP)
     } else {
         u64::from(BPF_RB_NO_WAKEUP)
@@ -368,10 +373,11 @@ fn emit(ctx: *mut c_void, pid_tgid: u64, parts: Parts) -> Result<(), ()> {
         && let Some(mut c) = Cursor::new(FIXED)
     {
         add_stack(&mut c, ctx);
+        let nr = parts.nr;
         let r = record(pid_tgid, parts, c.off() as u32);
         // SAFETY: the scratch buffer is 8-aligned and larger than a record.
         unsafe { c.base().cast::<SyscallRecord>().write(r) };
-        return output(&c);
+        return output(&c, nr);
     }
     emit_fixed(pid_tgid, parts)
 }
@@ -384,8 +390,9 @@ fn emit_fixed(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
         return Err(());
     };
     let len = core::mem::size_of::<SyscallRecord>() as u32;
+    let nr = parts.nr;
     entry.write(record(pid_tgid, parts, len));
-    entry.submit(wakeup_flags());
+    entry.submit(wakeup_flags(nr));
     Ok(())
 }
 
@@ -409,10 +416,11 @@ fn emit_with_captures(
     if stack_on() {
         add_stack(&mut c, ctx);
     }
+    let nr = parts.nr;
     let r = record(pid_tgid, parts, c.off() as u32);
     // SAFETY: the scratch buffer is 8-aligned and larger than a record.
     unsafe { c.base().cast::<SyscallRecord>().write(r) };
-    output(&c)
+    output(&c, nr)
 }
 
 /// The enter-side captures, in a record of their own. Returns what the exit side needs
@@ -438,7 +446,7 @@ fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureS
     };
     // SAFETY: the scratch buffer is 8-aligned and larger than a record.
     unsafe { c.base().cast::<EnterRecord>().write(r) };
-    let _ = output(&c);
+    let _ = output(&c, u32::MAX);
     facts
 }
 
@@ -454,11 +462,11 @@ fn is_iov_out(kind: u8) -> bool {
 }
 
 #[inline(always)]
-fn output(c: &Cursor) -> Result<(), ()> {
+fn output(c: &Cursor, nr: u32) -> Result<(), ()> {
     let Some(bytes) = c.bytes() else {
         return Err(());
     };
-    if EVENTS.output::<[u8]>(bytes, wakeup_flags()).is_err() {
+    if EVENTS.output::<[u8]>(bytes, wakeup_flags(nr)).is_err() {
         count(STAT_RINGBUF_FULL);
         crate::diag::ring_full();
         return Err(());

@@ -55,9 +55,10 @@ pub struct BpfConfig {
     pub capture_specs: Vec<(u32, CaptureSpec)>,
     /// Records carry the caller's user stack (`-k`).
     pub stack: bool,
-    /// Every record wakes the reader (`-y`, `-yy`): what /proc and sock_diag say of an fd is
-    /// read while the fd is most likely still open, at ~2.4 µs more per record.
-    pub wake_each: bool,
+    /// The syscalls whose exit wakes the reader at once (`-y`, `-yy`: the calls that create
+    /// fds or change a socket), so that /proc and sock_diag are asked while the fd is most
+    /// likely still open; empty: records wake it in batches only.
+    pub wake_syscalls: Vec<u32>,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -372,15 +373,8 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
         .override_global("FORK_CHILD_PID_OFF", &fork_off, true)
         .override_global("FREE_PID_OFF", &free_off, true)
         .override_global("STRING_SIZE", &cfg.string_size, true)
-        .override_global(
-            "WAKEUP_BYTES",
-            &if cfg.wake_each {
-                0
-            } else {
-                wakeup_bytes(cfg.ring_size)
-            },
-            true,
-        )
+        .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
+        .override_global("WAKE_ON", &u32::from(!cfg.wake_syscalls.is_empty()), true)
         .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
         .override_global("STREAM_ON", &u32::from(cfg.stream), true)
         .override_global("STACK_ON", &u32::from(cfg.stack), true)
@@ -412,6 +406,17 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
         for &nr in cfg.syscalls.iter().filter(|&&nr| nr < MAX_SYSCALL_NR) {
             sel.set(nr, 1, 0)
                 .map_err(|e| bpf_error("SYSCALL_FILTER set", e))?;
+        }
+    }
+    if !cfg.wake_syscalls.is_empty() {
+        let mut wake: Array<_, u8> = Array::try_from(
+            ebpf.map_mut("WAKE_SYSCALLS")
+                .ok_or_else(|| Error::Internal("map WAKE_SYSCALLS missing".into()))?,
+        )
+        .map_err(|e| bpf_error("WAKE_SYSCALLS", e))?;
+        for &nr in cfg.wake_syscalls.iter().filter(|&&nr| nr < MAX_SYSCALL_NR) {
+            wake.set(nr, 1, 0)
+                .map_err(|e| bpf_error("WAKE_SYSCALLS set", e))?;
         }
     }
 

@@ -115,6 +115,43 @@ pub const FOLLOWED: &[&str] = &[
     "exit_group",
 ];
 
+/// The calls that create fds, whose exit wakes the reader at once with `-y` (the kernel's
+/// `WAKE_SYSCALLS`): /proc is asked about the new fd when the event is read, and the sooner
+/// the likelier the fd is still open.
+pub const CREATES: &[&str] = &[
+    "open",
+    "openat",
+    "openat2",
+    "creat",
+    "socket",
+    "socketpair",
+    "accept",
+    "accept4",
+    "pipe",
+    "pipe2",
+    "epoll_create",
+    "epoll_create1",
+    "eventfd",
+    "eventfd2",
+    "timerfd_create",
+    "signalfd",
+    "signalfd4",
+    "inotify_init",
+    "inotify_init1",
+    "memfd_create",
+    "pidfd_open",
+    "userfaultfd",
+    "perf_event_open",
+    "io_uring_setup",
+    "fanotify_init",
+    "open_by_handle_at",
+    "open_tree",
+    "fsopen",
+    "fsmount",
+    "fspick",
+    "pidfd_getfd",
+];
+
 /// What /proc says about a process's fds now. A trait so the table can be tested on made-up
 /// event streams.
 pub trait ProcFs {

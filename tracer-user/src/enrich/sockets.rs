@@ -53,6 +53,10 @@ pub const FOLLOWED: &[&str] = &[
     "bind", "listen", "connect", "sendto", "sendmsg", "sendmmsg", "shutdown",
 ];
 
+/// Those whose exit wakes the reader at once with `-yy` (beside `fds::CREATES`): sock_diag is
+/// asked about the socket when the event is read.
+pub const WAKE: &[&str] = &["bind", "listen", "connect"];
+
 /// A socket protocol as the kernel names it (`system.sockprotoname`), with where sock_diag
 /// finds its sockets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,6 +198,20 @@ struct Sock {
     connected: bool,
     /// sock_diag's answer since the trace last showed a change; `None`: not asked yet.
     asked: Option<Option<Details>>,
+    /// The answer lacks what the trace says is there (a connected unix socket's peer, whose
+    /// inode exists only once the other side has accepted): asked again next time.
+    retry: bool,
+}
+
+impl Sock {
+    /// Keeps sock_diag's answer `d`, to be asked again if it is short of the trace's state.
+    fn answer(&mut self, d: Option<Details>) {
+        self.retry = self.origin == Origin::Traced
+            && self.connected
+            && self.proto.is_some_and(|p| p.family == AF_UNIX)
+            && !matches!(d, Some(Details::Unix { peer, .. }) if peer != 0);
+        self.asked = Some(d);
+    }
 }
 
 /// strace's `-yy` state: sockets by inode, and the source asked about them.
@@ -234,6 +252,7 @@ impl Sockets {
             named: false,
             connected: false,
             asked: None,
+            retry: false,
         })
     }
 
@@ -244,9 +263,9 @@ impl Sockets {
         };
         let s = self.sock(tgid, fd, ino);
         let proto = s.proto?;
-        if s.asked.is_none() {
+        if s.asked.is_none() || s.retry {
             let d = self.source.details(tgid, ino, proto);
-            self.socks.get_mut(&ino)?.asked = Some(d);
+            self.socks.get_mut(&ino)?.answer(d);
         }
         let s = self.socks.get(&ino)?;
         Some(render(proto, ino, s))
@@ -320,19 +339,19 @@ impl Sockets {
                     s.asked = None;
                 }
             }
-            "bind" if ok => self.change(arg_ino, |s| {
+            "bind" if ok => self.change(tgid, arg_ino, |s| {
                 s.named = true;
                 true
             }),
-            "listen" | "shutdown" if ok => self.change(arg_ino, |_| true),
-            "connect" if ok || result == EINPROGRESS => self.change(arg_ino, |s| {
+            "listen" | "shutdown" if ok => self.change(tgid, arg_ino, |_| true),
+            "connect" if ok || result == EINPROGRESS => self.change(tgid, arg_ino, |s| {
                 s.connected = true;
                 // connect gives an inet socket its local address, and a unix one with
                 // SO_PASSCRED an autobound name: sock_diag's name counts from here.
                 s.named = true;
                 true
             }),
-            "sendto" | "sendmsg" | "sendmmsg" if ok => self.change(arg_ino, |s| {
+            "sendto" | "sendmsg" | "sendmmsg" if ok => self.change(tgid, arg_ino, |s| {
                 // An unbound inet socket is given a port by its first send.
                 let autobind = s.proto.is_some_and(|p| p.family != AF_UNIX) && !s.named;
                 s.named |= autobind;
@@ -342,13 +361,16 @@ impl Sockets {
         }
     }
 
-    /// The trace shows `ino` changed (`f` says whether it did): sock_diag is asked again
-    /// next time.
-    fn change(&mut self, ino: Option<u64>, f: impl FnOnce(&mut Sock) -> bool) {
-        if let Some(s) = ino.and_then(|i| self.socks.get_mut(&i))
+    /// The trace shows `ino` changed (`f` says whether it did): sock_diag is asked again now,
+    /// while the event is fresh and the socket most likely still there.
+    fn change(&mut self, tgid: u32, ino: Option<u64>, f: impl FnOnce(&mut Sock) -> bool) {
+        let Some(ino) = ino else { return };
+        let Sockets { source, socks, .. } = self;
+        if let Some(s) = socks.get_mut(&ino)
             && f(s)
         {
-            s.asked = None;
+            let d = s.proto.and_then(|p| source.details(tgid, ino, p));
+            s.answer(d);
         }
     }
 }
@@ -737,6 +759,34 @@ mod tests {
         s.after("sendto", (7, &[3; 6], Some(4)), Some(b"socket:[11]"), None);
         assert!(s.show(7, 3, b"socket:[11]").is_some());
         assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), before);
+    }
+
+    #[test]
+    fn a_connected_unix_socket_without_its_peer_yet_is_asked_again() {
+        // sock_diag names no peer until the other side has accepted.
+        let mut f = Fake::default();
+        f.details.insert(
+            60,
+            Details::Unix {
+                peer: 0,
+                name: None,
+            },
+        );
+        let asked = f.asked.clone();
+        let mut s = Sockets::new(Box::new(f));
+        s.after(
+            "socket",
+            (1, &[1, 1, 0, 0, 0, 0], Some(4)),
+            None,
+            Some(b"socket:[60]"),
+        );
+        s.after("connect", (1, &[4; 6], Some(0)), Some(b"socket:[60]"), None);
+        let n = asked.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            s.show(1, 4, b"socket:[60]").as_deref(),
+            Some("UNIX-STREAM:[60]")
+        );
+        assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), n + 1);
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub async fn follow(
         stream: true,
         capture_specs: capture_spec::table(),
         stack: false,
-        wake_each: false,
+        wake_syscalls: Vec::new(),
     })?;
     let targets: TargetSet = loaded
         .targets

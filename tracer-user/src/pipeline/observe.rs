@@ -93,6 +93,19 @@ fn kernel_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
     set
 }
 
+/// With `-y`, the calls whose exit wakes the reader at once (`fds::CREATES`, and with `-yy`
+/// `sockets::WAKE`).
+fn wake_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
+    let mut names: Vec<&str> = Vec::new();
+    if cfg.fd_paths {
+        names.extend(fds::CREATES);
+    }
+    if cfg.fd_details {
+        names.extend(sockets::WAKE);
+    }
+    names.iter().filter_map(|n| syscalls::number(n)).collect()
+}
+
 /// The status filter in the kernel, where nothing downstream needs the calls it drops: not
 /// with `-y` or `-P` (their fd tables follow every open and close). The filter stage applies
 /// it too (calls read back from the pending map at the end, `unfinished`).
@@ -131,7 +144,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         stream: cfg.summary.as_ref().is_none_or(|s| s.stream),
         capture_specs: capture_spec::table(),
         stack: cfg.stack,
-        wake_each: cfg.fd_paths,
+        wake_syscalls: wake_syscalls(cfg),
     }
 }
 
