@@ -787,6 +787,51 @@ fn trace_path_keeps_the_calls_that_touch_the_paths() {
     );
 }
 
+/// The kernel side's own diagnostics (aya-log): with `-v`, a full ring buffer is reported by
+/// the kernel program itself (`tracer::diag`); without, the verifier removed the statement and
+/// nothing of it is printed, while the losses are still counted.
+#[test]
+fn v_shows_the_kernel_side_s_diagnostics_and_only_with_v() {
+    const K: u32 = 100_000;
+    let c = workload_container();
+    let run = |verbose: bool| {
+        let mut args = vec![
+            "--container",
+            &c.name,
+            "--format",
+            "json",
+            "--syscalls",
+            "getppid",
+            "--ring-size",
+            "4K",
+        ];
+        if verbose {
+            args.push("-v");
+        }
+        let tracer = Tracer::start(&args);
+        burst(&c, K, 0);
+        let done = tracer.stop();
+        assert!(done.status.success(), "{}", done.stderr);
+        let lost = done
+            .json()
+            .iter()
+            .filter(|v| v["type"] == "lost")
+            .filter_map(|v| v["count"].as_u64())
+            .sum::<u64>();
+        assert!(lost > 0, "a 4K ring kept up with {K} calls");
+        done.stderr
+    };
+    let quiet = run(false);
+    assert!(!quiet.contains("tracer::diag"), "{quiet}");
+    let verbose = run(true);
+    assert!(
+        verbose
+            .lines()
+            .any(|l| l.contains("tracer::diag") && l.contains("ring buffer full")),
+        "no kernel diagnostic with -v:\n{verbose}"
+    );
+}
+
 /// Runs `f` on a thread inside the network namespace of process `pid`.
 fn in_netns<T: Send + 'static>(pid: u32, f: impl FnOnce() -> T + Send + 'static) -> T {
     let ns = std::fs::File::open(format!("/proc/{pid}/ns/net")).expect("netns");
