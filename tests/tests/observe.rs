@@ -429,22 +429,27 @@ fn the_tracer_never_traces_itself() {
     );
 }
 
-#[test]
-fn a_full_ring_buffer_is_reported_and_every_call_accounted_for() {
-    // One page of ring buffer (32 records) against a burst of getppid: the kernel drops what
-    // does not fit and counts it; records plus reported losses add up to the calls made.
-    const K: u64 = 200_000;
-    let c = workload_container();
-    let tracer = Tracer::start(&[
+/// getppid of container `name` as JSON through one page of ring buffer (32 records).
+fn small_ring(name: &str) -> Vec<&str> {
+    vec![
         "--container",
-        &c.name,
+        name,
         "--format",
         "json",
         "--syscalls",
         "getppid",
         "--ring-size",
         "4K",
-    ]);
+    ]
+}
+
+#[test]
+fn a_full_ring_buffer_is_reported_and_every_call_accounted_for() {
+    // One page of ring buffer (32 records) against a burst of getppid: the kernel drops what
+    // does not fit and counts it; records plus reported losses add up to the calls made.
+    const K: u64 = 200_000;
+    let c = workload_container();
+    let tracer = Tracer::start(&small_ring(&c.name));
     burst(&c, K as u32, 0);
     let done = tracer.stop();
     assert!(done.status.success(), "{}", done.stderr);
@@ -795,16 +800,7 @@ fn v_shows_the_kernel_side_s_diagnostics_and_only_with_v() {
     const K: u32 = 100_000;
     let c = workload_container();
     let run = |verbose: bool| {
-        let mut args = vec![
-            "--container",
-            &c.name,
-            "--format",
-            "json",
-            "--syscalls",
-            "getppid",
-            "--ring-size",
-            "4K",
-        ];
+        let mut args = small_ring(&c.name);
         if verbose {
             args.push("-v");
         }
