@@ -304,6 +304,22 @@ fn forward_kernel_logs(ebpf: &mut Ebpf) -> Result<(), Error> {
     Ok(())
 }
 
+/// Sets `map[nr]` to 1 for each syscall number in `nrs` (a by-number `Array<u8>`).
+fn mark_syscalls(ebpf: &mut Ebpf, map: &str, nrs: &[u32]) -> Result<(), Error> {
+    if nrs.is_empty() {
+        return Ok(());
+    }
+    let mut marks: Array<_, u8> = Array::try_from(
+        ebpf.map_mut(map)
+            .ok_or_else(|| Error::Internal(format!("map {map} missing")))?,
+    )
+    .map_err(|e| bpf_error(map, e))?;
+    for &nr in nrs.iter().filter(|&&nr| nr < MAX_SYSCALL_NR) {
+        marks.set(nr, 1, 0).map_err(|e| bpf_error(map, e))?;
+    }
+    Ok(())
+}
+
 /// aya-log's `Warn`: what `-v` shows of the kernel side.
 const LOG_WARN: u8 = 2;
 
@@ -397,28 +413,8 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
             .insert(id, 1, 0)
             .map_err(|e| bpf_error("TARGET_CGROUPS insert", e))?;
     }
-    if !cfg.syscalls.is_empty() {
-        let mut sel: Array<_, u8> = Array::try_from(
-            ebpf.map_mut("SYSCALL_FILTER")
-                .ok_or_else(|| Error::Internal("map SYSCALL_FILTER missing".into()))?,
-        )
-        .map_err(|e| bpf_error("SYSCALL_FILTER", e))?;
-        for &nr in cfg.syscalls.iter().filter(|&&nr| nr < MAX_SYSCALL_NR) {
-            sel.set(nr, 1, 0)
-                .map_err(|e| bpf_error("SYSCALL_FILTER set", e))?;
-        }
-    }
-    if !cfg.wake_syscalls.is_empty() {
-        let mut wake: Array<_, u8> = Array::try_from(
-            ebpf.map_mut("WAKE_SYSCALLS")
-                .ok_or_else(|| Error::Internal("map WAKE_SYSCALLS missing".into()))?,
-        )
-        .map_err(|e| bpf_error("WAKE_SYSCALLS", e))?;
-        for &nr in cfg.wake_syscalls.iter().filter(|&&nr| nr < MAX_SYSCALL_NR) {
-            wake.set(nr, 1, 0)
-                .map_err(|e| bpf_error("WAKE_SYSCALLS set", e))?;
-        }
-    }
+    mark_syscalls(&mut ebpf, "SYSCALL_FILTER", &cfg.syscalls)?;
+    mark_syscalls(&mut ebpf, "WAKE_SYSCALLS", &cfg.wake_syscalls)?;
 
     let mut specs: Array<_, CaptureSpec> = Array::try_from(
         ebpf.map_mut("CAPTURE_SPEC")

@@ -62,39 +62,10 @@ const FIOCLEX: u64 = 0x5451;
 /// `apply`'s answer for `pipe`: two fds, in the array argument.
 const PIPE_FDS: i32 = -1;
 
-/// The calls that change fd tables. With `-y` and `--syscalls`, the kernel reports these too
-/// (the filter stage hides them), so that the tables see every close and reuse.
-pub const FOLLOWED: &[&str] = &[
-    "open",
-    "openat",
-    "openat2",
-    "creat",
-    "socket",
-    "accept",
-    "accept4",
-    "pipe",
-    "pipe2",
-    "epoll_create",
-    "epoll_create1",
-    "eventfd",
-    "eventfd2",
-    "timerfd_create",
-    "signalfd",
-    "signalfd4",
-    "inotify_init",
-    "inotify_init1",
-    "memfd_create",
-    "pidfd_open",
-    "userfaultfd",
-    "perf_event_open",
-    "io_uring_setup",
-    "fanotify_init",
-    "open_by_handle_at",
-    "open_tree",
-    "fsopen",
-    "fsmount",
-    "fspick",
-    "pidfd_getfd",
+/// The calls that change fd tables, beside those that create fds ([`CREATES`]). With `-y` and
+/// `--syscalls`, the kernel reports both (the filter stage hides them), so that the tables see
+/// every close and reuse: [`followed`].
+pub const CHANGES: &[&str] = &[
     "dup",
     "dup2",
     "dup3",
@@ -114,6 +85,11 @@ pub const FOLLOWED: &[&str] = &[
     "exit",
     "exit_group",
 ];
+
+/// Every call the fd tables follow: [`CREATES`] and [`CHANGES`].
+pub fn followed() -> impl Iterator<Item = &'static str> {
+    CREATES.iter().chain(CHANGES).copied()
+}
 
 /// The calls that create fds, whose exit wakes the reader at once with `-y` (the kernel's
 /// `WAKE_SYSCALLS`): /proc is asked about the new fd when the event is read, and the sooner

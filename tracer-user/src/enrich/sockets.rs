@@ -48,7 +48,7 @@ const MAX_NETNS: usize = 64;
 const MAX_DEVICES: usize = 4096;
 
 /// The calls that change what `-yy` shows of a socket. With `-yy` and `--syscalls`, the kernel
-/// reports these too (the filter stage hides them), beside `fds::FOLLOWED`.
+/// reports these too (the filter stage hides them), beside `fds::followed()`.
 pub const FOLLOWED: &[&str] = &[
     "bind", "listen", "connect", "sendto", "sendmsg", "sendmmsg", "shutdown",
 ];

@@ -83,7 +83,7 @@ fn widened(cfg: &ObserveConfig) -> bool {
 fn kernel_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
     let mut set = cfg.syscalls.clone();
     if widened(cfg) {
-        set.extend(fds::FOLLOWED.iter().filter_map(|n| syscalls::number(n)));
+        set.extend(fds::followed().filter_map(syscalls::number));
         if cfg.fd_details {
             set.extend(sockets::FOLLOWED.iter().filter_map(|n| syscalls::number(n)));
         }
