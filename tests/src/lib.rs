@@ -87,13 +87,19 @@ pub fn unique(what: &str) -> String {
 
 /// Runs docker and returns its output; panics with docker's stderr when it fails.
 pub fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker")
+    engine("docker", args)
+}
+
+/// Runs an engine's command line (docker, podman) and returns its output; panics with its
+/// stderr when it fails.
+pub fn engine(cli: &str, args: &[&str]) -> String {
+    let out = Command::new(cli)
         .args(args)
         .output()
-        .expect("docker runs");
+        .unwrap_or_else(|e| panic!("{cli} runs: {e}"));
     assert!(
         out.status.success(),
-        "docker {args:?} failed: {}",
+        "{cli} {args:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
@@ -102,16 +108,36 @@ pub fn docker(args: &[&str]) -> String {
 /// A container removed (with its volumes) when dropped.
 pub struct Container {
     pub name: String,
+    /// The engine's command line: docker or podman.
+    pub cli: &'static str,
 }
 
 impl Container {
     /// `docker run -d --name NAME ARGS…`
     pub fn run(what: &str, args: &[&str]) -> Container {
-        let name = unique(what);
-        let mut all = vec!["run", "-d", "--name", &name];
+        Container::run_on("docker", &unique(what), args)
+    }
+
+    /// `CLI run -d --name NAME ARGS…` on docker or podman. podman runs with explicit rlimits:
+    /// its defaults need CAP_SYS_RESOURCE, which root lacks on these machines.
+    pub fn run_on(cli: &'static str, name: &str, args: &[&str]) -> Container {
+        let mut all = vec!["run", "-d", "--name", name];
+        if cli == "podman" {
+            all.extend_from_slice(&[
+                "--ulimit",
+                "nofile=1024:1024",
+                "--ulimit",
+                "nproc=1000:1000",
+            ]);
+        }
         all.extend_from_slice(args);
-        docker(&all);
-        Container { name }
+        // The guard exists before the engine is asked: a run that fails half-way is removed.
+        let c = Container {
+            name: name.to_string(),
+            cli,
+        };
+        engine(cli, &all);
+        c
     }
 
     /// `docker create` only: a container that exists and is not running.
@@ -120,15 +146,18 @@ impl Container {
         let mut all = vec!["create", "--name", &name];
         all.extend_from_slice(args);
         docker(&all);
-        Container { name }
+        Container {
+            name,
+            cli: "docker",
+        }
     }
 
     pub fn id(&self) -> String {
-        docker(&["inspect", "-f", "{{.Id}}", &self.name])
+        engine(self.cli, &["inspect", "-f", "{{.Id}}", &self.name])
     }
 
     pub fn pid(&self) -> u32 {
-        docker(&["inspect", "-f", "{{.State.Pid}}", &self.name])
+        engine(self.cli, &["inspect", "-f", "{{.State.Pid}}", &self.name])
             .parse()
             .expect("pid")
     }
@@ -155,18 +184,36 @@ impl Container {
     pub fn exec(&self, args: &[&str]) -> String {
         let mut all = vec!["exec", &self.name];
         all.extend_from_slice(args);
-        docker(&all)
+        engine(self.cli, &all)
     }
 }
 
 impl Drop for Container {
     fn drop(&mut self) {
-        let _ = Command::new("docker")
+        let _ = Command::new(self.cli)
             .args(["rm", "-f", "-v", &self.name])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
     }
+}
+
+/// `ENGINE exec` of `workload burst K M` (K getppid, M failing openat); returns its pid as it
+/// sees it.
+pub fn burst(c: &Container, k: u32, m: u32) -> u64 {
+    let out = c.exec(&["/workload", "burst", &k.to_string(), &m.to_string()]);
+    out.strip_prefix("pid ")
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("workload printed {out:?}"))
+}
+
+/// The records of the workload process `ns_pid` after its exec (runc's init runs as the same
+/// process before it execs the workload; the comm changes there).
+pub fn workload_calls(records: &[Value], ns_pid: u64) -> Vec<&Value> {
+    records
+        .iter()
+        .filter(|v| v["ns_pid"].as_u64() == Some(ns_pid) && v["comm"] == "workload")
+        .collect()
 }
 
 /// A workload container idling in `pause()`, no network.
@@ -207,6 +254,7 @@ pub fn nginx_named(name: &str, port: u16, extra: &[&str]) -> (Container, TempDir
     docker(&args);
     let c = Container {
         name: name.to_string(),
+        cli: "docker",
     };
     let start = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -265,6 +313,8 @@ pub struct Tracer {
     child: Option<Child>,
     stderr: std::sync::mpsc::Receiver<String>,
     pub stdout_path: PathBuf,
+    /// The "tracer: tracing …" line it started with.
+    pub started: String,
     _dir: TempDir,
 }
 
@@ -314,14 +364,18 @@ impl Tracer {
             .stderr(Stdio::piped())
             .spawn()
             .expect("tracer starts");
-        let t = Tracer {
+        let mut t = Tracer {
             stderr: stderr_lines(&mut child, None),
             child: Some(child),
             stdout_path,
+            started: String::new(),
             _dir: dir,
         };
         match t.stderr.recv_timeout(Duration::from_secs(30)) {
-            Ok(l) if l.starts_with("tracer: tracing ") => t,
+            Ok(l) if l.starts_with("tracer: tracing ") => {
+                t.started = l;
+                t
+            }
             other => panic!("tracer did not report tracing: {other:?}"),
         }
     }

@@ -31,6 +31,7 @@ fn run_workload(name: &str, args: &[&str]) -> Container {
     docker(&all);
     Container {
         name: name.to_string(),
+        cli: "docker",
     }
 }
 
@@ -372,6 +373,7 @@ fn runs_as_a_sidecar_container_without_ptrace() {
     let target = run_workload(&name, &["sleep"]);
     let sidecar = Container {
         name: unique("sidecar"),
+        cli: "docker",
     };
     let image = env("TRACER_IMAGE");
     docker(&[

@@ -3,19 +3,12 @@ use std::time::Instant;
 
 use serde_json::Value;
 use tests::{
-    Container, Tracer, free_port, host_workload, http_get, nginx_container, workload_container,
+    Container, Tracer, burst, free_port, host_workload, http_get, nginx_container, workload_calls,
+    workload_container,
 };
 
 fn count(records: &[Value], pred: impl Fn(&Value) -> bool) -> usize {
     records.iter().filter(|v| pred(v)).count()
-}
-
-/// `docker exec` of `workload burst K M`; returns its pid as it sees it.
-fn burst(c: &Container, k: u32, m: u32) -> u64 {
-    let out = c.exec(&["/workload", "burst", &k.to_string(), &m.to_string()]);
-    out.strip_prefix("pid ")
-        .and_then(|p| p.trim().parse().ok())
-        .unwrap_or_else(|| panic!("workload printed {out:?}"))
 }
 
 #[test]
@@ -88,12 +81,7 @@ fn exact_counts(hook: &str) {
         done.stderr
     );
     let records = done.syscalls();
-    // runc's init runs as the same process before it execs the workload: keep what follows the
-    // exec (the comm changes there).
-    let mine: Vec<&Value> = records
-        .iter()
-        .filter(|v| v["ns_pid"].as_u64() == Some(ns_pid) && v["comm"] == "workload")
-        .collect();
+    let mine = workload_calls(&records, ns_pid);
     let getppid = mine.iter().filter(|v| v["syscall"] == "getppid").count();
     assert_eq!(getppid, K as usize);
     let enoent = mine

@@ -158,7 +158,10 @@ fn deny_all_stops_the_container_and_check_says_why() {
     let name = unique("sc-deny");
     let generator = profile_from_start(&name, "3s", &record, &dir.0.join("p.json"));
     let image = env("TRACER_WORKLOAD_IMAGE");
-    let c = Container { name: name.clone() };
+    let c = Container {
+        name: name.clone(),
+        cli: "docker",
+    };
     docker(&[
         "run",
         "-d",
@@ -181,6 +184,7 @@ fn deny_all_stops_the_container_and_check_says_why() {
     let denied_name = unique("sc-deny-run");
     let _guard = Container {
         name: denied_name.clone(),
+        cli: "docker",
     };
     let out = Command::new("docker")
         .args([

@@ -70,6 +70,7 @@ fn run(
 ) {
     const ROUNDS: usize = 200_000;
     let container = Arc::new(Container {
+        runtime: Default::default(),
         id: "f".repeat(64),
         name: "web".into(),
     });

@@ -2,6 +2,8 @@
 //! the way out.
 use std::path::PathBuf;
 
+use crate::model::Runtime;
+
 /// Exit codes, documented in docs/cli.md.
 pub mod exit {
     pub const OK: u8 = 0;
@@ -9,30 +11,50 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const NO_SUCH_TARGET: u8 = 3;
     pub const NOT_RUNNING: u8 = 4;
-    pub const DOCKER_UNREACHABLE: u8 = 5;
+    pub const RUNTIME_UNREACHABLE: u8 = 5;
     pub const PRIVILEGE: u8 = 6;
     pub const KERNEL_SUPPORT: u8 = 7;
     pub const OUTPUT: u8 = 8;
     pub const WOULD_DENY: u8 = 9;
     pub const RECORDING: u8 = 10;
+    pub const AMBIGUOUS: u8 = 11;
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
     Usage(String),
-    #[error("no such container: {0}; list running containers with `docker ps`")]
+    #[error(
+        "no such container: {0}; list running containers with `docker ps` or `podman ps`, or choose the engine with --runtime"
+    )]
     NoSuchContainer(String),
     #[error("no such process: {0}; check the pid with `ps -p {0}`")]
     NoSuchProcess(u32),
     #[error("no such cgroup v2 directory: {0}; pass a directory under the cgroup2 mount")]
     NoSuchCgroup(PathBuf),
-    #[error("container {0} is not running; start it with `docker start {0}`")]
-    ContainerNotRunning(String),
+    #[error("container {0} is not running; start it with `{1} start {0}`")]
+    ContainerNotRunning(String, Runtime),
     #[error(
-        "cannot reach the Docker engine at {addr}: {reason}; start dockerd, set DOCKER_HOST=unix://PATH, or target processes with -p PID, --container-of PID or --cgroup"
+        "cannot reach the {} engine at {addr}: {reason}; start it ({}), set {}=unix://PATH, or target processes with -p PID, --container-of PID or --cgroup",
+        runtime.title(),
+        runtime.service(),
+        runtime.address_var()
     )]
-    DockerUnreachable { addr: String, reason: String },
+    RuntimeUnreachable {
+        runtime: Runtime,
+        addr: String,
+        reason: String,
+    },
+    /// One name, containers on several engines.
+    #[error(
+        "container name {name} is on {}: choose one with --runtime {} (or give the container's id)",
+        .runtimes.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" and "),
+        .runtimes.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("|")
+    )]
+    AmbiguousContainer {
+        name: String,
+        runtimes: Vec<Runtime>,
+    },
     /// `{0}` says what was refused and the capability that allows it.
     #[error("not enough privilege {0}")]
     Privilege(String),
@@ -108,8 +130,9 @@ impl Error {
             Error::NoSuchContainer(_) | Error::NoSuchProcess(_) | Error::NoSuchCgroup(_) => {
                 exit::NO_SUCH_TARGET
             }
-            Error::ContainerNotRunning(_) => exit::NOT_RUNNING,
-            Error::DockerUnreachable { .. } => exit::DOCKER_UNREACHABLE,
+            Error::ContainerNotRunning(..) => exit::NOT_RUNNING,
+            Error::RuntimeUnreachable { .. } => exit::RUNTIME_UNREACHABLE,
+            Error::AmbiguousContainer { .. } => exit::AMBIGUOUS,
             Error::Privilege(_) => exit::PRIVILEGE,
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,
@@ -133,8 +156,9 @@ mod tests {
         let errors = [
             Error::Usage(String::new()),
             Error::NoSuchContainer(String::new()),
-            Error::ContainerNotRunning(String::new()),
-            Error::DockerUnreachable {
+            Error::ContainerNotRunning(String::new(), Runtime::Docker),
+            Error::RuntimeUnreachable {
+                runtime: Runtime::Podman,
                 addr: String::new(),
                 reason: String::new(),
             },
@@ -148,6 +172,10 @@ mod tests {
             Error::Recording {
                 path: PathBuf::new(),
                 why: String::new(),
+            },
+            Error::AmbiguousContainer {
+                name: "web".into(),
+                runtimes: vec![Runtime::Docker, Runtime::Podman],
             },
             Error::Internal(String::new()),
         ];
@@ -172,11 +200,30 @@ mod tests {
 
     #[test]
     fn messages_are_one_line_and_name_the_way_out() {
-        let e = Error::ContainerNotRunning("web".into());
+        let e = Error::ContainerNotRunning("web".into(), Runtime::Podman);
         assert_eq!(
             e.to_string(),
-            "container web is not running; start it with `docker start web`"
+            "container web is not running; start it with `podman start web`"
         );
         assert!(!e.to_string().contains('\n'));
+        let e = Error::AmbiguousContainer {
+            name: "web".into(),
+            runtimes: vec![Runtime::Docker, Runtime::Podman],
+        };
+        assert_eq!(
+            e.to_string(),
+            "container name web is on docker and podman: choose one with --runtime docker|podman (or give the container's id)"
+        );
+        let e = Error::RuntimeUnreachable {
+            runtime: Runtime::Podman,
+            addr: "unix:///run/podman/podman.sock".into(),
+            reason: "refused".into(),
+        };
+        assert!(
+            e.to_string().contains(
+                "start it (podman system service --time=0), set CONTAINER_HOST=unix://PATH"
+            ),
+            "{e}"
+        );
     }
 }

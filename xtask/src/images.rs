@@ -193,6 +193,21 @@ pub fn build_all(root: &Path) -> Result<()> {
         make(root, &rootfs)?;
         import(&rootfs, image, cmdline)?;
     }
+    to_podman(WORKLOAD_IMAGE)
+}
+
+/// Copies a Docker image into podman's store (`docker save | podman load`): the runtime tests
+/// run the same workload on both engines. podman names it `localhost/IMAGE`.
+fn to_podman(image: &str) -> Result<()> {
+    eprintln!("images: loading {image} into podman");
+    let mut save = Command::new("docker")
+        .args(["save", image])
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("running docker save")?;
+    let out = save.stdout.take().context("docker save's output")?;
+    run_ok(Command::new("podman").args(["load", "-q"]).stdin(out))?;
+    anyhow::ensure!(save.wait()?.success(), "docker save {image} failed");
     Ok(())
 }
 

@@ -14,7 +14,8 @@ use crate::util::{cmd, output, run_ok, succeeds};
 /// Debian packages: the engine, the demo's nginx and curl, a C compiler for the workload
 /// fixture, setpriv/capsh for the privilege tests, strace for the decoding oracle, bpftool for
 /// the no-leftovers-after-SIGKILL test, make and xz for building strace's test programs (the
-/// strace suite).
+/// strace suite), podman for the runtime tests (with its recommended packages: its network
+/// backend and storage helpers, as a user's install has them).
 const PACKAGES: &[&str] = &[
     "docker.io",
     "nginx-light",
@@ -27,7 +28,10 @@ const PACKAGES: &[&str] = &[
     "bpftool",
     "make",
     "xz-utils",
+    "podman",
 ];
+/// Installed with their recommended packages.
+const WITH_RECOMMENDS: &[&str] = &["podman"];
 const BPF_LINKER: &str = "0.10.4";
 
 fn installed(pkg: &str) -> bool {
@@ -42,13 +46,80 @@ fn apt() -> Result<()> {
     }
     eprintln!("setup: installing {}", missing.join(" "));
     run_ok(&mut cmd("apt-get", &["update", "-qq"]))?;
-    run_ok(
-        cmd(
-            "apt-get",
-            &["install", "-y", "-qq", "--no-install-recommends"],
-        )
-        .args(&missing)
-        .env("DEBIAN_FRONTEND", "noninteractive"),
+    let (full, lean): (Vec<&str>, Vec<&str>) =
+        missing.iter().partition(|p| WITH_RECOMMENDS.contains(p));
+    for (pkgs, flags) in [
+        (
+            lean,
+            &["install", "-y", "-qq", "--no-install-recommends"][..],
+        ),
+        (full, &["install", "-y", "-qq"][..]),
+    ] {
+        if !pkgs.is_empty() {
+            run_ok(
+                cmd("apt-get", flags)
+                    .args(&pkgs)
+                    .env("DEBIAN_FRONTEND", "noninteractive"),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// podman's API socket, where tracer looks for it by default.
+pub const PODMAN_SOCKET: &str = "/run/podman/podman.sock";
+
+fn podman_up() -> bool {
+    std::os::unix::net::UnixStream::connect(PODMAN_SOCKET).is_ok()
+}
+
+/// Starts podman's API service (`podman system service`) in the background when its socket
+/// does not answer.
+pub fn podman() -> Result<()> {
+    if podman_up() {
+        return Ok(());
+    }
+    std::fs::create_dir_all("/run/podman")?;
+    let _ = std::fs::remove_file(PODMAN_SOCKET);
+    let address = format!("unix://{PODMAN_SOCKET}");
+    service(
+        "podman's API service",
+        &["podman", "system", "service", "--time=0", &address],
+        "/var/log/tracer-podman.log",
+        podman_up,
+        Duration::from_secs(30),
+    )
+}
+
+/// Starts `argv` in the background, its output in `log`, and waits until `up` says it answers.
+/// `setsid -f` forks: the service is re-parented to init rather than staying our child, so
+/// when a test stops it, it is reaped at once instead of lingering as our zombie.
+fn service(
+    what: &str,
+    argv: &[&str],
+    log_path: &str,
+    up: fn() -> bool,
+    within: Duration,
+) -> Result<()> {
+    eprintln!("setup: starting {what} (log: {log_path})");
+    let log = std::fs::File::create(log_path)?;
+    Command::new("setsid")
+        .arg("-f")
+        .args(argv)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .status()?;
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if up() {
+            return Ok(());
+        }
+        sleep(Duration::from_millis(100));
+    }
+    bail!(
+        "{what} did not answer within {} s; see {log_path}",
+        within.as_secs()
     )
 }
 
@@ -103,18 +174,14 @@ pub fn dockerd() -> Result<()> {
     if docker_up() {
         return Ok(());
     }
-    eprintln!("setup: starting dockerd (log: /var/log/tracer-dockerd.log)");
-    let log = std::fs::File::create("/var/log/tracer-dockerd.log")?;
     let dockerd = if Path::new("/usr/sbin/dockerd").exists() {
         "/usr/sbin/dockerd"
     } else {
         "dockerd"
     };
-    // `setsid -f` forks: the engine is re-parented to init rather than staying our child, so
-    // when a test stops it, it is reaped at once instead of lingering as our zombie.
-    Command::new("setsid")
-        .args([
-            "-f",
+    service(
+        "dockerd",
+        &[
             dockerd,
             "--bridge=none",
             "--iptables=false",
@@ -122,19 +189,11 @@ pub fn dockerd() -> Result<()> {
             // Containers outlive an engine restart, as on production nodes; the daemon tests
             // restart dockerd under a running container.
             "--live-restore",
-        ])
-        .stdin(Stdio::null())
-        .stdout(log.try_clone()?)
-        .stderr(log)
-        .status()?;
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(60) {
-        if docker_up() {
-            return Ok(());
-        }
-        sleep(Duration::from_millis(250));
-    }
-    bail!("dockerd did not answer within 60 s; see /var/log/tracer-dockerd.log")
+        ],
+        "/var/log/tracer-dockerd.log",
+        docker_up,
+        Duration::from_secs(60),
+    )
 }
 
 pub fn run_all(root: &Path) -> Result<()> {
@@ -142,6 +201,7 @@ pub fn run_all(root: &Path) -> Result<()> {
     rust()?;
     mount_tracefs()?;
     dockerd()?;
+    podman()?;
     crate::strace_suite::build(root)?;
     crate::images::build_all(root)
 }

@@ -9,6 +9,7 @@ fn header() -> Header {
         started_ktime_ns: 5,
         target: "container web".into(),
         container: Some(Container {
+            runtime: crate::model::Runtime::Podman,
             id: "abc".into(),
             name: "web".into(),
         }),

@@ -17,9 +17,13 @@ use crate::{
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).multiple(false)))]
 pub struct ObserveArgs {
-    /// Docker container name or id.
+    /// Container name or id, on Docker or podman (whichever has it; see --runtime).
     #[arg(long, group = "target", value_name = "NAME|ID")]
     pub container: Option<String>,
+    /// The engine that runs --container: docker (DOCKER_HOST) or podman (CONTAINER_HOST).
+    /// Default: every engine whose socket exists is asked, and the name must be on one only.
+    #[arg(long, value_name = "ENGINE", requires = "container")]
+    pub runtime: Option<crate::model::Runtime>,
     /// strace's -p: these processes (host pids; comma-separated or repeated), their threads
     /// and every process they create from now on, and nothing else of their container.
     /// `[pid N]` shows host pids.
@@ -407,7 +411,10 @@ pub fn target_spec(a: &ObserveArgs) -> Result<TargetSpec, Error> {
             pids.dedup();
             TargetSpec::Processes(pids)
         }
-        (Some(c), None, None) if !c.is_empty() => TargetSpec::Container(c.clone()),
+        (Some(c), None, None) if !c.is_empty() => TargetSpec::Container {
+            name: c.clone(),
+            runtime: a.runtime,
+        },
         (None, Some(p), None) if p > 0 => TargetSpec::Pid(p),
         (None, None, Some(p)) => TargetSpec::Cgroup(p.clone()),
         _ => {

@@ -203,7 +203,13 @@ mod tests {
         let c =
             record(&["--container", "web", "-e", "trace=openat", "-o", "cap.bin"]).expect("valid");
         assert_eq!(c.output, PathBuf::from("cap.bin"));
-        assert_eq!(c.observe.target, TargetSpec::Container("web".into()));
+        assert_eq!(
+            c.observe.target,
+            TargetSpec::Container {
+                name: "web".into(),
+                runtime: None
+            }
+        );
         assert_eq!(c.observe.syscalls.len(), 1);
         let e = record(&["--container", "web"]).expect_err("no -o");
         assert!(e.to_string().contains("-o FILE"), "{e}");

@@ -249,6 +249,7 @@ mod tests {
             decode::args::Options::default(),
         );
         e.container = Some(Arc::new(Container {
+            runtime: crate::model::Runtime::Podman,
             id: "c".repeat(64),
             name: "web".into(),
         }));

@@ -231,6 +231,77 @@ impl DecodedArg {
 pub struct Container {
     pub id: String,
     pub name: String,
+    /// The engine that runs it (recordings and records from before this field: Docker).
+    #[serde(default)]
+    pub runtime: Runtime,
+}
+
+/// A container engine tracer asks for names, ids and init pids.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Runtime {
+    #[default]
+    Docker,
+    Podman,
+}
+
+impl Runtime {
+    pub const ALL: [Runtime; 2] = [Runtime::Docker, Runtime::Podman];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Runtime::Docker => "docker",
+            Runtime::Podman => "podman",
+        }
+    }
+
+    /// The engine's name in a sentence.
+    pub fn title(self) -> &'static str {
+        match self {
+            Runtime::Docker => "Docker",
+            Runtime::Podman => "podman",
+        }
+    }
+
+    /// The environment variable that moves the engine's socket.
+    pub fn address_var(self) -> &'static str {
+        match self {
+            Runtime::Docker => "DOCKER_HOST",
+            Runtime::Podman => "CONTAINER_HOST",
+        }
+    }
+
+    pub fn default_address(self) -> &'static str {
+        match self {
+            Runtime::Docker => "unix:///var/run/docker.sock",
+            Runtime::Podman => "unix:///run/podman/podman.sock",
+        }
+    }
+
+    /// How the engine's API service is started.
+    pub fn service(self) -> &'static str {
+        match self {
+            Runtime::Docker => "dockerd",
+            Runtime::Podman => "podman system service --time=0",
+        }
+    }
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Runtime {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Runtime::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown runtime {s:?}: give docker or podman"))
+    }
 }
 
 /// One syscall, decoded once and enriched: what every sink renders.

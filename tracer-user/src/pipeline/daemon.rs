@@ -31,11 +31,12 @@ const DOCKER_LEVEL: u32 = 2;
 
 /// The depth of the named containers' cgroups: from one that runs now, else Docker's default.
 async fn cgroup_level(names: &[String]) -> u32 {
-    let Ok(client) = docker::connect_negotiated().await else {
+    let engine = docker::Engine::docker();
+    let Ok(client) = docker::connect_negotiated(&engine).await else {
         return DOCKER_LEVEL;
     };
     for name in names {
-        if let Ok(Some(s)) = docker::state(&client, name).await
+        if let Ok(Some(s)) = docker::state(&engine, &client, name).await
             && s.running
             && let Ok(Some(cg)) = cgroup::of_pid(s.pid)
             && cg.level > 0

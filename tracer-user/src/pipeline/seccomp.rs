@@ -129,7 +129,10 @@ async fn feed(
         .await;
     }
     let cfg = ObserveConfig {
-        target: TargetSpec::Container(name.clone()),
+        target: TargetSpec::Container {
+            name: name.clone(),
+            runtime: None,
+        },
         syscalls: Vec::new(),
         duration,
         count: None,
@@ -199,12 +202,18 @@ pub async fn profile(cfg: ProfileConfig, ready: &dyn Fn(String)) -> Result<Summa
     feed(&cfg.source, Box::new(sink), cfg.output.clone(), ready).await
 }
 
+/// The capabilities the engine that runs `name` gives it.
+async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>), Error> {
+    let (engine, _) = runtime::find(name, None).await?;
+    docker::capabilities(&engine, name).await
+}
+
 /// `tracer seccomp check`: `Error::WouldDeny` when something would be denied.
 pub async fn check(cfg: CheckConfig, ready: &dyn Fn(String)) -> Result<Summary, Error> {
     let profile = load_profile(&cfg.profile)?;
     let host = Env::host();
     let env = match &cfg.source {
-        SeccompSource::Container { name, .. } => match docker::capabilities(name).await {
+        SeccompSource::Container { name, .. } => match capabilities(name).await {
             Ok((true, _, _)) => host.with_caps(&["ALL".into()], &[]),
             Ok((false, add, drop)) => host.with_caps(&add, &drop),
             Err(e) => {

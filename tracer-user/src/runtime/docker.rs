@@ -1,17 +1,38 @@
-//! Docker Engine API over its unix socket (bollard): container id, name, state and init pid.
+//! The Docker Engine API over a unix socket (bollard): container id, name, state and init pid.
+//! Docker speaks it, and so does podman's service (`podman system service`), whose
+//! Docker-compatible endpoints answer the same inspect with the same fields.
 use bollard::{Docker, errors::Error as DockerError};
 
 use super::Container;
-use crate::error::Error;
+use crate::{error::Error, model::Runtime};
 
-pub struct Inspected {
-    pub container: Container,
-    pub pid: u32,
+/// One engine speaking the Docker API: which, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Engine {
+    pub runtime: Runtime,
+    /// `unix://PATH` or a bare path.
+    pub address: String,
 }
 
-/// The address bollard connects to: `DOCKER_HOST` when set, else the default socket.
-fn address() -> String {
-    std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".into())
+impl Engine {
+    /// The engine's address: its environment variable when set (`DOCKER_HOST`,
+    /// `CONTAINER_HOST`), else its default socket.
+    pub fn of(runtime: Runtime) -> Engine {
+        Engine {
+            runtime,
+            address: std::env::var(runtime.address_var())
+                .unwrap_or_else(|_| runtime.default_address().into()),
+        }
+    }
+
+    pub fn docker() -> Engine {
+        Engine::of(Runtime::Docker)
+    }
+
+    /// Whether something listens there, as far as a stat can tell: the socket exists.
+    pub fn present(&self) -> bool {
+        socket_path(&self.address).is_some_and(|p| std::path::Path::new(p).exists())
+    }
 }
 
 /// The unix socket path of an address (`unix://PATH` or a bare path).
@@ -23,8 +44,8 @@ fn socket_path(addr: &str) -> Option<&str> {
     }
 }
 
-fn unreachable(reason: impl std::fmt::Display) -> Error {
-    let addr = address();
+fn unreachable(engine: &Engine, reason: impl std::fmt::Display) -> Error {
+    let addr = engine.address.clone();
     if let Some(path) = socket_path(&addr)
         && std::path::Path::new(path).exists()
         && let Err(nix::errno::Errno::EACCES) = nix::unistd::access(
@@ -33,31 +54,36 @@ fn unreachable(reason: impl std::fmt::Display) -> Error {
         )
     {
         return Error::Privilege(format!(
-            "to use the Docker socket {path}: permission denied; run as root or as a member of the socket's group (usually docker)"
+            "to use the {} socket {path}: permission denied; run as root or as a member of the socket's group",
+            engine.runtime.title()
         ));
     }
-    Error::DockerUnreachable {
+    Error::RuntimeUnreachable {
+        runtime: engine.runtime,
         addr,
         reason: reason.to_string(),
     }
 }
 
-/// Connects to the engine named by `DOCKER_HOST` (`unix://PATH`), else /var/run/docker.sock.
-pub fn connect() -> Result<Docker, Error> {
-    let addr = address();
-    match socket_path(&addr) {
-        Some(path) => {
-            Docker::connect_with_unix(path, 30, bollard::API_DEFAULT_VERSION).map_err(unreachable)
-        }
+/// Connects to the engine's unix socket.
+pub fn connect(engine: &Engine) -> Result<Docker, Error> {
+    let addr = &engine.address;
+    match socket_path(addr) {
+        Some(path) => Docker::connect_with_unix(path, 30, bollard::API_DEFAULT_VERSION)
+            .map_err(|e| unreachable(engine, e)),
         None => Err(Error::Usage(format!(
-            "unsupported DOCKER_HOST {addr:?}: tracer talks to the local engine only; use unix://PATH"
+            "unsupported {} {addr:?}: tracer talks to the local engine only; use unix://PATH",
+            engine.runtime.address_var()
         ))),
     }
 }
 
 /// The capabilities Docker gives a container: `(privileged, cap_add, cap_drop)`.
-pub async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>), Error> {
-    let docker = connect_negotiated().await?;
+pub async fn capabilities(
+    engine: &Engine,
+    name: &str,
+) -> Result<(bool, Vec<String>, Vec<String>), Error> {
+    let docker = connect_negotiated(engine).await?;
     let info = docker
         .inspect_container(
             name,
@@ -68,7 +94,7 @@ pub async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>)
             DockerError::DockerResponseServerError {
                 status_code: 404, ..
             } => Error::NoSuchContainer(name.to_string()),
-            e => unreachable(e),
+            e => unreachable(engine, e),
         })?;
     let host = info.host_config.unwrap_or_default();
     Ok((
@@ -76,20 +102,6 @@ pub async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>)
         host.cap_add.unwrap_or_default(),
         host.cap_drop.unwrap_or_default(),
     ))
-}
-
-/// A running container by name or id.
-pub async fn inspect(name_or_id: &str) -> Result<Inspected, Error> {
-    // The engine may be older than bollard's default API version: agree on one first.
-    let docker = connect_negotiated().await?;
-    match state(&docker, name_or_id).await? {
-        None => Err(Error::NoSuchContainer(name_or_id.to_string())),
-        Some(s) if !s.running => Err(Error::ContainerNotRunning(s.container.name)),
-        Some(s) => Ok(Inspected {
-            container: s.container,
-            pid: s.pid,
-        }),
-    }
 }
 
 /// What the daemon needs to know about a container at one moment.
@@ -103,12 +115,20 @@ pub struct State {
 }
 
 /// Connects and agrees on an API version with the engine.
-pub async fn connect_negotiated() -> Result<Docker, Error> {
-    connect()?.negotiate_version().await.map_err(unreachable)
+pub async fn connect_negotiated(engine: &Engine) -> Result<Docker, Error> {
+    connect(engine)?
+        .negotiate_version()
+        .await
+        .map_err(|e| unreachable(engine, e))
 }
 
-/// The container named `name_or_id`, `None` when the engine has none by that name.
-pub async fn state(docker: &Docker, name_or_id: &str) -> Result<Option<State>, Error> {
+/// The container named `name_or_id` on `engine` (which `docker` is connected to), `None`
+/// when the engine has none by that name.
+pub async fn state(
+    engine: &Engine,
+    docker: &Docker,
+    name_or_id: &str,
+) -> Result<Option<State>, Error> {
     let info = match docker
         .inspect_container(
             name_or_id,
@@ -122,11 +142,11 @@ pub async fn state(docker: &Docker, name_or_id: &str) -> Result<Option<State>, E
         }) => return Ok(None),
         Err(e @ DockerError::DockerResponseServerError { .. }) => {
             return Err(Error::Docker {
-                what: format!("docker inspect {name_or_id}"),
+                what: format!("{} inspect {name_or_id}", engine.runtime),
                 source: Box::new(e),
             });
         }
-        Err(e) => return Err(unreachable(e)),
+        Err(e) => return Err(unreachable(engine, e)),
     };
     let state = info.state.unwrap_or_default();
     let started_at = state.started_at.as_deref().and_then(|s| {
@@ -142,6 +162,7 @@ pub async fn state(docker: &Docker, name_or_id: &str) -> Result<Option<State>, E
                 .unwrap_or(name_or_id)
                 .trim_start_matches('/')
                 .to_string(),
+            runtime: engine.runtime,
         },
         running: state.running == Some(true) && pid > 0,
         pid,

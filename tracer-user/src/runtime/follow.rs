@@ -94,6 +94,8 @@ pub struct Follower {
     mount: PathBuf,
     inotify: Option<AsyncFd<Watch>>,
     watched: HashSet<PathBuf>,
+    /// The daemon follows Docker's containers (DOCKER_HOST).
+    engine: docker::Engine,
 }
 
 /// The 64-hex-digit container id in a cgroup directory name: `ID` (cgroupfs driver) or
@@ -146,6 +148,7 @@ impl Follower {
             mount,
             inotify,
             watched: HashSet::new(),
+            engine: docker::Engine::docker(),
         };
         f.watch_parents();
         f
@@ -228,6 +231,7 @@ impl Follower {
             Container {
                 id: id.to_string(),
                 name: name.to_string(),
+                runtime: self.engine.runtime,
             },
             cg.path.clone(),
         );
@@ -338,7 +342,7 @@ impl Follower {
         self.watch_parents();
         let names: Vec<String> = self.wanted.keys().cloned().collect();
         for name in names {
-            match docker::state(docker, &name).await {
+            match docker::state(&self.engine, docker, &name).await {
                 Ok(s) => self.apply(&name, s, "resync"),
                 Err(e) => {
                     tracing::warn!(container = %name, error = %e, "inspect failed");
@@ -372,7 +376,7 @@ impl Follower {
                 if let Some(w) = self.wanted.get_mut(&name) {
                     w.id = Some(id.clone());
                 }
-                match docker::state(docker, &id).await {
+                match docker::state(&self.engine, docker, &id).await {
                     Ok(s) => self.apply(&name, s, "start"),
                     Err(e) => tracing::warn!(container = %name, error = %e, "inspect failed"),
                 }
@@ -398,7 +402,7 @@ impl Follower {
                     self.unfollow(&old, State::Waiting);
                 }
                 if self.wanted.contains_key(&name) {
-                    match docker::state(docker, &id).await {
+                    match docker::state(&self.engine, docker, &id).await {
                         Ok(s) => self.apply(&name, s, "rename"),
                         Err(e) => tracing::warn!(container = %name, error = %e, "inspect failed"),
                     }
@@ -466,7 +470,7 @@ impl Follower {
             ),
         ]);
         while !*stop.borrow() {
-            match docker::connect_negotiated().await {
+            match docker::connect_negotiated(&self.engine).await {
                 Ok(client) => {
                     let mut events =
                         client.events(Some(EventsOptionsBuilder::new().filters(&filters).build()));

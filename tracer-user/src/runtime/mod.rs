@@ -9,14 +9,19 @@ pub mod registry;
 
 use std::path::PathBuf;
 
-pub use crate::model::Container;
+pub use crate::model::{Container, Runtime};
 use crate::{error::Error, model::target::KernelFilter};
 pub use cgroup::{CgroupTarget, PidNs};
+use docker::Engine;
 
 /// The target as the user named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TargetSpec {
-    Container(String),
+    /// A container by name or id, on the engine given or on whichever engine has it.
+    Container {
+        name: String,
+        runtime: Option<Runtime>,
+    },
     /// Everything in the cgroup (or PID namespace) of this process (`--container-of`).
     Pid(u32),
     Cgroup(PathBuf),
@@ -79,14 +84,28 @@ impl Target {
 
 pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
     match spec {
-        TargetSpec::Container(name) => {
-            let c = docker::inspect(name).await?;
+        TargetSpec::Container { name, runtime } => {
+            let (_, c) = find(name, *runtime).await?;
+            if !c.running {
+                return Err(Error::ContainerNotRunning(
+                    c.container.name,
+                    c.container.runtime,
+                ));
+            }
             let mut t = of_pid(c.pid)?;
-            t.label = format!(
-                "container {} ({})",
-                c.container.name,
-                short_id(&c.container.id)
-            );
+            t.label = match runtime {
+                None if !matches!(c.container.runtime, Runtime::Docker) => format!(
+                    "{} container {} ({})",
+                    c.container.runtime,
+                    c.container.name,
+                    short_id(&c.container.id)
+                ),
+                _ => format!(
+                    "container {} ({})",
+                    c.container.name,
+                    short_id(&c.container.id)
+                ),
+            };
             t.container = Some(c.container);
             Ok(t)
         }
@@ -111,6 +130,55 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
                 pid,
             })
         }
+    }
+}
+
+/// The container `name` (or id) on `runtime`, or, when none is given, on the one engine among
+/// those whose socket exists that has it. When no engine has it and one did not answer, that
+/// engine's error is returned.
+pub async fn find(name: &str, runtime: Option<Runtime>) -> Result<(Engine, docker::State), Error> {
+    let engines: Vec<Engine> = match runtime {
+        Some(r) => vec![Engine::of(r)],
+        None => {
+            // An engine whose address the environment names is asked even when its socket is
+            // missing: the user meant it, and the error should say so.
+            let present: Vec<Engine> = Runtime::ALL
+                .into_iter()
+                .map(Engine::of)
+                .filter(|e| e.present() || std::env::var_os(e.runtime.address_var()).is_some())
+                .collect();
+            if present.is_empty() {
+                // Nothing listens: say so about the default engine.
+                vec![Engine::docker()]
+            } else {
+                present
+            }
+        }
+    };
+    let mut found = Vec::new();
+    let mut failed = None;
+    for engine in engines {
+        let state = match docker::connect_negotiated(&engine).await {
+            Ok(client) => docker::state(&engine, &client, name).await,
+            Err(e) => Err(e),
+        };
+        match state {
+            Ok(Some(s)) => found.push((engine, s)),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::debug!("{} engine: {e}", engine.runtime);
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    match found.len() {
+        1 => Ok(found.remove(0)),
+        // The container may be on the engine that did not answer.
+        0 => Err(failed.unwrap_or_else(|| Error::NoSuchContainer(name.to_string()))),
+        _ => Err(Error::AmbiguousContainer {
+            name: name.to_string(),
+            runtimes: found.iter().map(|(e, _)| e.runtime).collect(),
+        }),
     }
 }
 

@@ -96,6 +96,7 @@ mod tests {
 
     fn c(name: &str, id: &str) -> Container {
         Container {
+            runtime: crate::model::Runtime::Podman,
             id: id.into(),
             name: name.into(),
         }

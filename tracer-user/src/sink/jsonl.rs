@@ -160,6 +160,8 @@ impl<W: Write> Sink for JsonLines<W> {
                         w::string(&mut json, &c.id);
                         w::next_key(&mut json, "name");
                         w::string(&mut json, &c.name);
+                        w::next_key(&mut json, "runtime");
+                        w::string(&mut json, c.runtime.as_str());
                         json.push(b'}');
                         l.extend_from_slice(&json);
                         self.container_json = Some((c.id.clone(), json));
@@ -367,6 +369,7 @@ mod tests {
         r.comm[..comm.len()].copy_from_slice(comm);
         let ev = decode(&fixtures::bytes(&r)).expect("decodes");
         let container = Container {
+            runtime: crate::model::Runtime::Podman,
             id: "f".repeat(64),
             name: "web".into(),
         };
@@ -409,6 +412,7 @@ mod tests {
         );
         assert_eq!(v["comm"], "workload");
         assert_eq!(v["container"]["name"], "web");
+        assert_eq!(v["container"]["runtime"], "podman");
         assert_eq!(v["container"]["id"], "f".repeat(64));
         assert_eq!(v["enter"], "seen");
     }
@@ -433,6 +437,7 @@ mod tests {
         use crate::model::event::Capture;
         use tracer_common::capture::{CAP_SOCKADDR_OUT, CAP_STR};
         let container = Container {
+            runtime: crate::model::Runtime::Podman,
             id: "f".repeat(64),
             name: "we\"b\u{1b}".into(),
         };
@@ -527,6 +532,7 @@ mod tests {
         ]);
         let mut sink = JsonLines::new(Vec::new(), Clock::with_offset(0));
         let container = Container {
+            runtime: crate::model::Runtime::Podman,
             id: "f".repeat(64),
             name: "web".into(),
         };
@@ -566,6 +572,7 @@ mod tests {
             panic!("a signal record")
         };
         s.container = Some(std::sync::Arc::new(Container {
+            runtime: crate::model::Runtime::Podman,
             id: "f".repeat(64),
             name: "web".into(),
         }));
@@ -597,7 +604,7 @@ mod tests {
                 "ns_tid": 8,
                 "comm": "sigs",
                 "cgroup_id": 4242,
-                "container": {"id": "f".repeat(64), "name": "web"},
+                "container": {"id": "f".repeat(64), "name": "web", "runtime": "podman"},
             })
         );
         assert!(v["ts"].as_str().is_some_and(|t| t.ends_with('Z')), "{v}");
