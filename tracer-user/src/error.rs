@@ -2,8 +2,6 @@
 //! the way out.
 use std::path::PathBuf;
 
-use crate::model::Runtime;
-
 /// Exit codes, documented in docs/cli.md.
 pub mod exit {
     pub const OK: u8 = 0;
@@ -33,27 +31,33 @@ pub enum Error {
     #[error("no such cgroup v2 directory: {0}; pass a directory under the cgroup2 mount")]
     NoSuchCgroup(PathBuf),
     #[error("container {0} is not running; start it with `{1} start {0}`")]
-    ContainerNotRunning(String, Runtime),
+    /// The container's name and its engine's command line (docker, podman).
+    ContainerNotRunning(String, &'static str),
     #[error(
         "cannot reach the {} engine at {addr}: {reason}; start it ({}), set {}=unix://PATH, or target processes with -p PID, --container-of PID or --cgroup",
-        runtime.title(),
-        runtime.service(),
-        runtime.address_var()
+        .title,
+        .service,
+        .var
     )]
     RuntimeUnreachable {
-        runtime: Runtime,
+        title: &'static str,
+        /// How its service is started.
+        service: &'static str,
+        /// The environment variable that moves its socket.
+        var: &'static str,
         addr: String,
         reason: String,
     },
     /// One name, containers on several engines.
     #[error(
         "container name {name} is on {}: choose one with --runtime {} (or give the container's id)",
-        .runtimes.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" and "),
-        .runtimes.iter().map(|r| r.as_str()).collect::<Vec<_>>().join("|")
+        .runtimes.join(" and "),
+        .runtimes.join("|")
     )]
     AmbiguousContainer {
         name: String,
-        runtimes: Vec<Runtime>,
+        /// The engines' names (docker, podman).
+        runtimes: Vec<&'static str>,
     },
     /// `{0}` says what was refused and the capability that allows it.
     #[error("not enough privilege {0}")]
@@ -156,9 +160,11 @@ mod tests {
         let errors = [
             Error::Usage(String::new()),
             Error::NoSuchContainer(String::new()),
-            Error::ContainerNotRunning(String::new(), Runtime::Docker),
+            Error::ContainerNotRunning(String::new(), "docker"),
             Error::RuntimeUnreachable {
-                runtime: Runtime::Podman,
+                title: "podman",
+                service: "podman system service --time=0",
+                var: "CONTAINER_HOST",
                 addr: String::new(),
                 reason: String::new(),
             },
@@ -175,7 +181,7 @@ mod tests {
             },
             Error::AmbiguousContainer {
                 name: "web".into(),
-                runtimes: vec![Runtime::Docker, Runtime::Podman],
+                runtimes: vec!["docker", "podman"],
             },
             Error::Internal(String::new()),
         ];
@@ -200,7 +206,7 @@ mod tests {
 
     #[test]
     fn messages_are_one_line_and_name_the_way_out() {
-        let e = Error::ContainerNotRunning("web".into(), Runtime::Podman);
+        let e = Error::ContainerNotRunning("web".into(), "podman");
         assert_eq!(
             e.to_string(),
             "container web is not running; start it with `podman start web`"
@@ -208,14 +214,16 @@ mod tests {
         assert!(!e.to_string().contains('\n'));
         let e = Error::AmbiguousContainer {
             name: "web".into(),
-            runtimes: vec![Runtime::Docker, Runtime::Podman],
+            runtimes: vec!["docker", "podman"],
         };
         assert_eq!(
             e.to_string(),
             "container name web is on docker and podman: choose one with --runtime docker|podman (or give the container's id)"
         );
         let e = Error::RuntimeUnreachable {
-            runtime: Runtime::Podman,
+            title: "podman",
+            service: "podman system service --time=0",
+            var: "CONTAINER_HOST",
             addr: "unix:///run/podman/podman.sock".into(),
             reason: "refused".into(),
         };

@@ -278,6 +278,17 @@ impl Runtime {
         }
     }
 
+    /// The engine at `addr` did not answer.
+    pub fn unreachable(self, addr: String, reason: String) -> crate::error::Error {
+        crate::error::Error::RuntimeUnreachable {
+            title: self.title(),
+            service: self.service(),
+            var: self.address_var(),
+            addr,
+            reason,
+        }
+    }
+
     /// How the engine's API service is started.
     pub fn service(self) -> &'static str {
         match self {

@@ -58,11 +58,7 @@ fn unreachable(engine: &Engine, reason: impl std::fmt::Display) -> Error {
             engine.runtime.title()
         ));
     }
-    Error::RuntimeUnreachable {
-        runtime: engine.runtime,
-        addr,
-        reason: reason.to_string(),
-    }
+    engine.runtime.unreachable(addr, reason.to_string())
 }
 
 /// Connects to the engine's unix socket.

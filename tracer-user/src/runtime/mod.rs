@@ -89,7 +89,7 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
             if !c.running {
                 return Err(Error::ContainerNotRunning(
                     c.container.name,
-                    c.container.runtime,
+                    c.container.runtime.as_str(),
                 ));
             }
             let mut t = of_pid(c.pid)?;
@@ -177,7 +177,7 @@ pub async fn find(name: &str, runtime: Option<Runtime>) -> Result<(Engine, docke
         0 => Err(failed.unwrap_or_else(|| Error::NoSuchContainer(name.to_string()))),
         _ => Err(Error::AmbiguousContainer {
             name: name.to_string(),
-            runtimes: found.iter().map(|(e, _)| e.runtime).collect(),
+            runtimes: found.iter().map(|(e, _)| e.runtime.as_str()).collect(),
         }),
     }
 }
