@@ -93,19 +93,16 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
                 ));
             }
             let mut t = of_pid(c.pid)?;
-            t.label = match runtime {
-                None if !matches!(c.container.runtime, Runtime::Docker) => format!(
-                    "{} container {} ({})",
-                    c.container.runtime,
-                    c.container.name,
-                    short_id(&c.container.id)
-                ),
-                _ => format!(
-                    "container {} ({})",
-                    c.container.name,
-                    short_id(&c.container.id)
-                ),
+            // Docker is the default engine: others are named.
+            let engine = match c.container.runtime {
+                Runtime::Docker => String::new(),
+                other => format!("{other} "),
             };
+            t.label = format!(
+                "{engine}container {} ({})",
+                c.container.name,
+                short_id(&c.container.id)
+            );
             t.container = Some(c.container);
             Ok(t)
         }
