@@ -201,7 +201,11 @@ impl Drop for Container {
 /// `ENGINE exec` of `workload burst K M` (K getppid, M failing openat); returns its pid as it
 /// sees it.
 pub fn burst(c: &Container, k: u32, m: u32) -> u64 {
-    let out = c.exec(&["/workload", "burst", &k.to_string(), &m.to_string()]);
+    burst_pid(&c.exec(&["/workload", "burst", &k.to_string(), &m.to_string()]))
+}
+
+/// The pid that `workload burst` printed.
+pub fn burst_pid(out: &str) -> u64 {
     out.strip_prefix("pid ")
         .and_then(|p| p.trim().parse().ok())
         .unwrap_or_else(|| panic!("workload printed {out:?}"))
@@ -352,11 +356,17 @@ impl Tracer {
     /// Starts `tracer COMMAND ARGS --output FILE` (observe, record) and waits for the
     /// "tracing" line.
     pub fn start_as(command: &str, args: &[&str]) -> Tracer {
+        Tracer::start_with_env(command, args, &[])
+    }
+
+    /// `start_as` with these environment variables set.
+    pub fn start_with_env(command: &str, args: &[&str], envs: &[(&str, &str)]) -> Tracer {
         let dir = TempDir::new("out");
         let stdout_path = dir.0.join("out");
         let mut child = Command::new(tracer_bin())
             .arg(command)
             .args(args)
+            .envs(envs.iter().copied())
             .arg("--output")
             .arg(&stdout_path)
             .stdin(Stdio::null())

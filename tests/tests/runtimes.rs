@@ -1,7 +1,17 @@
 //! Engines other than Docker, end to end: a real podman (its API service started by `cargo
-//! xtask setup`) running the exact-count workload, found by name, and a name that two engines
-//! both have.
-use tests::{Container, Tracer, burst, env, run_tracer, unique, workload_calls};
+//! xtask setup`) and a real containerd (tracer's own, started by setup, and the one dockerd
+//! runs) running the exact-count workload, found by name or id, and names that two engines or
+//! two containerd namespaces both have.
+use std::process::{Command, Stdio};
+
+use tests::{Container, Tracer, burst, burst_pid, env, run_tracer, unique, workload_calls};
+
+/// tracer's own containerd (xtask/assets/containerd.toml), and the namespace setup imported
+/// the workload image into.
+const CONTAINERD: &str = "/run/tracer-containerd/containerd.sock";
+/// The same, as CONTAINERD_ADDRESS gives it.
+const CONTAINERD_ADDRESS: &str = "unix:///run/tracer-containerd/containerd.sock";
+const NAMESPACE: &str = "tracer-e2e";
 
 /// podman names images loaded from `docker save` `localhost/IMAGE`.
 fn podman_image() -> String {
@@ -11,6 +21,17 @@ fn podman_image() -> String {
 /// K getppid and M failing openat by the exec'd process, exactly, nothing lost, every record
 /// naming the container, its id and its engine.
 fn assert_exact(done: &tests::Finished, c: &Container, ns_pid: u64, k: usize, m: usize) {
+    assert_exact_as(done, (&c.id(), &c.name, c.cli), ns_pid, k, m);
+}
+
+/// `assert_exact` for the container `(id, name, runtime)`.
+fn assert_exact_as(
+    done: &tests::Finished,
+    (id, name, runtime): (&str, &str, &str),
+    ns_pid: u64,
+    k: usize,
+    m: usize,
+) {
     assert!(done.status.success(), "{}", done.stderr);
     assert!(done.stderr.contains(" records, 0 lost"), "{}", done.stderr);
     let records = done.syscalls();
@@ -21,13 +42,11 @@ fn assert_exact(done: &tests::Finished, c: &Container, ns_pid: u64, k: usize, m:
         .filter(|v| v["syscall"] == "openat" && v["errno"] == "ENOENT")
         .count();
     assert_eq!((getppid, enoent), (k, m), "{}", done.stderr);
-    let id = c.id();
     assert!(
-        records.iter().all(|v| v["container"]["id"] == id.as_str()
-            && v["container"]["name"] == c.name.as_str()
-            && v["container"]["runtime"] == c.cli),
-        "every record names the {} container {id}",
-        c.cli
+        records.iter().all(|v| v["container"]["id"] == id
+            && v["container"]["name"] == name
+            && v["container"]["runtime"] == runtime),
+        "every record names the {runtime} container {id}"
     );
 }
 
@@ -92,19 +111,272 @@ fn a_name_on_docker_and_on_podman_needs_runtime() {
     assert_exact(&tracer.stop(), &on_podman, ns_pid, K as usize, M as usize);
 }
 
+/// A container run by `ctr` on tracer's containerd, its task killed and the container removed
+/// when dropped.
+struct Ctr {
+    id: String,
+    namespace: String,
+}
+
+fn ctr(namespace: &str, args: &[&str]) -> std::process::Output {
+    Command::new("ctr")
+        .args(["-a", CONTAINERD, "-n", namespace])
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("ctr runs")
+}
+
+fn ctr_ok(namespace: &str, args: &[&str]) -> String {
+    let out = ctr(namespace, args);
+    assert!(
+        out.status.success(),
+        "ctr {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Ctr {
+    fn image() -> String {
+        format!("docker.io/library/{}", env("TRACER_WORKLOAD_IMAGE"))
+    }
+
+    /// `ctr run -d --net-host IMAGE ID /workload sleep`: host network, its own cgroup
+    /// (`/NAMESPACE/ID`).
+    fn run(namespace: &str, id: &str) -> Ctr {
+        Ctr::new(namespace, id, &["run", "-d", "--net-host"])
+    }
+
+    /// A container without a task: it exists and does not run.
+    fn create(namespace: &str, id: &str) -> Ctr {
+        Ctr::new(namespace, id, &["containers", "create"])
+    }
+
+    /// `ctr COMMAND… IMAGE ID /workload sleep`; the guard exists before ctr is asked.
+    fn new(namespace: &str, id: &str, command: &[&str]) -> Ctr {
+        let c = Ctr {
+            id: id.to_string(),
+            namespace: namespace.to_string(),
+        };
+        let image = Ctr::image();
+        let mut args = command.to_vec();
+        args.extend_from_slice(&[&image, id, "/workload", "sleep"]);
+        ctr_ok(namespace, &args);
+        c
+    }
+
+    fn burst(&self, k: u32, m: u32) -> u64 {
+        let exec = unique("x");
+        burst_pid(&ctr_ok(
+            &self.namespace,
+            &[
+                "task",
+                "exec",
+                "--exec-id",
+                &exec,
+                &self.id,
+                "/workload",
+                "burst",
+                &k.to_string(),
+                &m.to_string(),
+            ],
+        ))
+    }
+}
+
+impl Drop for Ctr {
+    fn drop(&mut self) {
+        let _ = ctr(&self.namespace, &["task", "kill", "-s", "KILL", &self.id]);
+        // The task is deleted once it has exited; `rm -f` waits for nothing and kills what is
+        // left.
+        let _ = ctr(&self.namespace, &["task", "rm", "-f", &self.id]);
+        let _ = ctr(&self.namespace, &["containers", "rm", &self.id]);
+    }
+}
+
 #[test]
-fn an_unreachable_podman_is_named_when_asked_for() {
+fn a_ctr_container_in_its_own_namespace_is_found_with_exact_counts() {
+    const K: u32 = 600;
+    const M: u32 = 200;
+    let c = Ctr::run(NAMESPACE, &unique("ctr"));
+    let tracer = Tracer::start_with_env(
+        "observe",
+        &[
+            "--runtime",
+            "containerd",
+            "--container",
+            &c.id,
+            "--format",
+            "json",
+        ],
+        &[("CONTAINERD_ADDRESS", CONTAINERD_ADDRESS)],
+    );
+    assert!(
+        tracer.started.starts_with(&format!(
+            "tracer: tracing containerd container {} in namespace {NAMESPACE}, cgroup ",
+            c.id
+        )) && tracer.started.contains(&format!("/{NAMESPACE}/{}", c.id)),
+        "{}",
+        tracer.started
+    );
+    let ns_pid = c.burst(K, M);
+    let done = tracer.stop();
+    assert_exact_as(
+        &done,
+        (&c.id, &c.id, "containerd"),
+        ns_pid,
+        K as usize,
+        M as usize,
+    );
+
+    // Without --runtime: containerd is asked too, since its address is set.
+    let tracer = Tracer::start_with_env(
+        "observe",
+        &["--container", &c.id, "--format", "json"],
+        &[("CONTAINERD_ADDRESS", CONTAINERD_ADDRESS)],
+    );
+    let ns_pid = c.burst(K, M);
+    assert_exact_as(
+        &tracer.stop(),
+        (&c.id, &c.id, "containerd"),
+        ns_pid,
+        K as usize,
+        M as usize,
+    );
+}
+
+#[test]
+fn docker_containers_are_containerds_in_namespace_moby() {
+    const K: u32 = 300;
+    const M: u32 = 100;
+    let c = Container::run(
+        "moby",
+        &["--network", "none", &env("TRACER_WORKLOAD_IMAGE")],
+    );
+    let id = c.id();
+    // No CONTAINERD_ADDRESS and no system containerd: the one dockerd runs is found.
+    let tracer = Tracer::start(&[
+        "--runtime",
+        "containerd",
+        "--container",
+        &id[..12],
+        "--format",
+        "json",
+    ]);
+    assert!(
+        tracer.started.starts_with(&format!(
+            "tracer: tracing containerd container {} in namespace moby, cgroup ",
+            &id[..12]
+        )),
+        "{}",
+        tracer.started
+    );
+    let ns_pid = burst(&c, K, M);
+    assert_exact_as(
+        &tracer.stop(),
+        (&id, &id, "containerd"),
+        ns_pid,
+        K as usize,
+        M as usize,
+    );
+
+    // Without --runtime the id is on Docker and on its containerd: one container, Docker's.
+    let tracer = Tracer::start(&["--container", &id, "--format", "json"]);
+    assert!(
+        tracer
+            .started
+            .starts_with(&format!("tracer: tracing container {} (", c.name)),
+        "{}",
+        tracer.started
+    );
+    let ns_pid = burst(&c, K, M);
+    assert_exact(&tracer.stop(), &c, ns_pid, K as usize, M as usize);
+}
+
+#[test]
+fn a_containerd_id_in_two_namespaces_needs_containerd_namespace() {
+    let id = unique("twice");
+    // A second namespace, kept between runs (a namespace goes only once containerd's garbage
+    // collector has removed its content); the image imported into it as setup did the first.
+    let other = format!("{NAMESPACE}-other");
+    let mut save = Command::new("docker")
+        .args(["save", &env("TRACER_WORKLOAD_IMAGE")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("docker save runs");
+    let import = Command::new("ctr")
+        .args(["-a", CONTAINERD, "-n", &other, "images", "import", "-"])
+        .stdin(save.stdout.take().expect("docker save's output"))
+        .stdout(Stdio::null())
+        .status()
+        .expect("ctr import runs");
+    assert!(save.wait().expect("docker save").success() && import.success());
+    let _first = Ctr::run(NAMESPACE, &id);
+    let second = Ctr::create(&other, &id);
+    let env = [("CONTAINERD_ADDRESS", CONTAINERD_ADDRESS)];
+
     let out = run_tracer(
-        &["observe", "--container", "web", "--runtime", "podman"],
-        &[("CONTAINER_HOST", "unix:///nonexistent/podman.sock")],
+        &["observe", "--runtime", "containerd", "--container", &id],
+        &env,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert_eq!(out.status.code(), Some(11), "{stderr}");
+    let places = [format!("{NAMESPACE}/{id}"), format!("{other}/{id}")];
     assert!(
-        stderr.contains("cannot reach the podman engine at unix:///nonexistent/podman.sock")
-            && stderr.contains("podman system service --time=0")
-            && stderr.contains("CONTAINER_HOST=unix://PATH"),
+        stderr.starts_with(&format!("tracer: container {id} matches "))
+            && places.iter().all(|p| stderr.contains(p.as_str()))
+            && stderr
+                .trim_end()
+                .ends_with("choose a namespace with CONTAINERD_NAMESPACE=NS or give the whole id"),
         "{stderr}"
     );
     assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+
+    // The second namespace's container has no task: not running, and how to start it.
+    let out = run_tracer(
+        &["observe", "--runtime", "containerd", "--container", &id],
+        &[env[0], ("CONTAINERD_NAMESPACE", &other)],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "tracer: container {id} is not running; start it with `ctr -n {other} task start -d {id}`"
+        )
+    );
+    drop(second);
+}
+
+#[test]
+fn an_unreachable_engine_is_named_when_asked_for() {
+    for (runtime, var, addr, service) in [
+        (
+            "podman",
+            "CONTAINER_HOST",
+            "unix:///nonexistent/podman.sock",
+            "podman system service --time=0",
+        ),
+        (
+            "containerd",
+            "CONTAINERD_ADDRESS",
+            "/nonexistent/containerd.sock",
+            "containerd",
+        ),
+    ] {
+        let out = run_tracer(
+            &["observe", "--container", "web", "--runtime", runtime],
+            &[(var, addr)],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{stderr}");
+        assert!(
+            stderr.contains(&format!("cannot reach the {runtime} engine at {addr}"))
+                && stderr.contains(&format!("start it ({service})"))
+                && stderr.contains(&format!("{var}=unix://PATH")),
+            "{stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    }
 }

@@ -23,16 +23,16 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     #[error(
-        "no such container: {0}; list running containers with `docker ps` or `podman ps`, or choose the engine with --runtime"
+        "no such container: {0}; list running containers with `docker ps`, `podman ps` or `ctr -n NAMESPACE task ls`, or choose the engine with --runtime and its socket with DOCKER_HOST, CONTAINER_HOST or CONTAINERD_ADDRESS"
     )]
     NoSuchContainer(String),
     #[error("no such process: {0}; check the pid with `ps -p {0}`")]
     NoSuchProcess(u32),
     #[error("no such cgroup v2 directory: {0}; pass a directory under the cgroup2 mount")]
     NoSuchCgroup(PathBuf),
-    #[error("container {0} is not running; start it with `{1} start {0}`")]
-    /// The container's name and its engine's command line (docker, podman).
-    ContainerNotRunning(String, &'static str),
+    #[error("container {0} is not running; start it with `{1}`")]
+    /// The container's name and the engine's command that starts it.
+    ContainerNotRunning(String, String),
     #[error(
         "cannot reach the {} engine at {addr}: {reason}; start it ({}), set {}=unix://PATH, or target processes with -p PID, --container-of PID or --cgroup",
         .title,
@@ -58,6 +58,16 @@ pub enum Error {
         name: String,
         /// The engines' names (docker, podman).
         runtimes: Vec<&'static str>,
+    },
+    /// One name, containers in several containerd namespaces (or several id prefixes).
+    #[error(
+        "container {name} matches {}: choose a namespace with CONTAINERD_NAMESPACE=NS or give the whole id",
+        .places.join(" and ")
+    )]
+    AmbiguousNamespace {
+        name: String,
+        /// `namespace/id` of each.
+        places: Vec<String>,
     },
     /// `{0}` says what was refused and the capability that allows it.
     #[error("not enough privilege {0}")]
@@ -136,7 +146,7 @@ impl Error {
             }
             Error::ContainerNotRunning(..) => exit::NOT_RUNNING,
             Error::RuntimeUnreachable { .. } => exit::RUNTIME_UNREACHABLE,
-            Error::AmbiguousContainer { .. } => exit::AMBIGUOUS,
+            Error::AmbiguousContainer { .. } | Error::AmbiguousNamespace { .. } => exit::AMBIGUOUS,
             Error::Privilege(_) => exit::PRIVILEGE,
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,
@@ -160,7 +170,7 @@ mod tests {
         let errors = [
             Error::Usage(String::new()),
             Error::NoSuchContainer(String::new()),
-            Error::ContainerNotRunning(String::new(), "docker"),
+            Error::ContainerNotRunning(String::new(), String::new()),
             Error::RuntimeUnreachable {
                 title: "podman",
                 service: "podman system service --time=0",
@@ -206,7 +216,7 @@ mod tests {
 
     #[test]
     fn messages_are_one_line_and_name_the_way_out() {
-        let e = Error::ContainerNotRunning("web".into(), "podman");
+        let e = Error::ContainerNotRunning("web".into(), "podman start web".into());
         assert_eq!(
             e.to_string(),
             "container web is not running; start it with `podman start web`"

@@ -193,20 +193,42 @@ pub fn build_all(root: &Path) -> Result<()> {
         make(root, &rootfs)?;
         import(&rootfs, image, cmdline)?;
     }
-    to_podman(WORKLOAD_IMAGE)
+    to_podman(WORKLOAD_IMAGE)?;
+    to_containerd(WORKLOAD_IMAGE)
 }
 
 /// Copies a Docker image into podman's store (`docker save | podman load`): the runtime tests
 /// run the same workload on both engines. podman names it `localhost/IMAGE`.
 fn to_podman(image: &str) -> Result<()> {
     eprintln!("images: loading {image} into podman");
+    save_into(image, Command::new("podman").args(["load", "-q"]))
+}
+
+/// The containerd namespace the runtime tests run their `ctr` containers in.
+pub const CONTAINERD_NAMESPACE: &str = "tracer-e2e";
+
+/// Copies a Docker image into tracer's containerd (`docker save | ctr images import`), in the
+/// tests' namespace. containerd names it `docker.io/library/IMAGE`.
+fn to_containerd(image: &str) -> Result<()> {
+    eprintln!("images: importing {image} into containerd (namespace {CONTAINERD_NAMESPACE})");
+    save_into(
+        image,
+        Command::new("ctr")
+            .args(["-a", crate::setup::CONTAINERD_SOCKET])
+            .args(["-n", CONTAINERD_NAMESPACE, "images", "import", "-"])
+            .stdout(Stdio::null()),
+    )
+}
+
+/// `docker save IMAGE | loader`.
+fn save_into(image: &str, loader: &mut Command) -> Result<()> {
     let mut save = Command::new("docker")
         .args(["save", image])
         .stdout(Stdio::piped())
         .spawn()
         .context("running docker save")?;
     let out = save.stdout.take().context("docker save's output")?;
-    run_ok(Command::new("podman").args(["load", "-q"]).stdin(out))?;
+    run_ok(loader.stdin(out))?;
     anyhow::ensure!(save.wait()?.success(), "docker save {image} failed");
     Ok(())
 }

@@ -7,7 +7,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::util::{cmd, output, run_ok, succeeds};
 
@@ -29,6 +29,9 @@ const PACKAGES: &[&str] = &[
     "make",
     "xz-utils",
     "podman",
+    "containerd",
+    // containerd-client and k8s-cri generate their gRPC code from .proto files at build time.
+    "protobuf-compiler",
 ];
 /// Installed with their recommended packages.
 const WITH_RECOMMENDS: &[&str] = &["podman"];
@@ -87,6 +90,31 @@ pub fn podman() -> Result<()> {
         &["podman", "system", "service", "--time=0", &address],
         "/var/log/tracer-podman.log",
         podman_up,
+        Duration::from_secs(30),
+    )
+}
+
+/// The socket of tracer's own containerd (xtask/assets/containerd.toml).
+pub const CONTAINERD_SOCKET: &str = "/run/tracer-containerd/containerd.sock";
+
+fn containerd_up() -> bool {
+    std::os::unix::net::UnixStream::connect(CONTAINERD_SOCKET).is_ok()
+}
+
+/// Starts tracer's own containerd (not dockerd's) when its socket does not answer.
+pub fn containerd(root: &Path) -> Result<()> {
+    if containerd_up() {
+        return Ok(());
+    }
+    let config = root.join("xtask/assets/containerd.toml");
+    let config = config
+        .to_str()
+        .context("the repository's path is not UTF-8")?;
+    service(
+        "containerd",
+        &["containerd", "--config", config],
+        "/var/log/tracer-containerd.log",
+        containerd_up,
         Duration::from_secs(30),
     )
 }
@@ -202,6 +230,7 @@ pub fn run_all(root: &Path) -> Result<()> {
     mount_tracefs()?;
     dockerd()?;
     podman()?;
+    containerd(root)?;
     crate::strace_suite::build(root)?;
     crate::images::build_all(root)
 }

@@ -17,11 +17,12 @@ use crate::{
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("target").required(true).multiple(false)))]
 pub struct ObserveArgs {
-    /// Container name or id, on Docker or podman (whichever has it; see --runtime).
+    /// Container name or id, on Docker, podman or containerd (whichever has it; see --runtime).
     #[arg(long, group = "target", value_name = "NAME|ID")]
     pub container: Option<String>,
-    /// The engine that runs --container: docker (DOCKER_HOST) or podman (CONTAINER_HOST).
-    /// Default: every engine whose socket exists is asked, and the name must be on one only.
+    /// The engine that runs --container: docker (DOCKER_HOST), podman (CONTAINER_HOST) or
+    /// containerd (CONTAINERD_ADDRESS; every namespace, or CONTAINERD_NAMESPACE). Default:
+    /// every engine whose socket exists is asked, and the name must be on one only.
     #[arg(long, value_name = "ENGINE", requires = "container")]
     pub runtime: Option<crate::model::Runtime>,
     /// strace's -p: these processes (host pids; comma-separated or repeated), their threads

@@ -243,15 +243,20 @@ pub enum Runtime {
     #[default]
     Docker,
     Podman,
+    Containerd,
 }
 
 impl Runtime {
-    pub const ALL: [Runtime; 2] = [Runtime::Docker, Runtime::Podman];
+    /// In the order they are asked when the user names no engine: the engines that name
+    /// containers first, so that a Docker container is reported as Docker's, not as the
+    /// containerd container under it (namespace `moby`).
+    pub const ALL: [Runtime; 3] = [Runtime::Docker, Runtime::Podman, Runtime::Containerd];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Runtime::Docker => "docker",
             Runtime::Podman => "podman",
+            Runtime::Containerd => "containerd",
         }
     }
 
@@ -260,6 +265,16 @@ impl Runtime {
         match self {
             Runtime::Docker => "Docker",
             Runtime::Podman => "podman",
+            Runtime::Containerd => "containerd",
+        }
+    }
+
+    /// Its command line, as users type it.
+    pub fn cli(self) -> &'static str {
+        match self {
+            Runtime::Docker => "docker",
+            Runtime::Podman => "podman",
+            Runtime::Containerd => "ctr",
         }
     }
 
@@ -268,13 +283,20 @@ impl Runtime {
         match self {
             Runtime::Docker => "DOCKER_HOST",
             Runtime::Podman => "CONTAINER_HOST",
+            Runtime::Containerd => "CONTAINERD_ADDRESS",
         }
     }
 
-    pub fn default_address(self) -> &'static str {
+    /// Where the engine's socket usually is, the default first. containerd: the system's, then
+    /// the one dockerd starts for itself when there is none.
+    pub fn usual_addresses(self) -> &'static [&'static str] {
         match self {
-            Runtime::Docker => "unix:///var/run/docker.sock",
-            Runtime::Podman => "unix:///run/podman/podman.sock",
+            Runtime::Docker => &["unix:///var/run/docker.sock"],
+            Runtime::Podman => &["unix:///run/podman/podman.sock"],
+            Runtime::Containerd => &[
+                "unix:///run/containerd/containerd.sock",
+                "unix:///var/run/docker/containerd/containerd.sock",
+            ],
         }
     }
 
@@ -294,6 +316,7 @@ impl Runtime {
         match self {
             Runtime::Docker => "dockerd",
             Runtime::Podman => "podman system service --time=0",
+            Runtime::Containerd => "containerd",
         }
     }
 }
@@ -311,7 +334,7 @@ impl std::str::FromStr for Runtime {
         Runtime::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown runtime {s:?}: give docker or podman"))
+            .ok_or_else(|| format!("unknown runtime {s:?}: give docker, podman or containerd"))
     }
 }
 

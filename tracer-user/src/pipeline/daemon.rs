@@ -31,7 +31,7 @@ const DOCKER_LEVEL: u32 = 2;
 
 /// The depth of the named containers' cgroups: from one that runs now, else Docker's default.
 async fn cgroup_level(names: &[String]) -> u32 {
-    let engine = docker::Engine::docker();
+    let engine = crate::runtime::Engine::docker();
     let Ok(client) = docker::connect_negotiated(&engine).await else {
         return DOCKER_LEVEL;
     };

@@ -19,7 +19,7 @@ use crate::{
     error::Error,
     filter::Filter,
     model::{Gauges, clock::Clock},
-    runtime::{self, TargetSpec, docker, follow::FollowReport},
+    runtime::{self, Runtime, TargetSpec, docker, follow::FollowReport},
     sink::{
         Sink,
         jsonl::JsonLines,
@@ -205,7 +205,12 @@ pub async fn profile(cfg: ProfileConfig, ready: &dyn Fn(String)) -> Result<Summa
 /// The capabilities the engine that runs `name` gives it.
 async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>), Error> {
     let (engine, _) = runtime::find(name, None).await?;
-    docker::capabilities(&engine, name).await
+    match engine.runtime {
+        Runtime::Docker | Runtime::Podman => docker::capabilities(&engine, name).await,
+        Runtime::Containerd => Err(Error::Usage(
+            "containerd keeps the capabilities in the container's OCI spec, not as Docker's additions and drops; give them with --cap-add/--cap-drop".into(),
+        )),
+    }
 }
 
 /// `tracer seccomp check`: `Error::WouldDeny` when something would be denied.

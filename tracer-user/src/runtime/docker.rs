@@ -1,65 +1,14 @@
 //! The Docker Engine API over a unix socket (bollard): container id, name, state and init pid.
 //! Docker speaks it, and so does podman's service (`podman system service`), whose
 //! Docker-compatible endpoints answer the same inspect with the same fields.
+
 use bollard::{Docker, errors::Error as DockerError};
 
-use super::Container;
-use crate::{error::Error, model::Runtime};
-
-/// One engine speaking the Docker API: which, and where.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Engine {
-    pub runtime: Runtime,
-    /// `unix://PATH` or a bare path.
-    pub address: String,
-}
-
-impl Engine {
-    /// The engine's address: its environment variable when set (`DOCKER_HOST`,
-    /// `CONTAINER_HOST`), else its default socket.
-    pub fn of(runtime: Runtime) -> Engine {
-        Engine {
-            runtime,
-            address: std::env::var(runtime.address_var())
-                .unwrap_or_else(|_| runtime.default_address().into()),
-        }
-    }
-
-    pub fn docker() -> Engine {
-        Engine::of(Runtime::Docker)
-    }
-
-    /// Whether something listens there, as far as a stat can tell: the socket exists.
-    pub fn present(&self) -> bool {
-        socket_path(&self.address).is_some_and(|p| std::path::Path::new(p).exists())
-    }
-}
-
-/// The unix socket path of an address (`unix://PATH` or a bare path).
-fn socket_path(addr: &str) -> Option<&str> {
-    match addr.strip_prefix("unix://") {
-        Some(p) => Some(p),
-        None if !addr.contains("://") => Some(addr),
-        None => None,
-    }
-}
-
-fn unreachable(engine: &Engine, reason: impl std::fmt::Display) -> Error {
-    let addr = engine.address.clone();
-    if let Some(path) = socket_path(&addr)
-        && std::path::Path::new(path).exists()
-        && let Err(nix::errno::Errno::EACCES) = nix::unistd::access(
-            path,
-            nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
-        )
-    {
-        return Error::Privilege(format!(
-            "to use the {} socket {path}: permission denied; run as root or as a member of the socket's group",
-            engine.runtime.title()
-        ));
-    }
-    engine.runtime.unreachable(addr, reason.to_string())
-}
+use super::{
+    Container,
+    engine::{Engine, State, socket_path, unreachable},
+};
+use crate::error::Error;
 
 /// Connects to the engine's unix socket.
 pub fn connect(engine: &Engine) -> Result<Docker, Error> {
@@ -98,16 +47,6 @@ pub async fn capabilities(
         host.cap_add.unwrap_or_default(),
         host.cap_drop.unwrap_or_default(),
     ))
-}
-
-/// What the daemon needs to know about a container at one moment.
-#[derive(Debug, Clone)]
-pub struct State {
-    pub container: Container,
-    pub running: bool,
-    pub pid: u32,
-    /// When its process started (Docker's `State.StartedAt`), when running.
-    pub started_at: Option<time::OffsetDateTime>,
 }
 
 /// Connects and agrees on an API version with the engine.
@@ -160,6 +99,7 @@ pub async fn state(
                 .to_string(),
             runtime: engine.runtime,
         },
+        namespace: None,
         running: state.running == Some(true) && pid > 0,
         pid,
         started_at,

@@ -95,7 +95,7 @@ pub struct Follower {
     inotify: Option<AsyncFd<Watch>>,
     watched: HashSet<PathBuf>,
     /// The daemon follows Docker's containers (DOCKER_HOST).
-    engine: docker::Engine,
+    engine: super::Engine,
 }
 
 /// The 64-hex-digit container id in a cgroup directory name: `ID` (cgroupfs driver) or
@@ -148,7 +148,7 @@ impl Follower {
             mount,
             inotify,
             watched: HashSet::new(),
-            engine: docker::Engine::docker(),
+            engine: super::Engine::docker(),
         };
         f.watch_parents();
         f
@@ -294,7 +294,7 @@ impl Follower {
     }
 
     /// Applies what `inspect` says about `name`.
-    fn apply(&mut self, name: &str, state: Option<docker::State>, via: &str) {
+    fn apply(&mut self, name: &str, state: Option<super::State>, via: &str) {
         match state {
             None => {
                 if let Some(w) = self.wanted.get_mut(name) {

@@ -2,8 +2,10 @@
 //! filter needs (a container, a process or a cgroup), and, for the daemon, followed as
 //! containers come and go.
 pub mod cgroup;
+pub mod containerd;
 pub mod docker;
 pub mod end;
+pub mod engine;
 pub mod follow;
 pub mod registry;
 
@@ -12,7 +14,7 @@ use std::path::PathBuf;
 pub use crate::model::{Container, Runtime};
 use crate::{error::Error, model::target::KernelFilter};
 pub use cgroup::{CgroupTarget, PidNs};
-use docker::Engine;
+pub use engine::{Engine, State};
 
 /// The target as the user named it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,8 +90,8 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
             let (_, c) = find(name, *runtime).await?;
             if !c.running {
                 return Err(Error::ContainerNotRunning(
-                    c.container.name,
-                    c.container.runtime.as_str(),
+                    c.container.name.clone(),
+                    c.start_command(),
                 ));
             }
             let mut t = of_pid(c.pid)?;
@@ -98,11 +100,17 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
                 Runtime::Docker => String::new(),
                 other => format!("{other} "),
             };
-            t.label = format!(
-                "{engine}container {} ({})",
-                c.container.name,
-                short_id(&c.container.id)
-            );
+            let ns = match &c.namespace {
+                Some(ns) => format!(" in namespace {ns}"),
+                None => String::new(),
+            };
+            let (name, id) = (&c.container.name, short_id(&c.container.id));
+            t.label = if name == &c.container.id {
+                // containerd's containers are known by id only.
+                format!("{engine}container {id}{ns}")
+            } else {
+                format!("{engine}container {name} ({id}){ns}")
+            };
             t.container = Some(c.container);
             Ok(t)
         }
@@ -133,7 +141,7 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
 /// The container `name` (or id) on `runtime`, or, when none is given, on the one engine among
 /// those whose socket exists that has it. When no engine has it and one did not answer, that
 /// engine's error is returned.
-pub async fn find(name: &str, runtime: Option<Runtime>) -> Result<(Engine, docker::State), Error> {
+pub async fn find(name: &str, runtime: Option<Runtime>) -> Result<(Engine, State), Error> {
     let engines: Vec<Engine> = match runtime {
         Some(r) => vec![Engine::of(r)],
         None => {
@@ -152,16 +160,16 @@ pub async fn find(name: &str, runtime: Option<Runtime>) -> Result<(Engine, docke
             }
         }
     };
-    let mut found = Vec::new();
+    let mut found: Vec<(Engine, State)> = Vec::new();
     let mut failed = None;
     for engine in engines {
-        let state = match docker::connect_negotiated(&engine).await {
-            Ok(client) => docker::state(&engine, &client, name).await,
-            Err(e) => Err(e),
-        };
-        match state {
+        match state(&engine, name).await {
+            // The same container through two engines (Docker's, and containerd's under it in
+            // namespace `moby`) is one container: the first engine, which names it, keeps it.
+            Ok(Some(s)) if found.iter().any(|(_, f)| f.container.id == s.container.id) => {}
             Ok(Some(s)) => found.push((engine, s)),
             Ok(None) => {}
+            Err(e @ (Error::AmbiguousNamespace { .. } | Error::Usage(_))) => return Err(e),
             Err(e) => {
                 tracing::debug!("{} engine: {e}", engine.runtime);
                 failed.get_or_insert(e);
@@ -176,6 +184,20 @@ pub async fn find(name: &str, runtime: Option<Runtime>) -> Result<(Engine, docke
             name: name.to_string(),
             runtimes: found.iter().map(|(e, _)| e.runtime.as_str()).collect(),
         }),
+    }
+}
+
+/// The container `name` on one engine, through the API that engine speaks.
+async fn state(engine: &Engine, name: &str) -> Result<Option<State>, Error> {
+    match engine.runtime {
+        Runtime::Docker | Runtime::Podman => {
+            let client = docker::connect_negotiated(engine).await?;
+            docker::state(engine, &client, name).await
+        }
+        Runtime::Containerd => {
+            let channel = containerd::connect(engine).await?;
+            containerd::state(engine, &channel, name).await
+        }
     }
 }
 
@@ -250,6 +272,11 @@ fn best_effort(pidns: Result<PidNs, Error>) -> Result<Option<PidNs>, Error> {
     }
 }
 
+/// The 12-digit form engines show of a 64-digit hex id; any other id (containerd's are often
+/// names) whole.
 pub fn short_id(id: &str) -> &str {
-    id.get(..12).unwrap_or(id)
+    match id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        true => &id[..12],
+        false => id,
+    }
 }

@@ -1,0 +1,175 @@
+//! containerd's own gRPC API (`containerd-client`): containers in every namespace (`moby` for
+//! Docker's, `k8s.io` for Kubernetes', `default` for `ctr`'s, any other), their tasks' state
+//! and init pids. containerd has no container names: a container is its id, or the name
+//! nerdctl keeps in the `nerdctl/name` label.
+use containerd_client::{
+    services::v1::{
+        GetRequest, ListContainersRequest, ListNamespacesRequest,
+        containers_client::ContainersClient, namespaces_client::NamespacesClient,
+        tasks_client::TasksClient,
+    },
+    types::v1::Status,
+};
+use tonic::{Code, Request, transport::Channel};
+
+use super::{
+    Container,
+    engine::{Engine, State, unreachable},
+};
+use crate::error::Error;
+
+/// The label nerdctl keeps a container's name in.
+const NAME_LABEL: &str = "nerdctl/name";
+
+/// The environment variable that names the namespace, as for `ctr`.
+pub const NAMESPACE_VAR: &str = "CONTAINERD_NAMESPACE";
+
+pub async fn connect(engine: &Engine) -> Result<Channel, Error> {
+    containerd_client::connect(engine.socket()?)
+        .await
+        .map_err(|e| unreachable(engine, std::error::Error::source(&e).unwrap_or(&e)))
+}
+
+/// `req` for the namespace `ns`, as containerd reads it (the `containerd-namespace` header).
+fn in_ns<T>(req: T, ns: &str) -> Result<Request<T>, Error> {
+    let mut req = Request::new(req);
+    let value = ns
+        .parse()
+        .map_err(|_| Error::Usage(format!("containerd namespace {ns:?} is not a valid name")))?;
+    req.metadata_mut().insert("containerd-namespace", value);
+    Ok(req)
+}
+
+fn failed(engine: &Engine, what: &str, status: tonic::Status) -> Error {
+    match status.code() {
+        // The socket is there but answers another API (or none).
+        Code::Unimplemented => unreachable(
+            engine,
+            format!(
+                "it does not answer containerd's {what} API ({})",
+                status.message()
+            ),
+        ),
+        _ => unreachable(engine, format!("{what}: {}", status.message())),
+    }
+}
+
+/// The namespaces asked: `CONTAINERD_NAMESPACE` when set, else every namespace.
+async fn namespaces(engine: &Engine, channel: &Channel) -> Result<Vec<String>, Error> {
+    if let Ok(ns) = std::env::var(NAMESPACE_VAR) {
+        return Ok(vec![ns]);
+    }
+    let list = NamespacesClient::new(channel.clone())
+        .list(ListNamespacesRequest::default())
+        .await
+        .map_err(|s| failed(engine, "namespaces", s))?;
+    Ok(list
+        .into_inner()
+        .namespaces
+        .into_iter()
+        .map(|n| n.name)
+        .collect())
+}
+
+/// How well a container answers to `name`: its id or its nerdctl name (exact), or a prefix of
+/// its id (as Docker accepts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Match {
+    Prefix,
+    Exact,
+}
+
+fn matches(id: &str, label: Option<&str>, name: &str) -> Option<Match> {
+    if id == name || label == Some(name) {
+        Some(Match::Exact)
+    } else if !name.is_empty() && id.starts_with(name) {
+        Some(Match::Prefix)
+    } else {
+        None
+    }
+}
+
+/// The container that `name` (an id, an id prefix or a nerdctl name) designates, in the
+/// namespaces asked; `None` when there is none. Exact matches win over prefixes; two matches
+/// of the same kind are an error that says how to choose.
+pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Option<State>, Error> {
+    let mut found: Vec<(Match, String, Container)> = Vec::new();
+    for ns in namespaces(engine, channel).await? {
+        let list = ContainersClient::new(channel.clone())
+            .list(in_ns(ListContainersRequest::default(), &ns)?)
+            .await
+            .map_err(|s| failed(engine, "containers", s))?;
+        for c in list.into_inner().containers {
+            let label = c.labels.get(NAME_LABEL).map(String::as_str);
+            if let Some(m) = matches(&c.id, label, name) {
+                let shown = label.unwrap_or(&c.id).to_string();
+                found.push((
+                    m,
+                    ns.clone(),
+                    Container {
+                        id: c.id.clone(),
+                        name: shown,
+                        runtime: engine.runtime,
+                    },
+                ));
+            }
+        }
+    }
+    let Some(best) = found.iter().map(|f| f.0).max() else {
+        return Ok(None);
+    };
+    found.retain(|f| f.0 == best);
+    if found.len() > 1 {
+        return Err(Error::AmbiguousNamespace {
+            name: name.to_string(),
+            places: found
+                .iter()
+                .map(|(_, ns, c)| format!("{ns}/{}", c.id))
+                .collect(),
+        });
+    }
+    let (_, ns, container) = found.remove(0);
+    let task = TasksClient::new(channel.clone())
+        .get(in_ns(
+            GetRequest {
+                container_id: container.id.clone(),
+                exec_id: String::new(),
+            },
+            &ns,
+        )?)
+        .await;
+    let (running, pid) = match task {
+        Ok(t) => match t.into_inner().process {
+            Some(p) => (p.status == Status::Running as i32 && p.pid > 0, p.pid),
+            None => (false, 0),
+        },
+        // A container without a task: created, or its task deleted after it stopped.
+        Err(s) if s.code() == Code::NotFound => (false, 0),
+        Err(s) => return Err(failed(engine, "tasks", s)),
+    };
+    Ok(Some(State {
+        container,
+        namespace: Some(ns),
+        running,
+        pid,
+        started_at: None,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_an_id_a_nerdctl_name_or_an_id_prefix() {
+        assert_eq!(matches("web", None, "web"), Some(Match::Exact));
+        assert_eq!(matches("0123abcd", Some("web"), "web"), Some(Match::Exact));
+        assert_eq!(
+            matches("0123abcd", Some("web"), "0123"),
+            Some(Match::Prefix)
+        );
+        assert_eq!(matches("0123abcd", Some("web"), "we"), None);
+        assert_eq!(matches("0123abcd", None, ""), None);
+        assert!(Match::Exact > Match::Prefix);
+    }
+}

@@ -1,0 +1,101 @@
+//! Which engine runs a container and where its API listens, and what every engine tells about
+//! a container: identity, state and init pid.
+use std::path::Path;
+
+use super::Container;
+use crate::{error::Error, model::Runtime};
+
+/// One engine's API socket: which engine, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Engine {
+    pub runtime: Runtime,
+    /// `unix://PATH` or a bare path.
+    pub address: String,
+}
+
+impl Engine {
+    /// The engine's address: its environment variable when set (`DOCKER_HOST`,
+    /// `CONTAINER_HOST`, `CONTAINERD_ADDRESS`), else the first of its usual sockets that
+    /// exists, else its default socket.
+    pub fn of(runtime: Runtime) -> Engine {
+        let address = std::env::var(runtime.address_var()).unwrap_or_else(|_| {
+            runtime
+                .usual_addresses()
+                .iter()
+                .find(|a| socket_path(a).is_some_and(|p| Path::new(p).exists()))
+                .unwrap_or(&runtime.usual_addresses()[0])
+                .to_string()
+        });
+        Engine { runtime, address }
+    }
+
+    pub fn docker() -> Engine {
+        Engine::of(Runtime::Docker)
+    }
+
+    /// Whether something listens there, as far as a stat can tell: the socket exists.
+    pub fn present(&self) -> bool {
+        socket_path(&self.address).is_some_and(|p| Path::new(p).exists())
+    }
+
+    /// The unix socket path, or a usage error for an address tracer cannot use.
+    pub fn socket(&self) -> Result<&str, Error> {
+        socket_path(&self.address).ok_or_else(|| {
+            Error::Usage(format!(
+                "unsupported {} {:?}: tracer talks to the local engine only; use unix://PATH",
+                self.runtime.address_var(),
+                self.address
+            ))
+        })
+    }
+}
+
+/// The unix socket path of an address (`unix://PATH` or a bare path).
+pub fn socket_path(addr: &str) -> Option<&str> {
+    match addr.strip_prefix("unix://") {
+        Some(p) => Some(p),
+        None if !addr.contains("://") => Some(addr),
+        None => None,
+    }
+}
+
+/// The engine did not answer: a privilege error when its socket refuses us, else unreachable.
+pub fn unreachable(engine: &Engine, reason: impl std::fmt::Display) -> Error {
+    let addr = engine.address.clone();
+    if let Some(path) = socket_path(&addr)
+        && Path::new(path).exists()
+        && let Err(nix::errno::Errno::EACCES) = nix::unistd::access(
+            path,
+            nix::unistd::AccessFlags::R_OK | nix::unistd::AccessFlags::W_OK,
+        )
+    {
+        return Error::Privilege(format!(
+            "to use the {} socket {path}: permission denied; run as root or as a member of the socket's group",
+            engine.runtime.title()
+        ));
+    }
+    engine.runtime.unreachable(addr, reason.to_string())
+}
+
+/// What tracer needs to know about a container at one moment.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub container: Container,
+    /// containerd's namespace (`moby`, `k8s.io`, `default`, …) on containerd.
+    pub namespace: Option<String>,
+    pub running: bool,
+    pub pid: u32,
+    /// When its process started (Docker's `State.StartedAt`), when the engine says.
+    pub started_at: Option<time::OffsetDateTime>,
+}
+
+impl State {
+    /// How the user starts it again, in the engine's own command line.
+    pub fn start_command(&self) -> String {
+        let name = &self.container.name;
+        match (self.container.runtime, &self.namespace) {
+            (Runtime::Containerd, Some(ns)) => format!("ctr -n {ns} task start -d {name}"),
+            (r, _) => format!("{} start {name}", r.cli()),
+        }
+    }
+}
