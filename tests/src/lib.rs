@@ -211,6 +211,22 @@ pub fn burst_pid(out: &str) -> u64 {
         .unwrap_or_else(|| panic!("workload printed {out:?}"))
 }
 
+/// A run that ended well, lost nothing, and in which the workload process `ns_pid` made
+/// exactly K getppid and M failing openat (`workload burst K M`); its syscall records.
+pub fn assert_burst(done: &Finished, ns_pid: u64, k: usize, m: usize) -> Vec<Value> {
+    assert!(done.status.success(), "{}", done.stderr);
+    assert!(done.stderr.contains(" records, 0 lost"), "{}", done.stderr);
+    let records = done.syscalls();
+    let mine = workload_calls(&records, ns_pid);
+    let getppid = mine.iter().filter(|v| v["syscall"] == "getppid").count();
+    let enoent = mine
+        .iter()
+        .filter(|v| v["syscall"] == "openat" && v["errno"] == "ENOENT")
+        .count();
+    assert_eq!((getppid, enoent), (k, m), "{}", done.stderr);
+    records
+}
+
 /// The records of the workload process `ns_pid` after its exec (runc's init runs as the same
 /// process before it execs the workload; the comm changes there).
 pub fn workload_calls(records: &[Value], ns_pid: u64) -> Vec<&Value> {

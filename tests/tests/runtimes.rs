@@ -4,7 +4,7 @@
 //! two containerd namespaces both have.
 use std::process::{Command, Stdio};
 
-use tests::{Container, Tracer, burst, burst_pid, env, run_tracer, unique, workload_calls};
+use tests::{Container, Tracer, assert_burst, burst, burst_pid, env, run_tracer, unique};
 
 /// tracer's own containerd (xtask/assets/containerd.toml), and the namespace setup imported
 /// the workload image into.
@@ -32,16 +32,7 @@ fn assert_exact_as(
     k: usize,
     m: usize,
 ) {
-    assert!(done.status.success(), "{}", done.stderr);
-    assert!(done.stderr.contains(" records, 0 lost"), "{}", done.stderr);
-    let records = done.syscalls();
-    let mine = workload_calls(&records, ns_pid);
-    let getppid = mine.iter().filter(|v| v["syscall"] == "getppid").count();
-    let enoent = mine
-        .iter()
-        .filter(|v| v["syscall"] == "openat" && v["errno"] == "ENOENT")
-        .count();
-    assert_eq!((getppid, enoent), (k, m), "{}", done.stderr);
+    let records = assert_burst(done, ns_pid, k, m);
     assert!(
         records.iter().all(|v| v["container"]["id"] == id
             && v["container"]["name"] == name

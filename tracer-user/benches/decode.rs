@@ -71,6 +71,7 @@ fn run(
     const ROUNDS: usize = 200_000;
     let container = Arc::new(Container {
         runtime: Default::default(),
+        pod: None,
         id: "f".repeat(64),
         name: "web".into(),
     });

@@ -26,6 +26,10 @@ pub enum Error {
         "no such container: {0}; list running containers with `docker ps`, `podman ps` or `ctr -n NAMESPACE task ls`, or choose the engine with --runtime and its socket with DOCKER_HOST, CONTAINER_HOST or CONTAINERD_ADDRESS"
     )]
     NoSuchContainer(String),
+    #[error(
+        "no such pod: {0}; list this node's pods with `crictl pods`, and check --namespace and --selector"
+    )]
+    NoSuchPod(String),
     #[error("no such process: {0}; check the pid with `ps -p {0}`")]
     NoSuchProcess(u32),
     #[error("no such cgroup v2 directory: {0}; pass a directory under the cgroup2 mount")]
@@ -59,15 +63,15 @@ pub enum Error {
         /// The engines' names (docker, podman).
         runtimes: Vec<&'static str>,
     },
-    /// One name, containers in several containerd namespaces (or several id prefixes).
-    #[error(
-        "container {name} matches {}: choose a namespace with CONTAINERD_NAMESPACE=NS or give the whole id",
-        .places.join(" and ")
-    )]
-    AmbiguousNamespace {
-        name: String,
-        /// `namespace/id` of each.
-        places: Vec<String>,
+    /// One name, several containers of one engine: containerd namespaces, pods in several
+    /// Kubernetes namespaces, a pod's containers.
+    #[error("{what} matches {}: {hint}", .matches.join(" and "))]
+    Ambiguous {
+        /// `container web`, `pod web`.
+        what: String,
+        matches: Vec<String>,
+        /// How to choose.
+        hint: &'static str,
     },
     /// `{0}` says what was refused and the capability that allows it.
     #[error("not enough privilege {0}")]
@@ -141,12 +145,13 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Input { .. } => exit::USAGE,
-            Error::NoSuchContainer(_) | Error::NoSuchProcess(_) | Error::NoSuchCgroup(_) => {
-                exit::NO_SUCH_TARGET
-            }
+            Error::NoSuchContainer(_)
+            | Error::NoSuchPod(_)
+            | Error::NoSuchProcess(_)
+            | Error::NoSuchCgroup(_) => exit::NO_SUCH_TARGET,
             Error::ContainerNotRunning(..) => exit::NOT_RUNNING,
             Error::RuntimeUnreachable { .. } => exit::RUNTIME_UNREACHABLE,
-            Error::AmbiguousContainer { .. } | Error::AmbiguousNamespace { .. } => exit::AMBIGUOUS,
+            Error::AmbiguousContainer { .. } | Error::Ambiguous { .. } => exit::AMBIGUOUS,
             Error::Privilege(_) => exit::PRIVILEGE,
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,

@@ -194,7 +194,11 @@ pub fn build_all(root: &Path) -> Result<()> {
         import(&rootfs, image, cmdline)?;
     }
     to_podman(WORKLOAD_IMAGE)?;
-    to_containerd(WORKLOAD_IMAGE)
+    // The ctr tests' namespace, and CRI's (where the image is also the pods' sandbox image).
+    for ns in [CONTAINERD_NAMESPACE, "k8s.io"] {
+        to_containerd(WORKLOAD_IMAGE, ns)?;
+    }
+    Ok(())
 }
 
 /// Copies a Docker image into podman's store (`docker save | podman load`): the runtime tests
@@ -207,15 +211,15 @@ fn to_podman(image: &str) -> Result<()> {
 /// The containerd namespace the runtime tests run their `ctr` containers in.
 pub const CONTAINERD_NAMESPACE: &str = "tracer-e2e";
 
-/// Copies a Docker image into tracer's containerd (`docker save | ctr images import`), in the
-/// tests' namespace. containerd names it `docker.io/library/IMAGE`.
-fn to_containerd(image: &str) -> Result<()> {
-    eprintln!("images: importing {image} into containerd (namespace {CONTAINERD_NAMESPACE})");
+/// Copies a Docker image into tracer's containerd (`docker save | ctr images import`), in
+/// namespace `ns`. containerd names it `docker.io/library/IMAGE`.
+fn to_containerd(image: &str, ns: &str) -> Result<()> {
+    eprintln!("images: importing {image} into containerd (namespace {ns})");
     save_into(
         image,
         Command::new("ctr")
             .args(["-a", crate::setup::CONTAINERD_SOCKET])
-            .args(["-n", CONTAINERD_NAMESPACE, "images", "import", "-"])
+            .args(["-n", ns, "images", "import", "-"])
             .stdout(Stdio::null()),
     )
 }

@@ -91,7 +91,8 @@ pub struct InFlight {
 
 #[derive(Debug)]
 pub enum Frame {
-    Header(Header),
+    /// Boxed: it is read once and is far larger than the other frames.
+    Header(Box<Header>),
     /// Records, each preceded by its length as a u32 (bpf::reader::Message::Batch).
     Batch(Bytes),
     Lost(Lost),
@@ -287,7 +288,7 @@ impl<R: Read> Reader<R> {
         };
         let at = r.offset;
         match r.next_frame()? {
-            Some(Frame::Header(h)) => Ok((r, h)),
+            Some(Frame::Header(h)) => Ok((r, *h)),
             Some(_) => Err(bad(at, "the first frame is not the header")),
             None => Err(bad(at, "the file ends before the header frame (cut short)")),
         }

@@ -12,6 +12,7 @@ fn header() -> Header {
             runtime: crate::model::Runtime::Podman,
             id: "abc".into(),
             name: "web".into(),
+            pod: None,
         }),
         syscalls: vec![0, 257],
         string_size: 32,

@@ -10,20 +10,34 @@ use crate::{
     error::Error,
     filter::{Status, StatusSet, signal::SignalSet},
     model::summary::SortBy,
-    runtime::TargetSpec,
+    runtime::{PodSpec, TargetSpec},
     sink::text::Stamps,
 };
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("target").required(true).multiple(false)))]
+// One target; --container, --pod and --selector narrow one another (a pod's container).
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(true)))]
 pub struct ObserveArgs {
-    /// Container name or id, on Docker, podman or containerd (whichever has it; see --runtime).
+    /// Container name or id, on Docker, podman, containerd or CRI (whichever has it; see
+    /// --runtime). With --pod or --selector: the Kubernetes name of one of the pod's
+    /// containers.
     #[arg(long, group = "target", value_name = "NAME|ID")]
     pub container: Option<String>,
+    /// A Kubernetes pod by name, through CRI (containerd's or CRI-O's socket): its one
+    /// container, or the one --container names.
+    #[arg(long, group = "target", value_name = "NAME")]
+    pub pod: Option<String>,
+    /// With --pod or --selector: the pod's Kubernetes namespace. Default: every namespace.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Pods whose labels include LABEL=VALUE (repeated: all of them), through CRI; the match
+    /// must be one container (narrow it with --pod, --namespace or --container).
+    #[arg(long, group = "target", value_name = "LABEL=VALUE")]
+    pub selector: Vec<String>,
     /// The engine that runs --container: docker (DOCKER_HOST), podman (CONTAINER_HOST) or
     /// containerd (CONTAINERD_ADDRESS; every namespace, or CONTAINERD_NAMESPACE). Default:
     /// every engine whose socket exists is asked, and the name must be on one only.
-    #[arg(long, value_name = "ENGINE", requires = "container")]
+    #[arg(long, value_name = "ENGINE")]
     pub runtime: Option<crate::model::Runtime>,
     /// strace's -p: these processes (host pids; comma-separated or repeated), their threads
     /// and every process they create from now on, and nothing else of their container.
@@ -33,18 +47,35 @@ pub struct ObserveArgs {
         long = "attach",
         group = "target",
         value_name = "PID",
-        value_delimiter = ','
+        value_delimiter = ',',
+        conflicts_with_all = ["container", "pod", "selector", "pid", "old_pid", "cgroup"]
     )]
     pub attach: Vec<u32>,
     /// Everything in the container (cgroup, or PID namespace) of process PID: what the
     /// container does, not only that process (for that, -p).
-    #[arg(long = "container-of", group = "target", value_name = "PID")]
+    #[arg(
+        long = "container-of",
+        group = "target",
+        value_name = "PID",
+        conflicts_with_all = ["container", "pod", "selector", "old_pid", "cgroup"]
+    )]
     pub pid: Option<u32>,
     /// Renamed: --container-of PID (its whole container) or -p PID (that process).
-    #[arg(long = "pid", group = "target", hide = true, value_name = "PID")]
+    #[arg(
+        long = "pid",
+        group = "target",
+        hide = true,
+        value_name = "PID",
+        conflicts_with_all = ["container", "pod", "selector", "cgroup"]
+    )]
     pub old_pid: Option<String>,
     /// A cgroup v2 directory, e.g. /sys/fs/cgroup/unified/docker/ID.
-    #[arg(long, group = "target", value_name = "PATH")]
+    #[arg(
+        long,
+        group = "target",
+        value_name = "PATH",
+        conflicts_with_all = ["container", "pod", "selector"]
+    )]
     pub cgroup: Option<PathBuf>,
     /// Only the syscalls in SET, strace's `-e trace=` syntax: names (openat,accept4),
     /// %classes (%file, %network, %process…), /regex, ! first to negate the set, ?name, all,
@@ -400,6 +431,19 @@ pub fn target_spec(a: &ObserveArgs) -> Result<TargetSpec, Error> {
             "--pid was renamed: --container-of {p} traces everything in that process's container, -p {p} only that process and its children"
         )));
     }
+    if a.pod.is_some() || !a.selector.is_empty() {
+        return pod_spec(a);
+    }
+    if a.namespace.is_some() {
+        return Err(Error::Usage(
+            "--namespace is a pod's Kubernetes namespace: give it with --pod NAME or --selector LABEL=VALUE (containerd's namespaces: CONTAINERD_NAMESPACE)".into(),
+        ));
+    }
+    if a.runtime.is_some() && a.container.is_none() {
+        return Err(Error::Usage(
+            "--runtime chooses the engine of --container NAME: give --container too".into(),
+        ));
+    }
     Ok(match (&a.container, a.pid, &a.cgroup) {
         _ if !a.attach.is_empty() => {
             if a.attach.contains(&0) {
@@ -427,9 +471,40 @@ pub fn target_spec(a: &ObserveArgs) -> Result<TargetSpec, Error> {
     })
 }
 
+/// `--pod`/`--selector`: a pod's container, through CRI.
+fn pod_spec(a: &ObserveArgs) -> Result<TargetSpec, Error> {
+    if let Some(r) = a.runtime.filter(|r| *r != crate::model::Runtime::Cri) {
+        return Err(Error::Usage(format!(
+            "--runtime {r} has no pods: --pod and --selector are found through CRI (--runtime cri, or no --runtime)"
+        )));
+    }
+    let mut selector = Vec::new();
+    for s in &a.selector {
+        match s.split_once('=') {
+            Some((k, v)) if !k.is_empty() => selector.push((k.to_string(), v.to_string())),
+            _ => {
+                return Err(Error::Usage(format!(
+                    "bad --selector {s:?}: give LABEL=VALUE, e.g. --selector app=web"
+                )));
+            }
+        }
+    }
+    if a.pod.as_deref() == Some("") {
+        return Err(Error::Usage("bad --pod \"\": give a pod's name".into()));
+    }
+    Ok(TargetSpec::Pod(PodSpec {
+        pod: a.pod.clone(),
+        namespace: a.namespace.clone(),
+        selector,
+        container: a.container.clone(),
+    }))
+}
+
 /// Whether any target option was given (`show` takes its target from the recording).
 pub fn has_target(a: &ObserveArgs) -> bool {
     a.container.is_some()
+        || a.pod.is_some()
+        || !a.selector.is_empty()
         || !a.attach.is_empty()
         || a.pid.is_some()
         || a.old_pid.is_some()
@@ -553,6 +628,61 @@ mod tests {
         match cli.command {
             crate::cli::Command::Observe(a) => ObserveConfig::try_from(*a),
             _ => unreachable!("observe"),
+        }
+    }
+
+    #[test]
+    fn pods_are_targets_that_container_narrows() {
+        let target = |args: &[&str]| parse(args).map(|c| c.target);
+        assert_eq!(
+            target(&["--pod", "web", "--namespace", "shop", "--container", "app"]).ok(),
+            Some(TargetSpec::Pod(PodSpec {
+                pod: Some("web".into()),
+                namespace: Some("shop".into()),
+                selector: vec![],
+                container: Some("app".into()),
+            }))
+        );
+        assert_eq!(
+            target(&[
+                "--selector",
+                "app=web",
+                "--selector",
+                "tier=",
+                "--runtime",
+                "cri"
+            ])
+            .ok(),
+            Some(TargetSpec::Pod(PodSpec {
+                selector: vec![("app".into(), "web".into()), ("tier".into(), String::new())],
+                ..Default::default()
+            }))
+        );
+        for (args, needle) in [
+            (
+                &["--selector", "app"][..],
+                "bad --selector \"app\": give LABEL=VALUE",
+            ),
+            (
+                &["--pod", "web", "--runtime", "docker"],
+                "--runtime docker has no pods",
+            ),
+            (
+                &["--container", "web", "--namespace", "x"],
+                "--namespace is a pod's",
+            ),
+            (
+                &["--cgroup", "/x", "--runtime", "podman"],
+                "--runtime chooses the engine",
+            ),
+            (&["--pod", "web", "-p", "1"], "cannot be used with"),
+            (
+                &["--cgroup", "/x", "--selector", "a=b"],
+                "cannot be used with",
+            ),
+        ] {
+            let e = target(args).expect_err(needle).to_string();
+            assert!(e.contains(needle), "{args:?}: {e}");
         }
     }
 

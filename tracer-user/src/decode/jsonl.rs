@@ -250,6 +250,7 @@ mod tests {
         );
         e.container = Some(Arc::new(Container {
             runtime: crate::model::Runtime::Podman,
+            pod: None,
             id: "c".repeat(64),
             name: "web".into(),
         }));

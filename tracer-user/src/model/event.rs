@@ -234,6 +234,20 @@ pub struct Container {
     /// The engine that runs it (recordings and records from before this field: Docker).
     #[serde(default)]
     pub runtime: Runtime,
+    /// The Kubernetes pod it is in, when CRI found it (`name` is then the Kubernetes
+    /// container name): `pod`, `namespace` and `pod_uid` beside the other fields.
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub pod: Option<Pod>,
+}
+
+/// A Kubernetes pod, as the CRI runtime knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pod {
+    #[serde(rename = "pod")]
+    pub name: String,
+    pub namespace: String,
+    #[serde(rename = "pod_uid")]
+    pub uid: String,
 }
 
 /// A container engine tracer asks for names, ids and init pids.
@@ -244,19 +258,28 @@ pub enum Runtime {
     Docker,
     Podman,
     Containerd,
+    /// The Kubernetes Container Runtime Interface, on containerd's or CRI-O's socket.
+    Cri,
 }
 
 impl Runtime {
     /// In the order they are asked when the user names no engine: the engines that name
     /// containers first, so that a Docker container is reported as Docker's, not as the
-    /// containerd container under it (namespace `moby`).
-    pub const ALL: [Runtime; 3] = [Runtime::Docker, Runtime::Podman, Runtime::Containerd];
+    /// containerd container under it (namespace `moby`), and a Kubernetes container as CRI's,
+    /// with its pod, not as containerd's (namespace `k8s.io`).
+    pub const ALL: [Runtime; 4] = [
+        Runtime::Docker,
+        Runtime::Podman,
+        Runtime::Cri,
+        Runtime::Containerd,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Runtime::Docker => "docker",
             Runtime::Podman => "podman",
             Runtime::Containerd => "containerd",
+            Runtime::Cri => "cri",
         }
     }
 
@@ -266,6 +289,7 @@ impl Runtime {
             Runtime::Docker => "Docker",
             Runtime::Podman => "podman",
             Runtime::Containerd => "containerd",
+            Runtime::Cri => "CRI",
         }
     }
 
@@ -275,6 +299,7 @@ impl Runtime {
             Runtime::Docker => "docker",
             Runtime::Podman => "podman",
             Runtime::Containerd => "ctr",
+            Runtime::Cri => "crictl",
         }
     }
 
@@ -284,6 +309,8 @@ impl Runtime {
             Runtime::Docker => "DOCKER_HOST",
             Runtime::Podman => "CONTAINER_HOST",
             Runtime::Containerd => "CONTAINERD_ADDRESS",
+            // crictl's.
+            Runtime::Cri => "CONTAINER_RUNTIME_ENDPOINT",
         }
     }
 
@@ -296,6 +323,10 @@ impl Runtime {
             Runtime::Containerd => &[
                 "unix:///run/containerd/containerd.sock",
                 "unix:///var/run/docker/containerd/containerd.sock",
+            ],
+            Runtime::Cri => &[
+                "unix:///run/containerd/containerd.sock",
+                "unix:///run/crio/crio.sock",
             ],
         }
     }
@@ -317,6 +348,7 @@ impl Runtime {
             Runtime::Docker => "dockerd",
             Runtime::Podman => "podman system service --time=0",
             Runtime::Containerd => "containerd",
+            Runtime::Cri => "containerd with its CRI plugin, or crio",
         }
     }
 }
@@ -334,7 +366,7 @@ impl std::str::FromStr for Runtime {
         Runtime::ALL
             .into_iter()
             .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown runtime {s:?}: give docker, podman or containerd"))
+            .ok_or_else(|| format!("unknown runtime {s:?}: give docker, podman, containerd or cri"))
     }
 }
 

@@ -8,6 +8,6 @@ pub mod signal;
 pub mod summary;
 pub mod target;
 
-pub use event::{Container, Event, Frame, Runtime, SyscallEvent};
+pub use event::{Container, Event, Frame, Pod, Runtime, SyscallEvent};
 pub use loss::{Gauges, KernelStats, Lost};
 pub use signal::{SignalEvent, SignalKind};

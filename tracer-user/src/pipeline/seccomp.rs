@@ -207,8 +207,8 @@ async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>), Er
     let (engine, _) = runtime::find(name, None).await?;
     match engine.runtime {
         Runtime::Docker | Runtime::Podman => docker::capabilities(&engine, name).await,
-        Runtime::Containerd => Err(Error::Usage(
-            "containerd keeps the capabilities in the container's OCI spec, not as Docker's additions and drops; give them with --cap-add/--cap-drop".into(),
+        Runtime::Containerd | Runtime::Cri => Err(Error::Usage(
+            "containerd and CRI keep the capabilities in the container's OCI spec, not as Docker's additions and drops; give them with --cap-add/--cap-drop".into(),
         )),
     }
 }

@@ -110,6 +110,7 @@ pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Opt
                         id: c.id.clone(),
                         name: shown,
                         runtime: engine.runtime,
+                        pod: None,
                     },
                 ));
             }
@@ -120,12 +121,13 @@ pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Opt
     };
     found.retain(|f| f.0 == best);
     if found.len() > 1 {
-        return Err(Error::AmbiguousNamespace {
-            name: name.to_string(),
-            places: found
+        return Err(Error::Ambiguous {
+            what: format!("container {name}"),
+            matches: found
                 .iter()
                 .map(|(_, ns, c)| format!("{ns}/{}", c.id))
                 .collect(),
+            hint: "choose a namespace with CONTAINERD_NAMESPACE=NS or give the whole id",
         });
     }
     let (_, ns, container) = found.remove(0);

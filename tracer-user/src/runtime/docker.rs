@@ -98,6 +98,7 @@ pub async fn state(
                 .trim_start_matches('/')
                 .to_string(),
             runtime: engine.runtime,
+            pod: None,
         },
         namespace: None,
         running: state.running == Some(true) && pid > 0,

@@ -232,6 +232,7 @@ impl Follower {
                 id: id.to_string(),
                 name: name.to_string(),
                 runtime: self.engine.runtime,
+                pod: None,
             },
             cg.path.clone(),
         );

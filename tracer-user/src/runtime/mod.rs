@@ -3,6 +3,7 @@
 //! containers come and go.
 pub mod cgroup;
 pub mod containerd;
+pub mod cri;
 pub mod docker;
 pub mod end;
 pub mod engine;
@@ -14,6 +15,7 @@ use std::path::PathBuf;
 pub use crate::model::{Container, Runtime};
 use crate::{error::Error, model::target::KernelFilter};
 pub use cgroup::{CgroupTarget, PidNs};
+pub use cri::PodSpec;
 pub use engine::{Engine, State};
 
 /// The target as the user named it.
@@ -24,6 +26,8 @@ pub enum TargetSpec {
         name: String,
         runtime: Option<Runtime>,
     },
+    /// A Kubernetes pod's container, through CRI (`--pod`, `--selector`).
+    Pod(PodSpec),
     /// Everything in the cgroup (or PID namespace) of this process (`--container-of`).
     Pid(u32),
     Cgroup(PathBuf),
@@ -86,33 +90,9 @@ impl Target {
 
 pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
     match spec {
-        TargetSpec::Container { name, runtime } => {
-            let (_, c) = find(name, *runtime).await?;
-            if !c.running {
-                return Err(Error::ContainerNotRunning(
-                    c.container.name.clone(),
-                    c.start_command(),
-                ));
-            }
-            let mut t = of_pid(c.pid)?;
-            // Docker is the default engine: others are named.
-            let engine = match c.container.runtime {
-                Runtime::Docker => String::new(),
-                other => format!("{other} "),
-            };
-            let ns = match &c.namespace {
-                Some(ns) => format!(" in namespace {ns}"),
-                None => String::new(),
-            };
-            let (name, id) = (&c.container.name, short_id(&c.container.id));
-            t.label = if name == &c.container.id {
-                // containerd's containers are known by id only.
-                format!("{engine}container {id}{ns}")
-            } else {
-                format!("{engine}container {name} ({id}){ns}")
-            };
-            t.container = Some(c.container);
-            Ok(t)
+        TargetSpec::Container { name, runtime } => of_container(find(name, *runtime).await?.1),
+        TargetSpec::Pod(spec) => {
+            of_container(cri::pod_state(&Engine::of(Runtime::Cri), spec).await?)
         }
         TargetSpec::Pid(pid) => of_pid(*pid),
         TargetSpec::Processes(pids) => processes(pids),
@@ -136,6 +116,36 @@ pub async fn resolve(spec: &TargetSpec) -> Result<Target, Error> {
             })
         }
     }
+}
+
+/// A running container's target: its init pid's cgroup, labelled with what the engine says.
+fn of_container(c: State) -> Result<Target, Error> {
+    if !c.running {
+        return Err(Error::ContainerNotRunning(
+            c.container.name.clone(),
+            c.start_command(),
+        ));
+    }
+    let mut t = of_pid(c.pid)?;
+    // Docker is the default engine: others are named.
+    let engine = match c.container.runtime {
+        Runtime::Docker => String::new(),
+        other => format!("{} ", other.title()),
+    };
+    let ns = match (&c.namespace, &c.container.pod) {
+        (Some(ns), _) => format!(" in namespace {ns}"),
+        (None, Some(pod)) => format!(" of pod {}/{}", pod.namespace, pod.name),
+        (None, None) => String::new(),
+    };
+    let (name, id) = (&c.container.name, short_id(&c.container.id));
+    t.label = if name == &c.container.id {
+        // containerd's containers are known by id only.
+        format!("{engine}container {id}{ns}")
+    } else {
+        format!("{engine}container {name} ({id}){ns}")
+    };
+    t.container = Some(c.container);
+    Ok(t)
 }
 
 /// The container `name` (or id) on `runtime`, or, when none is given, on the one engine among
@@ -169,7 +179,7 @@ pub async fn find(name: &str, runtime: Option<Runtime>) -> Result<(Engine, State
             Ok(Some(s)) if found.iter().any(|(_, f)| f.container.id == s.container.id) => {}
             Ok(Some(s)) => found.push((engine, s)),
             Ok(None) => {}
-            Err(e @ (Error::AmbiguousNamespace { .. } | Error::Usage(_))) => return Err(e),
+            Err(e @ (Error::Ambiguous { .. } | Error::Usage(_))) => return Err(e),
             Err(e) => {
                 tracing::debug!("{} engine: {e}", engine.runtime);
                 failed.get_or_insert(e);
@@ -198,6 +208,7 @@ async fn state(engine: &Engine, name: &str) -> Result<Option<State>, Error> {
             let channel = containerd::connect(engine).await?;
             containerd::state(engine, &channel, name).await
         }
+        Runtime::Cri => cri::state(engine, &mut cri::connect(engine).await?, name).await,
     }
 }
 

@@ -97,6 +97,7 @@ mod tests {
     fn c(name: &str, id: &str) -> Container {
         Container {
             runtime: crate::model::Runtime::Podman,
+            pod: None,
             id: id.into(),
             name: name.into(),
         }

@@ -162,6 +162,14 @@ impl<W: Write> Sink for JsonLines<W> {
                         w::string(&mut json, &c.name);
                         w::next_key(&mut json, "runtime");
                         w::string(&mut json, c.runtime.as_str());
+                        if let Some(pod) = &c.pod {
+                            w::next_key(&mut json, "pod");
+                            w::string(&mut json, &pod.name);
+                            w::next_key(&mut json, "namespace");
+                            w::string(&mut json, &pod.namespace);
+                            w::next_key(&mut json, "pod_uid");
+                            w::string(&mut json, &pod.uid);
+                        }
                         json.push(b'}');
                         l.extend_from_slice(&json);
                         self.container_json = Some((c.id.clone(), json));
@@ -369,9 +377,14 @@ mod tests {
         r.comm[..comm.len()].copy_from_slice(comm);
         let ev = decode(&fixtures::bytes(&r)).expect("decodes");
         let container = Container {
-            runtime: crate::model::Runtime::Podman,
+            runtime: crate::model::Runtime::Cri,
             id: "f".repeat(64),
             name: "web".into(),
+            pod: Some(crate::model::Pod {
+                name: "web-0".into(),
+                namespace: "shop".into(),
+                uid: "u-1".into(),
+            }),
         };
         let mut sink = JsonLines::new(Vec::new(), Clock::with_offset(1_700_000_000_000_000_000));
         sink.event(&event(ev, &container)).expect("writes");
@@ -412,7 +425,11 @@ mod tests {
         );
         assert_eq!(v["comm"], "workload");
         assert_eq!(v["container"]["name"], "web");
-        assert_eq!(v["container"]["runtime"], "podman");
+        assert_eq!(
+            v["container"],
+            serde_json::json!({"id": "f".repeat(64), "name": "web", "runtime": "cri",
+                "pod": "web-0", "namespace": "shop", "pod_uid": "u-1"})
+        );
         assert_eq!(v["container"]["id"], "f".repeat(64));
         assert_eq!(v["enter"], "seen");
     }
@@ -438,6 +455,7 @@ mod tests {
         use tracer_common::capture::{CAP_SOCKADDR_OUT, CAP_STR};
         let container = Container {
             runtime: crate::model::Runtime::Podman,
+            pod: None,
             id: "f".repeat(64),
             name: "we\"b\u{1b}".into(),
         };
@@ -533,6 +551,7 @@ mod tests {
         let mut sink = JsonLines::new(Vec::new(), Clock::with_offset(0));
         let container = Container {
             runtime: crate::model::Runtime::Podman,
+            pod: None,
             id: "f".repeat(64),
             name: "web".into(),
         };
@@ -573,6 +592,7 @@ mod tests {
         };
         s.container = Some(std::sync::Arc::new(Container {
             runtime: crate::model::Runtime::Podman,
+            pod: None,
             id: "f".repeat(64),
             name: "web".into(),
         }));
