@@ -2,9 +2,17 @@
 //! xtask setup`) and a real containerd (tracer's own, started by setup, and the one dockerd
 //! runs) running the exact-count workload, found by name or id, and names that two engines or
 //! two containerd namespaces both have.
-use std::process::{Command, Stdio};
+use std::{
+    collections::HashSet,
+    process::{Command, Stdio},
+    time::Duration,
+};
 
-use tests::{Container, Tracer, assert_burst, burst, burst_pid, env, run_tracer, unique};
+use tests::{
+    Container, Tracer, assert_burst, burst, burst_pid,
+    daemon::{Daemon, eventually, read_lines},
+    env, run_tracer, unique,
+};
 
 /// tracer's own containerd (xtask/assets/containerd.toml), and the namespace setup imported
 /// the workload image into.
@@ -370,4 +378,67 @@ fn an_unreachable_engine_is_named_when_asked_for() {
         );
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
     }
+}
+
+#[test]
+fn the_daemon_follows_a_podman_container_across_restarts() {
+    let name = unique("podman-daemon");
+    // Running before the daemon starts: found by the first re-sync.
+    let c = Container::run_on(
+        "podman",
+        &name,
+        &[
+            "--network",
+            "none",
+            &podman_image(),
+            "/workload",
+            "tick",
+            "20",
+        ],
+    );
+    let mut d = Daemon::start(&["--runtime", "podman", "--container", &name]);
+    let file = d.file(&name);
+    let seen = |pid: u32| {
+        let file = file.clone();
+        move || {
+            std::fs::read_to_string(&file)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+                .any(|v| v["pid"] == pid && v["comm"] == "workload" && v["syscall"] == "getppid")
+        }
+    };
+    let mut pids = vec![c.pid()];
+    eventually(
+        "the first incarnation's records",
+        Duration::from_secs(10),
+        seen(pids[0]),
+    );
+    for i in 1..=2 {
+        tests::engine("podman", &["restart", "-t", "1", &name]);
+        let pid = c.pid();
+        eventually(
+            &format!("incarnation {i}'s records (pid {pid})"),
+            Duration::from_secs(10),
+            seen(pid),
+        );
+        pids.push(pid);
+    }
+    let (status, _) = d.stop();
+    assert!(status.success(), "{status}");
+    assert_eq!(
+        pids.iter().collect::<HashSet<_>>().len(),
+        3,
+        "host pids {pids:?}"
+    );
+    let id = c.id();
+    let lines = read_lines(&file);
+    assert!(
+        lines
+            .iter()
+            .filter(|v| v["type"] == "syscall")
+            .all(|v| v["container"]
+                == serde_json::json!({"id": id, "name": name, "runtime": "podman"})),
+        "every record names the podman container"
+    );
 }

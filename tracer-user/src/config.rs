@@ -223,6 +223,8 @@ pub struct SummaryConfig {
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
     pub containers: Vec<String>,
+    /// The engine that runs them (Docker or podman).
+    pub runtime: crate::model::Runtime,
     pub output: Output,
     pub rotation: Option<Rotation>,
     pub metrics: Option<SocketAddr>,
@@ -285,6 +287,7 @@ pub struct CheckConfig {
 pub struct DaemonFile {
     #[serde(default)]
     pub containers: Vec<String>,
+    pub runtime: Option<crate::model::Runtime>,
     pub output: Option<PathBuf>,
     pub output_dir: Option<PathBuf>,
     pub rotate_size: Option<String>,

@@ -6,6 +6,7 @@ use clap::Args;
 use crate::{
     config::{self, DaemonConfig, DaemonFile},
     error::Error,
+    model::Runtime,
     sink::{file::Rotation, route::Output},
 };
 
@@ -15,6 +16,10 @@ pub struct DaemonArgs {
     /// re-creation, waited for when it does not exist yet.
     #[arg(long = "container", value_name = "NAME")]
     pub containers: Vec<String>,
+    /// The engine that runs them: docker (DOCKER_HOST; the default) or podman
+    /// (CONTAINER_HOST), followed through its events. containerd and CRI: not yet.
+    #[arg(long, value_name = "ENGINE")]
+    pub runtime: Option<crate::model::Runtime>,
     /// TOML config file (keys as the long options, e.g. `containers = ["web"]`,
     /// `output-dir = "/var/log/tracer"`); options given here override it.
     #[arg(long, value_name = "FILE")]
@@ -133,8 +138,15 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             .string_size
             .or(f.string_size)
             .unwrap_or(config::DEFAULT_STRING_SIZE);
+        let runtime = a.runtime.or(f.runtime).unwrap_or_default();
+        if !matches!(runtime, Runtime::Docker | Runtime::Podman) {
+            return Err(usage(format!(
+                "the daemon follows Docker's or podman's containers (--runtime docker|podman), not {runtime}'s yet; trace one {runtime} container with `tracer observe --runtime {runtime}`"
+            )));
+        }
         Ok(DaemonConfig {
             containers,
+            runtime,
             output,
             rotation,
             metrics,
@@ -166,6 +178,7 @@ mod tests {
     fn args(containers: &[&str]) -> DaemonArgs {
         DaemonArgs {
             containers: containers.iter().map(|s| s.to_string()).collect(),
+            runtime: None,
             config: None,
             output: None,
             output_dir: None,
@@ -188,6 +201,28 @@ mod tests {
         ));
         std::fs::write(&p, text).expect("write");
         p
+    }
+
+    #[test]
+    fn the_engine_is_docker_unless_told() {
+        let engine = |flag: Option<Runtime>, file: &str| {
+            let mut a = args(&[]);
+            a.runtime = flag;
+            a.config = Some(config_file(&format!("containers = [\"web\"]\n{file}")));
+            DaemonConfig::try_from(a).map(|c| c.runtime)
+        };
+        assert_eq!(engine(None, "").ok(), Some(Runtime::Docker));
+        assert_eq!(
+            engine(None, "runtime = \"podman\"\n").ok(),
+            Some(Runtime::Podman)
+        );
+        assert_eq!(
+            engine(Some(Runtime::Docker), "runtime = \"podman\"\n").ok(),
+            Some(Runtime::Docker)
+        );
+        let e = engine(Some(Runtime::Cri), "").expect_err("not yet");
+        assert_eq!(e.exit_code(), exit::USAGE);
+        assert!(e.to_string().contains("not cri's yet"), "{e}");
     }
 
     #[test]

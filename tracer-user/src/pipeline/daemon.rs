@@ -13,7 +13,7 @@ use crate::{
     filter::Filter,
     model::{Gauges, clock::Clock, target::KernelFilter},
     runtime::{
-        cgroup, docker,
+        Engine, cgroup, docker,
         follow::{FollowReport, Follower},
         registry::Registry,
     },
@@ -29,14 +29,14 @@ use crate::{
 /// (systemd driver): two levels below the cgroup2 root.
 const DOCKER_LEVEL: u32 = 2;
 
-/// The depth of the named containers' cgroups: from one that runs now, else Docker's default.
-async fn cgroup_level(names: &[String]) -> u32 {
-    let engine = crate::runtime::Engine::docker();
-    let Ok(client) = docker::connect_negotiated(&engine).await else {
+/// The depth of the named containers' cgroups: from one that runs now, else the drivers'
+/// default (podman's `/libpod_parent/libpod-ID` and `machine.slice/libpod-ID.scope` too).
+async fn cgroup_level(engine: &Engine, names: &[String]) -> u32 {
+    let Ok(client) = docker::connect_negotiated(engine).await else {
         return DOCKER_LEVEL;
     };
     for name in names {
-        if let Ok(Some(s)) = docker::state(&engine, &client, name).await
+        if let Ok(Some(s)) = docker::state(engine, &client, name).await
             && s.running
             && let Ok(Some(cg)) = cgroup::of_pid(s.pid)
             && cg.level > 0
@@ -57,6 +57,7 @@ pub struct Followed {
 
 /// Loads the programs for a changing set of containers' cgroups and builds their follower.
 pub async fn follow(
+    engine: Engine,
     containers: &[String],
     ring_size: u32,
     syscalls: Vec<u32>,
@@ -68,7 +69,7 @@ pub async fn follow(
             "no cgroup2 mount: the daemon filters by cgroup v2; mount cgroup2 (e.g. at /sys/fs/cgroup/unified)".into(),
         )
     })?;
-    let level = cgroup_level(containers).await;
+    let level = cgroup_level(&engine, containers).await;
     let mut loaded = bpf::load_and_attach(&BpfConfig {
         hook: Hook::RawTracepoint,
         ring_size,
@@ -90,7 +91,15 @@ pub async fn follow(
         .take()
         .ok_or_else(|| Error::Internal("target set missing".into()))?;
     let registry = Arc::new(Registry::default());
-    let follower = Follower::new(containers, targets, registry.clone(), report, level, mount);
+    let follower = Follower::new(
+        engine,
+        containers,
+        targets,
+        registry.clone(),
+        report,
+        level,
+        mount,
+    );
     Ok(Followed {
         loaded,
         follower,
@@ -160,6 +169,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
     })?;
     let metrics = Arc::new(Metrics::new(cfg.ring_size));
     let followed = follow(
+        Engine::of(cfg.runtime),
         &cfg.containers,
         cfg.ring_size,
         cfg.syscalls.clone(),

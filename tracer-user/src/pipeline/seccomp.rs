@@ -106,7 +106,9 @@ async fn feed(
         .unwrap_or_else(|| "<stdout>".into());
     let ring_size = parse_ring_size(DEFAULT_RING_SIZE)?;
     if from_start {
+        // From its start: followed through Docker's events, as the daemon does.
         let followed = follow(
+            runtime::Engine::docker(),
             std::slice::from_ref(name),
             ring_size,
             Vec::new(),

@@ -94,22 +94,39 @@ pub struct Follower {
     mount: PathBuf,
     inotify: Option<AsyncFd<Watch>>,
     watched: HashSet<PathBuf>,
-    /// The daemon follows Docker's containers (DOCKER_HOST).
+    /// The engine whose containers these are (Docker's or podman's API).
     engine: super::Engine,
 }
 
-/// The 64-hex-digit container id in a cgroup directory name: `ID` (cgroupfs driver) or
-/// `docker-ID.scope` (systemd driver).
+/// The 64-hex-digit container id in a cgroup directory name: `ID` (Docker, cgroupfs driver),
+/// `docker-ID.scope` (Docker, systemd driver), `libpod-ID` and `libpod-ID.scope` (podman).
 fn id_of_dir(name: &str) -> Option<&str> {
-    let id = name
-        .strip_prefix("docker-")
-        .and_then(|n| n.strip_suffix(".scope"))
+    let bare = ["docker-", "libpod-"]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
         .unwrap_or(name);
+    let id = bare.strip_suffix(".scope").unwrap_or(bare);
     (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
+/// Where an engine's drivers create container cgroups, below the cgroup2 root, and the
+/// directory name each gives container `id`: cgroupfs first, then systemd.
+fn drivers(runtime: super::Runtime, id: &str) -> [(&'static str, String); 2] {
+    match runtime {
+        super::Runtime::Podman => [
+            ("libpod_parent", format!("libpod-{id}")),
+            ("machine.slice", format!("libpod-{id}.scope")),
+        ],
+        _ => [
+            ("docker", id.to_string()),
+            ("system.slice", format!("docker-{id}.scope")),
+        ],
+    }
 }
 
 impl Follower {
     pub fn new(
+        engine: super::Engine,
         names: &[String],
         targets: TargetSet,
         registry: Arc<Registry>,
@@ -118,7 +135,7 @@ impl Follower {
         mount: PathBuf,
     ) -> Follower {
         let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
-            .map_err(|e| tracing::warn!(error = %e, "inotify unavailable: following on Docker events only"))
+            .map_err(|e| tracing::warn!(error = %e, "inotify unavailable: following on the engine's events only"))
             .ok()
             .and_then(|i| {
                 // SAFETY: the Watch owns the inotify fd for as long as the AsyncFd owns it.
@@ -148,17 +165,18 @@ impl Follower {
             mount,
             inotify,
             watched: HashSet::new(),
-            engine: super::Engine::docker(),
+            engine,
         };
         f.watch_parents();
         f
     }
 
-    /// Where Docker creates container cgroups: cgroupfs and systemd drivers' defaults, plus the
-    /// parent of every cgroup followed so far (a `--cgroup-parent`).
+    /// Where the engine creates container cgroups: cgroupfs and systemd drivers' defaults,
+    /// plus the parent of every cgroup followed so far (a `--cgroup-parent`).
     fn watch_parents(&mut self) {
         let Some(inotify) = &self.inotify else { return };
-        for dir in [self.mount.join("docker"), self.mount.join("system.slice")] {
+        for (parent, _) in drivers(self.engine.runtime, "") {
+            let dir = self.mount.join(parent);
             if self.watched.contains(&dir) || !dir.is_dir() {
                 continue;
             }
@@ -282,13 +300,12 @@ impl Follower {
         {
             return Some(cg.path);
         }
-        let mut candidates = vec![
-            self.mount.join("docker").join(id),
-            self.mount
-                .join("system.slice")
-                .join(format!("docker-{id}.scope")),
-        ];
-        candidates.extend(self.watched.iter().map(|d| d.join(id)));
+        let mut candidates: Vec<PathBuf> = drivers(self.engine.runtime, id)
+            .into_iter()
+            .map(|(parent, dir)| self.mount.join(parent).join(dir))
+            .collect();
+        let [(_, cgroupfs), _] = drivers(self.engine.runtime, id);
+        candidates.extend(self.watched.iter().map(|d| d.join(&cgroupfs)));
         candidates
             .into_iter()
             .find(|p| p.join("cgroup.procs").exists())
@@ -476,7 +493,7 @@ impl Follower {
                     let mut events =
                         client.events(Some(EventsOptionsBuilder::new().filters(&filters).build()));
                     self.metrics.engine_connected(true);
-                    tracing::info!("connected to the Docker engine");
+                    tracing::info!("connected to the {} engine", self.engine.runtime.title());
                     self.resync(&client).await;
                     let mut resync = tokio::time::interval(RESYNC_EVERY);
                     resync.reset();
@@ -489,11 +506,11 @@ impl Follower {
                                     self.on_event(&client, ev).await;
                                 }
                                 Some(Err(e)) => {
-                                    tracing::warn!(error = %e, "Docker events stream failed; reconnecting");
+                                    tracing::warn!(error = %e, "{} events stream failed; reconnecting", self.engine.runtime.title());
                                     break;
                                 }
                                 None => {
-                                    tracing::warn!("Docker events stream ended; reconnecting");
+                                    tracing::warn!("{} events stream ended; reconnecting", self.engine.runtime.title());
                                     break;
                                 }
                             },
@@ -504,7 +521,9 @@ impl Follower {
                     }
                     self.metrics.engine_connected(false);
                 }
-                Err(e) => tracing::warn!(error = %e, "Docker engine unreachable; retrying"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "{} engine unreachable; retrying", self.engine.runtime.title())
+                }
             }
             // Back off, still following cgroups that inotify reports.
             let sleep = tokio::time::sleep(backoff);
@@ -531,6 +550,8 @@ mod tests {
         let id = "520d0ff64099753d76dbbc4ce5dc8a16ad47ed5f4abc79fb6e74587451219c94";
         assert_eq!(id_of_dir(id), Some(id));
         assert_eq!(id_of_dir(&format!("docker-{id}.scope")), Some(id));
+        assert_eq!(id_of_dir(&format!("libpod-{id}")), Some(id));
+        assert_eq!(id_of_dir(&format!("libpod-{id}.scope")), Some(id));
         assert_eq!(id_of_dir("init.scope"), None);
         assert_eq!(id_of_dir(&id[1..]), None);
         assert_eq!(id_of_dir(&format!("{}g", &id[1..])), None);
