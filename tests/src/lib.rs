@@ -479,3 +479,30 @@ pub fn host_workload(args: &[&str]) -> Child {
         .spawn()
         .expect("workload runs")
 }
+
+/// The capabilities `seccomp check --container ID -v` read for the container (its `… (its
+/// OCI spec): CAP_…` line).
+pub fn spec_caps_line(id: &str, envs: &[(&str, &str)]) -> String {
+    let profile = format!("{}/fixtures/seccomp/deny.json", env!("CARGO_MANIFEST_DIR"));
+    let out = run_tracer(
+        &[
+            "seccomp",
+            "check",
+            "--profile",
+            &profile,
+            "--container",
+            id,
+            "--duration",
+            "1s",
+            "-v",
+        ],
+        envs,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(out.status.success(), "{stderr}");
+    stderr
+        .lines()
+        .find_map(|l| l.split_once("'s capabilities (its OCI spec): "))
+        .map(|(_, caps)| caps.to_string())
+        .unwrap_or_else(|| panic!("no capabilities line: {stderr}"))
+}

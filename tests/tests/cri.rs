@@ -10,7 +10,7 @@ use k8s_cri::v1::{
     PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
     StopPodSandboxRequest, runtime_service_client::RuntimeServiceClient,
 };
-use tests::{Tracer, assert_burst, burst_pid, env, run_tracer, unique};
+use tests::{Tracer, assert_burst, burst_pid, env, run_tracer, spec_caps_line, unique};
 use tonic::transport::Channel;
 
 const SOCKET: &str = "/run/tracer-containerd/containerd.sock";
@@ -264,6 +264,13 @@ fn a_pods_containers_are_found_by_pod_label_and_name() {
     let ns_pid = pod.burst("side", K, M);
     let done = tracer.stop();
     pod.assert_exact(&done, "side", ns_pid, K as usize, M as usize);
+
+    // seccomp check reads the container's capabilities from the spec CRI gives.
+    let caps = spec_caps_line(&id, &[ENDPOINT]);
+    assert!(
+        caps.contains("CAP_CHOWN") && !caps.contains("CAP_SYS_ADMIN"),
+        "{caps}"
+    );
 
     // No such pod: exit 3.
     let out = run_tracer(

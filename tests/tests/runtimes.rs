@@ -11,7 +11,7 @@ use std::{
 use tests::{
     Container, Tracer, assert_burst, burst, burst_pid,
     daemon::{Daemon, eventually, read_lines},
-    env, run_tracer, unique,
+    env, run_tracer, spec_caps_line, unique,
 };
 
 /// tracer's own containerd (xtask/assets/containerd.toml), and the namespace setup imported
@@ -440,5 +440,28 @@ fn the_daemon_follows_a_podman_container_across_restarts() {
             .all(|v| v["container"]
                 == serde_json::json!({"id": id, "name": name, "runtime": "podman"})),
         "every record names the podman container"
+    );
+}
+
+#[test]
+fn seccomp_check_reads_a_containerd_containers_capabilities_from_its_spec() {
+    let plain = Ctr::run(NAMESPACE, &unique("caps"));
+    let privileged = Ctr::new(
+        NAMESPACE,
+        &unique("caps"),
+        &["run", "-d", "--net-host", "--privileged"],
+    );
+    let envs = [("CONTAINERD_ADDRESS", CONTAINERD_ADDRESS)];
+    let caps = spec_caps_line(&plain.id, &envs);
+    // containerd's default set: Docker's 14.
+    assert_eq!(caps.split(',').count(), 14, "{caps}");
+    assert!(
+        caps.contains("CAP_NET_RAW") && !caps.contains("CAP_SYS_ADMIN"),
+        "{caps}"
+    );
+    let caps = spec_caps_line(&privileged.id, &envs);
+    assert!(
+        caps.contains("CAP_SYS_ADMIN") && caps.contains("CAP_BPF"),
+        "{caps}"
     );
 }

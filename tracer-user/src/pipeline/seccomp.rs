@@ -209,9 +209,16 @@ async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>), Er
     let (engine, _) = runtime::find(name, None).await?;
     match engine.runtime {
         Runtime::Docker | Runtime::Podman => docker::capabilities(&engine, name).await,
-        Runtime::Containerd | Runtime::Cri => Err(Error::Usage(
-            "containerd and CRI keep the capabilities in the container's OCI spec, not as Docker's additions and drops; give them with --cap-add/--cap-drop".into(),
-        )),
+        // The whole set, from the container's OCI spec: all of Docker's defaults dropped,
+        // then these.
+        Runtime::Containerd | Runtime::Cri => {
+            let caps = match engine.runtime {
+                Runtime::Cri => runtime::cri::capabilities(&engine, name).await?,
+                _ => runtime::containerd::capabilities(&engine, name).await?,
+            };
+            tracing::info!("{name}'s capabilities (its OCI spec): {}", caps.join(","));
+            Ok((false, caps, vec!["ALL".into()]))
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! nerdctl keeps in the `nerdctl/name` label.
 use containerd_client::{
     services::v1::{
-        GetRequest, ListContainersRequest, ListNamespacesRequest,
+        GetContainerRequest, GetRequest, ListContainersRequest, ListNamespacesRequest,
         containers_client::ContainersClient, namespaces_client::NamespacesClient,
         tasks_client::TasksClient,
     },
@@ -14,7 +14,7 @@ use tonic::{Code, Request, transport::Channel};
 
 use super::{
     Container,
-    engine::{Engine, State, unreachable},
+    engine::{Engine, State, spec_caps, unreachable},
 };
 use crate::error::Error;
 
@@ -156,6 +156,35 @@ pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Opt
         pid,
         started_at: None,
     }))
+}
+
+/// The capabilities of container `name`, from its OCI spec.
+pub async fn capabilities(engine: &Engine, name: &str) -> Result<Vec<String>, Error> {
+    let channel = connect(engine).await?;
+    let st = state(engine, &channel, name)
+        .await?
+        .ok_or_else(|| Error::NoSuchContainer(name.to_string()))?;
+    let ns = st.namespace.unwrap_or_default();
+    let reply = ContainersClient::new(channel)
+        .get(in_ns(
+            GetContainerRequest {
+                id: st.container.id.clone(),
+            },
+            &ns,
+        )?)
+        .await
+        .map_err(|s| failed(engine, "containers", s))?;
+    reply
+        .into_inner()
+        .container
+        .and_then(|c| c.spec)
+        .and_then(|spec| serde_json::from_slice(&spec.value).ok())
+        .and_then(|spec| spec_caps(&spec))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "container {name}'s OCI spec names no capabilities; give them with --cap-add/--cap-drop"
+            ))
+        })
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use tonic::{Code, transport::Channel};
 
 use super::{
     Container,
-    engine::{Engine, State, unreachable},
+    engine::{Engine, State, spec_caps, unreachable},
 };
 use crate::{error::Error, model::Pod};
 
@@ -223,6 +223,33 @@ pub async fn pod_state(engine: &Engine, spec: &PodSpec) -> Result<State, Error> 
     };
     let pod = by_id.get(c.pod_sandbox_id.as_str()).cloned();
     status(engine, &mut client, c, pod).await
+}
+
+/// The capabilities of container `name`, from the OCI spec its verbose status carries
+/// (`info.runtimeSpec`, containerd's).
+pub async fn capabilities(engine: &Engine, name: &str) -> Result<Vec<String>, Error> {
+    let mut client = connect(engine).await?;
+    let st = state(engine, &mut client, name)
+        .await?
+        .ok_or_else(|| Error::NoSuchContainer(name.to_string()))?;
+    let reply = client
+        .container_status(ContainerStatusRequest {
+            container_id: st.container.id,
+            verbose: true,
+        })
+        .await
+        .map_err(|s| failed(engine, s))?
+        .into_inner();
+    reply
+        .info
+        .get("info")
+        .and_then(|i| serde_json::from_str::<serde_json::Value>(i).ok())
+        .and_then(|v| spec_caps(&v["runtimeSpec"]))
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "the CRI runtime gives no OCI spec for container {name}; give its capabilities with --cap-add/--cap-drop"
+            ))
+        })
 }
 
 /// The container's state and init pid (its verbose status: `info.pid`, as containerd and

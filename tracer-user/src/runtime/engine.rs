@@ -77,6 +77,17 @@ pub fn unreachable(engine: &Engine, reason: impl std::fmt::Display) -> Error {
     engine.runtime.unreachable(addr, reason.to_string())
 }
 
+/// The capabilities an OCI runtime spec gives the container's processes (their bounding set:
+/// what a root process in it holds), as `CAP_…` names.
+pub fn spec_caps(spec: &serde_json::Value) -> Option<Vec<String>> {
+    let caps = spec["process"]["capabilities"]["bounding"].as_array()?;
+    Some(
+        caps.iter()
+            .filter_map(|c| c.as_str().map(str::to_string))
+            .collect(),
+    )
+}
+
 /// What tracer needs to know about a container at one moment.
 #[derive(Debug, Clone)]
 pub struct State {
