@@ -24,10 +24,19 @@ impl Daemon {
         Daemon::start_in(dir, args, true)
     }
 
+    /// As `start`, with these environment variables set.
+    pub fn start_with_env(args: &[&str], envs: &[(&str, &str)]) -> Daemon {
+        Daemon::launch(TempDir::new("daemon"), args, true, envs)
+    }
+
     /// As `start`, with `--output-dir DIR` only when `output_dir`.
     pub fn start_in(dir: TempDir, args: &[&str], output_dir: bool) -> Daemon {
+        Daemon::launch(dir, args, output_dir, &[])
+    }
+
+    fn launch(dir: TempDir, args: &[&str], output_dir: bool, envs: &[(&str, &str)]) -> Daemon {
         let mut cmd = Command::new(tracer_bin());
-        cmd.arg("daemon").args(args);
+        cmd.arg("daemon").args(args).envs(envs.iter().copied());
         if output_dir {
             cmd.arg("--output-dir").arg(&dir.0);
         }

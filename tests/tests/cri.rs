@@ -8,9 +8,15 @@ use k8s_cri::v1::{
     LinuxContainerConfig, LinuxContainerSecurityContext, LinuxPodSandboxConfig,
     LinuxSandboxSecurityContext, NamespaceMode, NamespaceOption, PodSandboxConfig,
     PodSandboxMetadata, RemovePodSandboxRequest, RunPodSandboxRequest, StartContainerRequest,
-    StopPodSandboxRequest, runtime_service_client::RuntimeServiceClient,
+    StopContainerRequest, StopPodSandboxRequest, runtime_service_client::RuntimeServiceClient,
 };
-use tests::{Tracer, assert_burst, burst_pid, env, run_tracer, spec_caps_line, unique};
+use std::time::Duration;
+
+use tests::{
+    Tracer, assert_burst, burst_pid,
+    daemon::{Daemon, eventually, read_lines},
+    env, run_tracer, spec_caps_line, unique,
+};
 use tonic::transport::Channel;
 
 const SOCKET: &str = "/run/tracer-containerd/containerd.sock";
@@ -29,6 +35,7 @@ struct Pod {
     sandbox: String,
     /// Kubernetes container name → container id.
     containers: HashMap<String, String>,
+    sandbox_config: Option<PodSandboxConfig>,
 }
 
 /// Host network, a PID namespace per container, as a pod with `hostNetwork: true`.
@@ -62,6 +69,7 @@ impl Pod {
             uid,
             sandbox: String::new(),
             containers: HashMap::new(),
+            sandbox_config: None,
         };
         let config = PodSandboxConfig {
             metadata: Some(PodSandboxMetadata {
@@ -94,45 +102,65 @@ impl Pod {
             .expect("RunPodSandbox")
             .into_inner()
             .pod_sandbox_id;
+        pod.sandbox_config = Some(config);
         for c in containers {
-            let create = CreateContainerRequest {
-                pod_sandbox_id: pod.sandbox.clone(),
-                config: Some(ContainerConfig {
-                    metadata: Some(ContainerMetadata {
-                        name: c.to_string(),
-                        attempt: 0,
-                    }),
-                    image: Some(ImageSpec {
-                        image: format!("docker.io/library/{}", env("TRACER_WORKLOAD_IMAGE")),
-                        ..Default::default()
-                    }),
-                    command: vec!["/workload".into()],
-                    args: vec!["sleep".into()],
-                    linux: Some(LinuxContainerConfig {
-                        security_context: Some(LinuxContainerSecurityContext {
-                            namespace_options: namespaces(),
-                            ..Default::default()
-                        }),
+            pod.start_container(c, 0);
+        }
+        pod
+    }
+
+    /// `CreateContainer` and `StartContainer` of container `c` (its `attempt`-th instance, as
+    /// the kubelet counts restarts) running the workload image sleeping.
+    fn start_container(&mut self, c: &str, attempt: u32) {
+        let create = CreateContainerRequest {
+            pod_sandbox_id: self.sandbox.clone(),
+            config: Some(ContainerConfig {
+                metadata: Some(ContainerMetadata {
+                    name: c.to_string(),
+                    attempt,
+                }),
+                image: Some(ImageSpec {
+                    image: format!("docker.io/library/{}", env("TRACER_WORKLOAD_IMAGE")),
+                    ..Default::default()
+                }),
+                command: vec!["/workload".into()],
+                args: vec!["sleep".into()],
+                linux: Some(LinuxContainerConfig {
+                    security_context: Some(LinuxContainerSecurityContext {
+                        namespace_options: namespaces(),
                         ..Default::default()
                     }),
                     ..Default::default()
                 }),
-                sandbox_config: Some(config.clone()),
-            };
-            let id = pod
-                .rt
-                .block_on(pod.client.create_container(create))
-                .expect("CreateContainer")
-                .into_inner()
-                .container_id;
-            pod.rt
-                .block_on(pod.client.start_container(StartContainerRequest {
-                    container_id: id.clone(),
-                }))
-                .expect("StartContainer");
-            pod.containers.insert(c.to_string(), id);
-        }
-        pod
+                ..Default::default()
+            }),
+            sandbox_config: self.sandbox_config.clone(),
+        };
+        let id = self
+            .rt
+            .block_on(self.client.create_container(create))
+            .expect("CreateContainer")
+            .into_inner()
+            .container_id;
+        self.rt
+            .block_on(self.client.start_container(StartContainerRequest {
+                container_id: id.clone(),
+            }))
+            .expect("StartContainer");
+        self.containers.insert(c.to_string(), id);
+    }
+
+    /// What the kubelet does when a container dies: a new instance under the same name (the
+    /// old one stays, exited).
+    fn restart(&mut self, c: &str, attempt: u32) {
+        let old = self.containers[c].clone();
+        self.rt
+            .block_on(self.client.stop_container(StopContainerRequest {
+                container_id: old,
+                timeout: 0,
+            }))
+            .expect("StopContainer");
+        self.start_container(c, attempt);
     }
 
     /// `ExecSync` of `workload burst K M` in container `c`; its pid as it sees it.
@@ -303,4 +331,52 @@ fn a_containerd_without_cri_is_named() {
             && stderr.trim_end().lines().count() == 1,
         "{stderr}"
     );
+}
+
+#[test]
+fn the_daemon_follows_a_pods_container_across_restarts() {
+    const K: [u32; 3] = [3, 5, 7];
+    let c = unique("main");
+    let mut pod = Pod::run(&[], &[&c]);
+    let mut d = Daemon::start_with_env(&["--runtime", "cri", "--container", &c], &[ENDPOINT]);
+    let file = d.file(&c);
+    let getppids = || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["comm"] == "workload" && v["syscall"] == "getppid")
+            .count()
+    };
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        if i > 0 {
+            pod.restart(&c, i as u32);
+        }
+        let id = pod.containers[&c].clone();
+        // Found by a poll (containerd 1.6 has no CRI events), once a second.
+        d.wait_for_log(
+            &format!("following container=\"{c}\" id=\"{}\"", &id[..12]),
+            Duration::from_secs(10),
+        );
+        pod.burst(&c, K[i], 1);
+        let total: usize = K[..=i].iter().map(|&k| k as usize).sum();
+        eventually(
+            &format!("instance {i}'s records: {total} getppid in all"),
+            Duration::from_secs(10),
+            || getppids() == total,
+        );
+        ids.push(id);
+    }
+    let (status, _) = d.stop();
+    assert!(status.success(), "{status}");
+    for v in read_lines(&file).iter().filter(|v| v["type"] == "syscall") {
+        let id = v["container"]["id"].as_str().unwrap_or_default();
+        assert!(ids.iter().any(|i| i == id), "{v}");
+        assert_eq!(
+            v["container"],
+            serde_json::json!({"id": id, "name": c, "runtime": "cri",
+                "pod": pod.name, "namespace": pod.namespace, "pod_uid": pod.uid}),
+        );
+    }
 }

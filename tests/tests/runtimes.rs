@@ -424,22 +424,12 @@ fn the_daemon_follows_a_podman_container_across_restarts() {
         );
         pids.push(pid);
     }
-    let (status, _) = d.stop();
-    assert!(status.success(), "{status}");
-    assert_eq!(
-        pids.iter().collect::<HashSet<_>>().len(),
-        3,
-        "host pids {pids:?}"
-    );
     let id = c.id();
-    let lines = read_lines(&file);
-    assert!(
-        lines
-            .iter()
-            .filter(|v| v["type"] == "syscall")
-            .all(|v| v["container"]
-                == serde_json::json!({"id": id, "name": name, "runtime": "podman"})),
-        "every record names the podman container"
+    stop_with_three_incarnations(
+        &mut d,
+        &pids,
+        &file,
+        serde_json::json!({"id": id, "name": name, "runtime": "podman"}),
     );
 }
 
@@ -463,5 +453,98 @@ fn seccomp_check_reads_a_containerd_containers_capabilities_from_its_spec() {
     assert!(
         caps.contains("CAP_SYS_ADMIN") && caps.contains("CAP_BPF"),
         "{caps}"
+    );
+}
+
+#[test]
+fn the_daemon_follows_a_containerd_container_across_restarts() {
+    const K: [u32; 3] = [3, 5, 7];
+    let c = Ctr::run(NAMESPACE, &unique("ctr-daemon"));
+    let task_pid = || -> u32 {
+        ctr_ok(&c.namespace, &["task", "ls"])
+            .lines()
+            .find_map(|l| {
+                let mut f = l.split_whitespace();
+                (f.next() == Some(c.id.as_str())).then(|| f.next()?.parse().ok())?
+            })
+            .expect("the task's pid")
+    };
+    let mut d = Daemon::start_with_env(
+        &["--runtime", "containerd", "--container", &c.id],
+        &[("CONTAINERD_ADDRESS", CONTAINERD_ADDRESS)],
+    );
+    let file = d.file(&c.id);
+    let mut pids = Vec::new();
+    for i in 0..3 {
+        if i > 0 {
+            // A restart, as containerd has it: the task killed and deleted, a new one started.
+            ctr_ok(&c.namespace, &["task", "kill", "-s", "KILL", &c.id]);
+            eventually("the task to stop", Duration::from_secs(10), || {
+                ctr_ok(&c.namespace, &["task", "ls"])
+                    .lines()
+                    .any(|l| l.starts_with(c.id.as_str()) && l.contains("STOPPED"))
+            });
+            ctr_ok(&c.namespace, &["task", "rm", &c.id]);
+            ctr_ok(&c.namespace, &["task", "start", "-d", &c.id]);
+        }
+        let pid = task_pid();
+        if i == 0 {
+            // Running before the daemon: found by its first poll.
+            d.wait_for_log(
+                &format!("following container=\"{}\"", c.id),
+                Duration::from_secs(10),
+            );
+        }
+        // `workload sleep` makes no call while it sleeps: an exec makes the records, K_i
+        // getppid each time, so that the totals say which incarnations were seen.
+        c.burst(K[i], 1);
+        let total: usize = K[..=i].iter().map(|&k| k as usize).sum();
+        eventually(
+            &format!("incarnation {i}'s records (task pid {pid}): {total} getppid in all"),
+            Duration::from_secs(10),
+            || getppids(&file) == total,
+        );
+        pids.push(pid);
+    }
+    stop_with_three_incarnations(
+        &mut d,
+        &pids,
+        &file,
+        serde_json::json!({"id": c.id, "name": c.id, "runtime": "containerd"}),
+    );
+}
+
+/// The getppid records of the workload in the daemon's file.
+fn getppids(file: &std::path::Path) -> usize {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["comm"] == "workload" && v["syscall"] == "getppid")
+        .count()
+}
+
+/// Stops the daemon: it exits 0, the three incarnations had distinct host pids, and every
+/// record names `container`.
+fn stop_with_three_incarnations(
+    d: &mut Daemon,
+    pids: &[u32],
+    file: &std::path::Path,
+    container: serde_json::Value,
+) {
+    let (status, _) = d.stop();
+    assert!(status.success(), "{status}");
+    assert_eq!(
+        pids.iter().collect::<HashSet<_>>().len(),
+        3,
+        "host pids {pids:?}"
+    );
+    let lines = read_lines(file);
+    assert!(
+        lines
+            .iter()
+            .filter(|v| v["type"] == "syscall")
+            .all(|v| v["container"] == container),
+        "every record names {container}"
     );
 }

@@ -6,7 +6,6 @@ use clap::Args;
 use crate::{
     config::{self, DaemonConfig, DaemonFile},
     error::Error,
-    model::Runtime,
     sink::{file::Rotation, route::Output},
 };
 
@@ -16,8 +15,10 @@ pub struct DaemonArgs {
     /// re-creation, waited for when it does not exist yet.
     #[arg(long = "container", value_name = "NAME")]
     pub containers: Vec<String>,
-    /// The engine that runs them: docker (DOCKER_HOST; the default) or podman
-    /// (CONTAINER_HOST), followed through its events. containerd and CRI: not yet.
+    /// The engine that runs them: docker (DOCKER_HOST; the default) or podman (CONTAINER_HOST),
+    /// followed through their events; containerd (CONTAINERD_ADDRESS; ids or nerdctl names)
+    /// or cri (CONTAINER_RUNTIME_ENDPOINT; Kubernetes container names or ids), asked every
+    /// second.
     #[arg(long, value_name = "ENGINE")]
     pub runtime: Option<crate::model::Runtime>,
     /// TOML config file (keys as the long options, e.g. `containers = ["web"]`,
@@ -139,11 +140,6 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             .or(f.string_size)
             .unwrap_or(config::DEFAULT_STRING_SIZE);
         let runtime = a.runtime.or(f.runtime).unwrap_or_default();
-        if !matches!(runtime, Runtime::Docker | Runtime::Podman) {
-            return Err(usage(format!(
-                "the daemon follows Docker's or podman's containers (--runtime docker|podman), not {runtime}'s yet; trace one {runtime} container with `tracer observe --runtime {runtime}`"
-            )));
-        }
         Ok(DaemonConfig {
             containers,
             runtime,
@@ -173,7 +169,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::exit;
+    use crate::{error::exit, model::Runtime};
 
     fn args(containers: &[&str]) -> DaemonArgs {
         DaemonArgs {
@@ -220,9 +216,14 @@ mod tests {
             engine(Some(Runtime::Docker), "runtime = \"podman\"\n").ok(),
             Some(Runtime::Docker)
         );
-        let e = engine(Some(Runtime::Cri), "").expect_err("not yet");
-        assert_eq!(e.exit_code(), exit::USAGE);
-        assert!(e.to_string().contains("not cri's yet"), "{e}");
+        assert_eq!(
+            engine(Some(Runtime::Cri), "runtime = \"containerd\"\n").ok(),
+            Some(Runtime::Cri)
+        );
+        assert_eq!(
+            engine(None, "runtime = \"containerd\"\n").ok(),
+            Some(Runtime::Containerd)
+        );
     }
 
     #[test]

@@ -11,9 +11,10 @@ use crate::{
     enrich::{Attribution, Enricher},
     error::Error,
     filter::Filter,
+    model::Runtime,
     model::{Gauges, clock::Clock, target::KernelFilter},
     runtime::{
-        Engine, cgroup, docker,
+        Engine, cgroup,
         follow::{FollowReport, Follower},
         registry::Registry,
     },
@@ -32,11 +33,8 @@ const DOCKER_LEVEL: u32 = 2;
 /// The depth of the named containers' cgroups: from one that runs now, else the drivers'
 /// default (podman's `/libpod_parent/libpod-ID` and `machine.slice/libpod-ID.scope` too).
 async fn cgroup_level(engine: &Engine, names: &[String]) -> u32 {
-    let Ok(client) = docker::connect_negotiated(engine).await else {
-        return DOCKER_LEVEL;
-    };
     for name in names {
-        if let Ok(Some(s)) = docker::state(engine, &client, name).await
+        if let Ok(Some(s)) = crate::runtime::state(engine, name).await
             && s.running
             && let Ok(Some(cg)) = cgroup::of_pid(s.pid)
             && cg.level > 0
@@ -44,8 +42,14 @@ async fn cgroup_level(engine: &Engine, names: &[String]) -> u32 {
             return cg.level;
         }
     }
-    DOCKER_LEVEL
+    match engine.runtime {
+        // The kubelet's BestEffort and Burstable pods: kubepods/<qos>/pod<uid>/<id>.
+        Runtime::Cri => KUBEPODS_LEVEL,
+        _ => DOCKER_LEVEL,
+    }
 }
+
+const KUBEPODS_LEVEL: u32 = 4;
 
 /// What a run with a follower needs besides its sink: the loaded programs and their target
 /// set, the follower over it, and where records are attributed.

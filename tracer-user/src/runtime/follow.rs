@@ -70,6 +70,8 @@ struct Followed {
 struct Wanted {
     /// The current container with this name, once known.
     id: Option<String>,
+    /// Its pod, through CRI.
+    pod: Option<crate::model::Pod>,
     following: Option<Followed>,
     state: State,
 }
@@ -98,31 +100,43 @@ pub struct Follower {
     engine: super::Engine,
 }
 
-/// The 64-hex-digit container id in a cgroup directory name: `ID` (Docker, cgroupfs driver),
-/// `docker-ID.scope` (Docker, systemd driver), `libpod-ID` and `libpod-ID.scope` (podman).
-fn id_of_dir(name: &str) -> Option<&str> {
-    let bare = ["docker-", "libpod-"]
+/// The container id in a cgroup directory's name: `ID` (cgroupfs drivers), `docker-ID.scope`,
+/// `libpod-ID(.scope)`, `cri-containerd-ID.scope`, `crio-ID.scope` (systemd drivers, podman).
+fn id_in_dir(name: &str) -> &str {
+    let bare = ["docker-", "libpod-", "cri-containerd-", "crio-"]
         .iter()
         .find_map(|p| name.strip_prefix(p))
         .unwrap_or(name);
-    let id = bare.strip_suffix(".scope").unwrap_or(bare);
-    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+    bare.strip_suffix(".scope").unwrap_or(bare)
 }
 
-/// Where an engine's drivers create container cgroups, below the cgroup2 root, and the
-/// directory name each gives container `id`: cgroupfs first, then systemd.
-fn drivers(runtime: super::Runtime, id: &str) -> [(&'static str, String); 2] {
+/// Where an engine's drivers create container cgroups below the cgroup2 root (cgroupfs, then
+/// systemd). containerd's (`/NAMESPACE/ID`) and the kubelet's (`kubepods…/pod<uid>/ID`) are
+/// per namespace or pod: their parents are watched once a container in them is followed.
+fn parents(runtime: super::Runtime) -> &'static [&'static str] {
     match runtime {
-        super::Runtime::Podman => [
-            ("libpod_parent", format!("libpod-{id}")),
-            ("machine.slice", format!("libpod-{id}.scope")),
-        ],
-        _ => [
-            ("docker", id.to_string()),
-            ("system.slice", format!("docker-{id}.scope")),
+        super::Runtime::Docker => &["docker", "system.slice"],
+        super::Runtime::Podman => &["libpod_parent", "machine.slice"],
+        super::Runtime::Containerd | super::Runtime::Cri => &[],
+    }
+}
+
+/// The names the engine's drivers give container `id`'s cgroup directory.
+fn dir_names(runtime: super::Runtime, id: &str) -> Vec<String> {
+    match runtime {
+        super::Runtime::Docker => vec![id.to_string(), format!("docker-{id}.scope")],
+        super::Runtime::Podman => vec![format!("libpod-{id}"), format!("libpod-{id}.scope")],
+        super::Runtime::Containerd => vec![id.to_string()],
+        super::Runtime::Cri => vec![
+            id.to_string(),
+            format!("cri-containerd-{id}.scope"),
+            format!("crio-{id}.scope"),
         ],
     }
 }
+
+/// How often engines without a usable event stream here (containerd, CRI) are asked.
+const POLL_EVERY: Duration = Duration::from_secs(1);
 
 impl Follower {
     pub fn new(
@@ -150,6 +164,7 @@ impl Follower {
                     n.clone(),
                     Wanted {
                         id: None,
+                        pod: None,
                         following: None,
                         state: State::Waiting,
                     },
@@ -175,7 +190,7 @@ impl Follower {
     /// plus the parent of every cgroup followed so far (a `--cgroup-parent`).
     fn watch_parents(&mut self) {
         let Some(inotify) = &self.inotify else { return };
-        for (parent, _) in drivers(self.engine.runtime, "") {
+        for parent in parents(self.engine.runtime) {
             let dir = self.mount.join(parent);
             if self.watched.contains(&dir) || !dir.is_dir() {
                 continue;
@@ -250,7 +265,7 @@ impl Follower {
                 id: id.to_string(),
                 name: name.to_string(),
                 runtime: self.engine.runtime,
-                pod: None,
+                pod: w.pod.clone(),
             },
             cg.path.clone(),
         );
@@ -300,14 +315,12 @@ impl Follower {
         {
             return Some(cg.path);
         }
-        let mut candidates: Vec<PathBuf> = drivers(self.engine.runtime, id)
-            .into_iter()
-            .map(|(parent, dir)| self.mount.join(parent).join(dir))
-            .collect();
-        let [(_, cgroupfs), _] = drivers(self.engine.runtime, id);
-        candidates.extend(self.watched.iter().map(|d| d.join(&cgroupfs)));
-        candidates
-            .into_iter()
+        let names = dir_names(self.engine.runtime, id);
+        parents(self.engine.runtime)
+            .iter()
+            .map(|p| self.mount.join(p))
+            .chain(self.watched.iter().cloned())
+            .flat_map(|parent| names.iter().map(move |n| parent.join(n)))
             .find(|p| p.join("cgroup.procs").exists())
     }
 
@@ -321,6 +334,9 @@ impl Follower {
                 self.unfollow(name, State::Waiting);
             }
             Some(s) if s.running => {
+                if let Some(w) = self.wanted.get_mut(name) {
+                    w.pod = s.container.pod.clone();
+                }
                 if let Some(dir) = self.cgroup_dir(&s.container.id, Some(s.pid)) {
                     self.follow(name, &s.container.id, &dir, via);
                 }
@@ -444,9 +460,7 @@ impl Follower {
             let Some(dir_name) = ev.name.as_ref().and_then(|n| n.to_str()) else {
                 continue;
             };
-            let Some(id) = id_of_dir(dir_name) else {
-                continue;
-            };
+            let id = id_in_dir(dir_name);
             let Some(name) = self
                 .wanted
                 .iter()
@@ -478,7 +492,57 @@ impl Follower {
     }
 
     /// Runs until `stop` turns true.
-    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+    pub async fn run(self, stop: watch::Receiver<bool>) {
+        match self.engine.runtime {
+            super::Runtime::Docker | super::Runtime::Podman => self.run_events(stop).await,
+            super::Runtime::Containerd | super::Runtime::Cri => self.run_polling(stop).await,
+        }
+    }
+
+    /// containerd and CRI: a re-sync every `POLL_EVERY` (CRI has no events before containerd
+    /// 1.7), and inotify on the parents of followed cgroups, which sees a restart's new cgroup
+    /// before its process runs.
+    async fn run_polling(mut self, mut stop: watch::Receiver<bool>) {
+        let mut poll = tokio::time::interval(POLL_EVERY);
+        poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut connected = None;
+        loop {
+            let inotify = self.inotify.as_ref();
+            tokio::select! {
+                _ = poll.tick() => {
+                    let up = self.poll().await;
+                    if connected != Some(up) {
+                        connected = Some(up);
+                        self.metrics.engine_connected(up);
+                        match up {
+                            true => tracing::info!("connected to the {} engine", self.engine.runtime.title()),
+                            false => tracing::warn!("{} engine unreachable; retrying", self.engine.runtime.title()),
+                        }
+                    }
+                }
+                () = Self::inotify_ready(inotify) => self.on_inotify(),
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Asks the engine about every name; false when it did not answer.
+    async fn poll(&mut self) -> bool {
+        let names: Vec<String> = self.wanted.keys().cloned().collect();
+        for name in names {
+            match super::state(&self.engine, &name).await {
+                Ok(s) => self.apply(&name, s, "poll"),
+                Err(e @ crate::error::Error::RuntimeUnreachable { .. }) => {
+                    tracing::debug!(error = %e, "poll");
+                    return false;
+                }
+                Err(e) => tracing::warn!(container = %name, error = %e, "lookup failed"),
+            }
+        }
+        true
+    }
+
+    async fn run_events(mut self, mut stop: watch::Receiver<bool>) {
         let mut backoff = BACKOFF_MIN;
         let filters: HashMap<&str, Vec<&str>> = HashMap::from([
             ("type", vec!["container"]),
@@ -548,12 +612,19 @@ mod tests {
     #[test]
     fn container_ids_from_cgroup_dir_names() {
         let id = "520d0ff64099753d76dbbc4ce5dc8a16ad47ed5f4abc79fb6e74587451219c94";
-        assert_eq!(id_of_dir(id), Some(id));
-        assert_eq!(id_of_dir(&format!("docker-{id}.scope")), Some(id));
-        assert_eq!(id_of_dir(&format!("libpod-{id}")), Some(id));
-        assert_eq!(id_of_dir(&format!("libpod-{id}.scope")), Some(id));
-        assert_eq!(id_of_dir("init.scope"), None);
-        assert_eq!(id_of_dir(&id[1..]), None);
-        assert_eq!(id_of_dir(&format!("{}g", &id[1..])), None);
+        for dir in [
+            id.to_string(),
+            format!("docker-{id}.scope"),
+            format!("libpod-{id}"),
+            format!("libpod-{id}.scope"),
+            format!("cri-containerd-{id}.scope"),
+            format!("crio-{id}.scope"),
+        ] {
+            assert_eq!(id_in_dir(&dir), id);
+        }
+        assert_eq!(id_in_dir("web"), "web");
+        for r in super::super::Runtime::ALL {
+            assert!(dir_names(r, id).iter().all(|n| id_in_dir(n) == id), "{r}");
+        }
     }
 }

@@ -198,7 +198,7 @@ pub async fn find(name: &str, runtime: Option<Runtime>) -> Result<(Engine, State
 }
 
 /// The container `name` on one engine, through the API that engine speaks.
-async fn state(engine: &Engine, name: &str) -> Result<Option<State>, Error> {
+pub async fn state(engine: &Engine, name: &str) -> Result<Option<State>, Error> {
     match engine.runtime {
         Runtime::Docker | Runtime::Podman => {
             let client = docker::connect_negotiated(engine).await?;
