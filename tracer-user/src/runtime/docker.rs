@@ -49,12 +49,30 @@ pub async fn capabilities(
     ))
 }
 
-/// Connects and agrees on an API version with the engine.
+/// podman 4's Docker-compatible API version: it serves every path prefix alike.
+const PODMAN_API: bollard::ClientVersion = bollard::ClientVersion {
+    major_version: 1,
+    minor_version: 41,
+};
+
+/// Connects and agrees on an API version with the engine. podman's `/version` gathers host
+/// information and takes 0.5–0.7 s here, against 10 ms for `/_ping`: podman is pinged at the
+/// version it speaks instead (`tracer observe --container X` with podman's socket present took
+/// 750 ms to say there was no X, 24 ms after).
 pub async fn connect_negotiated(engine: &Engine) -> Result<Docker, Error> {
-    connect(engine)?
-        .negotiate_version()
-        .await
-        .map_err(|e| unreachable(engine, e))
+    match engine.runtime {
+        crate::model::Runtime::Podman => {
+            let path = engine.socket()?;
+            let docker = Docker::connect_with_unix(path, 30, &PODMAN_API)
+                .map_err(|e| unreachable(engine, e))?;
+            docker.ping().await.map_err(|e| unreachable(engine, e))?;
+            Ok(docker)
+        }
+        _ => connect(engine)?
+            .negotiate_version()
+            .await
+            .map_err(|e| unreachable(engine, e)),
+    }
 }
 
 /// The container named `name_or_id` on `engine` (which `docker` is connected to), `None`
