@@ -34,9 +34,10 @@ pub struct ObserveArgs {
     /// must be one container (narrow it with --pod, --namespace or --container).
     #[arg(long, group = "target", value_name = "LABEL=VALUE")]
     pub selector: Vec<String>,
-    /// The engine that runs --container: docker (DOCKER_HOST), podman (CONTAINER_HOST) or
-    /// containerd (CONTAINERD_ADDRESS; every namespace, or CONTAINERD_NAMESPACE). Default:
-    /// every engine whose socket exists is asked, and the name must be on one only.
+    /// The engine that runs --container: docker (DOCKER_HOST), podman (CONTAINER_HOST),
+    /// containerd (CONTAINERD_ADDRESS; every namespace, or CONTAINERD_NAMESPACE) or cri
+    /// (CONTAINER_RUNTIME_ENDPOINT; the only one for --pod and --selector). Default: every
+    /// engine whose socket exists is asked, and the name must be on one only.
     #[arg(long, value_name = "ENGINE")]
     pub runtime: Option<crate::model::Runtime>,
     /// strace's -p: these processes (host pids; comma-separated or repeated), their threads

@@ -25,9 +25,7 @@ const NAME_LABEL: &str = "nerdctl/name";
 pub const NAMESPACE_VAR: &str = "CONTAINERD_NAMESPACE";
 
 pub async fn connect(engine: &Engine) -> Result<Channel, Error> {
-    containerd_client::connect(engine.socket()?)
-        .await
-        .map_err(|e| unreachable(engine, std::error::Error::source(&e).unwrap_or(&e)))
+    super::engine::grpc_channel(engine).await
 }
 
 /// `req` for the namespace `ns`, as containerd reads it (the `containerd-namespace` header).

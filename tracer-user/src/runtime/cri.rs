@@ -48,12 +48,9 @@ impl PodSpec {
 pub type Client = RuntimeServiceClient<Channel>;
 
 pub async fn connect(engine: &Engine) -> Result<Client, Error> {
-    // The same unix-socket gRPC channel containerd's client opens; nothing in it is
-    // containerd's.
-    let channel = containerd_client::connect(engine.socket()?)
-        .await
-        .map_err(|e| unreachable(engine, std::error::Error::source(&e).unwrap_or(&e)))?;
-    Ok(RuntimeServiceClient::new(channel))
+    Ok(RuntimeServiceClient::new(
+        super::engine::grpc_channel(engine).await?,
+    ))
 }
 
 fn failed(engine: &Engine, status: tonic::Status) -> Error {

@@ -59,6 +59,14 @@ pub fn socket_path(addr: &str) -> Option<&str> {
     }
 }
 
+/// A gRPC channel over the engine's unix socket (containerd's API, and CRI on containerd's or
+/// CRI-O's socket): containerd's client opens it, and nothing in it is containerd's.
+pub async fn grpc_channel(engine: &Engine) -> Result<tonic::transport::Channel, Error> {
+    containerd_client::connect(engine.socket()?)
+        .await
+        .map_err(|e| unreachable(engine, std::error::Error::source(&e).unwrap_or(&e)))
+}
+
 /// The engine did not answer: a privilege error when its socket refuses us, else unreachable.
 pub fn unreachable(engine: &Engine, reason: impl std::fmt::Display) -> Error {
     let addr = engine.address.clone();
