@@ -34,8 +34,31 @@ impl Daemon {
         Daemon::launch(dir, args, output_dir, &[])
     }
 
+    /// As `start_with_env`, run through `wrapper` (a command that ends by exec'ing its
+    /// arguments: `unshare --cgroup`…).
+    pub fn start_wrapped(wrapper: &[&str], args: &[&str], envs: &[(&str, &str)]) -> Daemon {
+        Daemon::launch_via(wrapper, TempDir::new("daemon"), args, true, envs)
+    }
+
     fn launch(dir: TempDir, args: &[&str], output_dir: bool, envs: &[(&str, &str)]) -> Daemon {
-        let mut cmd = Command::new(tracer_bin());
+        Daemon::launch_via(&[], dir, args, output_dir, envs)
+    }
+
+    fn launch_via(
+        wrapper: &[&str],
+        dir: TempDir,
+        args: &[&str],
+        output_dir: bool,
+        envs: &[(&str, &str)],
+    ) -> Daemon {
+        let mut cmd = match wrapper.split_first() {
+            Some((first, rest)) => {
+                let mut c = Command::new(first);
+                c.args(rest).arg(tracer_bin());
+                c
+            }
+            None => Command::new(tracer_bin()),
+        };
         cmd.arg("daemon").args(args).envs(envs.iter().copied());
         if output_dir {
             cmd.arg("--output-dir").arg(&dir.0);

@@ -15,8 +15,9 @@ use tracer_common::{
 };
 
 use crate::maps::{
-    CGROUP_LEVEL, FILTER_MODE, FOLLOWED_TASKS, OWN_TGID, PIDNS_DEV, PIDNS_INO, SINGLE_CGROUP,
-    STATUS_SHOWN, SYSCALL_FILTER, SYSCALL_FILTER_ON, TARGET_CGROUPS, config_u32, config_u64, count,
+    CGROUP_LEVEL, CGROUP_LEVEL_ALT, FILTER_MODE, FOLLOWED_TASKS, OWN_TGID, PIDNS_DEV, PIDNS_INO,
+    SINGLE_CGROUP, STATUS_SHOWN, SYSCALL_FILTER, SYSCALL_FILTER_ON, TARGET_CGROUPS, config_u32,
+    config_u64, count,
 };
 
 /// A followed task: `bpf_get_current_pid_tgid()`, and the target it belongs to (its cgroup v2
@@ -37,14 +38,27 @@ pub fn task_followed() -> Option<Followed> {
         // (cgroup v2) cgroup, 0 when the task sits higher up.
         let level = config_u32(&CGROUP_LEVEL) as i32;
         // SAFETY: helper without pointer arguments.
-        let id = unsafe { bpf_get_current_ancestor_cgroup_id(level) };
+        let mut id = unsafe { bpf_get_current_ancestor_cgroup_id(level) };
         let single = config_u64(&SINGLE_CGROUP);
         if single != 0 {
             if id != single {
                 return None;
             }
-        } else if TARGET_CGROUPS.get_ptr(id).is_none() {
-            return None;
+        } else if id != 0 {
+            TARGET_CGROUPS.get_ptr(id)?;
+        } else {
+            // The task sits above `level` (most of the host): no target there, unless at the
+            // second depth (a Guaranteed pod's container, one level up), when there is one.
+            let alt = config_u32(&CGROUP_LEVEL_ALT);
+            if alt == 0 {
+                return None;
+            }
+            // SAFETY: helper without pointer arguments.
+            id = unsafe { bpf_get_current_ancestor_cgroup_id(alt as i32) };
+            if id == 0 {
+                return None;
+            }
+            TARGET_CGROUPS.get_ptr(id)?;
         }
         target = id;
     } else if mode == FILTER_PIDNS {

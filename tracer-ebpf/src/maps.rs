@@ -19,6 +19,10 @@ pub static FILTER_MODE: u32 = 0;
 /// tasks in child cgroups of a target are followed too.
 #[unsafe(no_mangle)]
 pub static CGROUP_LEVEL: u32 = 0;
+/// A second depth for `TARGET_CGROUPS`, tried when the first misses (0: none): the kubelet's
+/// Guaranteed pods sit one level above its BestEffort and Burstable ones.
+#[unsafe(no_mangle)]
+pub static CGROUP_LEVEL_ALT: u32 = 0;
 /// With one target, its cgroup id: compared directly, no map lookup. 0: use `TARGET_CGROUPS`.
 #[unsafe(no_mangle)]
 pub static SINGLE_CGROUP: u64 = 0;

@@ -14,7 +14,7 @@ use crate::{
     decode::escape::Hex,
     error::Error,
     model::summary::SortBy,
-    runtime::TargetSpec,
+    runtime::{TargetSpec, cri::PodSpec},
     sink::{file::Rotation, route::Output},
 };
 
@@ -223,6 +223,8 @@ pub struct SummaryConfig {
 #[derive(Debug, Clone)]
 pub struct DaemonConfig {
     pub containers: Vec<String>,
+    /// CRI pod selections (`--pod`, `--selector`): every container of the pods they select.
+    pub pods: Vec<PodSpec>,
     /// The engine that runs them (Docker or podman).
     pub runtime: crate::model::Runtime,
     pub output: Output,
@@ -287,6 +289,13 @@ pub struct CheckConfig {
 pub struct DaemonFile {
     #[serde(default)]
     pub containers: Vec<String>,
+    /// `NAMESPACE/NAME` or `NAME`.
+    #[serde(default)]
+    pub pods: Vec<String>,
+    /// `LABEL=VALUE[,LABEL=VALUE…]`, one selection each.
+    #[serde(default)]
+    pub selectors: Vec<String>,
+    pub namespace: Option<String>,
     pub runtime: Option<crate::model::Runtime>,
     pub output: Option<PathBuf>,
     pub output_dir: Option<PathBuf>,
@@ -370,6 +379,40 @@ pub fn metrics_addr(m: &str) -> Result<SocketAddr, Error> {
 }
 
 /// Docker's container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
+/// A label selector as kubectl's `-l` takes equality ones: `LABEL=VALUE[,LABEL=VALUE…]`, all of
+/// which must match.
+pub fn parse_selector(flag: &str, s: &str) -> Result<Vec<(String, String)>, Error> {
+    s.split(',')
+        .map(|item| match item.trim().split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                Ok((k.trim().to_string(), v.trim().to_string()))
+            }
+            _ => Err(usage(format!(
+                "bad {flag} {s:?}: give LABEL=VALUE (commas between several), e.g. {flag} app=web"
+            ))),
+        })
+        .collect()
+}
+
+/// A pod as `--pod` names it in the daemon: `NAMESPACE/NAME`, or `NAME` in `namespace` (every
+/// namespace when `None`).
+pub fn parse_pod(s: &str, namespace: Option<&str>) -> Result<PodSpec, Error> {
+    let (ns, name) = match s.split_once('/') {
+        Some((ns, name)) => (Some(ns.to_string()), name),
+        None => (namespace.map(str::to_string), s),
+    };
+    if name.is_empty() || name.contains('/') || ns.as_deref() == Some("") {
+        return Err(usage(format!(
+            "bad --pod {s:?}: give NAME or NAMESPACE/NAME, e.g. --pod shop/web"
+        )));
+    }
+    Ok(PodSpec {
+        pod: Some(name.to_string()),
+        namespace: ns,
+        ..PodSpec::default()
+    })
+}
+
 pub fn valid_container_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphanumeric())

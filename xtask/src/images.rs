@@ -264,5 +264,7 @@ pub fn build_tracer_image(root: &Path) -> Result<()> {
             .arg(&context)
             .env("DOCKER_BUILDKIT", "0")
             .stdout(Stdio::null()),
-    )
+    )?;
+    // The DaemonSet's pod, run through CRI by tests/tests/cri.rs.
+    to_containerd(TRACER_IMAGE, "k8s.io")
 }

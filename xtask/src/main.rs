@@ -4,6 +4,7 @@ mod codegen;
 mod demo;
 mod fuzz;
 mod images;
+mod kubernetes;
 mod setup;
 mod strace_suite;
 mod test;

@@ -32,6 +32,9 @@ const PACKAGES: &[&str] = &[
     "containerd",
     // containerd-client and k8s-cri generate their gRPC code from .proto files at build time.
     "protobuf-compiler",
+    // packaging/kubernetes: read by the DaemonSet's test, validated in a venv.
+    "python3-yaml",
+    "python3-venv",
 ];
 /// Installed with their recommended packages.
 const WITH_RECOMMENDS: &[&str] = &["podman"];

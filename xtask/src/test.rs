@@ -108,6 +108,7 @@ pub fn run(root: &Path, extra: &[String]) -> Result<()> {
     images::build_tracer_image(root)?;
     if extra.is_empty() {
         unit_tests_without_ebpf_toolchain(root)?;
+        crate::kubernetes::validate(root)?;
     }
     run_tests(root, extra)
 }

@@ -367,12 +367,12 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
         Hook::BtfTracepoint => Some(btf()?),
         _ => None,
     };
-    let (mode, level, single) = match cfg.filter {
-        _ if cfg.follow_nothing => (0, 0, 0),
-        Filter::Cgroup { id, level } => (FILTER_CGROUP, level, id),
-        Filter::PidNs => (FILTER_PIDNS, 0, 0),
-        Filter::CgroupSet { level } => (FILTER_CGROUP, level, 0),
-        Filter::Tasks => (FILTER_TASKS, 0, 0),
+    let (mode, level, single, also) = match cfg.filter {
+        _ if cfg.follow_nothing => (0, 0, 0, 0),
+        Filter::Cgroup { id, level } => (FILTER_CGROUP, level, id, 0),
+        Filter::PidNs => (FILTER_PIDNS, 0, 0, 0),
+        Filter::CgroupSet { level, also } => (FILTER_CGROUP, level, 0, also),
+        Filter::Tasks => (FILTER_TASKS, 0, 0, 0),
     };
     let (dev, ino) = cfg.pidns.map_or((0, 0), |ns| (ns.dev, ns.ino));
     let own = std::process::id();
@@ -380,6 +380,7 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
     let mut ebpf = EbpfLoader::new()
         .override_global("FILTER_MODE", &mode, true)
         .override_global("CGROUP_LEVEL", &level, true)
+        .override_global("CGROUP_LEVEL_ALT", &also, true)
         .override_global("SINGLE_CGROUP", &single, true)
         .override_global("PIDNS_DEV", &dev, true)
         .override_global("PIDNS_INO", &ino, true)

@@ -15,6 +15,19 @@ pub struct DaemonArgs {
     /// re-creation, waited for when it does not exist yet.
     #[arg(long = "container", value_name = "NAME")]
     pub containers: Vec<String>,
+    /// With --runtime cri: every container of the pod NAMESPACE/NAME (or NAME in --namespace,
+    /// or in any namespace), repeat for several; each followed across restarts, its records in
+    /// NAMESPACE_POD_CONTAINER.jsonl with --output-dir.
+    #[arg(long = "pod", value_name = "[NS/]NAME")]
+    pub pods: Vec<String>,
+    /// With --runtime cri: every container of the pods whose labels include all of
+    /// LABEL=VALUE[,LABEL=VALUE…] (in --namespace, or any), as they come and go; repeat for
+    /// pods matching any of several.
+    #[arg(long = "selector", value_name = "LABEL=VALUE,…")]
+    pub selectors: Vec<String>,
+    /// The Kubernetes namespace of --selector and of --pod without NS/. Default: every one.
+    #[arg(long, value_name = "NS")]
+    pub namespace: Option<String>,
     /// The engine that runs them: docker (DOCKER_HOST; the default) or podman (CONTAINER_HOST),
     /// followed through their events; containerd (CONTAINERD_ADDRESS; ids or nerdctl names)
     /// or cri (CONTAINER_RUNTIME_ENDPOINT; Kubernetes container names or ids), asked every
@@ -66,6 +79,47 @@ fn usage(msg: String) -> Error {
     Error::Usage(msg)
 }
 
+/// `--pod`, `--selector` and `--namespace` (the command line's, else the file's): CRI's pod
+/// selections.
+fn pod_selections(
+    a: &DaemonArgs,
+    f: &DaemonFile,
+    runtime: crate::model::Runtime,
+) -> Result<Vec<crate::runtime::cri::PodSpec>, Error> {
+    let pick = |cli: &Vec<String>, file: &Vec<String>| match cli.is_empty() {
+        true => file.clone(),
+        false => cli.clone(),
+    };
+    let (pods, selectors) = (pick(&a.pods, &f.pods), pick(&a.selectors, &f.selectors));
+    let namespace = a.namespace.as_deref().or(f.namespace.as_deref());
+    if pods.is_empty() && selectors.is_empty() {
+        if namespace.is_some() {
+            return Err(usage(
+                "--namespace is the Kubernetes namespace of --pod or --selector: give one of them too".into(),
+            ));
+        }
+        return Ok(Vec::new());
+    }
+    if runtime != crate::model::Runtime::Cri {
+        return Err(usage(format!(
+            "--pod and --selector select Kubernetes pods, found through CRI; the daemon's engine is {runtime}: add --runtime cri"
+        )));
+    }
+    let mut out = Vec::new();
+    for p in &pods {
+        out.push(config::parse_pod(p, namespace)?);
+    }
+    for s in &selectors {
+        out.push(crate::runtime::cri::PodSpec {
+            selector: config::parse_selector("--selector", s)?,
+            namespace: namespace.map(str::to_string),
+            ..Default::default()
+        });
+    }
+    out.dedup();
+    Ok(out)
+}
+
 impl TryFrom<DaemonArgs> for DaemonConfig {
     type Error = Error;
 
@@ -74,6 +128,8 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             Some(path) => DaemonFile::read(path)?,
             None => DaemonFile::default(),
         };
+        let runtime = a.runtime.or(f.runtime).unwrap_or_default();
+        let pods = pod_selections(&a, &f, runtime)?;
         let mut containers = if a.containers.is_empty() {
             f.containers
         } else {
@@ -82,9 +138,9 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
         containers.retain(|c| !c.trim().is_empty());
         containers.sort();
         containers.dedup();
-        if containers.is_empty() {
+        if containers.is_empty() && pods.is_empty() {
             return Err(usage(
-                "no container to follow: give --container NAME (repeatable) or `containers` in the --config file".into(),
+                "no container to follow: give --container NAME (repeatable), --pod or --selector with --runtime cri, or `containers` in the --config file".into(),
             ));
         }
         if let Some(bad) = containers.iter().find(|c| !config::valid_container_name(c)) {
@@ -139,9 +195,9 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             .string_size
             .or(f.string_size)
             .unwrap_or(config::DEFAULT_STRING_SIZE);
-        let runtime = a.runtime.or(f.runtime).unwrap_or_default();
         Ok(DaemonConfig {
             containers,
+            pods,
             runtime,
             output,
             rotation,
@@ -174,6 +230,9 @@ mod tests {
     fn args(containers: &[&str]) -> DaemonArgs {
         DaemonArgs {
             containers: containers.iter().map(|s| s.to_string()).collect(),
+            pods: Vec::new(),
+            selectors: Vec::new(),
+            namespace: None,
             runtime: None,
             config: None,
             output: None,
@@ -197,6 +256,73 @@ mod tests {
         ));
         std::fs::write(&p, text).expect("write");
         p
+    }
+
+    #[test]
+    fn pods_by_name_and_label_through_cri_only() {
+        use crate::runtime::cri::PodSpec;
+        let mut a = args(&[]);
+        a.runtime = Some(Runtime::Cri);
+        a.pods = vec!["shop/web".into(), "db".into()];
+        a.selectors = vec!["app=web, tier=front".into()];
+        a.namespace = Some("prod".into());
+        let c = DaemonConfig::try_from(a).expect("valid");
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        assert_eq!(
+            c.pods,
+            [
+                PodSpec {
+                    pod: Some("web".into()),
+                    namespace: Some("shop".into()),
+                    ..PodSpec::default()
+                },
+                PodSpec {
+                    pod: Some("db".into()),
+                    namespace: Some("prod".into()),
+                    ..PodSpec::default()
+                },
+                PodSpec {
+                    selector: vec![pair("app", "web"), pair("tier", "front")],
+                    namespace: Some("prod".into()),
+                    ..PodSpec::default()
+                },
+            ]
+        );
+        assert!(c.containers.is_empty());
+        // From the config file.
+        let mut a = args(&[]);
+        a.config = Some(config_file(
+            "runtime = \"cri\"\nselectors = [\"app=api\"]\nnamespace = \"ns1\"\n",
+        ));
+        let c = DaemonConfig::try_from(a).expect("valid");
+        assert_eq!(c.pods.len(), 1);
+        assert_eq!(c.pods[0].selector, [pair("app", "api")]);
+        let err = |f: &dyn Fn(&mut DaemonArgs)| {
+            let mut a = args(&[]);
+            f(&mut a);
+            let e = DaemonConfig::try_from(a).expect_err("refused");
+            assert_eq!(e.exit_code(), exit::USAGE);
+            e.to_string()
+        };
+        let e = err(&|a| a.selectors = vec!["app=web".into()]);
+        assert!(e.contains("add --runtime cri"), "{e}");
+        let e = err(&|a| {
+            a.containers = vec!["web".into()];
+            a.namespace = Some("x".into());
+        });
+        assert!(e.contains("--namespace"), "{e}");
+        for bad in ["", "a/", "/a", "a/b/c"] {
+            let e = err(&|a| {
+                a.runtime = Some(Runtime::Cri);
+                a.pods = vec![bad.into()];
+            });
+            assert!(e.contains("bad --pod"), "{bad}: {e}");
+        }
+        let e = err(&|a| {
+            a.runtime = Some(Runtime::Cri);
+            a.selectors = vec!["app".into()];
+        });
+        assert!(e.contains("bad --selector"), "{e}");
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub struct ObserveArgs {
     /// With --pod or --selector: the pod's Kubernetes namespace. Default: every namespace.
     #[arg(long, value_name = "NS")]
     pub namespace: Option<String>,
-    /// Pods whose labels include LABEL=VALUE (repeated: all of them), through CRI; the match
+    /// Pods whose labels include LABEL=VALUE (commas or repeats: all of them), through CRI; the match
     /// must be one container (narrow it with --pod, --namespace or --container).
     #[arg(long, group = "target", value_name = "LABEL=VALUE")]
     pub selector: Vec<String>,
@@ -481,14 +481,7 @@ fn pod_spec(a: &ObserveArgs) -> Result<TargetSpec, Error> {
     }
     let mut selector = Vec::new();
     for s in &a.selector {
-        match s.split_once('=') {
-            Some((k, v)) if !k.is_empty() => selector.push((k.to_string(), v.to_string())),
-            _ => {
-                return Err(Error::Usage(format!(
-                    "bad --selector {s:?}: give LABEL=VALUE, e.g. --selector app=web"
-                )));
-            }
-        }
+        selector.extend(crate::config::parse_selector("--selector", s)?);
     }
     if a.pod.as_deref() == Some("") {
         return Err(Error::Usage("bad --pod \"\": give a pod's name".into()));

@@ -240,6 +240,26 @@ pub struct Container {
     pub pod: Option<Pod>,
 }
 
+impl Container {
+    /// How metrics and per-container files name it: its name, or `NAMESPACE/POD/NAME` in a
+    /// pod (one Kubernetes container name is in many pods).
+    pub fn label(&self) -> std::borrow::Cow<'_, str> {
+        match &self.pod {
+            Some(p) => format!("{}/{}/{}", p.namespace, p.name, self.name).into(),
+            None => self.name.as_str().into(),
+        }
+    }
+
+    /// Its file name stem: the label with `/` as `_` (`NAMESPACE_POD_NAME`, as the kubelet
+    /// names pod logs; Kubernetes names have no `_`).
+    pub fn file_stem(&self) -> std::borrow::Cow<'_, str> {
+        match self.label() {
+            std::borrow::Cow::Owned(l) => l.replace('/', "_").into(),
+            b => b,
+        }
+    }
+}
+
 /// A Kubernetes pod, as the CRI runtime knows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Pod {

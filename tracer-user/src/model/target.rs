@@ -25,7 +25,8 @@ pub enum KernelFilter {
     PidNs,
     /// The task's cgroup v2 ancestor at `level` is in the kernel's target set, which user space
     /// changes while tracing (the daemon: containers come and go).
-    CgroupSet { level: u32 },
+    /// `also`: a second level tried when the first misses (0: none).
+    CgroupSet { level: u32, also: u32 },
     /// The task is one of the followed threads (`-p`): the given processes' threads, and every
     /// task they create while traced.
     Tasks,

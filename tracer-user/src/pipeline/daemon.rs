@@ -1,7 +1,7 @@
 //! `daemon`: the pipeline with a changing target set (the follower puts containers' cgroups
 //! into the kernel filter as they come and go) and a sink that routes each event to its
 //! container's output, beside the metrics.
-use std::sync::Arc;
+use std::{path::Path, sync::Arc};
 
 use super::{Run, Source, Stages, Summary, control};
 use crate::{
@@ -15,7 +15,8 @@ use crate::{
     model::{Gauges, clock::Clock, target::KernelFilter},
     runtime::{
         Engine, cgroup,
-        follow::{FollowReport, Follower},
+        cri::PodSpec,
+        follow::{FollowReport, Follower, Wants},
         registry::Registry,
     },
     sink::{
@@ -30,22 +31,61 @@ use crate::{
 /// (systemd driver): two levels below the cgroup2 root.
 const DOCKER_LEVEL: u32 = 2;
 
-/// The depth of the named containers' cgroups: from one that runs now, else the drivers'
-/// default (podman's `/libpod_parent/libpod-ID` and `machine.slice/libpod-ID.scope` too).
-async fn cgroup_level(engine: &Engine, names: &[String]) -> u32 {
+/// The depths of the named containers' cgroups (the kernel filter's level, and a second one
+/// or 0): from one that runs now, else the drivers' default (podman's `/libpod_parent/libpod-ID`
+/// and `machine.slice/libpod-ID.scope` too). CRI pods are at two depths: the kubelet's
+/// BestEffort and Burstable pods (`kubepods/<qos>/pod<uid>/<id>`) one level below its
+/// Guaranteed ones (`kubepods/pod<uid>/<id>`).
+/// A running container's cgroup: its spec's, else its process's.
+fn cgroup_of(mount: &Path, s: &crate::runtime::State) -> Option<cgroup::CgroupTarget> {
+    if !s.running {
+        return None;
+    }
+    let cg = match &s.cgroup {
+        Some(rel) => cgroup::CgroupTarget::from_dir(&mount.join(rel)).ok(),
+        None => cgroup::of_pid(s.pid).ok().flatten(),
+    }?;
+    (cg.level > 0).then_some(cg)
+}
+
+async fn cgroup_levels(
+    engine: &Engine,
+    mount: &Path,
+    names: &[String],
+    pods: &[PodSpec],
+) -> (u32, u32) {
+    let mut running = None;
     for name in names {
         if let Ok(Some(s)) = crate::runtime::state(engine, name).await
-            && s.running
-            && let Ok(Some(cg)) = cgroup::of_pid(s.pid)
-            && cg.level > 0
+            && let Some(cg) = cgroup_of(mount, &s)
         {
-            return cg.level;
+            running = Some(cg);
+            break;
         }
     }
+    if running.is_none() && !pods.is_empty() {
+        let found = crate::runtime::cri::selected(engine, pods).await;
+        running = found
+            .iter()
+            .flatten()
+            .find_map(|(_, s)| cgroup_of(mount, s));
+    }
     match engine.runtime {
-        // The kubelet's BestEffort and Burstable pods: kubepods/<qos>/pod<uid>/<id>.
-        Runtime::Cri => KUBEPODS_LEVEL,
-        _ => DOCKER_LEVEL,
+        Runtime::Cri => {
+            let level = running.map_or(KUBEPODS_LEVEL, |cg| {
+                // kubepods/pod<uid>/<id> (or kubepods.slice/kubepods-pod<uid>.slice/…): a
+                // Guaranteed pod, one level above the others.
+                let guaranteed = cg
+                    .path
+                    .parent()
+                    .and_then(Path::parent)
+                    .and_then(Path::file_name)
+                    .is_some_and(|n| n == "kubepods" || n == "kubepods.slice");
+                cg.level + u32::from(guaranteed)
+            });
+            (level, level - 1)
+        }
+        _ => (running.map_or(DOCKER_LEVEL, |cg| cg.level), 0),
     }
 }
 
@@ -63,6 +103,7 @@ pub struct Followed {
 pub async fn follow(
     engine: Engine,
     containers: &[String],
+    pods: Vec<crate::runtime::cri::PodSpec>,
     ring_size: u32,
     syscalls: Vec<u32>,
     string_size: u32,
@@ -73,12 +114,15 @@ pub async fn follow(
             "no cgroup2 mount: the daemon filters by cgroup v2; mount cgroup2 (e.g. at /sys/fs/cgroup/unified)".into(),
         )
     })?;
-    let level = cgroup_level(&engine, containers).await;
+    if let Some(why) = cgroup::host_view_problem() {
+        return Err(Error::KernelSupport(why));
+    }
+    let (level, also) = cgroup_levels(&engine, &mount, containers, &pods).await;
     let mut loaded = bpf::load_and_attach(&BpfConfig {
         hook: Hook::RawTracepoint,
         ring_size,
         syscalls,
-        filter: KernelFilter::CgroupSet { level },
+        filter: KernelFilter::CgroupSet { level, also },
         pidns: None,
         tasks: Vec::new(),
         status_shown: 0,
@@ -97,11 +141,14 @@ pub async fn follow(
     let registry = Arc::new(Registry::default());
     let follower = Follower::new(
         engine,
-        containers,
+        Wants {
+            names: containers,
+            pods,
+        },
         targets,
         registry.clone(),
         report,
-        level,
+        [level, also],
         mount,
     );
     Ok(Followed {
@@ -175,6 +222,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
     let followed = follow(
         Engine::of(cfg.runtime),
         &cfg.containers,
+        cfg.pods.clone(),
         cfg.ring_size,
         cfg.syscalls.clone(),
         cfg.string_size,
@@ -183,9 +231,15 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
     .await?;
     let gauges = Arc::new(Gauges::default());
     let server = listener.map(|l| tokio::spawn(metrics::serve(l, metrics.clone(), gauges.clone())));
+    let followed_names: Vec<String> = cfg
+        .containers
+        .iter()
+        .cloned()
+        .chain(cfg.pods.iter().map(|p| p.describe()))
+        .collect();
     ready(format!(
         "daemon following {}; SIGTERM to stop, SIGHUP to reopen output files",
-        cfg.containers.join(", ")
+        followed_names.join(", ")
     ));
     let sink = Tee(vec![
         Box::new(outputs),

@@ -39,6 +39,7 @@ impl FollowReport for LogOnly {
     fn stopped(&self, _name: &str) {}
     fn follow_gap(&self, _name: &str, _seconds: f64) {}
     fn engine_connected(&self, _up: bool) {}
+    fn forget(&self, _name: &str) {}
 }
 
 /// Opens every events file up front, so a missing one fails before anything runs.
@@ -110,6 +111,7 @@ async fn feed(
         let followed = follow(
             runtime::Engine::docker(),
             std::slice::from_ref(name),
+            Vec::new(),
             ring_size,
             Vec::new(),
             DEFAULT_STRING_SIZE,

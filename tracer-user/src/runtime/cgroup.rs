@@ -18,18 +18,48 @@ pub struct CgroupTarget {
     pub level: u32,
 }
 
-/// Where cgroup2 is mounted, from /proc/self/mountinfo (the first cgroup2 mount).
+/// Where cgroup2 is mounted, from /proc/self/mountinfo: of several cgroup2 mounts, the one
+/// whose root is highest in the hierarchy (in its own cgroup namespace, a pod's container
+/// has its namespace's root at /sys/fs/cgroup, and the host's hierarchy where a hostPath
+/// mounts it, shown with a root of `/../..`).
 pub fn cgroup2_mount() -> Option<PathBuf> {
     let info = fs::read_to_string("/proc/self/mountinfo").ok()?;
-    mount_point_of(&info, "cgroup2")
+    mount_point_of(&info, "cgroup2").map(|(point, _)| point)
 }
 
-fn mount_point_of(mountinfo: &str, fstype: &str) -> Option<PathBuf> {
-    mountinfo.lines().find_map(|line| {
-        let (pre, post) = line.split_once(" - ")?;
-        (post.split_whitespace().next()? == fstype)
-            .then(|| pre.split_whitespace().nth(4).map(PathBuf::from))
-            .flatten()
+/// The mount point of `fstype` whose root is highest, and that root (`/`, or `/..` repeated
+/// when the mount's root is above the reader's cgroup namespace's).
+fn mount_point_of(mountinfo: &str, fstype: &str) -> Option<(PathBuf, String)> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (pre, post) = line.split_once(" - ")?;
+            if post.split_whitespace().next()? != fstype {
+                return None;
+            }
+            let mut fields = pre.split_whitespace();
+            let root = fields.nth(3)?.to_string();
+            Some((PathBuf::from(fields.next()?), root))
+        })
+        .enumerate()
+        .max_by_key(|(i, (_, root))| (root.matches("/..").count(), std::cmp::Reverse(*i)))
+        .map(|(_, m)| m)
+}
+
+/// Why this process cannot see other containers' cgroups, if it cannot: it is in its own
+/// cgroup namespace (pid 1 of the host, seen through a shared PID namespace, sits outside its
+/// root) and the only cgroup2 mount it has is that namespace's (a pod without the host's
+/// /sys/fs/cgroup).
+pub fn host_view_problem() -> Option<String> {
+    let info = fs::read_to_string("/proc/self/mountinfo").ok()?;
+    let (point, root) = mount_point_of(&info, "cgroup2")?;
+    let init = fs::read_to_string("/proc/1/cgroup").ok()?;
+    let outside = v2_path_of(&init)?.starts_with("..");
+    (outside && root == "/").then(|| {
+        format!(
+            "tracer is in its own cgroup namespace and its cgroup2 mount ({}) shows only that namespace; mount the host's cgroup2 hierarchy into the container (hostPath /sys/fs/cgroup, as packaging/kubernetes does)",
+            point.display()
+        )
     })
 }
 
@@ -121,14 +151,17 @@ mod tests {
     fn finds_cgroup2_mount_on_hybrid_and_pure_hosts() {
         let hybrid = "35 25 0:30 / /sys/fs/cgroup/unified rw,nosuid - cgroup2 cgroup2 rw\n\
                       36 25 0:31 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n";
-        assert_eq!(
-            mount_point_of(hybrid, "cgroup2"),
-            Some(PathBuf::from("/sys/fs/cgroup/unified"))
-        );
+        let point = |info: &str| mount_point_of(info, "cgroup2").map(|(p, _)| p);
+        assert_eq!(point(hybrid), Some(PathBuf::from("/sys/fs/cgroup/unified")));
         let pure = "30 23 0:26 / /sys/fs/cgroup rw shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+        assert_eq!(point(pure), Some(PathBuf::from("/sys/fs/cgroup")));
+        // A pod's container in its own cgroup namespace, with the host's hierarchy mounted
+        // at /host/cgroup: that one, whose root is above the namespace's.
+        let pod = "40 30 0:26 / /sys/fs/cgroup ro - cgroup2 cgroup2 rw\n\
+                   41 30 0:26 /../../.. /host/cgroup ro - cgroup2 cgroup2 rw\n";
         assert_eq!(
-            mount_point_of(pure, "cgroup2"),
-            Some(PathBuf::from("/sys/fs/cgroup"))
+            mount_point_of(pod, "cgroup2"),
+            Some((PathBuf::from("/host/cgroup"), "/../../..".to_string()))
         );
         assert_eq!(
             mount_point_of("1 2 0:1 / / rw - ext4 /dev/vda rw\n", "cgroup2"),

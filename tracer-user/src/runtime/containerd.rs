@@ -14,7 +14,7 @@ use tonic::{Code, Request, transport::Channel};
 
 use super::{
     Container,
-    engine::{Engine, State, spec_caps, unreachable},
+    engine::{Engine, State, cgroups_path, spec_caps, unreachable},
 };
 use crate::error::Error;
 
@@ -91,7 +91,7 @@ fn matches(id: &str, label: Option<&str>, name: &str) -> Option<Match> {
 /// namespaces asked; `None` when there is none. Exact matches win over prefixes; two matches
 /// of the same kind are an error that says how to choose.
 pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Option<State>, Error> {
-    let mut found: Vec<(Match, String, Container)> = Vec::new();
+    let mut found: Vec<(Match, String, Container, Option<std::path::PathBuf>)> = Vec::new();
     for ns in namespaces(engine, channel).await? {
         let list = ContainersClient::new(channel.clone())
             .list(in_ns(ListContainersRequest::default(), &ns)?)
@@ -101,6 +101,11 @@ pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Opt
             let label = c.labels.get(NAME_LABEL).map(String::as_str);
             if let Some(m) = matches(&c.id, label, name) {
                 let shown = label.unwrap_or(&c.id).to_string();
+                let cgroup = c
+                    .spec
+                    .as_ref()
+                    .and_then(|s| serde_json::from_slice::<serde_json::Value>(&s.value).ok())
+                    .and_then(|s| s["linux"]["cgroupsPath"].as_str().and_then(cgroups_path));
                 found.push((
                     m,
                     ns.clone(),
@@ -110,6 +115,7 @@ pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Opt
                         runtime: engine.runtime,
                         pod: None,
                     },
+                    cgroup,
                 ));
             }
         }
@@ -123,12 +129,12 @@ pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Opt
             what: format!("container {name}"),
             matches: found
                 .iter()
-                .map(|(_, ns, c)| format!("{ns}/{}", c.id))
+                .map(|(_, ns, c, _)| format!("{ns}/{}", c.id))
                 .collect(),
             hint: "choose a namespace with CONTAINERD_NAMESPACE=NS or give the whole id",
         });
     }
-    let (_, ns, container) = found.remove(0);
+    let (_, ns, container, cgroup) = found.remove(0);
     let task = TasksClient::new(channel.clone())
         .get(in_ns(
             GetRequest {
@@ -138,22 +144,74 @@ pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Opt
             &ns,
         )?)
         .await;
-    let (running, pid) = match task {
+    let (status, pid) = match task {
         Ok(t) => match t.into_inner().process {
-            Some(p) => (p.status == Status::Running as i32 && p.pid > 0, p.pid),
-            None => (false, 0),
+            Some(p) if p.pid > 0 => (p.status, p.pid),
+            _ => (Status::Unknown as i32, 0),
         },
         // A container without a task: created, or its task deleted after it stopped.
-        Err(s) if s.code() == Code::NotFound => (false, 0),
+        Err(s) if s.code() == Code::NotFound => (Status::Unknown as i32, 0),
         Err(s) => return Err(failed(engine, "tasks", s)),
     };
     Ok(Some(State {
         container,
         namespace: Some(ns),
-        running,
+        running: status == Status::Running as i32,
+        starting: status == Status::Created as i32,
         pid,
         started_at: None,
+        cgroup,
     }))
+}
+
+/// containerd's task and container events, in every namespace (CRI's pods are in `k8s.io`),
+/// as their topics on `tx`, from a task of their own: containerd sends a subscription's
+/// response headers with its first event, so waiting for them would stall the caller. Re-
+/// subscribes 5 s after the stream ends; gives up when the socket is not containerd's (CRI-O
+/// answers Unimplemented) or `tx` is closed.
+pub async fn forward_events(engine: Engine, tx: tokio::sync::mpsc::Sender<String>) {
+    // A task's create (its cgroup exists), start, exit and delete; a container's delete.
+    // Not exec's events: a `kubectl exec` storm does not make the daemon poll.
+    let filters: Vec<String> = [
+        "/tasks/create",
+        "/tasks/start",
+        "/tasks/exit",
+        "/tasks/delete",
+        "/containers/delete",
+    ]
+    .iter()
+    .map(|t| format!("topic=={t:?}"))
+    .collect();
+    loop {
+        if let Ok(channel) = connect(&engine).await {
+            let request = containerd_client::services::v1::SubscribeRequest {
+                filters: filters.clone(),
+            };
+            let mut client =
+                containerd_client::services::v1::events_client::EventsClient::new(channel);
+            match client.subscribe(request).await {
+                Ok(reply) => {
+                    tracing::info!("following containerd's task events");
+                    let mut stream = reply.into_inner();
+                    while let Ok(Some(envelope)) = stream.message().await {
+                        if tx.send(envelope.topic).await.is_err() {
+                            return;
+                        }
+                    }
+                    tracing::warn!("containerd's events stream ended; polling until it is back");
+                }
+                Err(s) if s.code() == Code::Unimplemented => {
+                    tracing::info!("no containerd events on this socket (CRI-O?): polling only");
+                    return;
+                }
+                Err(s) => tracing::debug!(error = %s.message(), "containerd events"),
+            }
+        }
+        if tx.is_closed() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
 }
 
 /// The capabilities of container `name`, from its OCI spec.

@@ -29,7 +29,7 @@ pub struct PodSpec {
 
 impl PodSpec {
     /// How the user named it, for messages: `pod shop/web`, `pods app=web`.
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         let ns = self
             .namespace
             .as_deref()
@@ -113,6 +113,11 @@ fn running(c: &CriContainer) -> bool {
     c.state == ContainerState::ContainerRunning as i32
 }
 
+/// Running, or created and about to start (a restart's new instance, for a moment).
+fn live(c: &CriContainer) -> bool {
+    running(c) || c.state == ContainerState::ContainerCreated as i32
+}
+
 /// Where a match is, for messages: `NAMESPACE/POD/CONTAINER`.
 fn place(pods: &HashMap<&str, Pod>, c: &CriContainer) -> String {
     match pods.get(c.pod_sandbox_id.as_str()) {
@@ -132,6 +137,8 @@ fn one(
 ) -> Result<Option<CriContainer>, Error> {
     if found.iter().any(running) {
         found.retain(running);
+    } else if found.iter().any(live) {
+        found.retain(live);
     }
     match found.len() {
         0 => Ok(None),
@@ -222,6 +229,62 @@ pub async fn pod_state(engine: &Engine, spec: &PodSpec) -> Result<State, Error> 
     status(engine, &mut client, c, pod).await
 }
 
+impl PodSpec {
+    /// Whether pod `p` is one this spec selects (its name, namespace and labels).
+    fn selects(&self, p: &PodSandbox) -> bool {
+        let m = p.metadata.as_ref();
+        let name = m.map_or("", |m| m.name.as_str());
+        let namespace = m.map_or("", |m| m.namespace.as_str());
+        self.pod.as_ref().is_none_or(|n| n == name)
+            && self.namespace.as_ref().is_none_or(|n| n == namespace)
+            && self
+                .selector
+                .iter()
+                .all(|(k, v)| p.labels.get(k).is_some_and(|l| l == v))
+    }
+}
+
+/// The daemon's pod selections: every container of every ready pod that one of `specs`
+/// selects (and whose name matches the spec's `container`, when it has one), by
+/// `NAMESPACE/POD/CONTAINER`. Of a container's instances (a restart leaves the exited ones),
+/// the running one, else the last created.
+pub async fn selected(engine: &Engine, specs: &[PodSpec]) -> Result<Vec<(String, State)>, Error> {
+    let mut client = connect(engine).await?;
+    let sandboxes = pods(engine, &mut client, &[]).await?;
+    let by_id: HashMap<&str, (Pod, &PodSpec)> = sandboxes
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.id.as_str(),
+                (pod_of(p), specs.iter().find(|s| s.selects(p))?),
+            ))
+        })
+        .collect();
+    let mut chosen: HashMap<String, CriContainer> = HashMap::new();
+    for c in containers(engine, &mut client).await? {
+        let Some((pod, spec)) = by_id.get(c.pod_sandbox_id.as_str()) else {
+            continue;
+        };
+        if spec.container.as_ref().is_some_and(|n| n != k8s_name(&c)) {
+            continue;
+        }
+        let key = format!("{}/{}/{}", pod.namespace, pod.name, k8s_name(&c));
+        let better = chosen
+            .get(&key)
+            .is_none_or(|old| (running(&c), c.created_at) > (running(old), old.created_at));
+        if better {
+            chosen.insert(key, c);
+        }
+    }
+    let mut out = Vec::with_capacity(chosen.len());
+    for (key, c) in chosen {
+        let pod = by_id.get(c.pod_sandbox_id.as_str()).map(|(p, _)| p.clone());
+        out.push((key, status(engine, &mut client, c, pod).await?));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
 /// The capabilities of container `name`, from the OCI spec its verbose status carries
 /// (`info.runtimeSpec`, containerd's).
 pub async fn capabilities(engine: &Engine, name: &str) -> Result<Vec<String>, Error> {
@@ -265,14 +328,19 @@ async fn status(
         .await
         .map_err(|s| failed(engine, s))?
         .into_inner();
-    let pid = reply
+    let info = reply
         .info
         .get("info")
         .and_then(|i| serde_json::from_str::<serde_json::Value>(i).ok())
-        .and_then(|v| v["pid"].as_u64())
-        .unwrap_or(0) as u32;
+        .unwrap_or_default();
+    let pid = info["pid"].as_u64().unwrap_or(0) as u32;
+    let cgroup = info["runtimeSpec"]["linux"]["cgroupsPath"]
+        .as_str()
+        .and_then(super::engine::cgroups_path);
     let st = reply.status.unwrap_or_default();
     let running = st.state == ContainerState::ContainerRunning as i32 && pid > 0;
+    // Its cgroup exists from runc's `create` on, before CRI knows the task's pid.
+    let starting = st.state == ContainerState::ContainerCreated as i32;
     let started_at = (st.started_at > 0)
         .then(|| time::OffsetDateTime::from_unix_timestamp_nanos(st.started_at as i128).ok())
         .flatten();
@@ -285,7 +353,9 @@ async fn status(
         },
         namespace: None,
         running,
+        starting,
         pid,
         started_at,
+        cgroup,
     })
 }

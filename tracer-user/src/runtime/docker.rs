@@ -122,5 +122,7 @@ pub async fn state(
         running: state.running == Some(true) && pid > 0,
         pid,
         started_at,
+        starting: false,
+        cgroup: None,
     }))
 }

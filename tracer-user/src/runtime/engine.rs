@@ -1,6 +1,6 @@
 //! Which engine runs a container and where its API listens, and what every engine tells about
 //! a container: identity, state and init pid.
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::Container;
 use crate::{error::Error, model::Runtime};
@@ -103,9 +103,51 @@ pub struct State {
     /// containerd's namespace (`moby`, `k8s.io`, `default`, …) on containerd.
     pub namespace: Option<String>,
     pub running: bool,
+    /// Created but not started yet: its init process (`pid`) exists in its cgroup, blocked
+    /// before the entrypoint's execve (runc's `create`). The daemon follows it from there.
+    pub starting: bool,
     pub pid: u32,
     /// When its process started (Docker's `State.StartedAt`), when the engine says.
     pub started_at: Option<time::OffsetDateTime>,
+    /// Its cgroup below the cgroup2 root, from its OCI spec (`linux.cgroupsPath`), when the
+    /// engine gives it: found without /proc/PID/cgroup, which names it only relative to
+    /// tracer's own cgroup namespace (a pod's on a cgroup v2 node).
+    pub cgroup: Option<PathBuf>,
+}
+
+/// The cgroup directory an OCI `linux.cgroupsPath` names, below the cgroup2 root: a path
+/// (cgroupfs driver: `/kubepods/besteffort/pod<uid>/<id>`) or systemd's
+/// `SLICE:PREFIX:NAME` (`kubepods-besteffort-pod<uid>.slice:cri-containerd:<id>`, a scope in
+/// the slice, which systemd nests by its dashes: `kubepods.slice/kubepods-besteffort.slice/…`).
+pub fn cgroups_path(spec: &str) -> Option<PathBuf> {
+    if let Some(path) = spec.strip_prefix('/') {
+        return (!path.is_empty()).then(|| PathBuf::from(path));
+    }
+    let mut parts = spec.split(':');
+    let (slice, prefix, name) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || name.is_empty() {
+        return None;
+    }
+    let mut dir = PathBuf::new();
+    let slice = slice.strip_suffix(".slice").unwrap_or(slice);
+    if !slice.is_empty() && slice != "-" {
+        let mut upto = String::new();
+        for part in slice.split('-') {
+            if part.is_empty() {
+                return None;
+            }
+            if !upto.is_empty() {
+                upto.push('-');
+            }
+            upto.push_str(part);
+            dir.push(format!("{upto}.slice"));
+        }
+    }
+    dir.push(match prefix {
+        "" => format!("{name}.scope"),
+        p => format!("{p}-{name}.scope"),
+    });
+    Some(dir)
 }
 
 impl State {
@@ -115,6 +157,41 @@ impl State {
         match (self.container.runtime, &self.namespace) {
             (Runtime::Containerd, Some(ns)) => format!("ctr -n {ns} task start -d {name}"),
             (r, _) => format!("{} start {name}", r.cli()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oci_cgroups_paths_of_both_drivers() {
+        let id = "4f1c";
+        assert_eq!(
+            cgroups_path(&format!("/kubepods/besteffort/podu1/{id}")),
+            Some(PathBuf::from("kubepods/besteffort/podu1/4f1c"))
+        );
+        assert_eq!(
+            cgroups_path(&format!(
+                "kubepods-besteffort-podu1.slice:cri-containerd:{id}"
+            )),
+            Some(PathBuf::from(
+                "kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podu1.slice/cri-containerd-4f1c.scope"
+            ))
+        );
+        assert_eq!(
+            cgroups_path(&format!("kubepods-podu2.slice:crio:{id}")),
+            Some(PathBuf::from(
+                "kubepods.slice/kubepods-podu2.slice/crio-4f1c.scope"
+            ))
+        );
+        assert_eq!(
+            cgroups_path(&format!("system.slice:docker:{id}")),
+            Some(PathBuf::from("system.slice/docker-4f1c.scope"))
+        );
+        for bad in ["", "/", "a:b", "a:b:c:d", "a--b.slice:p:x", "s.slice:p:"] {
+            assert_eq!(cgroups_path(bad), None, "{bad}");
         }
     }
 }

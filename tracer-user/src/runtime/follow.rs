@@ -37,6 +37,8 @@ pub trait FollowReport: Send + Sync {
     fn follow_gap(&self, name: &str, seconds: f64);
     /// The engine's event stream is (dis)connected.
     fn engine_connected(&self, up: bool);
+    /// `name` is no longer wanted (a selected pod went away): forget its series.
+    fn forget(&self, name: &str);
 }
 
 const RESYNC_EVERY: Duration = Duration::from_secs(30);
@@ -65,6 +67,8 @@ impl State {
 struct Followed {
     cgroup_id: u64,
     at: SystemTime,
+    /// Its follow gap was reported (once per incarnation; polls re-apply the same state).
+    gap_told: bool,
 }
 
 struct Wanted {
@@ -72,8 +76,25 @@ struct Wanted {
     id: Option<String>,
     /// Its pod, through CRI.
     pod: Option<crate::model::Pod>,
+    /// The engine's name for it, when not the key (a pod selection's `NS/POD/CONTAINER`).
+    engine_name: Option<String>,
     following: Option<Followed>,
     state: State,
+    /// Found through a pod selection (`NAMESPACE/POD/CONTAINER`): dropped when it goes away.
+    selected: bool,
+}
+
+impl Wanted {
+    fn new(selected: bool) -> Wanted {
+        Wanted {
+            id: None,
+            pod: None,
+            engine_name: None,
+            following: None,
+            state: State::Waiting,
+            selected,
+        }
+    }
 }
 
 /// nix's inotify handle, with the raw fd tokio registers.
@@ -91,13 +112,15 @@ pub struct Follower {
     targets: TargetSet,
     registry: Arc<Registry>,
     metrics: Arc<dyn FollowReport>,
-    /// The cgroup level the kernel filter was loaded for.
-    level: u32,
+    /// The cgroup levels the kernel filter was loaded for (the second one 0 when none).
+    levels: [u32; 2],
     mount: PathBuf,
     inotify: Option<AsyncFd<Watch>>,
     watched: HashSet<PathBuf>,
     /// The engine whose containers these are (Docker's or podman's API).
     engine: super::Engine,
+    /// CRI pod selections (`--pod`, `--selector`): their containers come and go.
+    selections: Vec<super::cri::PodSpec>,
 }
 
 /// The container id in a cgroup directory's name: `ID` (cgroupfs drivers), `docker-ID.scope`,
@@ -138,16 +161,26 @@ fn dir_names(runtime: super::Runtime, id: &str) -> Vec<String> {
 /// How often engines without a usable event stream here (containerd, CRI) are asked.
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
+/// What a follower follows: containers by name, and CRI pod selections.
+pub struct Wants<'a> {
+    pub names: &'a [String],
+    pub pods: Vec<super::cri::PodSpec>,
+}
+
 impl Follower {
     pub fn new(
         engine: super::Engine,
-        names: &[String],
+        wants: Wants<'_>,
         targets: TargetSet,
         registry: Arc<Registry>,
         metrics: Arc<dyn FollowReport>,
-        level: u32,
+        levels: [u32; 2],
         mount: PathBuf,
     ) -> Follower {
+        let Wants {
+            names,
+            pods: selections,
+        } = wants;
         let inotify = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC)
             .map_err(|e| tracing::warn!(error = %e, "inotify unavailable: following on the engine's events only"))
             .ok()
@@ -160,15 +193,7 @@ impl Follower {
             .iter()
             .map(|n| {
                 metrics.state(n, State::Waiting.label());
-                (
-                    n.clone(),
-                    Wanted {
-                        id: None,
-                        pod: None,
-                        following: None,
-                        state: State::Waiting,
-                    },
-                )
+                (n.clone(), Wanted::new(false))
             })
             .collect();
         let mut f = Follower {
@@ -176,11 +201,12 @@ impl Follower {
             targets,
             registry,
             metrics,
-            level,
+            levels,
             mount,
             inotify,
             watched: HashSet::new(),
             engine,
+            selections,
         };
         f.watch_parents();
         f
@@ -237,33 +263,34 @@ impl Follower {
 
     /// Puts the container's cgroup at `path` into the kernel filter (after the registry, so no
     /// record arrives unattributed), replacing the previous incarnation's.
-    fn follow(&mut self, name: &str, id: &str, path: &Path, via: &str) {
+    /// True when it entered the filter now (a new incarnation).
+    fn follow(&mut self, name: &str, id: &str, path: &Path, via: &str) -> bool {
         let cg = match CgroupTarget::from_dir(path) {
             Ok(cg) => cg,
-            Err(_) => return, // gone already, or not yet a cgroup: a later event retries
+            Err(_) => return false, // gone already, or not yet a cgroup: a later event retries
         };
         let Some(w) = self.wanted.get(name) else {
-            return;
+            return false;
         };
         if w.following.as_ref().is_some_and(|f| f.cgroup_id == cg.id) {
-            return;
+            return false;
         }
-        if cg.level != self.level {
+        if !self.levels.contains(&cg.level) {
             tracing::error!(
                 container = name,
                 cgroup = %cg.path.display(),
                 level = cg.level,
-                expected = self.level,
+                expected = ?self.levels,
                 "container cgroup is at another depth than the one the daemon was started for; restart the daemon while the container runs"
             );
             self.set_state(name, State::Unsupported);
-            return;
+            return false;
         }
         self.registry.insert(
             cg.id,
             Container {
                 id: id.to_string(),
-                name: name.to_string(),
+                name: w.engine_name.clone().unwrap_or_else(|| name.to_string()),
                 runtime: self.engine.runtime,
                 pod: w.pod.clone(),
             },
@@ -271,13 +298,14 @@ impl Follower {
         );
         if let Err(e) = self.targets.insert(cg.id) {
             tracing::error!(container = name, error = %e, "cannot add the cgroup to the kernel filter");
-            return;
+            return false;
         }
         let previous = self.wanted.get_mut(name).and_then(|w| {
             w.id = Some(id.to_string());
             w.following.replace(Followed {
                 cgroup_id: cg.id,
                 at: SystemTime::now(),
+                gap_told: false,
             })
         });
         let first = previous.is_none();
@@ -294,6 +322,7 @@ impl Follower {
             via,
             "following"
         );
+        true
     }
 
     /// Takes the cgroup out of the filter (the container stopped or went away).
@@ -307,9 +336,14 @@ impl Follower {
         self.set_state(name, state);
     }
 
-    /// The container's cgroup directory: from its process when running, else where the
-    /// drivers put it (it may exist before the process is moved in).
-    fn cgroup_dir(&self, id: &str, pid: Option<u32>) -> Option<PathBuf> {
+    /// The container's cgroup directory: from its OCI spec, else from its process when
+    /// running, else where the drivers put it (it may exist before the process is moved in).
+    fn cgroup_dir(&self, id: &str, spec: Option<&Path>, pid: Option<u32>) -> Option<PathBuf> {
+        if let Some(dir) = spec.map(|p| self.mount.join(p))
+            && dir.join("cgroup.procs").exists()
+        {
+            return Some(dir);
+        }
         if let Some(pid) = pid.filter(|&p| p > 0)
             && let Ok(Some(cg)) = super::cgroup::of_pid(pid)
         {
@@ -333,11 +367,16 @@ impl Follower {
                 }
                 self.unfollow(name, State::Waiting);
             }
-            Some(s) if s.running => {
+            Some(s) if s.running || s.starting => {
                 if let Some(w) = self.wanted.get_mut(name) {
                     w.pod = s.container.pod.clone();
+                    if w.selected {
+                        w.engine_name = Some(s.container.name.clone());
+                    }
                 }
-                if let Some(dir) = self.cgroup_dir(&s.container.id, Some(s.pid)) {
+                if let Some(dir) =
+                    self.cgroup_dir(&s.container.id, s.cgroup.as_deref(), Some(s.pid))
+                {
                     self.follow(name, &s.container.id, &dir, via);
                 }
                 self.record_gap(name, s.started_at);
@@ -353,17 +392,18 @@ impl Follower {
 
     /// Follow gap of the current incarnation: when the cgroup entered the filter minus when
     /// the container's process started (negative: followed before it started).
-    fn record_gap(&self, name: &str, started: Option<time::OffsetDateTime>) {
-        let (Some(started), Some(at)) = (
-            started,
-            self.wanted
-                .get(name)
-                .and_then(|w| w.following.as_ref())
-                .map(|f| f.at),
-        ) else {
+    fn record_gap(&mut self, name: &str, started: Option<time::OffsetDateTime>) {
+        let Some(started) = started else { return };
+        let Some(f) = self
+            .wanted
+            .get_mut(name)
+            .and_then(|w| w.following.as_mut())
+            .filter(|f| !f.gap_told)
+        else {
             return;
         };
-        let at = time::OffsetDateTime::from(at);
+        f.gap_told = true;
+        let at = time::OffsetDateTime::from(f.at);
         let gap = (at - started).as_seconds_f64();
         // Only for a start that just happened; re-syncs of an old incarnation say nothing new.
         if gap.abs() < 60.0 {
@@ -402,7 +442,7 @@ impl Follower {
                     w.id = Some(id.clone());
                 }
                 // The cgroup may already be there (inotify saw it before we knew the id).
-                if let Some(dir) = self.cgroup_dir(&id, None) {
+                if let Some(dir) = self.cgroup_dir(&id, None, None) {
                     self.follow(&name, &id, &dir, "create");
                 }
             }
@@ -500,17 +540,22 @@ impl Follower {
     }
 
     /// containerd and CRI: a re-sync every `POLL_EVERY` (CRI has no events before containerd
-    /// 1.7), and inotify on the parents of followed cgroups, which sees a restart's new cgroup
-    /// before its process runs.
+    /// 1.7), another at once on each of containerd's task and container events (CRI's pods
+    /// on containerd too; not CRI-O), and inotify on the parents of followed cgroups, which sees a
+    /// restart's new cgroup before its process runs. A task's `create` event comes once runc
+    /// has made its cgroup and before the entrypoint's execve: the poll it triggers follows the
+    /// new instance from there.
     async fn run_polling(mut self, mut stop: watch::Receiver<bool>) {
         let mut poll = tokio::time::interval(POLL_EVERY);
         poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut connected = None;
+        let (tx, mut events) = tokio::sync::mpsc::channel(64);
+        let forwarder = tokio::spawn(super::containerd::forward_events(self.engine.clone(), tx));
         loop {
             let inotify = self.inotify.as_ref();
             tokio::select! {
                 _ = poll.tick() => {
-                    let up = self.poll().await;
+                    let up = self.poll("poll").await;
                     if connected != Some(up) {
                         connected = Some(up);
                         self.metrics.engine_connected(up);
@@ -520,18 +565,42 @@ impl Follower {
                         }
                     }
                 }
+                Some(topic) = events.recv() => {
+                    // Those that came meanwhile are answered by the same poll.
+                    while events.try_recv().is_ok() {}
+                    tracing::debug!(topic, "containerd event");
+                    self.poll("event").await;
+                }
                 () = Self::inotify_ready(inotify) => self.on_inotify(),
-                _ = stop.changed() => return,
+                _ = stop.changed() => {
+                    forwarder.abort();
+                    return;
+                }
             }
         }
     }
 
-    /// Asks the engine about every name; false when it did not answer.
-    async fn poll(&mut self) -> bool {
-        let names: Vec<String> = self.wanted.keys().cloned().collect();
+    /// Asks the engine about every name and every pod selection; false when it did not answer.
+    async fn poll(&mut self, via: &str) -> bool {
+        if !self.selections.is_empty() {
+            match super::cri::selected(&self.engine, &self.selections).await {
+                Ok(found) => self.apply_selected(found, via),
+                Err(e @ crate::error::Error::RuntimeUnreachable { .. }) => {
+                    tracing::debug!(error = %e, "poll");
+                    return false;
+                }
+                Err(e) => tracing::warn!(error = %e, "pod lookup failed"),
+            }
+        }
+        let names: Vec<String> = self
+            .wanted
+            .iter()
+            .filter(|(_, w)| !w.selected)
+            .map(|(k, _)| k.clone())
+            .collect();
         for name in names {
             match super::state(&self.engine, &name).await {
-                Ok(s) => self.apply(&name, s, "poll"),
+                Ok(s) => self.apply(&name, s, via),
                 Err(e @ crate::error::Error::RuntimeUnreachable { .. }) => {
                     tracing::debug!(error = %e, "poll");
                     return false;
@@ -540,6 +609,32 @@ impl Follower {
             }
         }
         true
+    }
+
+    /// The containers the pod selections designate now: new ones are wanted, those gone are
+    /// unfollowed and forgotten.
+    fn apply_selected(&mut self, found: Vec<(String, super::State)>, via: &str) {
+        let now: HashSet<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+        let gone: Vec<String> = self
+            .wanted
+            .iter()
+            .filter(|(k, w)| w.selected && !now.contains(k.as_str()))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in gone {
+            self.unfollow(&key, State::Waiting);
+            self.wanted.remove(&key);
+            self.metrics.forget(&key);
+            tracing::info!(container = %key, "no longer selected");
+        }
+        for (key, st) in found {
+            if !self.wanted.contains_key(&key) {
+                tracing::info!(container = %key, "selected");
+                self.metrics.state(&key, State::Waiting.label());
+                self.wanted.insert(key.clone(), Wanted::new(true));
+            }
+            self.apply(&key, Some(st), via);
+        }
     }
 
     async fn run_events(mut self, mut stop: watch::Receiver<bool>) {

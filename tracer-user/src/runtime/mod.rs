@@ -44,7 +44,8 @@ pub enum Filter {
     PidNs,
     /// The task's cgroup v2 ancestor at `level` is in the kernel's target set, which user space
     /// changes while tracing (the daemon: containers come and go).
-    CgroupSet { level: u32 },
+    /// `also`: a second level tried when the first misses (0: none).
+    CgroupSet { level: u32, also: u32 },
     /// The threads of these processes (host pids) and every task they create (`-p`).
     Tasks(Vec<u32>),
 }
@@ -58,7 +59,10 @@ impl Filter {
                 level: cg.level,
             },
             Filter::PidNs => KernelFilter::PidNs,
-            Filter::CgroupSet { level } => KernelFilter::CgroupSet { level: *level },
+            Filter::CgroupSet { level, also } => KernelFilter::CgroupSet {
+                level: *level,
+                also: *also,
+            },
             Filter::Tasks(_) => KernelFilter::Tasks,
         }
     }
@@ -127,6 +131,17 @@ fn of_container(c: State) -> Result<Target, Error> {
         ));
     }
     let mut t = of_pid(c.pid)?;
+    // The spec's cgroup, where the engine gives it: /proc/PID/cgroup names it only relative to
+    // tracer's own cgroup namespace.
+    if let Some(cg) = c
+        .cgroup
+        .as_ref()
+        .zip(cgroup::cgroup2_mount())
+        .and_then(|(rel, mount)| cgroup::CgroupTarget::from_dir(&mount.join(rel)).ok())
+        .filter(|cg| cg.level > 0)
+    {
+        t.filter = Filter::Cgroup(cg);
+    }
     // Docker is the default engine: others are named.
     let engine = match c.container.runtime {
         Runtime::Docker => String::new(),

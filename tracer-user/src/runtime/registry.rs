@@ -41,7 +41,8 @@ impl Registry {
         let Ok(mut inner) = self.inner.write() else {
             return;
         };
-        let name = container.name.clone();
+        // Per container: its name, or NS/POD/NAME (one Kubernetes name is in many pods).
+        let name = container.label().into_owned();
         inner.by_id.insert(
             cgroup_id,
             Entry {

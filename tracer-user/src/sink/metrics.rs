@@ -31,6 +31,9 @@ use crate::{
     runtime::follow::FollowReport,
 };
 
+/// Container labels cached by [`Counting`] before it starts over.
+const NAMES_KEPT: usize = 4096;
+
 /// Records of events that belong to no followed container.
 const UNATTRIBUTED: &str = "_unattributed";
 
@@ -204,6 +207,20 @@ impl FollowReport for Metrics {
     fn engine_connected(&self, up: bool) {
         self.docker_connected.set(i64::from(up));
     }
+
+    fn forget(&self, name: &str) {
+        for s in STATES {
+            self.state.remove(&StateLabels {
+                container: name.to_string(),
+                state: s.to_string(),
+            });
+        }
+        let c = ContainerLabel {
+            container: name.to_string(),
+        };
+        self.starts.remove(&c);
+        self.follow_gap.remove(&c);
+    }
 }
 
 /// The sink that counts records by container and syscall: counted in a plain map per batch,
@@ -211,7 +228,7 @@ impl FollowReport for Metrics {
 pub struct Counting {
     metrics: Arc<Metrics>,
     batch: HashMap<(Option<Arc<str>>, u32), u64>,
-    /// Container names by id, shared by every count of a container.
+    /// Container labels (name, or `NS/POD/NAME`) by id, shared by every count of a container.
     names: HashMap<String, Arc<str>>,
 }
 
@@ -227,12 +244,21 @@ impl Counting {
 
 impl Sink for Counting {
     fn event(&mut self, e: &Event) -> io::Result<()> {
-        let name = e.container.as_ref().map(|c| {
-            self.names
-                .entry(c.name.clone())
-                .or_insert_with(|| Arc::from(c.name.as_str()))
-                .clone()
-        });
+        let name = e
+            .container
+            .as_ref()
+            .map(|c| match self.names.get(c.id.as_str()) {
+                Some(n) => n.clone(),
+                None => {
+                    // Bounded like the registry: containers that come and go are not remembered.
+                    if self.names.len() >= NAMES_KEPT {
+                        self.names.clear();
+                    }
+                    let n: Arc<str> = Arc::from(c.label().as_ref());
+                    self.names.insert(c.id.clone(), n.clone());
+                    n
+                }
+            });
         *self.batch.entry((name, e.call.nr)).or_default() += 1;
         Ok(())
     }

@@ -64,7 +64,8 @@ fn lines(out: Out, clock: Clock) -> Lines {
     JsonLines::new(BufWriter::with_capacity(WRITE_BUFFER, out), clock)
 }
 
-/// The open outputs: one for everything, or one per container name.
+/// The open outputs: one for everything, or one per container (its name; `NS_POD_NAME` in a
+/// pod).
 pub struct Outputs {
     clock: Clock,
     dir: Option<PathBuf>,
@@ -124,16 +125,16 @@ impl Sink for Outputs {
         let name = e
             .container
             .as_ref()
-            .map_or(UNATTRIBUTED, |c| c.name.as_str());
-        self.sink_for(name)?.event(e)
+            .map_or(UNATTRIBUTED.into(), |c| c.file_stem());
+        self.sink_for(&name)?.event(e)
     }
 
     fn signal(&mut self, s: &SignalEvent) -> io::Result<()> {
         let name = s
             .container
             .as_ref()
-            .map_or(UNATTRIBUTED, |c| c.name.as_str());
-        self.sink_for(name)?.signal(s)
+            .map_or(UNATTRIBUTED.into(), |c| c.file_stem());
+        self.sink_for(&name)?.signal(s)
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -6,7 +6,10 @@ use std::{path::Path, process::Command, time::Instant};
 
 use anyhow::{Context as _, Result};
 
-use super::{BenchArgs, Container, Report, median, start_observe, start_tracer, start_tracer_with};
+use super::{
+    BenchArgs, Container, Interrupt, Report, median, start_daemon_env, start_observe, start_tracer,
+    start_tracer_with,
+};
 use crate::{
     images,
     util::{cmd, run_ok},
@@ -243,14 +246,38 @@ pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         ("-Z (kernel)", [&json[..], &["-Z"]].concat()),
         ("-Z -y (user space)", [&json[..], &["-Z", "-y"]].concat()),
     ];
-    let host: [(&str, Vec<&str>); 2] = [
+    let endpoint = format!("unix://{}", crate::setup::CONTAINERD_SOCKET);
+    let out = ["--output", "/dev/null"];
+    // Each starts a tracer; the host loop runs while it is attached.
+    type Start<'a> = Box<dyn Fn() -> Result<Interrupt> + 'a>;
+    let host: [(&str, Start); 4] = [
         (
             "--container (cgroup filter)",
-            [&["--container", &name][..], &json[..]].concat(),
+            Box::new(|| start_observe(root, &[&["--container", &name][..], &json[..]].concat())),
         ),
         (
             "-p (task-set filter)",
-            [&["-p", &pid][..], &json[..]].concat(),
+            Box::new(|| start_observe(root, &[&["-p", &pid][..], &json[..]].concat())),
+        ),
+        (
+            "daemon, Docker (one depth)",
+            Box::new(|| {
+                start_daemon_env(root, &[&["--container", &name][..], &out[..]].concat(), &[])
+            }),
+        ),
+        (
+            "daemon, CRI (two depths)",
+            Box::new(|| {
+                start_daemon_env(
+                    root,
+                    &[
+                        &["--runtime", "cri", "--selector", "tracer-bench=none"][..],
+                        &out[..],
+                    ]
+                    .concat(),
+                    &[("CONTAINER_RUNTIME_ENDPOINT", &endpoint)],
+                )
+            }),
         ),
     ];
     let mut f: Vec<Vec<f64>> = vec![Vec::new(); followed.len() + 1];
@@ -262,8 +289,8 @@ pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
             f[i + 1].push(timed_in(&name, "getppid", n)?);
         }
         h[0].push(storm(root, args.calls)?);
-        for (i, (_, a)) in host.iter().enumerate() {
-            let _t = start_observe(root, a)?;
+        for (i, (_, start)) in host.iter().enumerate() {
+            let _t = start()?;
             h[i + 1].push(storm(root, args.calls)?);
         }
         report.raw(format!(

@@ -127,24 +127,43 @@ fn start_tracer_with(root: &Path, container: &str, args: &[&str]) -> Result<Inte
     start_observe(root, &[&["--container", container][..], args].concat())
 }
 
-/// Starts `tracer observe ARGS` and waits for its "tracing" line.
-fn start_observe(root: &Path, args: &[&str]) -> Result<Interrupt> {
-    let mut c = Command::new(root.join("target/release/tracer"));
-    c.arg("observe").args(args);
+/// Spawns `c` and reads its stderr until `ready` says a line shows it started (`Some(true)`),
+/// skipping lines it does not know (`Some(false)`); `None`: a line that means it failed.
+fn spawn_until(
+    c: &mut Command,
+    what: &str,
+    ready: impl Fn(&str) -> Option<bool>,
+) -> Result<Interrupt> {
     let mut child = c.stderr(Stdio::piped()).spawn()?;
     let stderr = child.stderr.take().context("stderr")?;
     let mut lines = BufReader::new(stderr).lines();
     let t = Interrupt(child);
-    // With -v, log lines may come first.
     loop {
         match lines.next() {
-            Some(Ok(l)) if l.contains("tracer: tracing") || l.starts_with("tracing ") => break,
-            Some(Ok(l)) if !l.starts_with("tracer:") => {}
-            other => bail!("tracer did not start: {other:?}"),
+            Some(Ok(l)) => match ready(&l) {
+                Some(true) => break,
+                Some(false) => {}
+                None => bail!("{what} did not start: {l}"),
+            },
+            other => bail!("{what} did not start: {other:?}"),
         }
     }
     std::thread::spawn(move || for _ in lines {});
     Ok(t)
+}
+
+/// Starts `tracer observe ARGS` and waits for its "tracing" line.
+fn start_observe(root: &Path, args: &[&str]) -> Result<Interrupt> {
+    let mut c = Command::new(root.join("target/release/tracer"));
+    c.arg("observe").args(args);
+    // With -v, log lines may come first.
+    spawn_until(&mut c, "tracer", |l| {
+        if l.contains("tracer: tracing") || l.starts_with("tracing ") {
+            Some(true)
+        } else {
+            (!l.starts_with("tracer:")).then_some(false)
+        }
+    })
 }
 
 /// Starts `tracer -v daemon --container CONTAINER ARGS` and waits until it follows it.
@@ -152,19 +171,19 @@ fn start_daemon(root: &Path, container: &str, args: &[&str]) -> Result<Interrupt
     let mut c = Command::new(root.join("target/release/tracer"));
     c.args(["-v", "daemon", "--container", container])
         .args(args);
-    let mut child = c.stderr(Stdio::piped()).spawn()?;
-    let stderr = child.stderr.take().context("stderr")?;
-    let mut lines = BufReader::new(stderr).lines();
-    let t = Interrupt(child);
-    loop {
-        match lines.next() {
-            Some(Ok(l)) if l.contains("following") && l.contains("via=") => break,
-            Some(Ok(_)) => {}
-            other => bail!("tracer daemon did not follow {container}: {other:?}"),
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    Ok(t)
+    spawn_until(&mut c, "tracer daemon", |l| {
+        Some(l.contains("following") && l.contains("via="))
+    })
+}
+
+/// Starts `tracer daemon ARGS` with `envs` and waits for its start line (the programs are
+/// attached), whatever it follows.
+fn start_daemon_env(root: &Path, args: &[&str], envs: &[(&str, &str)]) -> Result<Interrupt> {
+    let mut c = Command::new(root.join("target/release/tracer"));
+    c.arg("daemon").args(args).envs(envs.iter().copied());
+    spawn_until(&mut c, "tracer daemon", |l| {
+        Some(l.contains("tracer: daemon following"))
+    })
 }
 
 fn median(v: &mut [f64]) -> f64 {
