@@ -434,6 +434,21 @@ fn the_daemon_follows_a_pods_container_across_restarts() {
     let (status, _) = d.stop();
     assert!(status.success(), "{status}");
     let lines = read_lines(&file);
+    // The stream tells it: running before the daemon, then two kubelet-style restarts.
+    let events: Vec<&serde_json::Value> =
+        lines.iter().filter(|v| v["type"] == "container").collect();
+    let kinds: Vec<&str> = events.iter().filter_map(|v| v["event"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["followed", "died", "restarted", "died", "restarted"],
+        "{events:#?}"
+    );
+    let started_ids: Vec<&str> = events
+        .iter()
+        .filter(|v| v["event"] != "died")
+        .filter_map(|v| v["container"]["id"].as_str())
+        .collect();
+    assert_eq!(started_ids, ids, "each instance's id, in order");
     // Each restart's new instance was followed from its task's creation (containerd's event),
     // before its entrypoint ran: its execve of /workload is in the stream.
     for id in &ids[1..] {
@@ -592,6 +607,24 @@ fn the_daemon_follows_selected_pods_as_they_come_and_go() {
     assert!(
         !file(&other, "main").exists(),
         "the pod with tier=db is not selected"
+    );
+    // The streams tell it: a's containers ran before the daemon; b's started after it and
+    // went away with its pod.
+    let kinds = |f: &std::path::Path| -> Vec<String> {
+        read_lines(f)
+            .iter()
+            .filter(|v| v["type"] == "container")
+            .filter_map(|v| v["event"].as_str().map(String::from))
+            .collect()
+    };
+    assert_eq!(kinds(&cases[0].0), ["followed"]);
+    assert_eq!(kinds(&cases[1].0), ["followed"]);
+    // Its container stops before its sandbox: a poll in between sees it die; else its pod is
+    // gone at once.
+    let b_kinds = kinds(&cases[2].0);
+    assert!(
+        b_kinds == ["started", "died", "unfollowed"] || b_kinds == ["started", "unfollowed"],
+        "{b_kinds:?}"
     );
     drop(d);
     drop(cg);

@@ -500,3 +500,94 @@ fn records_carry_the_containers_own_pids_across_a_restart() {
         }
     }
 }
+
+/// `docker inspect -f FORMAT NAME`, trimmed.
+fn inspect(name: &str, format: &str) -> String {
+    let out = Command::new("docker")
+        .args(["inspect", "-f", format, name])
+        .output()
+        .expect("docker inspect");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn the_stream_tells_a_containers_lifecycle_in_order() {
+    let name = unique("life");
+    let before = unique("life-before");
+    // One already running when the daemon starts: `followed`.
+    let running = run_workload(&before, &["tick", "50"]);
+    let mut d = Daemon::start(&["--container", &name, "--container", &before]);
+    d.wait_following(&before);
+    // One started while it runs, restarted twice, killed (exit 137) and removed.
+    let c = run_workload(&name, &["tick", "50"]);
+    let mut pids = vec![inspect(&name, "{{.State.Pid}}")];
+    for _ in 0..2 {
+        docker(&["restart", "-t", "0", &name]);
+        pids.push(inspect(&name, "{{.State.Pid}}"));
+    }
+    docker(&["kill", &name]);
+    let code = inspect(&name, "{{.State.ExitCode}}");
+    docker(&["rm", &name]);
+    let file = d.file(&name);
+    let lifecycle = |path: &Path| -> Vec<Value> {
+        complete_lines(path)
+            .into_iter()
+            .filter(|v| v["type"] == "container")
+            .collect()
+    };
+    eventually("the destroyed record", Duration::from_secs(10), || {
+        lifecycle(&file).iter().any(|v| v["event"] == "destroyed")
+    });
+    let (status, _) = d.stop();
+    assert!(status.success(), "{status}");
+    let events = lifecycle(&file);
+    let kinds: Vec<&str> = events.iter().filter_map(|v| v["event"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "started",
+            "died",
+            "restarted",
+            "died",
+            "restarted",
+            "died",
+            "destroyed"
+        ],
+        "{events:#?}"
+    );
+    let started: Vec<String> = events
+        .iter()
+        .filter(|v| v["event"] != "died" && v["event"] != "destroyed")
+        .map(|v| v["pid"].to_string())
+        .collect();
+    assert_eq!(started, pids, "each incarnation's init pid, in order");
+    assert_eq!(pids.iter().collect::<HashSet<_>>().len(), 3, "{pids:?}");
+    assert_eq!(events[5]["exit_code"].to_string(), code, "{:#?}", events[5]);
+    let id = &events[0]["container"]["id"];
+    assert!(
+        events
+            .iter()
+            .all(|v| &v["container"]["id"] == id && v["container"]["name"] == name.as_str()),
+        "{events:#?}"
+    );
+    // Each incarnation's records come after its start record, on the same clock.
+    let lines = complete_lines(&file);
+    let first_restart = lines
+        .iter()
+        .position(|v| v["event"] == "restarted")
+        .expect("restarted");
+    assert!(
+        lines[first_restart..]
+            .iter()
+            .any(|v| v["type"] == "syscall" && v["ts"].as_str() > events[2]["ts"].as_str()),
+        "records of the second incarnation follow its record"
+    );
+    // The container that ran before the daemon: `followed`, with its pid.
+    let earlier = lifecycle(&d.file(&before));
+    assert_eq!(earlier[0]["event"], "followed", "{earlier:#?}");
+    assert_eq!(
+        earlier[0]["pid"].to_string(),
+        inspect(&before, "{{.State.Pid}}")
+    );
+    drop((c, running));
+}

@@ -11,6 +11,12 @@ pub struct Clock {
     offset_ns: i128,
 }
 
+/// CLOCK_MONOTONIC now, in ns: a kernel timestamp (`bpf_ktime_get_ns`) for what user space
+/// sees happen (a container's lifecycle record).
+pub fn monotonic_ns() -> u64 {
+    now(libc::CLOCK_MONOTONIC).max(0) as u64
+}
+
 fn now(clock: libc::clockid_t) -> i128 {
     let mut ts = libc::timespec {
         tv_sec: 0,

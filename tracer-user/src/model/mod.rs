@@ -3,11 +3,13 @@
 //! crate.
 pub mod clock;
 pub mod event;
+pub mod lifecycle;
 pub mod loss;
 pub mod signal;
 pub mod summary;
 pub mod target;
 
 pub use event::{Container, Event, Frame, Pod, Runtime, SyscallEvent};
+pub use lifecycle::{Lifecycle, LifecycleKind};
 pub use loss::{Gauges, KernelStats, Lost};
 pub use signal::{SignalEvent, SignalKind};

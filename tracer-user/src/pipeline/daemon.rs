@@ -91,6 +91,9 @@ async fn cgroup_levels(
 
 const KUBEPODS_LEVEL: u32 = 4;
 
+/// Lifecycle records queued for the writer before the follower drops them (and logs it).
+const LIFECYCLE_QUEUE: usize = 256;
+
 /// What a run with a follower needs besides its sink: the loaded programs and their target
 /// set, the follower over it, and where records are attributed.
 pub struct Followed {
@@ -168,7 +171,9 @@ pub async fn run_followed(
     filter: Filter,
 ) -> Result<Summary, Error> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let follower = tokio::spawn(f.follower.run(stop_rx));
+    // Containers' lifecycle records, from the follower to the writer: rare, so a small bound.
+    let (life_tx, life_rx) = tokio::sync::mpsc::channel(LIFECYCLE_QUEUE);
+    let follower = tokio::spawn(f.follower.with_lifecycle(life_tx).run(stop_rx));
     let stages = Stages {
         decode: args::Options {
             json_only: true,
@@ -181,6 +186,7 @@ pub async fn run_followed(
         container: None,
         unfinished: true,
         clock: Clock::shared(),
+        lifecycle: Some(life_rx),
     };
     let summary = super::run(Run {
         source: Source::Kernel {

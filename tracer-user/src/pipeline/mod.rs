@@ -35,7 +35,7 @@ use crate::{
     error::Error,
     filter::{Filter, Pass},
     model::{
-        Container, Gauges, KernelStats, SignalEvent, SyscallEvent,
+        Container, Gauges, KernelStats, Lifecycle, SignalEvent, SyscallEvent,
         clock::Clock,
         event::Record,
         summary::{Report, Snapshot, delta},
@@ -90,6 +90,9 @@ pub struct Stages {
     /// arguments there).
     pub unfinished: bool,
     pub clock: Clock,
+    /// The daemon's follower: what happens to the followed containers, written between their
+    /// records.
+    pub lifecycle: Option<mpsc::Receiver<Lifecycle>>,
 }
 
 /// One run: a source, the stages, and when to stop.
@@ -119,8 +122,17 @@ enum State {
     Closed,
 }
 
+/// What the writer woke for.
+enum Next {
+    Wake,
+    Message(Option<Message>),
+    Lifecycle(Option<Lifecycle>),
+}
+
 struct Writer {
     stages: Stages,
+    /// A lifecycle record's write failed: the run's output error.
+    lifecycle_written: io::Result<()>,
     pairing: Pairing,
     summaries: Option<Summaries>,
     control: Arc<control::Control>,
@@ -138,19 +150,46 @@ struct WriterEnd {
 }
 
 impl Writer {
-    /// Waits for the next message, or for control (SIGHUP) while none comes.
+    /// Waits for the next message, or for control (SIGHUP) while none comes; a container's
+    /// lifecycle record is written here and waited past.
     fn next(
-        &self,
+        &mut self,
         rt: &tokio::runtime::Handle,
         rx: &mut mpsc::Receiver<Message>,
     ) -> Option<Option<Message>> {
-        rt.block_on(async {
-            tokio::select! {
-                biased;
-                () = self.control.wake.notified() => None,
-                m = rx.recv() => Some(m),
+        loop {
+            let (control, life) = (&self.control, self.stages.lifecycle.as_mut());
+            let got = rt.block_on(async {
+                tokio::select! {
+                    biased;
+                    () = control.wake.notified() => Next::Wake,
+                    m = rx.recv() => Next::Message(m),
+                    l = async {
+                        match life {
+                            Some(r) => r.recv().await,
+                            None => std::future::pending().await,
+                        }
+                    } => Next::Lifecycle(l),
+                }
+            });
+            match got {
+                Next::Wake => return None,
+                Next::Message(m) => return Some(m),
+                Next::Lifecycle(None) => self.stages.lifecycle = None,
+                Next::Lifecycle(Some(l)) => {
+                    if self.state == State::Running {
+                        self.lifecycle_written = self
+                            .stages
+                            .sink
+                            .lifecycle(&l)
+                            .and_then(|()| self.stages.sink.flush());
+                    }
+                    if self.lifecycle_written.is_err() {
+                        return None;
+                    }
+                }
             }
-        })
+        }
     }
 
     fn run(
@@ -162,6 +201,16 @@ impl Writer {
         let mut written = Ok(());
         loop {
             let Some(next) = self.next(rt, &mut rx) else {
+                if written.is_ok()
+                    && let Err(e) = std::mem::replace(&mut self.lifecycle_written, Ok(()))
+                {
+                    match e.kind() {
+                        io::ErrorKind::BrokenPipe => self.state = State::Closed,
+                        _ => written = Err(e),
+                    }
+                    let _ = stop.send(true);
+                    continue;
+                }
                 if self.state != State::Closed
                     && written.is_ok()
                     && let Err(e) = self
@@ -489,6 +538,7 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
     };
     let writer = Writer {
         stages,
+        lifecycle_written: Ok(()),
         pairing: Pairing::default(),
         summaries,
         control: control.clone(),

@@ -200,6 +200,7 @@ pub(super) fn stages(
         container,
         unfinished: stream,
         clock,
+        lifecycle: None,
     }
 }
 

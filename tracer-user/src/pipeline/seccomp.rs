@@ -80,6 +80,7 @@ async fn feed(
                     container: None,
                     unfinished: false,
                     clock,
+                    lifecycle: None,
                 },
                 ends: control::Ends::default(),
                 control: Arc::default(),
@@ -184,6 +185,7 @@ async fn feed(
             container,
             unfinished: true,
             clock,
+            lifecycle: None,
         },
         ends: control::Ends {
             duration,

@@ -160,6 +160,7 @@ pub async fn state(engine: &Engine, channel: &Channel, name: &str) -> Result<Opt
         starting: status == Status::Created as i32,
         pid,
         started_at: None,
+        exit_code: None,
         cgroup,
     }))
 }

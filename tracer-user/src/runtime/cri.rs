@@ -356,6 +356,8 @@ async fn status(
         starting,
         pid,
         started_at,
+        exit_code: (st.state == ContainerState::ContainerExited as i32)
+            .then_some(i64::from(st.exit_code)),
         cgroup,
     })
 }

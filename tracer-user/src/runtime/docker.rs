@@ -122,6 +122,9 @@ pub async fn state(
         running: state.running == Some(true) && pid > 0,
         pid,
         started_at,
+        exit_code: (state.running != Some(true))
+            .then_some(state.exit_code)
+            .flatten(),
         starting: false,
         cgroup: None,
     }))

@@ -109,6 +109,8 @@ pub struct State {
     pub pid: u32,
     /// When its process started (Docker's `State.StartedAt`), when the engine says.
     pub started_at: Option<time::OffsetDateTime>,
+    /// Its last exit code, once it has exited, when the engine says.
+    pub exit_code: Option<i64>,
     /// Its cgroup below the cgroup2 root, from its OCI spec (`linux.cgroupsPath`), when the
     /// engine gives it: found without /proc/PID/cgroup, which names it only relative to
     /// tracer's own cgroup namespace (a pod's on a cgroup v2 node).

@@ -24,6 +24,7 @@ use tokio::{io::unix::AsyncFd, sync::watch};
 
 use super::{CgroupTarget, Container, docker, registry::Registry};
 use crate::bpf::TargetSet;
+use crate::model::{Lifecycle, LifecycleKind, clock::monotonic_ns};
 
 /// What the follower tells whoever reports on it (the daemon's metrics): it knows no sink.
 pub trait FollowReport: Send + Sync {
@@ -42,6 +43,7 @@ pub trait FollowReport: Send + Sync {
 }
 
 const RESYNC_EVERY: Duration = Duration::from_secs(30);
+
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 
@@ -67,6 +69,10 @@ impl State {
 struct Followed {
     cgroup_id: u64,
     at: SystemTime,
+    /// When it entered the filter, on the records' clock.
+    ktime_ns: u64,
+    /// Its `followed`/`started`/`restarted` record, until its init pid is known.
+    untold: Option<LifecycleKind>,
     /// Its follow gap was reported (once per incarnation; polls re-apply the same state).
     gap_told: bool,
 }
@@ -82,6 +88,10 @@ struct Wanted {
     state: State,
     /// Found through a pod selection (`NAMESPACE/POD/CONTAINER`): dropped when it goes away.
     selected: bool,
+    /// An incarnation was followed before: the next is a restart.
+    seen: bool,
+    /// The last incarnation's cgroup, until its container is said `destroyed`/`unfollowed`.
+    last_cgroup: Option<u64>,
 }
 
 impl Wanted {
@@ -93,6 +103,8 @@ impl Wanted {
             following: None,
             state: State::Waiting,
             selected,
+            seen: false,
+            last_cgroup: None,
         }
     }
 }
@@ -121,6 +133,10 @@ pub struct Follower {
     engine: super::Engine,
     /// CRI pod selections (`--pod`, `--selector`): their containers come and go.
     selections: Vec<super::cri::PodSpec>,
+    /// Where lifecycle records go (the daemon's writer), when anyone reads them.
+    lifecycle: Option<tokio::sync::mpsc::Sender<Lifecycle>>,
+    /// Until the engine has been asked once: containers found are `followed`, not `started`.
+    initial: bool,
 }
 
 /// The container id in a cgroup directory's name: `ID` (cgroupfs drivers), `docker-ID.scope`,
@@ -207,6 +223,8 @@ impl Follower {
             watched: HashSet::new(),
             engine,
             selections,
+            lifecycle: None,
+            initial: true,
         };
         f.watch_parents();
         f
@@ -264,7 +282,7 @@ impl Follower {
     /// Puts the container's cgroup at `path` into the kernel filter (after the registry, so no
     /// record arrives unattributed), replacing the previous incarnation's.
     /// True when it entered the filter now (a new incarnation).
-    fn follow(&mut self, name: &str, id: &str, path: &Path, via: &str) -> bool {
+    fn follow(&mut self, name: &str, id: &str, path: &Path, pid: Option<u32>, via: &str) -> bool {
         let cg = match CgroupTarget::from_dir(path) {
             Ok(cg) => cg,
             Err(_) => return false, // gone already, or not yet a cgroup: a later event retries
@@ -300,17 +318,41 @@ impl Follower {
             tracing::error!(container = name, error = %e, "cannot add the cgroup to the kernel filter");
             return false;
         }
+        let kind = match (w.following.is_some() || w.seen, self.initial) {
+            (true, _) => LifecycleKind::Restarted,
+            (false, true) => LifecycleKind::Followed,
+            (false, false) => LifecycleKind::Started,
+        };
         let previous = self.wanted.get_mut(name).and_then(|w| {
             w.id = Some(id.to_string());
+            w.seen = true;
+            w.last_cgroup = Some(cg.id);
             w.following.replace(Followed {
                 cgroup_id: cg.id,
                 at: SystemTime::now(),
                 gap_told: false,
+                ktime_ns: monotonic_ns(),
+                untold: Some(kind),
             })
         });
         let first = previous.is_none();
         if let Some(p) = previous {
+            // Replaced without a stop seen first (a poll found the new instance): the old one
+            // is over.
             self.targets.remove(p.cgroup_id);
+            self.tell_untold(name, &p);
+            self.tell(Lifecycle {
+                ktime_ns: monotonic_ns(),
+                kind: LifecycleKind::Died,
+                container: self.container_of(p.cgroup_id, name),
+                pid: None,
+                cgroup_id: Some(p.cgroup_id),
+                exit_code: None,
+                old_name: None,
+            });
+        }
+        if let Some(pid) = pid.filter(|&p| p > 0) {
+            self.tell_start(name, pid);
         }
         self.metrics.started(name, first);
         self.set_state(name, State::Following);
@@ -325,15 +367,105 @@ impl Follower {
         true
     }
 
-    /// Takes the cgroup out of the filter (the container stopped or went away).
-    fn unfollow(&mut self, name: &str, state: State) {
+    /// Takes the cgroup out of the filter (the container stopped or went away), and says so in
+    /// its stream (`kind`, with the exit code when the engine gave it).
+    fn unfollow(&mut self, name: &str, state: State, kind: LifecycleKind, exit_code: Option<i64>) {
         let previous = self.wanted.get_mut(name).and_then(|w| w.following.take());
-        if let Some(p) = previous {
-            self.targets.remove(p.cgroup_id);
-            self.metrics.stopped(name);
-            tracing::info!(container = name, state = state.label(), "not following");
+        let ends = kind != LifecycleKind::Died;
+        // A container gone for good: said once, whether it was still followed or had died.
+        let last = self.wanted.get_mut(name).and_then(|w| {
+            if ends {
+                w.last_cgroup.take()
+            } else {
+                w.last_cgroup
+            }
+        });
+        let told = match previous {
+            Some(p) => {
+                self.targets.remove(p.cgroup_id);
+                self.metrics.stopped(name);
+                tracing::info!(container = name, state = state.label(), "not following");
+                self.tell_untold(name, &p);
+                Some(p.cgroup_id)
+            }
+            None if ends => last,
+            None => None,
+        };
+        if let Some(cgroup_id) = told {
+            self.tell(Lifecycle {
+                ktime_ns: monotonic_ns(),
+                kind,
+                container: self.container_of(cgroup_id, name),
+                pid: None,
+                cgroup_id: Some(cgroup_id),
+                exit_code,
+                old_name: None,
+            });
         }
         self.set_state(name, state);
+    }
+
+    /// The container a followed cgroup was registered as.
+    fn container_of(&self, cgroup_id: u64, name: &str) -> Arc<Container> {
+        self.registry
+            .get(cgroup_id)
+            .map(|e| e.container)
+            .unwrap_or_else(|| {
+                Arc::new(Container {
+                    id: String::new(),
+                    name: name.to_string(),
+                    runtime: self.engine.runtime,
+                    pod: None,
+                })
+            })
+    }
+
+    /// Sends a lifecycle record to the writer; dropped (and logged) when it lags 256 behind.
+    fn tell(&self, l: Lifecycle) {
+        if let Some(tx) = &self.lifecycle
+            && tx.try_send(l).is_err()
+        {
+            tracing::warn!("lifecycle record dropped: the writer is behind");
+        }
+    }
+
+    /// The current incarnation's start record, now that its init pid is known.
+    fn tell_start(&mut self, name: &str, pid: u32) {
+        let Some(f) = self.wanted.get_mut(name).and_then(|w| w.following.as_mut()) else {
+            return;
+        };
+        let Some(kind) = f.untold.take() else { return };
+        let (cgroup_id, ktime_ns) = (f.cgroup_id, f.ktime_ns);
+        self.tell(Lifecycle {
+            ktime_ns,
+            kind,
+            container: self.container_of(cgroup_id, name),
+            pid: Some(pid),
+            cgroup_id: Some(cgroup_id),
+            exit_code: None,
+            old_name: None,
+        });
+    }
+
+    /// An incarnation's start record that never learnt its pid (it ended first).
+    fn tell_untold(&self, name: &str, f: &Followed) {
+        if let Some(kind) = f.untold {
+            self.tell(Lifecycle {
+                ktime_ns: f.ktime_ns,
+                kind,
+                container: self.container_of(f.cgroup_id, name),
+                pid: None,
+                cgroup_id: Some(f.cgroup_id),
+                exit_code: None,
+                old_name: None,
+            });
+        }
+    }
+
+    /// Attaches the lifecycle records' channel (the daemon's writer reads it).
+    pub fn with_lifecycle(mut self, tx: tokio::sync::mpsc::Sender<Lifecycle>) -> Follower {
+        self.lifecycle = Some(tx);
+        self
     }
 
     /// The container's cgroup directory: from its OCI spec, else from its process when
@@ -365,7 +497,7 @@ impl Follower {
                 if let Some(w) = self.wanted.get_mut(name) {
                     w.id = None;
                 }
-                self.unfollow(name, State::Waiting);
+                self.unfollow(name, State::Waiting, LifecycleKind::Destroyed, None);
             }
             Some(s) if s.running || s.starting => {
                 if let Some(w) = self.wanted.get_mut(name) {
@@ -377,7 +509,10 @@ impl Follower {
                 if let Some(dir) =
                     self.cgroup_dir(&s.container.id, s.cgroup.as_deref(), Some(s.pid))
                 {
-                    self.follow(name, &s.container.id, &dir, via);
+                    self.follow(name, &s.container.id, &dir, Some(s.pid), via);
+                }
+                if s.pid > 0 {
+                    self.tell_start(name, s.pid);
                 }
                 self.record_gap(name, s.started_at);
             }
@@ -385,7 +520,7 @@ impl Follower {
                 if let Some(w) = self.wanted.get_mut(name) {
                     w.id = Some(s.container.id);
                 }
-                self.unfollow(name, State::Stopped);
+                self.unfollow(name, State::Stopped, LifecycleKind::Died, s.exit_code);
             }
         }
     }
@@ -424,6 +559,23 @@ impl Follower {
                 }
             }
         }
+        self.initial = false;
+    }
+
+    /// `renamed`: the container now called `name` (followed), and what it was called.
+    fn tell_renamed(&self, name: &str, old: Option<&String>) {
+        let Some(f) = self.wanted.get(name).and_then(|w| w.following.as_ref()) else {
+            return;
+        };
+        self.tell(Lifecycle {
+            ktime_ns: monotonic_ns(),
+            kind: LifecycleKind::Renamed,
+            container: self.container_of(f.cgroup_id, name),
+            pid: None,
+            cgroup_id: Some(f.cgroup_id),
+            exit_code: None,
+            old_name: old.map(|o| o.trim_start_matches('/').to_string()),
+        });
     }
 
     async fn on_event(&mut self, docker: &Docker, ev: EventMessage) {
@@ -443,7 +595,7 @@ impl Follower {
                 }
                 // The cgroup may already be there (inotify saw it before we knew the id).
                 if let Some(dir) = self.cgroup_dir(&id, None, None) {
-                    self.follow(&name, &id, &dir, "create");
+                    self.follow(&name, &id, &dir, None, "create");
                 }
             }
             "start" | "restart" if self.wanted.contains_key(&name) => {
@@ -456,13 +608,14 @@ impl Follower {
                 }
             }
             "die" if current(self, &name).as_deref() == Some(id.as_str()) => {
-                self.unfollow(&name, State::Stopped);
+                let code = attrs.get("exitCode").and_then(|c| c.parse().ok());
+                self.unfollow(&name, State::Stopped, LifecycleKind::Died, code);
             }
             "destroy" if current(self, &name).as_deref() == Some(id.as_str()) => {
                 if let Some(w) = self.wanted.get_mut(&name) {
                     w.id = None;
                 }
-                self.unfollow(&name, State::Waiting);
+                self.unfollow(&name, State::Waiting, LifecycleKind::Destroyed, None);
             }
             "rename" => {
                 let old = attrs
@@ -473,13 +626,14 @@ impl Follower {
                     if let Some(w) = self.wanted.get_mut(&old) {
                         w.id = None;
                     }
-                    self.unfollow(&old, State::Waiting);
+                    self.unfollow(&old, State::Waiting, LifecycleKind::Unfollowed, None);
                 }
                 if self.wanted.contains_key(&name) {
                     match docker::state(&self.engine, docker, &id).await {
                         Ok(s) => self.apply(&name, s, "rename"),
                         Err(e) => tracing::warn!(container = %name, error = %e, "inspect failed"),
                     }
+                    self.tell_renamed(&name, attrs.get("oldName"));
                 }
             }
             _ => {}
@@ -514,7 +668,7 @@ impl Follower {
                 .map(|d| d.join(dir_name))
                 .find(|p| p.is_dir())
             {
-                self.follow(&name, id, &path, "inotify");
+                self.follow(&name, id, &path, None, "inotify");
             }
         }
     }
@@ -608,6 +762,7 @@ impl Follower {
                 Err(e) => tracing::warn!(container = %name, error = %e, "lookup failed"),
             }
         }
+        self.initial = false;
         true
     }
 
@@ -622,7 +777,7 @@ impl Follower {
             .map(|(k, _)| k.clone())
             .collect();
         for key in gone {
-            self.unfollow(&key, State::Waiting);
+            self.unfollow(&key, State::Waiting, LifecycleKind::Unfollowed, None);
             self.wanted.remove(&key);
             self.metrics.forget(&key);
             tracing::info!(container = %key, "no longer selected");

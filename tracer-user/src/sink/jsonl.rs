@@ -8,7 +8,7 @@ use super::{Lost, Sink, json_writer as w, summary};
 use crate::{
     decode::{Enter, errno, syscalls},
     model::{
-        Container, Event, Frame, SignalEvent, SignalKind,
+        Container, Event, Frame, Lifecycle, SignalEvent, SignalKind,
         clock::{Clock, TsCache},
         event::DecodedArg,
         signal::Handler,
@@ -209,6 +209,11 @@ impl<W: Write> Sink for JsonLines<W> {
         self.write_line(&signal_json(s, &ts))
     }
 
+    fn lifecycle(&mut self, l: &Lifecycle) -> io::Result<()> {
+        let ts = self.timestamp(l.ktime_ns);
+        self.write_line(&lifecycle_json(l, &ts))
+    }
+
     fn summary(&mut self, r: &Report, container: Option<&Container>) -> io::Result<()> {
         let start = self.timestamp(r.start_ktime);
         let end = self.timestamp(r.end_ktime);
@@ -260,6 +265,31 @@ fn stack_json(l: &mut Vec<u8>, stack: &[Frame]) {
         l.push(b'}');
     }
     l.push(b']');
+}
+
+/// A `container` record: what happened to a followed container (docs/events.md). Fields
+/// that are not known are left out.
+pub fn lifecycle_json(l: &Lifecycle, ts: &str) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "type": "container",
+        "event": l.kind.as_str(),
+        "ts": ts,
+        "container": &*l.container,
+    });
+    let o = v.as_object_mut().expect("an object");
+    if let Some(p) = l.pid {
+        o.insert("pid".into(), p.into());
+    }
+    if let Some(c) = l.cgroup_id {
+        o.insert("cgroup_id".into(), c.into());
+    }
+    if let Some(c) = l.exit_code {
+        o.insert("exit_code".into(), c.into());
+    }
+    if let Some(n) = &l.old_name {
+        o.insert("old_name".into(), n.as_str().into());
+    }
+    v
 }
 
 /// A `signal` record (a delivery) or a `killed` record (a death by signal), docs/events.md.
@@ -364,6 +394,45 @@ pub fn reference_line(e: &Event, clock: Clock) -> String {
 mod tests {
     use super::*;
     use crate::decode::{self, decode, tests as fixtures};
+
+    #[test]
+    fn lifecycle_records_leave_out_what_is_not_known() {
+        let c = std::sync::Arc::new(Container {
+            id: "abc".into(),
+            name: "web".into(),
+            runtime: crate::model::Runtime::Docker,
+            pod: None,
+        });
+        let l = Lifecycle {
+            ktime_ns: 1,
+            kind: crate::model::LifecycleKind::Died,
+            container: c.clone(),
+            pid: None,
+            cgroup_id: Some(7),
+            exit_code: Some(137),
+            old_name: None,
+        };
+        assert_eq!(
+            lifecycle_json(&l, "T"),
+            serde_json::json!({"type": "container", "event": "died", "ts": "T",
+                "container": {"id": "abc", "name": "web", "runtime": "docker"},
+                "cgroup_id": 7, "exit_code": 137})
+        );
+        let l = Lifecycle {
+            kind: crate::model::LifecycleKind::Renamed,
+            pid: Some(42),
+            exit_code: None,
+            old_name: Some("old".into()),
+            ..l
+        };
+        let v = lifecycle_json(&l, "T");
+        assert_eq!(
+            (v["event"].as_str(), v["pid"].as_u64()),
+            (Some("renamed"), Some(42))
+        );
+        assert_eq!(v["old_name"], "old");
+        assert!(v.get("exit_code").is_none());
+    }
 
     fn event(ev: crate::model::SyscallEvent, container: &Container) -> Event {
         let mut e = decode::event(ev, decode::args::Options::default());

@@ -16,7 +16,7 @@ pub use crate::model::Lost;
 use crate::{
     decode::DecodeError,
     error::Error,
-    model::{Container, Event, SignalEvent, summary::Report},
+    model::{Container, Event, Lifecycle, SignalEvent, summary::Report},
 };
 
 pub trait Sink {
@@ -25,6 +25,11 @@ pub trait Sink {
     /// A signal delivered to a followed task, or a followed process's death by a signal.
     /// Sinks about calls only (seccomp profiles, metrics) leave it.
     fn signal(&mut self, _s: &SignalEvent) -> io::Result<()> {
+        Ok(())
+    }
+    /// A followed container started, restarted, died… (the daemon). Sinks about calls leave
+    /// it.
+    fn lifecycle(&mut self, _l: &Lifecycle) -> io::Result<()> {
         Ok(())
     }
     /// A summary table (summary mode): an interval's deltas, or the run's totals.

@@ -11,7 +11,7 @@ use super::{
     file::{OutputFile, Rotation},
     jsonl::JsonLines,
 };
-use crate::model::{Event, SignalEvent, clock::Clock};
+use crate::model::{Event, Lifecycle, SignalEvent, clock::Clock};
 
 /// Where the JSON lines go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +127,10 @@ impl Sink for Outputs {
             .as_ref()
             .map_or(UNATTRIBUTED.into(), |c| c.file_stem());
         self.sink_for(&name)?.event(e)
+    }
+
+    fn lifecycle(&mut self, l: &Lifecycle) -> io::Result<()> {
+        self.sink_for(&l.container.file_stem())?.lifecycle(l)
     }
 
     fn signal(&mut self, s: &SignalEvent) -> io::Result<()> {

@@ -5,7 +5,7 @@ use super::{Lost, Sink};
 use crate::{
     decode::DecodeError,
     error::Error,
-    model::{Container, Event, SignalEvent, summary::Report},
+    model::{Container, Event, Lifecycle, SignalEvent, summary::Report},
 };
 
 pub struct Tee(pub Vec<Box<dyn Sink + Send>>);
@@ -21,6 +21,10 @@ impl Sink for Tee {
 
     fn signal(&mut self, s: &SignalEvent) -> io::Result<()> {
         self.0.iter_mut().try_for_each(|k| k.signal(s))
+    }
+
+    fn lifecycle(&mut self, l: &Lifecycle) -> io::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.lifecycle(l))
     }
 
     fn summary(&mut self, r: &Report, c: Option<&Container>) -> io::Result<()> {
