@@ -30,8 +30,8 @@ pub struct DaemonArgs {
     pub namespace: Option<String>,
     /// The engine that runs them: docker (DOCKER_HOST; the default) or podman (CONTAINER_HOST),
     /// followed through their events; containerd (CONTAINERD_ADDRESS; ids or nerdctl names)
-    /// or cri (CONTAINER_RUNTIME_ENDPOINT; Kubernetes container names or ids), asked every
-    /// second.
+    /// or cri (CONTAINER_RUNTIME_ENDPOINT; Kubernetes container names or ids), asked on each of
+    /// containerd's task events and every second.
     #[arg(long, value_name = "ENGINE")]
     pub runtime: Option<crate::model::Runtime>,
     /// TOML config file (keys as the long options, e.g. `containers = ["web"]`,
