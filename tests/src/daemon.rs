@@ -256,3 +256,67 @@ pub fn restart_dockerd() {
             .is_ok_and(|s| s.success())
     });
 }
+
+/// One sample of an OpenMetrics exposition, as the Prometheus client library's parser reads it.
+#[derive(Debug, Clone)]
+pub struct Sample {
+    pub name: String,
+    pub labels: serde_json::Map<String, Value>,
+    pub value: f64,
+}
+
+impl Sample {
+    /// Has every label of `labels`, with these values.
+    pub fn has(&self, labels: &[(&str, &str)]) -> bool {
+        labels
+            .iter()
+            .all(|(k, v)| self.labels.get(*k).and_then(Value::as_str) == Some(*v))
+    }
+}
+
+/// Scrapes /metrics on 127.0.0.1:`port` and parses it with the Prometheus project's own
+/// OpenMetrics parser (`prometheus_client`, in the venv `TRACER_PYTHON` names), which rejects
+/// a malformed exposition: the test fails then.
+pub fn scrape(port: u16) -> Vec<Sample> {
+    let (status, body) = http(port, "/metrics");
+    assert!(status.contains("200"), "{status}");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/openmetrics.py");
+    let mut child = Command::new(crate::env("TRACER_PYTHON"))
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(body.as_bytes())
+        .expect("write body");
+    let out = child.wait_with_output().expect("parser ends");
+    assert!(
+        out.status.success(),
+        "the OpenMetrics parser refused /metrics: {}\n{body}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).expect("parser's JSON");
+            Sample {
+                name: v["name"].as_str().unwrap_or_default().to_string(),
+                labels: v["labels"].as_object().cloned().unwrap_or_default(),
+                value: v["value"].as_f64().unwrap_or(f64::NAN),
+            }
+        })
+        .collect()
+}
+
+/// The value of the one sample `name` with `labels`, if there is one.
+pub fn sample(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| s.name == name && s.has(labels))
+        .map(|s| s.value)
+}

@@ -110,6 +110,11 @@ pub static SCRATCH_OFF: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);
 /// Non-zero: aggregate every followed syscall into `SUMMARY` and `ERRNOS`.
 #[unsafe(no_mangle)]
 pub static SUMMARY_ON: u32 = 0;
+/// Non-zero (the daemon's metrics, beside streaming): count every followed syscall per target in
+/// `COUNTS`, and failures in `ERRNOS`; lighter than `SUMMARY_ON`'s aggregates (no times, no
+/// histogram), so it fits beside the stream's programs.
+#[unsafe(no_mangle)]
+pub static COUNTS_ON: u32 = 0;
 /// Non-zero: emit records into `EVENTS` (off in summary-only runs).
 #[unsafe(no_mangle)]
 pub static STREAM_ON: u32 = 1;
@@ -120,6 +125,10 @@ pub static STACK_ON: u32 = 0;
 
 #[map]
 pub static SUMMARY: PerCpuHashMap<SummaryKey, SummaryValue> =
+    PerCpuHashMap::with_max_entries(MAX_SUMMARY_ENTRIES, 0);
+
+#[map]
+pub static COUNTS: PerCpuHashMap<SummaryKey, u64> =
     PerCpuHashMap::with_max_entries(MAX_SUMMARY_ENTRIES, 0);
 
 #[map]

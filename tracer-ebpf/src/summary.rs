@@ -4,7 +4,7 @@ use tracer_common::{
     summary::{ErrnoKey, HIST_BUCKETS, SummaryKey, SummaryValue},
 };
 
-use crate::maps::{ERRNOS, SUMMARY, SUMMARY_ON, config_u32, count};
+use crate::maps::{COUNTS, COUNTS_ON, ERRNOS, SUMMARY, SUMMARY_ON, config_u32, count};
 
 static EMPTY: SummaryValue = SummaryValue::EMPTY;
 
@@ -26,6 +26,9 @@ fn bits(mut v: u64) -> usize {
 #[inline(always)]
 pub fn record(target: u64, nr: u32, ret: Option<i64>, duration: Option<u64>) {
     if config_u32(&SUMMARY_ON) == 0 {
+        if config_u32(&COUNTS_ON) != 0 {
+            count_call(target, nr, ret.unwrap_or(0));
+        }
         return;
     }
     let key = SummaryKey {
@@ -77,19 +80,51 @@ pub fn record(target: u64, nr: u32, ret: Option<i64>, duration: Option<u64>) {
         && (-4095..0).contains(&r)
     {
         v.errors += 1;
-        let ekey = ErrnoKey {
-            target,
-            nr,
-            errno: (-r) as u32,
-        };
-        match ERRNOS.get_ptr_mut(ekey) {
-            // SAFETY: as above.
-            Some(n) => unsafe { *n += 1 },
-            None => {
-                if ERRNOS.insert(ekey, 1, 0).is_err() {
-                    count(STAT_SUMMARY_FULL);
-                    crate::diag::summary_full(nr);
-                }
+        count_errno(target, nr, r);
+    }
+}
+
+/// `COUNTS_ON`: one more call of `nr` by `target`, and its errno when it failed (`ret`: 0 for
+/// calls that do not return). A function of its own in the object (a BPF subprogram): inlined,
+/// its keys would grow the stack frame of the programs that also call the capture
+/// subprograms, past the verifier's 512 bytes for the whole chain.
+#[inline(never)]
+fn count_call(target: u64, nr: u32, ret: i64) {
+    let key = SummaryKey {
+        target,
+        nr,
+        _pad: 0,
+    };
+    match COUNTS.get_ptr_mut(key) {
+        // SAFETY: this CPU's copy of the value; programs do not nest on a CPU for these hooks.
+        Some(n) => unsafe { *n += 1 },
+        None => {
+            if COUNTS.insert(key, 1, 0).is_err() {
+                count(STAT_SUMMARY_FULL);
+                crate::diag::summary_full(nr);
+            }
+        }
+    }
+    if (-4095..0).contains(&ret) {
+        count_errno(target, nr, ret);
+    }
+}
+
+/// One more failure of `nr` by `target` with errno `-ret`.
+#[inline(always)]
+fn count_errno(target: u64, nr: u32, ret: i64) {
+    let ekey = ErrnoKey {
+        target,
+        nr,
+        errno: (-ret) as u32,
+    };
+    match ERRNOS.get_ptr_mut(ekey) {
+        // SAFETY: as above.
+        Some(n) => unsafe { *n += 1 },
+        None => {
+            if ERRNOS.insert(ekey, 1, 0).is_err() {
+                count(STAT_SUMMARY_FULL);
+                crate::diag::summary_full(nr);
             }
         }
     }

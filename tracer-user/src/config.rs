@@ -1,10 +1,11 @@
 //! Checked configurations, built once from the command line (`cli`) or the daemon's config
 //! file; the rest of the code never validates again. Each default is defined here, once, and
 //! each kind of value has one parser.
-use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use serde::Deserialize;
 
+pub mod policy;
 pub mod signal_set;
 pub mod status;
 pub mod syscall_set;
@@ -237,6 +238,11 @@ pub struct DaemonConfig {
     /// Process names whose calls are left out; by default the runtime's own set-up
     /// ([`DEFAULT_DAEMON_EXCLUDE_COMM`]).
     pub exclude_comm: Vec<String>,
+    /// Which returns are shown (`--status`); all by default.
+    pub status: crate::filter::StatusSet,
+    pub format: policy::DaemonFormat,
+    /// `[container.NAME]` tables, by container name (`NS/POD/NAME` in a pod).
+    pub policies: BTreeMap<String, policy::Policy>,
 }
 
 /// What the daemon leaves out unless told otherwise: runc's and crun's set-up of a container
@@ -310,6 +316,11 @@ pub struct DaemonFile {
     pub string_size: Option<u32>,
     /// Process names left out; `[]` keeps everything.
     pub exclude_comm: Option<Vec<String>>,
+    pub status: Option<String>,
+    pub format: Option<policy::DaemonFormat>,
+    /// `[container.NAME]`: one container's policy.
+    #[serde(default)]
+    pub container: BTreeMap<String, policy::PolicyFile>,
 }
 
 /// `syscalls = "SET"` or `syscalls = ["ITEM", …]`.

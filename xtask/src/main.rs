@@ -5,6 +5,7 @@ mod demo;
 mod fuzz;
 mod images;
 mod kubernetes;
+mod pytools;
 mod setup;
 mod strace_suite;
 mod test;

@@ -235,5 +235,6 @@ pub fn run_all(root: &Path) -> Result<()> {
     podman()?;
     containerd(root)?;
     crate::strace_suite::build(root)?;
+    crate::pytools::install(root)?;
     crate::images::build_all(root)
 }

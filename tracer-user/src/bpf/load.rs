@@ -48,6 +48,9 @@ pub struct BpfConfig {
     pub status_shown: u32,
     /// Aggregate in the kernel (`--summary`).
     pub summary: bool,
+    /// Count calls and failures per target in the kernel beside streaming (the daemon's
+    /// metrics; needs [`Filter::CgroupSet`]).
+    pub counts: bool,
     /// Emit per-syscall records.
     pub stream: bool,
     /// What the kernel reads of each syscall's arguments, by syscall number (written into the
@@ -68,6 +71,8 @@ pub struct Loaded {
     pub events: RingBuf<MapData>,
     pub stats: PerCpuArray<MapData, u64>,
     pub summary: Option<super::summary::SummaryMaps>,
+    /// Per-target counts, with [`BpfConfig::counts`].
+    pub counts: Option<super::summary::CountMaps>,
     /// The kernel's target set, with [`Filter::CgroupSet`].
     pub targets: Option<TargetSet>,
     /// The followed threads, with [`Filter::Tasks`].
@@ -393,6 +398,7 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
         .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
         .override_global("WAKE_ON", &u32::from(!cfg.wake_syscalls.is_empty()), true)
         .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
+        .override_global("COUNTS_ON", &u32::from(cfg.counts && !cfg.summary), true)
         .override_global("STREAM_ON", &u32::from(cfg.stream), true)
         .override_global("STACK_ON", &u32::from(cfg.stack), true)
         .override_global("AYA_LOG_LEVEL", &log_level, true)
@@ -466,11 +472,26 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
             .ok_or_else(|| Error::Internal("map STATS missing".into()))?,
     )
     .map_err(|e| bpf_error("STATS", e))?;
+    // With the set, the reader's own view of it: which targets' counts can be retired.
+    let (targets, live) = match cfg.filter {
+        Filter::CgroupSet { .. } => {
+            let map = ebpf
+                .take_map("TARGET_CGROUPS")
+                .ok_or_else(|| Error::Internal("map TARGET_CGROUPS missing".into()))?;
+            let live = match &map {
+                aya::maps::Map::HashMap(data) => Some(view(data)?),
+                _ => None,
+            };
+            let set = HashMap::try_from(map).map_err(|e| bpf_error("TARGET_CGROUPS", e))?;
+            (Some(TargetSet(set)), live)
+        }
+        _ => (None, None),
+    };
+    let take = |ebpf: &mut Ebpf, name: &str| {
+        ebpf.take_map(name)
+            .ok_or_else(|| Error::Internal(format!("map {name} missing")))
+    };
     let summary = if cfg.summary {
-        let take = |ebpf: &mut Ebpf, name: &str| {
-            ebpf.take_map(name)
-                .ok_or_else(|| Error::Internal(format!("map {name} missing")))
-        };
         Some(super::summary::SummaryMaps {
             summary: PerCpuHashMap::try_from(take(&mut ebpf, "SUMMARY")?)
                 .map_err(|e| bpf_error("SUMMARY", e))?,
@@ -480,13 +501,13 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
     } else {
         None
     };
-    let targets = match cfg.filter {
-        Filter::CgroupSet { .. } => Some(TargetSet(
-            HashMap::try_from(
-                ebpf.take_map("TARGET_CGROUPS")
-                    .ok_or_else(|| Error::Internal("map TARGET_CGROUPS missing".into()))?,
-            )
-            .map_err(|e| bpf_error("TARGET_CGROUPS", e))?,
+    let counts = match live {
+        Some(live) if cfg.counts && !cfg.summary => Some(super::summary::CountMaps::new(
+            PerCpuHashMap::try_from(take(&mut ebpf, "COUNTS")?)
+                .map_err(|e| bpf_error("COUNTS", e))?,
+            PerCpuHashMap::try_from(take(&mut ebpf, "ERRNOS")?)
+                .map_err(|e| bpf_error("ERRNOS", e))?,
+            live,
         )),
         _ => None,
     };
@@ -500,10 +521,24 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
         events,
         stats,
         summary,
+        counts,
         targets,
         tasks,
         pending,
     })
+}
+
+/// A second handle on a kernel hash map (its fd duplicated), for reading.
+fn view(data: &MapData) -> Result<HashMap<MapData, u64, u8>, Error> {
+    use std::os::fd::AsFd as _;
+    let fd = data
+        .fd()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| Error::Internal(format!("TARGET_CGROUPS fd: {e}")))?;
+    let data = MapData::from_fd(fd).map_err(|e| bpf_error("TARGET_CGROUPS view", e))?;
+    HashMap::try_from(aya::maps::Map::HashMap(data))
+        .map_err(|e| bpf_error("TARGET_CGROUPS view", e))
 }
 
 fn attach(ebpf: &mut Ebpf, hook: Hook, btf: Option<&Btf>) -> Result<(), Error> {

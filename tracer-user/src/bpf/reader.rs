@@ -18,7 +18,10 @@ use tracer_common::stats::{
 };
 
 use super::Loaded;
-use crate::model::{Event, Gauges, KernelStats, Lost, summary::Snapshot};
+use crate::model::{
+    Event, Gauges, KernelStats, Lost,
+    summary::{Snapshot, TargetCount},
+};
 
 /// Largest batch handed downstream at once.
 const BATCH_BYTES: usize = 256 << 10;
@@ -27,6 +30,9 @@ const STATS_EVERY: Duration = Duration::from_millis(200);
 /// How often the ring buffer is drained without a wakeup: the kernel side only wakes the reader
 /// once a batch is waiting, so this bounds how long a trickle of records waits.
 const DRAIN_EVERY: Duration = Duration::from_millis(10);
+/// How often each followed target's counts are read from the kernel's summary maps (the
+/// daemon's syscall metrics).
+const COUNTS_EVERY: Duration = Duration::from_secs(1);
 
 pub enum Message {
     /// Records, each preceded by its length as a native-endian u32.
@@ -47,6 +53,9 @@ pub enum Message {
         snapshot: Snapshot,
         last: bool,
     },
+    /// What each followed target called since the last `Counts` (the daemon's syscall
+    /// metrics, from the kernel's summary maps).
+    Counts(Vec<TargetCount>),
 }
 
 /// Iterates the records of a batch.
@@ -87,6 +96,7 @@ struct Reader {
     ring: AsyncFd<RingBuf<MapData>>,
     stats: PerCpuArray<MapData, u64>,
     summary: Option<super::summary::SummaryMaps>,
+    counts: Option<super::summary::CountMaps>,
     lost_reported: u64,
     tx: mpsc::Sender<Message>,
     gauges: Arc<Gauges>,
@@ -124,6 +134,15 @@ impl Reader {
                 return true;
             }
         }
+    }
+
+    /// Per target (the daemon's metrics): what changed since the last reading.
+    async fn report_counts(&mut self) -> bool {
+        let Some(maps) = &mut self.counts else {
+            return true;
+        };
+        let counts = maps.target_counts();
+        counts.is_empty() || self.tx.send(Message::Counts(counts)).await.is_ok()
     }
 
     async fn report_summary(&mut self, last: bool) -> bool {
@@ -168,6 +187,7 @@ pub async fn run(
         events,
         stats,
         summary,
+        counts,
         targets: _,
         tasks: _,
         pending,
@@ -178,6 +198,7 @@ pub async fn run(
             .map_err(std::io::Error::from)?,
         stats,
         summary,
+        counts,
         lost_reported: 0,
         tx,
         gauges,
@@ -186,6 +207,8 @@ pub async fn run(
     let period = interval.unwrap_or(Duration::from_secs(365 * 24 * 3600));
     let mut every = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     let mut tick = tokio::time::interval(STATS_EVERY);
+    let mut counts_every = tokio::time::interval(COUNTS_EVERY);
+    counts_every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut drain = tokio::time::interval(DRAIN_EVERY);
     drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut alive = true;
@@ -200,6 +223,7 @@ pub async fn run(
             _ = drain.tick() => alive = r.drain().await,
             _ = every.tick() => alive = r.report_summary(false).await,
             _ = tick.tick() => alive = r.report_loss().await,
+            _ = counts_every.tick(), if r.counts.is_some() => alive = r.report_counts().await,
             _ = stop.changed() => {}
         }
     }
@@ -215,6 +239,9 @@ pub async fn run(
     }
     if alive {
         alive = r.report_loss().await;
+    }
+    if alive {
+        alive = r.report_counts().await;
     }
     if alive {
         r.report_summary(true).await;

@@ -70,6 +70,14 @@ pub struct DaemonArgs {
     /// runc:[2:INIT], crun); `--exclude-comm ''` keeps everything.
     #[arg(long, value_name = "NAME", value_delimiter = ',')]
     pub exclude_comm: Option<Vec<String>>,
+    /// Only the calls whose status is in SET, strace's `-e status=` syntax: successful, failed,
+    /// unfinished, … (docs/cli.md).
+    #[arg(long, value_name = "SET")]
+    pub status: Option<String>,
+    /// Output format: json (JSON lines, docs/events.md) or text (strace-like lines, each after
+    /// `[NAME]` when several containers share the output).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<config::policy::DaemonFormat>,
     /// Stop after this long (default: until SIGTERM or SIGINT).
     #[arg(long, value_name = "DUR")]
     pub duration: Option<humantime::Duration>,
@@ -195,7 +203,32 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             .string_size
             .or(f.string_size)
             .unwrap_or(config::DEFAULT_STRING_SIZE);
+        let policies = config::policy::parse_all(&f.container)?;
+        if pods.is_empty()
+            && let Some(name) = policies.keys().find(|n| !containers.contains(n))
+        {
+            return Err(usage(format!(
+                "[container.\"{name}\"] in the config file names no followed container: add it to containers (or --container {name}), or remove the table"
+            )));
+        }
+        if !matches!(output, Output::Dir(_))
+            && let Some((name, _)) = policies
+                .iter()
+                .find(|(_, p)| p.format.is_some() && p.output.is_none())
+        {
+            return Err(usage(format!(
+                "[container.\"{name}\"] format applies to an output of the container's own: add output = \"FILE\" to the table, or use output-dir"
+            )));
+        }
+        let status = match a.status.as_deref().or(f.status.as_deref()) {
+            Some(s) => config::status::parse("--status", s)?,
+            None => crate::filter::StatusSet::ALL,
+        };
+        let format = a.format.or(f.format).unwrap_or_default();
         Ok(DaemonConfig {
+            status,
+            format,
+            policies,
             containers,
             pods,
             runtime,
@@ -245,6 +278,8 @@ mod tests {
             string_size: None,
             duration: None,
             exclude_comm: None,
+            status: None,
+            format: None,
         }
     }
 

@@ -38,6 +38,9 @@ pub struct Enricher {
     fds: Option<fds::FdTables>,
     /// strace's `-k`: what is at each address of a call's user stack.
     stacks: Option<stack::Stacks>,
+    /// The daemon's per-container string sizes below the kernel's (by label), and the decode
+    /// options to decode their events again with.
+    string_sizes: Option<(HashMap<String, u32>, crate::decode::args::Options)>,
 }
 
 impl Enricher {
@@ -50,7 +53,26 @@ impl Enricher {
             last: None,
             fds: None,
             stacks: None,
+            string_sizes: None,
         }
+    }
+
+    /// The daemon's `[container.NAME]` string sizes: the kernel captures the largest asked
+    /// for, the events of containers that asked for less are cut and decoded again (with
+    /// `opts`, the decode stage's, which used the kernel's size).
+    pub fn with_string_sizes(
+        mut self,
+        sizes: HashMap<String, u32>,
+        opts: crate::decode::args::Options,
+    ) -> Self {
+        let sizes: HashMap<String, u32> = sizes
+            .into_iter()
+            .filter(|&(_, n)| n < opts.string_size)
+            .collect();
+        if !sizes.is_empty() {
+            self.string_sizes = Some((sizes, opts));
+        }
+        self
     }
 
     /// strace's `-y`: fd arguments and returned fds carry what they refer to, from the fd
@@ -105,6 +127,17 @@ impl Enricher {
         if e.container.is_none() {
             e.container = self.container_of(e.call.cgroup_id, e.call.tgid);
         }
+        if let Some((sizes, opts)) = &self.string_sizes
+            && let Some(c) = &e.container
+            && let Some(&n) = sizes.get(c.label().as_ref())
+            && crate::decode::event::cut_strings(&mut e.call, n)
+        {
+            let opts = crate::decode::args::Options {
+                string_size: n,
+                ..*opts
+            };
+            crate::decode::event::redecode(e, opts);
+        }
         if let Some(ns) = &mut self.ns_ids
             && e.call.ns_tid.is_none()
             && e.container.is_some()
@@ -133,6 +166,14 @@ impl Enricher {
         {
             s.ns_tgid = Some(tgid);
             s.ns_tid = Some(tid);
+        }
+    }
+
+    /// The containers of the targets whose counts the kernel kept (the daemon's metrics).
+    pub fn counts(&mut self, counts: &mut [crate::model::summary::TargetCount]) {
+        for c in counts {
+            // A target is a followed cgroup itself: no nested lookup (no process to ask).
+            c.container = self.container_of(c.target, 0);
         }
     }
 

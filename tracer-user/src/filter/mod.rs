@@ -1,6 +1,6 @@
 //! What the user asked to see, applied in user space after enrichment (what the kernel can
 //! decide, such as the syscall set, it already did, unless a stage before needed more).
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub mod path;
 pub mod signal;
@@ -116,6 +116,9 @@ pub struct Filter {
     paths: path::Paths,
     /// Signals to show (`-e signal=`, filter/signal.rs).
     signals: signal::SignalSet,
+    /// The daemon's per-container policies: the filter of a container named here (its label:
+    /// name, or `NS/POD/NAME`) replaces this one for its events.
+    by_container: HashMap<String, Filter>,
     passed: u64,
 }
 
@@ -131,8 +134,25 @@ impl Filter {
             excluded_comms: Vec::new(),
             paths: path::Paths::default(),
             signals: signal::SignalSet::ALL,
+            by_container: HashMap::new(),
             passed: 0,
         }
+    }
+
+    /// Containers with filters of their own (the daemon's `[container.NAME]` tables), by label.
+    pub fn per_container(mut self, filters: HashMap<String, Filter>) -> Self {
+        self.by_container = filters;
+        self
+    }
+
+    /// The filter for an event of `container`.
+    fn of(&self, container: Option<&crate::model::Container>) -> &Filter {
+        if self.by_container.is_empty() {
+            return self;
+        }
+        container
+            .and_then(|c| self.by_container.get(c.label().as_ref()))
+            .unwrap_or(self)
     }
 
     /// Shows only the calls that touch one of `paths` (none: no filter).
@@ -178,6 +198,10 @@ impl Filter {
     /// Asked for (syscall set and status), without counting it against the limit: for the
     /// calls still in progress at the end, which `--count` does not count.
     pub fn shown(&self, e: &Event) -> bool {
+        self.of(e.container.as_deref()).shown_here(e)
+    }
+
+    fn shown_here(&self, e: &Event) -> bool {
         self.syscalls
             .as_ref()
             .is_none_or(|s| s.contains(&e.call.nr))

@@ -52,8 +52,9 @@ impl Filter {
     /// The signal is asked for. A delivery is judged by its signal, a death by the signal that
     /// killed the process; either is left out with the task's calls (`--exclude-comm`).
     pub fn signal_shown(&self, s: &SignalEvent) -> bool {
-        self.signals.contains(s.sig)
-            && !self
+        let f = self.of(s.container.as_deref());
+        f.signals.contains(s.sig)
+            && !f
                 .excluded_comms
                 .iter()
                 .any(|c| c.as_slice() == s.comm_bytes())

@@ -153,3 +153,18 @@ pub struct Report {
     pub total: bool,
     pub rows: Snapshot,
 }
+
+/// What one followed target (a container's cgroup) called since the last reading of the
+/// kernel's summary maps: the daemon's per-container syscall metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetCount {
+    /// The target's cgroup id (the kernel's summary key).
+    pub target: u64,
+    /// Its container, filled by the enrich stage.
+    pub container: Option<std::sync::Arc<super::Container>>,
+    pub nr: u32,
+    /// Calls finished (or entered, for calls that never return) since the last reading.
+    pub calls: u64,
+    /// Of which failed, by errno.
+    pub errnos: Vec<(u32, u64)>,
+}

@@ -1,12 +1,15 @@
 //! `daemon`: the pipeline with a changing target set (the follower puts containers' cgroups
 //! into the kernel filter as they come and go) and a sink that routes each event to its
 //! container's output, beside the metrics.
-use std::{path::Path, sync::Arc};
+use std::{collections::HashMap, path::Path, sync::Arc};
 
 use super::{Run, Source, Stages, Summary, control};
 use crate::{
     bpf::{self, BpfConfig, Hook, TargetSet},
-    config::DaemonConfig,
+    config::{
+        DaemonConfig,
+        policy::{self, DaemonFormat},
+    },
     decode::{args, capture_spec},
     enrich::{Attribution, Enricher},
     error::Error,
@@ -22,7 +25,7 @@ use crate::{
     sink::{
         Sink,
         metrics::{self, Counting, Metrics},
-        route::{Output, Outputs},
+        route::{Destination, Output, Outputs},
         tee::Tee,
     },
 };
@@ -102,16 +105,31 @@ pub struct Followed {
     pub registry: Arc<Registry>,
 }
 
+/// What the kernel side of a followed run is asked for.
+pub struct Kernel {
+    pub ring_size: u32,
+    /// Syscalls reported (empty: all).
+    pub syscalls: Vec<u32>,
+    pub string_size: u32,
+    /// Count every followed call per target in the kernel's summary maps (the daemon's
+    /// syscall metrics).
+    pub counts: bool,
+}
+
 /// Loads the programs for a changing set of containers' cgroups and builds their follower.
 pub async fn follow(
     engine: Engine,
     containers: &[String],
     pods: Vec<crate::runtime::cri::PodSpec>,
-    ring_size: u32,
-    syscalls: Vec<u32>,
-    string_size: u32,
+    kernel: Kernel,
     report: Arc<dyn FollowReport>,
 ) -> Result<Followed, Error> {
+    let Kernel {
+        ring_size,
+        syscalls,
+        string_size,
+        counts,
+    } = kernel;
     let mount = cgroup::cgroup2_mount().ok_or_else(|| {
         Error::KernelSupport(
             "no cgroup2 mount: the daemon filters by cgroup v2; mount cgroup2 (e.g. at /sys/fs/cgroup/unified)".into(),
@@ -132,6 +150,7 @@ pub async fn follow(
         follow_nothing: false,
         string_size,
         summary: false,
+        counts,
         stream: true,
         capture_specs: capture_spec::table(),
         stack: false,
@@ -161,6 +180,30 @@ pub async fn follow(
     })
 }
 
+/// What a followed run shows: decoded with `decode` (the kernel's string size), filtered by
+/// `filter`, and the containers whose string size is smaller cut to theirs.
+pub struct View {
+    pub decode: args::Options,
+    pub filter: Filter,
+    /// Per container (by label): a string size below the kernel's.
+    pub string_sizes: HashMap<String, u32>,
+}
+
+impl View {
+    /// Everything, JSON only, the kernel's string size.
+    pub fn all(string_size: u32) -> View {
+        View {
+            decode: args::Options {
+                json_only: true,
+                string_size,
+                ..args::Options::default()
+            },
+            filter: Filter::new(None),
+            string_sizes: HashMap::new(),
+        }
+    }
+}
+
 /// Runs a followed target set into `sink` until the run ends; the follower stops with it.
 pub async fn run_followed(
     f: Followed,
@@ -168,19 +211,17 @@ pub async fn run_followed(
     gauges: Arc<Gauges>,
     duration: Option<std::time::Duration>,
     output: std::path::PathBuf,
-    filter: Filter,
+    view: View,
 ) -> Result<Summary, Error> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Containers' lifecycle records, from the follower to the writer: rare, so a small bound.
     let (life_tx, life_rx) = tokio::sync::mpsc::channel(LIFECYCLE_QUEUE);
     let follower = tokio::spawn(f.follower.with_lifecycle(life_tx).run(stop_rx));
     let stages = Stages {
-        decode: args::Options {
-            json_only: true,
-            ..args::Options::default()
-        },
-        enrich: Enricher::new(Attribution::Registry(f.registry), true),
-        filter,
+        decode: view.decode,
+        enrich: Enricher::new(Attribution::Registry(f.registry), true)
+            .with_string_sizes(view.string_sizes, view.decode),
+        filter: view.filter,
         sink,
         summary: None,
         container: None,
@@ -220,18 +261,44 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         None => None,
     };
     let clock = Clock::shared();
-    let outputs = Outputs::open(&cfg.output, cfg.rotation, clock).map_err(|e| Error::Output {
-        path: cfg.output.path(),
-        reason: e.to_string(),
-    })?;
+    let destinations: HashMap<String, Destination> = cfg
+        .policies
+        .iter()
+        .map(|(name, p)| {
+            let d = Destination {
+                format: p.format,
+                output: p.output.clone(),
+                rotation: p.rotation,
+            };
+            (name.clone(), d)
+        })
+        .collect();
     let metrics = Arc::new(Metrics::new(cfg.ring_size));
+    let outputs = Outputs::open(&cfg.output, cfg.rotation, cfg.format, destinations, clock)
+        .map_err(|e| Error::Output {
+            path: cfg.output.path(),
+            reason: e.to_string(),
+        })?
+        .with_bytes_metric(metrics.output_bytes.clone());
+    let policies = &cfg.policies;
+    // The kernel reports what any container shows, and captures the longest strings any
+    // container asks for; each container's own filter and size apply after.
+    let kernel_syscalls = policy::kernel_syscalls(&cfg.syscalls, policies);
+    let kernel_string_size = policies
+        .values()
+        .filter_map(|p| p.string_size)
+        .fold(cfg.string_size, u32::max);
     let followed = follow(
         Engine::of(cfg.runtime),
         &cfg.containers,
         cfg.pods.clone(),
-        cfg.ring_size,
-        cfg.syscalls.clone(),
-        cfg.string_size,
+        Kernel {
+            ring_size: cfg.ring_size,
+            syscalls: kernel_syscalls.clone(),
+            string_size: kernel_string_size,
+            // Served only with --metrics.
+            counts: cfg.metrics.is_some(),
+        },
         metrics.clone(),
     )
     .await?;
@@ -255,16 +322,44 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         Output::Stdout => "<stdout>".into(),
         o => o.path(),
     };
-    let filter = Filter::new(None).exclude_comms(&cfg.exclude_comm);
-    let summary = run_followed(
-        followed,
-        Box::new(sink),
-        gauges,
-        cfg.duration,
-        output,
-        filter,
-    )
-    .await;
+    let filter_of = |syscalls: &[u32], status, exclude: &[String]| {
+        let f = Filter::new(None).exclude_comms(exclude).status(status);
+        // The kernel reported more than this container shows.
+        if syscalls != kernel_syscalls.as_slice() && !syscalls.is_empty() {
+            f.only(syscalls)
+        } else {
+            f
+        }
+    };
+    let per_container = policies
+        .iter()
+        .map(|(name, p)| {
+            let f = filter_of(
+                p.syscalls.as_deref().unwrap_or(&cfg.syscalls),
+                p.status.unwrap_or(cfg.status),
+                p.exclude_comm.as_deref().unwrap_or(&cfg.exclude_comm),
+            );
+            (name.clone(), f)
+        })
+        .collect();
+    let text = cfg.format == DaemonFormat::Text
+        || policies
+            .values()
+            .any(|p| p.format == Some(DaemonFormat::Text));
+    let view = View {
+        decode: args::Options {
+            json_only: !text,
+            string_size: kernel_string_size,
+            ..args::Options::default()
+        },
+        filter: filter_of(&cfg.syscalls, cfg.status, &cfg.exclude_comm)
+            .per_container(per_container),
+        string_sizes: policies
+            .iter()
+            .filter_map(|(name, p)| Some((name.clone(), p.string_size?)))
+            .collect(),
+    };
+    let summary = run_followed(followed, Box::new(sink), gauges, cfg.duration, output, view).await;
     metrics
         .healthy
         .store(false, std::sync::atomic::Ordering::Relaxed);

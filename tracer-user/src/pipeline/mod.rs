@@ -321,6 +321,10 @@ impl Writer {
                 snapshot,
                 last,
             } => self.summary(ktime_ns, snapshot, last),
+            Message::Counts(mut counts) => {
+                self.stages.enrich.counts(&mut counts);
+                self.stages.sink.counts(&counts)
+            }
         }
     }
 

@@ -141,6 +141,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         follow_nothing: cfg.follow_nothing,
         string_size: cfg.string_size,
         summary: cfg.summary.is_some(),
+        counts: false,
         stream: cfg.summary.as_ref().is_none_or(|s| s.stream),
         capture_specs: capture_spec::table(),
         stack: cfg.stack,

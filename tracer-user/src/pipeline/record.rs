@@ -124,7 +124,10 @@ fn frame(w: &mut Writer<BufWriter<File>>, msg: Message, counts: &mut Counts) -> 
                 .collect();
             w.in_flight(&calls)
         }
-        Message::InFlight(_) | Message::Events(_) | Message::Summary { .. } => Ok(()),
+        Message::InFlight(_)
+        | Message::Events(_)
+        | Message::Summary { .. }
+        | Message::Counts(_) => Ok(()),
     }
 }
 

@@ -5,7 +5,7 @@ use std::{fs::File, path::PathBuf, sync::Arc};
 
 use super::{
     Run, Source, Stages, Summary, control,
-    daemon::{follow, run_followed},
+    daemon::{Kernel, View, follow, run_followed},
     observe::{bpf_config, open_output},
 };
 use crate::{
@@ -113,9 +113,12 @@ async fn feed(
             runtime::Engine::docker(),
             std::slice::from_ref(name),
             Vec::new(),
-            ring_size,
-            Vec::new(),
-            DEFAULT_STRING_SIZE,
+            Kernel {
+                ring_size,
+                syscalls: Vec::new(),
+                string_size: DEFAULT_STRING_SIZE,
+                counts: false,
+            },
             Arc::new(LogOnly),
         )
         .await?;
@@ -129,7 +132,10 @@ async fn feed(
             duration,
             output,
             // The profile must allow the runtime's set-up too: nothing left out.
-            Filter::new(None),
+            View {
+                decode: args::Options::default(),
+                ..View::all(DEFAULT_STRING_SIZE)
+            },
         )
         .await;
     }

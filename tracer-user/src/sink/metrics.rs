@@ -26,8 +26,8 @@ use tokio::net::TcpListener;
 
 use super::{Lost, Sink};
 use crate::{
-    decode::{DecodeError, syscalls},
-    model::{Event, Gauges},
+    decode::{DecodeError, errno, syscalls},
+    model::{Event, Gauges, summary::TargetCount},
     runtime::follow::FollowReport,
 };
 
@@ -41,6 +41,19 @@ const UNATTRIBUTED: &str = "_unattributed";
 pub struct RecordLabels {
     pub container: String,
     pub syscall: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ErrnoLabels {
+    pub container: String,
+    pub syscall: String,
+    pub errno: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct BuildLabels {
+    pub version: String,
+    pub kernel: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -60,6 +73,11 @@ pub const STATES: [&str; 4] = ["waiting", "following", "stopped", "unsupported"]
 pub struct Metrics {
     registry: Registry,
     pub records: Family<RecordLabels, Counter>,
+    /// From the kernel's summary maps: every followed call, whatever the filters show.
+    pub syscalls: Family<RecordLabels, Counter>,
+    pub syscall_errors: Family<ErrnoLabels, Counter>,
+    /// Bytes of records written, by container.
+    pub output_bytes: Family<ContainerLabel, Counter>,
     pub decode_errors: Counter,
     pub lost: Counter,
     ring_fill: Gauge,
@@ -78,6 +96,9 @@ impl Metrics {
         let mut registry = Registry::with_prefix("tracer");
         let m = Metrics {
             records: Family::default(),
+            syscalls: Family::default(),
+            syscall_errors: Family::default(),
+            output_bytes: Family::default(),
             decode_errors: Counter::default(),
             lost: Counter::default(),
             ring_fill: Gauge::default(),
@@ -94,6 +115,33 @@ impl Metrics {
             "records",
             "Syscall records written, by container and syscall",
             m.records.clone(),
+        );
+        registry.register(
+            "syscalls",
+            "Syscalls made by the followed containers' processes (counted in the kernel, whatever --syscalls, --status and --exclude-comm show), by container and syscall",
+            m.syscalls.clone(),
+        );
+        registry.register(
+            "syscall_errors",
+            "Of tracer_syscalls_total, the calls that failed, by errno",
+            m.syscall_errors.clone(),
+        );
+        registry.register(
+            "output_bytes",
+            "Bytes of records written to the container's output",
+            m.output_bytes.clone(),
+        );
+        let build: Family<BuildLabels, Gauge> = Family::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: env!("CARGO_PKG_VERSION").into(),
+                kernel: kernel_release(),
+            })
+            .set(1);
+        registry.register(
+            "build_info",
+            "1, labelled with tracer's version and the kernel it runs on",
+            build,
         );
         registry.register(
             "lost_events",
@@ -174,6 +222,13 @@ impl Metrics {
         let _ = encode(&mut out, &self.registry);
         out
     }
+}
+
+/// `uname -r`.
+fn kernel_release() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
 }
 
 impl FollowReport for Metrics {
@@ -269,6 +324,36 @@ impl Sink for Counting {
 
     fn undecodable(&mut self, _e: &DecodeError) {
         self.metrics.decode_errors.inc();
+    }
+
+    fn counts(&mut self, counts: &[TargetCount]) -> io::Result<()> {
+        for c in counts {
+            let container = c
+                .container
+                .as_ref()
+                .map_or(UNATTRIBUTED.into(), |c| c.label().into_owned());
+            let syscall = syscalls::display_name(c.nr).into_owned();
+            if c.calls > 0 {
+                self.metrics
+                    .syscalls
+                    .get_or_create(&RecordLabels {
+                        container: container.clone(),
+                        syscall: syscall.clone(),
+                    })
+                    .inc_by(c.calls);
+            }
+            for &(errno, n) in &c.errnos {
+                self.metrics
+                    .syscall_errors
+                    .get_or_create(&ErrnoLabels {
+                        container: container.clone(),
+                        syscall: syscall.clone(),
+                        errno: errno::name(errno as i32),
+                    })
+                    .inc_by(n);
+            }
+        }
+        Ok(())
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -16,7 +16,10 @@ pub use crate::model::Lost;
 use crate::{
     decode::DecodeError,
     error::Error,
-    model::{Container, Event, Lifecycle, SignalEvent, summary::Report},
+    model::{
+        Container, Event, Lifecycle, SignalEvent,
+        summary::{Report, TargetCount},
+    },
 };
 
 pub trait Sink {
@@ -34,6 +37,11 @@ pub trait Sink {
     }
     /// A summary table (summary mode): an interval's deltas, or the run's totals.
     fn summary(&mut self, _report: &Report, _container: Option<&Container>) -> io::Result<()> {
+        Ok(())
+    }
+    /// What each followed container called since the last counts, from the kernel's summary
+    /// maps (the daemon's syscall metrics). Sinks that write records leave it.
+    fn counts(&mut self, _counts: &[TargetCount]) -> io::Result<()> {
         Ok(())
     }
     /// A record the decoder could not read (counted by the pipeline too).

@@ -5,7 +5,10 @@ use super::{Lost, Sink};
 use crate::{
     decode::DecodeError,
     error::Error,
-    model::{Container, Event, Lifecycle, SignalEvent, summary::Report},
+    model::{
+        Container, Event, Lifecycle, SignalEvent,
+        summary::{Report, TargetCount},
+    },
 };
 
 pub struct Tee(pub Vec<Box<dyn Sink + Send>>);
@@ -29,6 +32,10 @@ impl Sink for Tee {
 
     fn summary(&mut self, r: &Report, c: Option<&Container>) -> io::Result<()> {
         self.0.iter_mut().try_for_each(|s| s.summary(r, c))
+    }
+
+    fn counts(&mut self, c: &[TargetCount]) -> io::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.counts(c))
     }
 
     fn undecodable(&mut self, e: &DecodeError) {

@@ -8,7 +8,9 @@ use std::fmt::Write as _;
 use super::{Lost, Sink, summary};
 use crate::{
     decode::{Enter, args, errno, escape, fcntl, fdpath, flags, syscalls, timefmt},
-    model::{Container, Event, Frame, SignalEvent, SignalKind, clock::Clock, summary::Report},
+    model::{
+        Container, Event, Frame, Lifecycle, SignalEvent, SignalKind, clock::Clock, summary::Report,
+    },
 };
 
 pub struct Text<W: Write> {
@@ -20,6 +22,9 @@ pub struct Text<W: Write> {
     clock: Clock,
     /// `-r`: the previous call's entry time.
     last_ns: Option<u64>,
+    /// Each line starts with `[NAME] `, its container's (several containers in one output:
+    /// the daemon).
+    container_labels: bool,
 }
 
 /// What each line shows besides the call.
@@ -88,6 +93,7 @@ impl<W: Write> Text<W> {
             stamps: Stamps::None,
             clock: Clock::shared(),
             last_ns: None,
+            container_labels: false,
         }
     }
 
@@ -96,6 +102,32 @@ impl<W: Write> Text<W> {
         self.style.durations = durations;
         self.style.exits = exits;
         self
+    }
+
+    /// Each line starts with `[NAME] `, the name of its container (`NS/POD/NAME` in a pod).
+    pub fn with_container_labels(mut self, on: bool) -> Self {
+        self.container_labels = on;
+        self
+    }
+
+    /// The writer (the daemon's outputs: rotation, sync, byte counts).
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Writes the rendered `line`, each of its lines after `[NAME] ` when labels are on.
+    fn write_line(&mut self, container: Option<&Container>) -> io::Result<()> {
+        let Some(c) = container.filter(|_| self.container_labels) else {
+            return self.out.write_all(self.line.as_bytes());
+        };
+        let mut prefix = String::from("[");
+        escape::unquoted(&mut prefix, c.label().as_bytes());
+        prefix.push_str("] ");
+        for l in self.line.split_inclusive('\n') {
+            self.out.write_all(prefix.as_bytes())?;
+            self.out.write_all(l.as_bytes())?;
+        }
+        Ok(())
     }
 
     pub fn with_summary(mut self, summary: SummaryText) -> Self {
@@ -308,6 +340,30 @@ impl<W: Write> Sink for Text<W> {
             _ => self.stamp(s.ktime_ns),
         };
         render_signal(&mut self.line, s, self.style.host_pids, stamp.as_deref());
+        self.write_line(s.container.as_deref())
+    }
+
+    /// `+++ container web restarted (pid 4242) +++`, `+++ container web died (exit code 137)
+    /// +++`: the daemon's news of a container, in strace's `+++ … +++` form.
+    fn lifecycle(&mut self, l: &Lifecycle) -> io::Result<()> {
+        self.line.clear();
+        let mut name = String::new();
+        escape::unquoted(&mut name, l.container.label().as_bytes());
+        let _ = write!(self.line, "+++ container {name} {}", l.kind.as_str());
+        if let Some(old) = &l.old_name {
+            self.line.push_str(" from ");
+            escape::unquoted(&mut self.line, old.as_bytes());
+        }
+        match (l.pid, l.exit_code) {
+            (_, Some(code)) => {
+                let _ = write!(self.line, " (exit code {code})");
+            }
+            (Some(pid), None) => {
+                let _ = write!(self.line, " (pid {pid})");
+            }
+            (None, None) => {}
+        }
+        self.line.push_str(" +++\n");
         self.out.write_all(self.line.as_bytes())
     }
 
@@ -318,7 +374,7 @@ impl<W: Write> Sink for Text<W> {
             _ => self.stamp(e.call.enter_ns.unwrap_or(e.call.ktime_ns)),
         };
         render_stamped(&mut self.line, e, self.style, stamp.as_deref());
-        self.out.write_all(self.line.as_bytes())
+        self.write_line(e.container.as_deref())
     }
 
     fn lost(&mut self, lost: &Lost) -> io::Result<()> {

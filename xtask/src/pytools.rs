@@ -1,0 +1,46 @@
+//! Python tools the end-to-end tests use as independent peers, pinned, from PyPI into one venv
+//! under target/: the Prometheus project's own client library, whose OpenMetrics parser reads
+//! the daemon's /metrics.
+use std::{path::Path, path::PathBuf, process::Command};
+
+use anyhow::Result;
+
+use crate::util::{cmd, output, run_ok};
+
+const PACKAGES: &[&str] = &["prometheus-client==0.26.0"];
+
+pub fn venv(root: &Path) -> PathBuf {
+    root.join("target/pytools")
+}
+
+/// The venv's python, for `TRACER_PYTHON`.
+pub fn python(root: &Path) -> PathBuf {
+    venv(root).join("bin/python")
+}
+
+/// Creates the venv and installs what it lacks (quick when done: pip's freeze is compared).
+pub fn install(root: &Path) -> Result<()> {
+    let venv = venv(root);
+    if !python(root).exists() {
+        run_ok(cmd("python3", &["-m", "venv"]).arg(&venv))?;
+    }
+    let have = output(Command::new(venv.join("bin/pip")).args(["freeze"])).unwrap_or_default();
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .copied()
+        .filter(|p| !have.lines().any(|l| l.eq_ignore_ascii_case(p)))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "setup: installing {} into {}",
+            missing.join(" "),
+            venv.display()
+        );
+        run_ok(
+            Command::new(venv.join("bin/pip"))
+                .args(["install", "-q"])
+                .args(&missing),
+        )?;
+    }
+    Ok(())
+}
