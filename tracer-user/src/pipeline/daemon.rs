@@ -224,7 +224,12 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         path: cfg.output.path(),
         reason: e.to_string(),
     })?;
-    let metrics = Arc::new(Metrics::new(cfg.ring_size));
+    let (sink, otlp) = super::with_otlp(Box::new(outputs), cfg.otlp.as_ref(), clock)?;
+    let metrics = match &otlp {
+        Some(counts) => Metrics::new(cfg.ring_size).with_otlp(counts.clone()),
+        None => Metrics::new(cfg.ring_size),
+    };
+    let metrics = Arc::new(metrics);
     let followed = follow(
         Engine::of(cfg.runtime),
         &cfg.containers,
@@ -247,10 +252,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         "daemon following {}; SIGTERM to stop, SIGHUP to reopen output files",
         followed_names.join(", ")
     ));
-    let sink = Tee(vec![
-        Box::new(outputs),
-        Box::new(Counting::new(metrics.clone())),
-    ]);
+    let sink = Tee(vec![sink, Box::new(Counting::new(metrics.clone()))]);
     let output = match &cfg.output {
         Output::Stdout => "<stdout>".into(),
         o => o.path(),
@@ -271,5 +273,8 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
     if let Some(s) = server {
         s.abort();
     }
-    summary
+    Ok(Summary {
+        otlp: otlp.map(|c| c.report()),
+        ..summary?
+    })
 }
