@@ -5,6 +5,7 @@ mod demo;
 mod fuzz;
 mod images;
 mod kubernetes;
+mod otlp;
 mod setup;
 mod strace_suite;
 mod test;

@@ -52,6 +52,7 @@ pub fn run_tests(root: &Path, extra: &[String]) -> Result<()> {
         .env("TRACER_WORKLOAD_IMAGE", images::WORKLOAD_IMAGE)
         .env("TRACER_IMAGE", images::TRACER_IMAGE)
         .env("TRACER_STRACE_TESTS", crate::strace_suite::tests_dir(root))
+        .env("TRACER_OTLP_PYTHON", crate::otlp::python(root))
         .arg("--")
         // End-to-end tests measure exact counts on a 2-core machine: one at a time.
         .arg("--test-threads=1")
