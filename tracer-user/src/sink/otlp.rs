@@ -15,10 +15,11 @@ use std::{
 };
 
 use opentelemetry_proto::tonic::logs::v1::LogRecord;
+use prost::Message as _;
 
 use super::{Lost, Sink};
 use crate::model::{Event, ExportCounts, Lifecycle, SignalEvent, clock::Clock};
-use export::{Exporter, Queue};
+use export::{Encoded, Exporter, Queue};
 use render::Render;
 
 /// How long the end of a run waits for the queued records to be exported.
@@ -86,8 +87,8 @@ impl std::fmt::Display for Endpoint {
 /// The sink: renders each record and queues it at the end of each batch.
 pub struct Otlp {
     render: Render,
-    /// This batch's records, queued at `flush`.
-    pending: Vec<LogRecord>,
+    /// This batch's records, encoded, queued at `flush`.
+    pending: Vec<Encoded>,
     queue: Arc<Queue>,
     counts: Arc<ExportCounts>,
     /// Disconnected when the export task has ended.
@@ -116,7 +117,7 @@ impl Otlp {
     fn add(&mut self, render: impl FnOnce(&mut Render) -> LogRecord) {
         if self.queue.has_room(self.pending.len()) {
             let r = render(&mut self.render);
-            self.pending.push(r);
+            self.pending.push(r.encode_to_vec());
         } else {
             ExportCounts::add(&self.counts.queue_full, 1);
         }

@@ -3,6 +3,12 @@
 //! sends each with `LogsService/Export`, retries what may succeed later with exponential
 //! backoff, and counts what it gives up. Nothing here is waited on by the sink, except its
 //! end, bounded by the flush deadline.
+//!
+//! Records travel encoded (each an `opentelemetry.proto.logs.v1.LogRecord` as prost encodes it,
+//! encoded once by the sink): a batch is assembled into one `ExportLogsServiceRequest` by
+//! prefixing the enclosing messages' fields, and a retry sends the same bytes again. The call
+//! is the generated client's (`tonic::client::Grpc::unary` on the service's path), with a codec
+//! that passes those bytes through.
 use std::{
     collections::VecDeque,
     sync::{
@@ -12,15 +18,24 @@ use std::{
     time::Duration,
 };
 
+use bytes::{BufMut as _, Bytes};
 use opentelemetry_proto::tonic::{
-    collector::logs::v1::{ExportLogsServiceRequest, logs_service_client::LogsServiceClient},
+    collector::logs::v1::ExportLogsServiceResponse,
     common::v1::{InstrumentationScope, KeyValue},
-    logs::v1::{LogRecord, ResourceLogs, ScopeLogs},
     resource::v1::Resource,
 };
-use prost::Message as _;
+use prost::{
+    Message as _,
+    encoding::{WireType, encode_key, encode_varint, encoded_len_varint, key_len},
+};
 use tokio::{sync::Notify, time::Instant};
-use tonic::{Code, transport::Channel};
+use tonic::{
+    Code, Status,
+    client::Grpc,
+    codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder},
+    codegen::http::uri::PathAndQuery,
+    transport::Channel,
+};
 
 use crate::model::ExportCounts;
 
@@ -45,8 +60,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// One `LogRecord`, encoded.
+pub type Encoded = Vec<u8>;
+
 struct Inner {
-    records: VecDeque<LogRecord>,
+    records: VecDeque<Encoded>,
     /// The run is over: export what is queued until then, count the rest.
     deadline: Option<Instant>,
 }
@@ -90,7 +108,7 @@ impl Queue {
     }
 
     /// Moves `batch` into the queue; what does not fit is dropped and counted.
-    pub fn push(&self, batch: &mut Vec<LogRecord>) {
+    pub fn push(&self, batch: &mut Vec<Encoded>) {
         if batch.is_empty() {
             return;
         }
@@ -126,7 +144,7 @@ impl Queue {
 
     /// The next batch: up to `BATCH_RECORDS` or `BATCH_BYTES`, once that many are queued,
     /// `BATCH_DELAY` after the first, or at once when the run is over; `None` at the end.
-    pub(super) async fn next_batch(&self) -> Option<Vec<LogRecord>> {
+    pub(super) async fn next_batch(&self) -> Option<Vec<Encoded>> {
         loop {
             {
                 let inner = self.lock();
@@ -159,7 +177,7 @@ impl Queue {
             let Some(next) = inner.records.front() else {
                 break;
             };
-            let size = next.encoded_len();
+            let size = next.len();
             if !batch.is_empty() && bytes + size > BATCH_BYTES {
                 break;
             }
@@ -219,20 +237,96 @@ fn retryable(code: Code) -> bool {
     )
 }
 
-/// The export task's state: the client, and whether the receiver is failing (logged once when
-/// it starts failing and once when it works again).
+/// `opentelemetry.proto.collector.logs.v1.LogsService/Export`.
+const EXPORT_PATH: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+/// An `ExportLogsServiceRequest` of one `ResourceLogs` (`resource`) with one `ScopeLogs`
+/// (`scope`) holding `records`; `resource` and `scope` are encoded messages, as are the
+/// records. Field numbers: opentelemetry/proto/collector/logs/v1/logs_service.proto and
+/// logs/v1/logs.proto.
+pub fn request(resource: &[u8], scope: &[u8], records: &[Encoded]) -> Bytes {
+    /// A length-delimited field's size: key, length, bytes.
+    fn field_len(tag: u32, len: usize) -> usize {
+        key_len(tag) + encoded_len_varint(len as u64) + len
+    }
+    fn field_head(tag: u32, len: usize, out: &mut Vec<u8>) {
+        encode_key(tag, WireType::LengthDelimited, out);
+        encode_varint(len as u64, out);
+    }
+    // ScopeLogs { scope = 1; repeated log_records = 2 }
+    let scope_logs =
+        field_len(1, scope.len()) + records.iter().map(|r| field_len(2, r.len())).sum::<usize>();
+    // ResourceLogs { resource = 1; repeated scope_logs = 2 }
+    let resource_logs = field_len(1, resource.len()) + field_len(2, scope_logs);
+    // ExportLogsServiceRequest { repeated resource_logs = 1 }
+    let mut out = Vec::with_capacity(field_len(1, resource_logs));
+    field_head(1, resource_logs, &mut out);
+    field_head(1, resource.len(), &mut out);
+    out.put_slice(resource);
+    field_head(2, scope_logs, &mut out);
+    field_head(1, scope.len(), &mut out);
+    out.put_slice(scope);
+    for r in records {
+        field_head(2, r.len(), &mut out);
+        out.put_slice(r);
+    }
+    Bytes::from(out)
+}
+
+/// Sends an encoded request as it is; decodes the response with prost.
+#[derive(Debug, Clone, Copy, Default)]
+struct PassThrough;
+
+impl Codec for PassThrough {
+    type Encode = Bytes;
+    type Decode = ExportLogsServiceResponse;
+    type Encoder = PassThrough;
+    type Decoder = PassThrough;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        *self
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        *self
+    }
+}
+
+impl Encoder for PassThrough {
+    type Item = Bytes;
+    type Error = Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        dst.put_slice(&item);
+        Ok(())
+    }
+}
+
+impl Decoder for PassThrough {
+    type Item = ExportLogsServiceResponse;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<Self::Item>, Status> {
+        ExportLogsServiceResponse::decode(src)
+            .map(Some)
+            .map_err(|e| Status::internal(format!("undecodable response: {e}")))
+    }
+}
+
+/// The export task's state: the channel, and whether the receiver is failing (logged once
+/// when it starts failing and once when it works again).
 pub struct Exporter {
     endpoint: String,
-    client: LogsServiceClient<Channel>,
+    grpc: Grpc<Channel>,
     queue: Arc<Queue>,
     counts: Arc<ExportCounts>,
-    resource: Resource,
-    scope: InstrumentationScope,
+    resource: Vec<u8>,
+    scope: Vec<u8>,
     failing: bool,
 }
 
 impl Exporter {
-    /// The client connects when it first sends, and again after the receiver went away.
+    /// The channel connects when it first sends, and again after the receiver went away.
     pub fn new(
         endpoint: &str,
         queue: Arc<Queue>,
@@ -244,19 +338,20 @@ impl Exporter {
             .connect_lazy();
         Ok(Exporter {
             endpoint: endpoint.to_string(),
-            client: LogsServiceClient::new(channel),
+            grpc: Grpc::new(channel),
             queue,
             counts,
-            resource: resource(),
-            scope: scope(),
+            resource: resource().encode_to_vec(),
+            scope: scope().encode_to_vec(),
             failing: false,
         })
     }
 
     /// Exports batches until the queue is closed and empty; `done` is dropped at the end.
     pub async fn run(mut self, done: std::sync::mpsc::Sender<()>) {
-        while let Some(batch) = self.queue.clone().next_batch().await {
-            self.export(batch).await;
+        let queue = self.queue.clone();
+        while let Some(batch) = queue.next_batch().await {
+            self.export(&batch).await;
         }
         drop(done);
     }
@@ -274,19 +369,22 @@ impl Exporter {
         }
     }
 
-    async fn export(&mut self, batch: Vec<LogRecord>) {
+    /// One attempt: the receiver's answer.
+    async fn send(&mut self, request: Bytes) -> Result<ExportLogsServiceResponse, Status> {
+        self.grpc
+            .ready()
+            .await
+            .map_err(|e| Status::unavailable(format!("not ready: {e}")))?;
+        let path = PathAndQuery::from_static(EXPORT_PATH);
+        self.grpc
+            .unary(tonic::Request::new(request), path, PassThrough)
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    async fn export(&mut self, batch: &[Encoded]) {
         let n = batch.len() as u64;
-        let request = ExportLogsServiceRequest {
-            resource_logs: vec![ResourceLogs {
-                resource: Some(self.resource.clone()),
-                scope_logs: vec![ScopeLogs {
-                    scope: Some(self.scope.clone()),
-                    log_records: batch,
-                    ..ScopeLogs::default()
-                }],
-                ..ResourceLogs::default()
-            }],
-        };
+        let request = request(&self.resource, &self.scope, batch);
         let mut backoff = FIRST_BACKOFF;
         for attempt in 1..=ATTEMPTS {
             let deadline = self.queue.deadline();
@@ -298,10 +396,9 @@ impl Exporter {
                 ExportCounts::add(&self.counts.at_exit, n);
                 return;
             }
-            match tokio::time::timeout(limit, self.client.export(request.clone())).await {
+            match tokio::time::timeout(limit, self.send(request.clone())).await {
                 Ok(Ok(response)) => {
                     let rejected = response
-                        .into_inner()
                         .partial_success
                         .map_or(0, |p| u64::try_from(p.rejected_log_records).unwrap_or(0))
                         .min(n);

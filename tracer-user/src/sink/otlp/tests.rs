@@ -7,8 +7,10 @@ use opentelemetry_proto::tonic::{
     logs::v1::LogRecord,
 };
 
+use prost::Message as _;
+
 use super::{
-    export::{BATCH_BYTES, BATCH_RECORDS, Queue},
+    export::{BATCH_BYTES, BATCH_RECORDS, Encoded, Queue, request},
     render::{Render, json_value},
 };
 use crate::{
@@ -225,7 +227,7 @@ fn json_values_map_to_any_values() {
     );
 }
 
-fn records(n: usize, body_bytes: usize) -> Vec<LogRecord> {
+fn log_records(n: usize, body_bytes: usize) -> Vec<LogRecord> {
     (0..n)
         .map(|k| LogRecord {
             time_unix_nano: k as u64,
@@ -235,6 +237,60 @@ fn records(n: usize, body_bytes: usize) -> Vec<LogRecord> {
             ..LogRecord::default()
         })
         .collect()
+}
+
+fn records(n: usize, body_bytes: usize) -> Vec<Encoded> {
+    log_records(n, body_bytes)
+        .iter()
+        .map(|r| r.encode_to_vec())
+        .collect()
+}
+
+#[test]
+fn a_batch_is_one_request_as_the_generated_types_encode_it() {
+    use opentelemetry_proto::tonic::{
+        collector::logs::v1::ExportLogsServiceRequest,
+        common::v1::{InstrumentationScope, KeyValue},
+        logs::v1::{ResourceLogs, ScopeLogs},
+        resource::v1::Resource,
+    };
+    let resource = Resource {
+        attributes: vec![KeyValue {
+            key: "service.name".into(),
+            value: Some(AnyValue { value: s("tracer") }),
+            ..KeyValue::default()
+        }],
+        ..Resource::default()
+    };
+    let scope = InstrumentationScope {
+        name: "tracer".into(),
+        ..InstrumentationScope::default()
+    };
+    // Records of sizes around the varint steps (127/128 bytes, 16 KiB).
+    let mut logs = log_records(3, 100);
+    logs.extend(log_records(1, 130));
+    logs.extend(log_records(1, 20_000));
+    let encoded: Vec<Encoded> = logs.iter().map(|r| r.encode_to_vec()).collect();
+    let bytes = request(&resource.encode_to_vec(), &scope.encode_to_vec(), &encoded);
+    let want = ExportLogsServiceRequest {
+        resource_logs: vec![ResourceLogs {
+            resource: Some(resource),
+            scope_logs: vec![ScopeLogs {
+                scope: Some(scope),
+                log_records: logs,
+                ..ScopeLogs::default()
+            }],
+            ..ResourceLogs::default()
+        }],
+    };
+    assert_eq!(bytes, want.encode_to_vec());
+    assert_eq!(ExportLogsServiceRequest::decode(bytes).ok(), Some(want));
+}
+
+fn time_of(r: &Encoded) -> Option<u64> {
+    LogRecord::decode(r.as_slice())
+        .ok()
+        .map(|r| r.time_unix_nano)
 }
 
 #[test]
@@ -266,10 +322,7 @@ async fn batches_are_bounded_by_records_and_bytes_and_end_with_the_queue() {
         "{:?}",
         t.elapsed()
     );
-    assert_eq!(
-        rest.first().map(|r| r.time_unix_nano),
-        Some(BATCH_RECORDS as u64)
-    );
+    assert_eq!(rest.first().and_then(time_of), Some(BATCH_RECORDS as u64));
     assert_eq!(rest.len(), 3);
     // Closed: what is queued goes at once, big records as many as fit in BATCH_BYTES.
     q.push(&mut records(5, BATCH_BYTES / 4));
