@@ -22,14 +22,17 @@ fn now_ns() -> u64 {
         .map_or(0, |d| d.as_nanos() as u64)
 }
 
-/// The workload's calls among the receiver's log records (after its exec: comm `workload`).
+/// The burst's getppid and openat calls among the receiver's log records (after its exec:
+/// comm `workload`).
 fn workload_records(records: &[Value], ns_pid: u64) -> Vec<&Value> {
     records
         .iter()
         .filter(|r| {
+            let a = &r["attributes"];
             r["event_name"] == "tracer.syscall"
-                && r["attributes"]["process.vpid"].as_u64() == Some(ns_pid)
-                && r["attributes"]["process.executable.name"] == "workload"
+                && a["process.vpid"].as_u64() == Some(ns_pid)
+                && a["process.executable.name"] == "workload"
+                && (a["syscall.name"] == "getppid" || a["syscall.name"] == "openat")
         })
         .collect()
 }
