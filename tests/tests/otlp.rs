@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tests::{
     burst,
-    daemon::{Daemon, eventually, http, metric, read_lines},
+    daemon::{Daemon, complete_lines, eventually, http, metric, read_lines},
     free_port,
     otlp::{Mode, Receiver},
     workload_container,
@@ -52,16 +52,6 @@ fn workload_lines(lines: &[Value], ns_pid: u64) -> (usize, usize) {
             .filter(|v| v["syscall"] == "openat" && v["errno"] == "ENOENT")
             .count(),
     )
-}
-
-/// Complete lines of a file being written.
-fn complete_lines(path: &std::path::Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let end = text.rfind('\n').map_or(0, |i| i + 1);
-    text[..end]
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
 
 /// `(exported, dropped)` from the closing line's `; otlp: N exported, M dropped`.
