@@ -171,6 +171,16 @@ pub fn read_lines(path: &Path) -> Vec<Value> {
         .collect()
 }
 
+/// Complete lines of a file being written (a trailing partial line is left out).
+pub fn complete_lines(path: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let end = text.rfind('\n').map_or(0, |i| i + 1);
+    text[..end]
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 /// Polls until `f` is true.
 pub fn eventually(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;

@@ -16,6 +16,7 @@ use std::{
 use serde_json::Value;
 
 pub mod daemon;
+pub mod otlp;
 pub mod strace;
 pub mod strace_suite;
 

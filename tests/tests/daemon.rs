@@ -10,7 +10,7 @@ use std::{
 use serde_json::Value;
 use tests::{
     Container,
-    daemon::{Daemon, eventually, http, metric, read_lines, restart_dockerd},
+    daemon::{Daemon, complete_lines, eventually, http, metric, read_lines, restart_dockerd},
     docker, env, free_port, unique,
 };
 
@@ -33,16 +33,6 @@ fn run_workload(name: &str, args: &[&str]) -> Container {
         name: name.to_string(),
         cli: "docker",
     }
-}
-
-/// Complete lines of a file being written (a trailing partial line is left out).
-fn complete_lines(path: &Path) -> Vec<Value> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let end = text.rfind('\n').map_or(0, |i| i + 1);
-    text[..end]
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
 }
 
 fn is_call(v: &Value, comm: &str, syscall: &str) -> bool {

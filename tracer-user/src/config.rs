@@ -16,7 +16,7 @@ use crate::{
     error::Error,
     model::summary::SortBy,
     runtime::{TargetSpec, cri::PodSpec},
-    sink::{file::Rotation, route::Output},
+    sink::{file::Rotation, otlp::Endpoint, route::Output},
 };
 
 /// Ring buffer size when none is given.
@@ -157,6 +157,8 @@ pub struct ObserveConfig {
     pub exclude_comm: Vec<String>,
     /// `-P`: only the calls that touch these paths.
     pub trace_paths: Vec<PathBuf>,
+    /// `--otlp`: every record as an OpenTelemetry log record to this receiver too.
+    pub otlp: Option<Endpoint>,
 }
 
 /// `record`, checked: observe's target, syscall set and kernel options; the file to write.
@@ -243,6 +245,8 @@ pub struct DaemonConfig {
     pub format: policy::DaemonFormat,
     /// `[container.NAME]` tables, by container name (`NS/POD/NAME` in a pod).
     pub policies: BTreeMap<String, policy::Policy>,
+    /// `--otlp`: every record as an OpenTelemetry log record to this receiver too.
+    pub otlp: Option<Endpoint>,
 }
 
 /// What the daemon leaves out unless told otherwise: runc's and crun's set-up of a container
@@ -321,6 +325,8 @@ pub struct DaemonFile {
     /// `[container.NAME]`: one container's policy.
     #[serde(default)]
     pub container: BTreeMap<String, policy::PolicyFile>,
+    /// An OTLP/gRPC receiver, as `--otlp` takes it.
+    pub otlp: Option<String>,
 }
 
 /// `syscalls = "SET"` or `syscalls = ["ITEM", …]`.
@@ -387,6 +393,15 @@ pub fn metrics_addr(m: &str) -> Result<SocketAddr, Error> {
             ))
         }),
     }
+}
+
+/// `--otlp`: `http://HOST:PORT`, `HOST:PORT` or a port on 127.0.0.1.
+pub fn parse_otlp(s: &str) -> Result<Endpoint, Error> {
+    Endpoint::parse(s).map_err(|why| {
+        usage(format!(
+            "bad --otlp {s:?}: {why}; give the OTLP/gRPC receiver as http://HOST:PORT, e.g. http://127.0.0.1:4317"
+        ))
+    })
 }
 
 /// Docker's container names: `[a-zA-Z0-9][a-zA-Z0-9_.-]*`.
@@ -505,6 +520,47 @@ mod tests {
         assert_eq!(f.containers, ["web"]);
         assert_eq!(f.output_dir, Some(PathBuf::from("/var/log/tracer")));
         assert_eq!(f.metrics.as_deref(), Some("127.0.0.1:9464"));
+    }
+
+    #[test]
+    fn otlp_endpoints() {
+        let ok = |s: &str| parse_otlp(s).map(|e| e.to_string()).ok();
+        assert_eq!(
+            ok("http://127.0.0.1:4317").as_deref(),
+            Some("http://127.0.0.1:4317")
+        );
+        assert_eq!(
+            ok("http://127.0.0.1:4317/").as_deref(),
+            Some("http://127.0.0.1:4317")
+        );
+        assert_eq!(
+            ok("collector:4317").as_deref(),
+            Some("http://collector:4317")
+        );
+        assert_eq!(ok("4317").as_deref(), Some("http://127.0.0.1:4317"));
+        assert_eq!(
+            ok("http://[::1]:4317").as_deref(),
+            Some("http://[::1]:4317")
+        );
+        for (bad, why) in [
+            ("https://127.0.0.1:4317", "https (TLS) is not supported"),
+            ("http://127.0.0.1", "no port"),
+            ("http://127.0.0.1:4317/v1/logs", "a path"),
+            ("grpc://127.0.0.1:4317", "scheme grpc"),
+            ("http://user:pw@127.0.0.1:4317", "credentials"),
+            ("0", "port 0"),
+            ("", "bad --otlp"),
+            ("http://a b:1", "not an address"),
+        ] {
+            let e = parse_otlp(bad).expect_err(bad);
+            assert_eq!(e.exit_code(), exit::USAGE);
+            let msg = e.to_string();
+            assert!(msg.contains(why), "{bad}: {msg}");
+            assert!(
+                msg.starts_with("bad --otlp") && !msg.contains('\n'),
+                "{msg}"
+            );
+        }
     }
 
     #[test]

@@ -82,6 +82,26 @@ fn report(s: &Summary) {
     if s.stack_failed > 0 {
         line.push_str(&format!(", {} stacks not read", s.stack_failed));
     }
+    if let Some(o) = &s.otlp {
+        line.push_str(&format!(
+            "; otlp: {} exported, {} dropped",
+            o.exported,
+            o.dropped()
+        ));
+        let why: Vec<String> = [
+            (o.queue_full, "queue full"),
+            (o.export_failed, "export failed"),
+            (o.rejected, "rejected"),
+            (o.at_exit, "at exit"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+        if !why.is_empty() {
+            line.push_str(&format!(" ({})", why.join(", ")));
+        }
+    }
     eprintln!("{line}");
 }
 
@@ -102,7 +122,11 @@ fn to_stdout(r: std::io::Result<()>) -> Result<Option<Summary>, Error> {
 
 /// -q: the closing line only when something was not delivered.
 fn unless_quiet(quiet: bool, s: Summary) -> Option<Summary> {
-    let undelivered = s.lost > 0 || s.decode_errors > 0 || s.pending_full > 0 || s.tasks_full > 0;
+    let undelivered = s.lost > 0
+        || s.decode_errors > 0
+        || s.pending_full > 0
+        || s.tasks_full > 0
+        || s.otlp.is_some_and(|o| o.dropped() > 0);
     (!quiet || undelivered).then_some(s)
 }
 

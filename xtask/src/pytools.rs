@@ -1,13 +1,20 @@
 //! Python tools the end-to-end tests use as independent peers, pinned, from PyPI into one venv
 //! under target/: the Prometheus project's own client library, whose OpenMetrics parser reads
-//! the daemon's /metrics.
+//! the daemon's /metrics; the official `opentelemetry-proto` package and `grpcio`, for the OTLP
+//! receiver (tests/fixtures/otlp_receiver.py), with what they pull in.
 use std::{path::Path, path::PathBuf, process::Command};
 
 use anyhow::Result;
 
 use crate::util::{cmd, output, run_ok};
 
-const PACKAGES: &[&str] = &["prometheus-client==0.26.0"];
+const PACKAGES: &[&str] = &[
+    "prometheus-client==0.26.0",
+    "opentelemetry-proto==1.45.2",
+    "grpcio==1.85.4",
+    "protobuf==7.36.2",
+    "typing_extensions==4.16.0",
+];
 
 pub fn venv(root: &Path) -> PathBuf {
     root.join("target/pytools")

@@ -32,7 +32,8 @@ const PACKAGES: &[&str] = &[
     "containerd",
     // containerd-client and k8s-cri generate their gRPC code from .proto files at build time.
     "protobuf-compiler",
-    // packaging/kubernetes: read by the DaemonSet's test, validated in a venv.
+    // packaging/kubernetes: read by the DaemonSet's test, validated in a venv; the OTLP test
+    // receiver's venv (xtask/src/otlp.rs).
     "python3-yaml",
     "python3-venv",
 ];

@@ -78,6 +78,12 @@ pub struct DaemonArgs {
     /// `[NAME]` when several containers share the output).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<config::policy::DaemonFormat>,
+    /// Also send every record as an OpenTelemetry log record over OTLP/gRPC to this receiver
+    /// (http://HOST:PORT, e.g. http://127.0.0.1:4317; a bare port means 127.0.0.1): batched,
+    /// retried with backoff; a receiver that is down or slow never holds up the other outputs,
+    /// the records it misses are counted (docs/otlp.md).
+    #[arg(long, value_name = "ENDPOINT")]
+    pub otlp: Option<String>,
     /// Stop after this long (default: until SIGTERM or SIGINT).
     #[arg(long, value_name = "DUR")]
     pub duration: Option<humantime::Duration>,
@@ -198,6 +204,10 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
         } else {
             a.syscalls
         };
+        let otlp = match a.otlp.or(f.otlp) {
+            Some(e) => Some(config::parse_otlp(&e)?),
+            None => None,
+        };
         let ring_size = a.ring_size.or(f.ring_size);
         let string_size = a
             .string_size
@@ -251,6 +261,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
                     .map(|s| s.to_string())
                     .collect()
             }),
+            otlp,
         })
     }
 }
@@ -280,6 +291,7 @@ mod tests {
             exclude_comm: None,
             status: None,
             format: None,
+            otlp: None,
         }
     }
 
@@ -416,7 +428,7 @@ mod tests {
     #[test]
     fn file_values_and_overrides() {
         let p = config_file(
-            "containers = [\"web\", \"db\"]\noutput = \"/tmp/x.jsonl\"\nrotate-size = \"1M\"\nmetrics = \"127.0.0.1:9464\"\nsyscalls = [\"openat\"]\n",
+            "containers = [\"web\", \"db\"]\noutput = \"/tmp/x.jsonl\"\nrotate-size = \"1M\"\nmetrics = \"127.0.0.1:9464\"\nsyscalls = [\"openat\"]\notlp = \"http://127.0.0.1:4317\"\n",
         );
         let mut a = args(&[]);
         a.config = Some(p.clone());
@@ -432,12 +444,21 @@ mod tests {
         );
         assert_eq!(c.metrics, "127.0.0.1:9464".parse().ok());
         assert_eq!(c.syscalls.len(), 1);
+        assert_eq!(
+            c.otlp.as_ref().map(|e| e.as_str()),
+            Some("http://127.0.0.1:4317")
+        );
         // The command line wins.
         let mut a = args(&["api"]);
         a.config = Some(p.clone());
         a.rotate_keep = Some(2);
         a.metrics = Some("127.0.0.1:9999".into());
+        a.otlp = Some("4318".into());
         let c = DaemonConfig::try_from(a).expect("valid");
+        assert_eq!(
+            c.otlp.as_ref().map(|e| e.as_str()),
+            Some("http://127.0.0.1:4318")
+        );
         assert_eq!(c.containers, ["api"]);
         assert_eq!(c.rotation.map(|r| r.keep), Some(2));
         assert_eq!(c.metrics, "127.0.0.1:9999".parse().ok());
@@ -495,6 +516,9 @@ mod tests {
         let mut a = args(&["web"]);
         a.output_dir = Some("/nonexistent-dir".into());
         cases.push((a, "not a directory"));
+        let mut a = args(&["web"]);
+        a.otlp = Some("https://127.0.0.1:4317".into());
+        cases.push((a, "bad --otlp"));
         for (a, needle) in cases {
             let e = DaemonConfig::try_from(a).expect_err(needle);
             assert_eq!(e.exit_code(), exit::USAGE);

@@ -143,6 +143,12 @@ pub struct ObserveArgs {
     /// Write records to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Also send every record as an OpenTelemetry log record over OTLP/gRPC to this receiver
+    /// (http://HOST:PORT, e.g. http://127.0.0.1:4317; a bare port means 127.0.0.1); a receiver
+    /// that is down or slow never holds up the output, the records it misses are counted
+    /// (docs/otlp.md).
+    #[arg(long, value_name = "ENDPOINT")]
+    pub otlp: Option<String>,
     /// Count calls, errors and times per syscall in the kernel and print `strace -c` tables
     /// (or `summary` JSON records) instead of one record per syscall (strace's -c,
     /// --summary-only).
@@ -544,6 +550,15 @@ pub fn config_for(a: ObserveArgs, target: TargetSpec) -> Result<ObserveConfig, E
             "--count counts streamed records, and --summary without --stream streams none; add --stream, or use --duration".into(),
         ));
     }
+    if a.otlp.is_some() && a.summary && !a.stream {
+        return Err(Error::Usage(
+            "--otlp exports records, and --summary without --stream writes none; add --stream (or use -C), or leave out --otlp".into(),
+        ));
+    }
+    let otlp = match &a.otlp {
+        Some(e) => Some(config::parse_otlp(e)?),
+        None => None,
+    };
     let duration =
         config::check_duration("--duration", a.duration.map(Duration::from), Duration::ZERO)?;
     let ring_size = config::parse_ring_size(&a.ring_size)?;
@@ -609,6 +624,7 @@ pub fn config_for(a: ObserveArgs, target: TargetSpec) -> Result<ObserveConfig, E
         quiet: a.quiet,
         exclude_comm: a.exclude_comm,
         trace_paths: a.trace_path,
+        otlp,
     })
 }
 

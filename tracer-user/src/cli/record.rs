@@ -23,8 +23,9 @@ pub struct ShowArgs {
     pub view: ObserveArgs,
 }
 
-/// Observe's options that neither `record` nor `show` has (yet): the summary, user stacks.
-const NEITHER: [&str; 8] = [
+/// Observe's options that neither `record` nor `show` has (yet): the summary, user stacks,
+/// OTLP export.
+const NEITHER: [&str; 9] = [
     "stack",
     "summary",
     "summary_and_stream",
@@ -33,6 +34,7 @@ const NEITHER: [&str; 8] = [
     "sort",
     "summary_columns",
     "histogram",
+    "otlp",
 ];
 
 /// Observe's options that only choose what is printed: `show`'s, hidden from `record --help`
@@ -124,6 +126,11 @@ impl TryFrom<ObserveArgs> for RecordConfig {
                 "-k with record is not supported: symbols come from the processes' binaries as they are now; use `tracer observe -k`".into(),
             ));
         }
+        if observe.otlp.is_some() {
+            return Err(Error::Usage(
+                "--otlp with record is not supported: record writes a recording; use `tracer observe --otlp` or `tracer daemon --otlp`".into(),
+            ));
+        }
         let display = display_options(&observe);
         if !display.is_empty() {
             return Err(Error::Usage(format!(
@@ -154,6 +161,11 @@ impl TryFrom<ShowArgs> for ShowConfig {
         if view.stack {
             return Err(Error::Usage(
                 "-k with show is not supported: the recording holds no user stacks".into(),
+            ));
+        }
+        if view.otlp.is_some() {
+            return Err(Error::Usage(
+                "--otlp with show is not supported yet: use `tracer observe --otlp` or `tracer daemon --otlp`".into(),
             ));
         }
         if view.duration.is_some() {
@@ -222,6 +234,8 @@ mod tests {
             assert_eq!(e.exit_code(), crate::error::exit::USAGE);
         }
         assert!(record(&["-p", "7", "-o", "c.bin", "-c"]).is_err());
+        let e = record(&["-p", "7", "-o", "c.bin", "--otlp", "4317"]).expect_err("--otlp");
+        assert!(e.to_string().starts_with("--otlp with record"), "{e}");
     }
 
     #[test]
@@ -244,5 +258,7 @@ mod tests {
         assert!(e.to_string().contains("no target"), "{e}");
         assert!(show(&[]).is_err(), "the file is needed");
         assert!(show(&["cap.bin", "-c"]).is_err());
+        let e = show(&["cap.bin", "--otlp", "4317"]).expect_err("--otlp");
+        assert!(e.to_string().starts_with("--otlp with show"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 //! crate.
 pub mod clock;
 pub mod event;
+pub mod export;
 pub mod lifecycle;
 pub mod loss;
 pub mod signal;
@@ -10,6 +11,7 @@ pub mod summary;
 pub mod target;
 
 pub use event::{Container, Event, Frame, Pod, Runtime, SyscallEvent};
+pub use export::{ExportCounts, ExportReport};
 pub use lifecycle::{Lifecycle, LifecycleKind};
 pub use loss::{Gauges, KernelStats, Lost};
 pub use signal::{SignalEvent, SignalKind};

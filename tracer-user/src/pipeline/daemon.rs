@@ -273,13 +273,18 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
             (name.clone(), d)
         })
         .collect();
-    let metrics = Arc::new(Metrics::new(cfg.ring_size));
+    let metrics = Metrics::new(cfg.ring_size);
     let outputs = Outputs::open(&cfg.output, cfg.rotation, cfg.format, destinations, clock)
         .map_err(|e| Error::Output {
             path: cfg.output.path(),
             reason: e.to_string(),
         })?
         .with_bytes_metric(metrics.output_bytes.clone());
+    let (sink, otlp) = super::with_otlp(Box::new(outputs), cfg.otlp.as_ref(), clock)?;
+    let metrics = Arc::new(match &otlp {
+        Some(counts) => metrics.with_otlp(counts.clone()),
+        None => metrics,
+    });
     let policies = &cfg.policies;
     // The kernel reports what any container shows, and captures the longest strings any
     // container asks for; each container's own filter and size apply after.
@@ -314,10 +319,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         "daemon following {}; SIGTERM to stop, SIGHUP to reopen output files",
         followed_names.join(", ")
     ));
-    let sink = Tee(vec![
-        Box::new(outputs),
-        Box::new(Counting::new(metrics.clone())),
-    ]);
+    let sink = Tee(vec![sink, Box::new(Counting::new(metrics.clone()))]);
     let output = match &cfg.output {
         Output::Stdout => "<stdout>".into(),
         o => o.path(),
@@ -366,5 +368,8 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
     if let Some(s) = server {
         s.abort();
     }
-    summary
+    Ok(Summary {
+        otlp: otlp.map(|c| c.report()),
+        ..summary?
+    })
 }

@@ -35,7 +35,8 @@ use crate::{
     error::Error,
     filter::{Filter, Pass},
     model::{
-        Container, Gauges, KernelStats, Lifecycle, SignalEvent, SyscallEvent,
+        Container, ExportCounts, ExportReport, Gauges, KernelStats, Lifecycle, SignalEvent,
+        SyscallEvent,
         clock::Clock,
         event::Record,
         summary::{Report, Snapshot, delta},
@@ -59,6 +60,8 @@ pub struct Summary {
     pub tasks_full: u64,
     /// Records without their user stack (`-k`): the kernel's walk failed.
     pub stack_failed: u64,
+    /// `--otlp`: what the export delivered and dropped.
+    pub otlp: Option<ExportReport>,
 }
 
 /// Where events come from.
@@ -569,5 +572,28 @@ pub async fn run(r: Run) -> Result<Summary, Error> {
         pending_full: kernel.pending_full,
         tasks_full: kernel.tasks_full,
         stack_failed: kernel.stack_failed,
+        otlp: None,
     })
+}
+
+type BoxedSink = Box<dyn Sink + Send>;
+
+/// `sink`, and with `--otlp` the OTLP sink beside it (started on the current runtime); the
+/// counters the closing line reads after the run.
+pub(crate) fn with_otlp(
+    sink: BoxedSink,
+    endpoint: Option<&crate::sink::otlp::Endpoint>,
+    clock: Clock,
+) -> Result<(BoxedSink, Option<Arc<ExportCounts>>), Error> {
+    let Some(endpoint) = endpoint else {
+        return Ok((sink, None));
+    };
+    let counts = Arc::new(ExportCounts::default());
+    let otlp = crate::sink::otlp::Otlp::start(endpoint, clock, counts.clone()).map_err(|e| {
+        Error::Usage(format!(
+            "cannot export to --otlp {endpoint}: {e}; give http://HOST:PORT of an OTLP/gRPC receiver"
+        ))
+    })?;
+    let tee = crate::sink::tee::Tee(vec![sink, Box::new(otlp)]);
+    Ok((Box::new(tee), Some(counts)))
 }

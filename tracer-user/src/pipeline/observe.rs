@@ -218,6 +218,7 @@ pub async fn observe(
         Some(s) => s,
         None => make_sink(&cfg, open_output(cfg.output.as_deref())?, clock),
     };
+    let (sink, otlp) = super::with_otlp(sink, cfg.otlp.as_ref(), clock)?;
     let mut loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
     let tasks = loaded.tasks.take();
     ready(format!("tracing {}; Ctrl-C to stop", target.describe()));
@@ -233,7 +234,7 @@ pub async fn observe(
         clock,
     );
     let interval = cfg.summary.as_ref().and_then(|s| s.interval);
-    super::run(Run {
+    let summary = super::run(Run {
         source: Source::Kernel {
             loaded: Box::new(loaded),
             interval,
@@ -248,5 +249,9 @@ pub async fn observe(
         control: Arc::default(),
         output: cfg.output.unwrap_or_else(|| "<stdout>".into()),
     })
-    .await
+    .await?;
+    Ok(Summary {
+        otlp: otlp.map(|c| c.report()),
+        ..summary
+    })
 }

@@ -219,5 +219,6 @@ pub async fn record(cfg: RecordConfig, ready: &dyn Fn(String)) -> Result<Summary
         pending_full: kernel.pending_full,
         tasks_full: kernel.tasks_full,
         stack_failed: kernel.stack_failed,
+        otlp: None,
     })
 }

@@ -168,6 +168,7 @@ async fn feed(
         // A profile must allow the runtime's set-up too.
         exclude_comm: Vec::new(),
         trace_paths: Vec::new(),
+        otlp: None,
     };
     let target = runtime::resolve(&cfg.target).await?;
     let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;

@@ -18,8 +18,14 @@ use hyper::{
 };
 use hyper_util::rt::TokioIo;
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
-    metrics::{counter::Counter, family::Family, gauge::Gauge},
+    collector::Collector,
+    encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, text::encode},
+    metrics::{
+        MetricType,
+        counter::{ConstCounter, Counter},
+        family::Family,
+        gauge::{ConstGauge, Gauge},
+    },
     registry::Registry,
 };
 use tokio::net::TcpListener;
@@ -27,7 +33,7 @@ use tokio::net::TcpListener;
 use super::{Lost, Sink};
 use crate::{
     decode::{DecodeError, errno, syscalls},
-    model::{Event, Gauges, summary::TargetCount},
+    model::{Event, ExportCounts, Gauges, export::DROP_REASONS, summary::TargetCount},
     runtime::follow::FollowReport,
 };
 
@@ -194,6 +200,13 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
+    /// Adds the OTLP export's counters (`--otlp`), read from `counts` when scraped.
+    pub fn with_otlp(mut self, counts: Arc<ExportCounts>) -> Metrics {
+        self.registry
+            .register_collector(Box::new(OtlpCollector(counts)));
+        self
+    }
+
     /// Sets `name`'s state gauge (one of [`STATES`]).
     pub fn set_state(&self, name: &str, state: &str) {
         for s in STATES {
@@ -275,6 +288,58 @@ impl FollowReport for Metrics {
         };
         self.starts.remove(&c);
         self.follow_gap.remove(&c);
+    }
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: String,
+}
+
+/// `tracer_otlp_*`: the export's counters as they are when scraped.
+#[derive(Debug)]
+struct OtlpCollector(Arc<ExportCounts>);
+
+impl Collector for OtlpCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let c = &self.0;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        for (name, help, value) in [
+            (
+                "otlp_records_exported",
+                "Records the OTLP receiver accepted",
+                get(&c.exported),
+            ),
+            (
+                "otlp_export_failures",
+                "OTLP export requests that failed (every attempt, retries included)",
+                get(&c.failures),
+            ),
+        ] {
+            let counter = ConstCounter::new(value);
+            let m = encoder.encode_descriptor(name, help, None, counter.metric_type())?;
+            counter.encode(m)?;
+        }
+        let mut m = encoder.encode_descriptor(
+            "otlp_records_dropped",
+            "Records not exported, by reason: queue_full (receiver down, slow or refusing), export_failed (every attempt failed), rejected (by the receiver), at_exit (flush deadline passed)",
+            None,
+            MetricType::Counter,
+        )?;
+        for reason in DROP_REASONS {
+            let label = ReasonLabel {
+                reason: reason.to_string(),
+            };
+            ConstCounter::new(c.dropped_for(reason)).encode(m.encode_family(&label)?)?;
+        }
+        let queued = ConstGauge::new(i64::try_from(get(&c.queued)).unwrap_or(i64::MAX));
+        let m = encoder.encode_descriptor(
+            "otlp_queue_records",
+            "Records waiting for the OTLP export",
+            None,
+            queued.metric_type(),
+        )?;
+        queued.encode(m)
     }
 }
 

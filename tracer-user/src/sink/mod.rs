@@ -4,6 +4,7 @@ pub mod file;
 pub mod json_writer;
 pub mod jsonl;
 pub mod metrics;
+pub mod otlp;
 pub mod route;
 pub mod seccomp;
 pub mod summary;
