@@ -5,6 +5,7 @@ pub mod clock;
 pub mod event;
 pub mod lifecycle;
 pub mod loss;
+pub mod seccomp;
 pub mod signal;
 pub mod summary;
 pub mod target;

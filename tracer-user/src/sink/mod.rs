@@ -16,7 +16,7 @@ pub use crate::model::Lost;
 use crate::{
     decode::DecodeError,
     error::Error,
-    model::{Container, Event, Lifecycle, SignalEvent, summary::Report},
+    model::{Container, Event, Lifecycle, SignalEvent, seccomp::Finding, summary::Report},
 };
 
 pub trait Sink {
@@ -30,6 +30,12 @@ pub trait Sink {
     /// A followed container started, restarted, died… (the daemon). Sinks about calls leave
     /// it.
     fn lifecycle(&mut self, _l: &Lifecycle) -> io::Result<()> {
+        Ok(())
+    }
+    /// A call the watched seccomp profile would not simply have allowed (`seccomp watch`, the
+    /// daemon's `--seccomp-watch`), after the call's own record when that is written too.
+    /// Sinks that do not render findings leave it.
+    fn seccomp(&mut self, _e: &Event, _f: &Finding) -> io::Result<()> {
         Ok(())
     }
     /// A summary table (summary mode): an interval's deltas, or the run's totals.

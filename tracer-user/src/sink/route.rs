@@ -11,7 +11,7 @@ use super::{
     file::{OutputFile, Rotation},
     jsonl::JsonLines,
 };
-use crate::model::{Event, Lifecycle, SignalEvent, clock::Clock};
+use crate::model::{Event, Lifecycle, SignalEvent, clock::Clock, seccomp::Finding};
 
 /// Where the JSON lines go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,6 +127,15 @@ impl Sink for Outputs {
             .as_ref()
             .map_or(UNATTRIBUTED.into(), |c| c.file_stem());
         self.sink_for(&name)?.event(e)
+    }
+
+    /// Into the call's container's stream, after the call's record.
+    fn seccomp(&mut self, e: &Event, f: &Finding) -> io::Result<()> {
+        let name = e
+            .container
+            .as_ref()
+            .map_or(UNATTRIBUTED.into(), |c| c.file_stem());
+        self.sink_for(&name)?.seccomp(e, f)
     }
 
     fn lifecycle(&mut self, l: &Lifecycle) -> io::Result<()> {

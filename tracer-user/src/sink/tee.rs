@@ -5,7 +5,7 @@ use super::{Lost, Sink};
 use crate::{
     decode::DecodeError,
     error::Error,
-    model::{Container, Event, Lifecycle, SignalEvent, summary::Report},
+    model::{Container, Event, Lifecycle, SignalEvent, seccomp::Finding, summary::Report},
 };
 
 pub struct Tee(pub Vec<Box<dyn Sink + Send>>);
@@ -25,6 +25,10 @@ impl Sink for Tee {
 
     fn lifecycle(&mut self, l: &Lifecycle) -> io::Result<()> {
         self.0.iter_mut().try_for_each(|s| s.lifecycle(l))
+    }
+
+    fn seccomp(&mut self, e: &Event, f: &Finding) -> io::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.seccomp(e, f))
     }
 
     fn summary(&mut self, r: &Report, c: Option<&Container>) -> io::Result<()> {
