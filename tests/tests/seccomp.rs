@@ -1,16 +1,21 @@
 //! `tracer seccomp` against a real Docker engine: a profile generated from an nginx container's
 //! start and load runs a new nginx with zero denials; the seed's deny-all profile stops a
-//! container and `check` says why; default-no-chmod denies `chmod 777 /`, live and predicted.
+//! container and `check` says why; default-no-chmod denies `chmod 777 /`, live and predicted;
+//! `watch` reports it without enforcing, alone and in the daemon across a restart.
 use std::{
     io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::mpsc::Receiver,
     time::{Duration, Instant},
 };
 
 use serde_json::Value;
 use tests::{
-    Container, TempDir, Tracer, docker, env, free_port, http_get, nginx_named, tracer_bin, unique,
+    Container, TempDir, Tracer, burst, burst_pid,
+    daemon::{Daemon, eventually, http, metric, read_lines},
+    docker, env, free_port, http_get, nginx_named, rest_of, stderr_lines, tracer_bin, unique,
+    wait_exit, wait_for_line,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -359,4 +364,228 @@ fn sigsys_from_kill_and_trap_is_seen_live_and_predicted_by_check() {
         assert_eq!(denied[0]["syscall"], "fchmodat");
         assert_eq!(denied[0]["action"], action);
     }
+}
+
+/// A running `tracer seccomp watch`: the child, its stderr lines, and its output file.
+struct Watcher {
+    child: Child,
+    stderr: Receiver<String>,
+    output: PathBuf,
+}
+
+impl Watcher {
+    /// `tracer seccomp watch --profile PROFILE --container NAME -o FILE ARGS…`, once it says
+    /// it is watching.
+    fn start(profile: &Path, container: &str, dir: &TempDir, args: &[&str]) -> Watcher {
+        let output = dir.0.join(unique("findings"));
+        let mut child = Command::new(tracer_bin())
+            .args(["seccomp", "watch", "--profile"])
+            .arg(profile)
+            .args(["--container", container, "-o"])
+            .arg(&output)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tracer seccomp watch");
+        let stderr = stderr_lines(&mut child, Some("watch"));
+        wait_for_line(&stderr, "tracer: watching ", Duration::from_secs(30));
+        Watcher {
+            child,
+            stderr,
+            output,
+        }
+    }
+
+    /// Lets the ring buffer drain, stops it with SIGINT: (exit code, output, stderr).
+    fn stop(mut self) -> (Option<i32>, String, String) {
+        std::thread::sleep(Duration::from_millis(300));
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let status = wait_exit(&mut self.child, "seccomp watch");
+        let out = std::fs::read_to_string(&self.output).unwrap_or_default();
+        (status.code(), out, rest_of(&self.stderr))
+    }
+}
+
+/// Complain mode on a container running without the profile: `chmod 777 /` succeeds, and is
+/// the one call reported, with the profile's verdict; the other calls of a burst are not.
+#[test]
+fn watch_reports_chmod_without_enforcing_it() {
+    let image = env("TRACER_WORKLOAD_IMAGE");
+    let dir = TempDir::new("seccomp-watch");
+    for (profile, verdict, action, errno) in [
+        (
+            "no-chmod.json",
+            "would_deny",
+            "SCMP_ACT_ERRNO",
+            Value::from("EPERM"),
+        ),
+        (
+            "kill-chmod.json",
+            "would_kill",
+            "SCMP_ACT_KILL_PROCESS",
+            Value::Null,
+        ),
+    ] {
+        let c = Container::run("sc-watch", &["--network", "none", &image]);
+        let json = Watcher::start(&fixture(profile), &c.name, &dir, &[]);
+        let text = Watcher::start(&fixture(profile), &c.name, &dir, &["--format", "text"]);
+        let before = burst_pid(&c.exec(&["/workload", "burst", "50", "20"]));
+        let out = Command::new("docker")
+            .args(["exec", &c.name, "/workload", "chmod", "/", "777"])
+            .output()
+            .expect("docker exec");
+        assert!(
+            out.status.success(),
+            "{profile}: the chmod was enforced: {out:?}"
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+        let after = burst(&c, 50, 20);
+        let (code, found, stderr) = json.stop();
+        assert_eq!(code, Some(9), "{profile}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "would not have allowed 1 observed call(s) (1 {verdict})"
+            )),
+            "{stderr}"
+        );
+        let lines: Vec<Value> = found
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{profile}: {found}");
+        let f = &lines[0];
+        assert_eq!(f["type"], "seccomp");
+        assert_eq!(f["verdict"], verdict);
+        assert_eq!(f["action"], action);
+        assert_eq!(f["errno"], errno);
+        assert_eq!(f["rule"], 0);
+        assert_eq!(f["syscall"], "fchmodat");
+        assert_eq!(f["container"]["name"], c.name.as_str());
+        let call = &f["call"];
+        assert_eq!(call["type"], "syscall");
+        assert_eq!(call["syscall"], "fchmodat");
+        assert_eq!(call["comm"], "workload");
+        assert_eq!(call["args"][2]["value"], 0o777);
+        assert_eq!(call["ret"], 0, "it ran");
+        assert!(call["seccomp"].is_null());
+        assert_ne!(call["ns_pid"], before);
+        assert_ne!(call["ns_pid"], after);
+        let (code, text, stderr) = text.stop();
+        assert_eq!(code, Some(9), "{stderr}");
+        let lines: Vec<&str> = text.lines().collect();
+        let suffix = match errno.as_str() {
+            Some(e) => format!(" = 0 (seccomp {verdict}: {action}({e}))"),
+            None => format!(" = 0 (seccomp {verdict}: {action})"),
+        };
+        assert_eq!(lines.len(), 1, "{text}");
+        assert!(
+            lines[0].contains("] fchmodat(AT_FDCWD, \"/\", 0777)") && lines[0].ends_with(&suffix),
+            "{text}"
+        );
+    }
+}
+
+/// `findings_total` for `container` and `verdict` on fchmodat, from the metrics endpoint.
+fn findings_metric(port: u16, container: &str) -> Option<f64> {
+    let (_, body) = http(port, "/metrics");
+    metric(
+        &body,
+        &format!(
+            "tracer_seccomp_findings_total{{container=\"{container}\",syscall=\"fchmodat\",verdict=\"would_deny\"}}"
+        ),
+    )
+}
+
+/// The daemon in complain mode: each incarnation's chmods, and nothing else, give a finding
+/// after their record in the container's stream, and the metric counts them.
+#[test]
+fn daemon_watch_reports_each_chmod_across_a_restart() {
+    let image = env("TRACER_WORKLOAD_IMAGE");
+    let name = unique("sc-daemon-watch");
+    let c = Container::run_on("docker", &name, &["--network", "none", &image]);
+    let port = free_port();
+    let no_chmod = fixture("no-chmod.json");
+    let mut d = Daemon::start(&[
+        "--container",
+        &name,
+        "--seccomp-watch",
+        &no_chmod.display().to_string(),
+        "--metrics",
+        &port.to_string(),
+    ]);
+    d.wait_following(&name);
+    let file = d.file(&name);
+    let chmod = || {
+        let out = c.exec(&["/workload", "chmod", "/", "777"]);
+        assert_eq!(out, "0", "not enforced");
+    };
+    let findings = |file: &Path| -> Vec<Value> {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["type"] == "seccomp")
+            .collect()
+    };
+    // One chmod in the first incarnation, two in the second; bursts around them.
+    burst(&c, 20, 5);
+    chmod();
+    eventually("the first finding", Duration::from_secs(10), || {
+        findings(&file).len() == 1
+    });
+    assert_eq!(findings_metric(port, &name), Some(1.0));
+    docker(&["restart", "-t", "1", &name]);
+    eventually("the restarted record", Duration::from_secs(20), || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains("\"event\":\"restarted\"")
+    });
+    chmod();
+    burst(&c, 20, 5);
+    chmod();
+    eventually("three findings", Duration::from_secs(10), || {
+        findings(&file).len() == 3
+    });
+    assert_eq!(findings_metric(port, &name), Some(3.0));
+    let (status, _) = d.stop();
+    assert!(status.success(), "{status}");
+    let lines = read_lines(&file);
+    let restarted = lines
+        .iter()
+        .position(|v| v["type"] == "container" && v["event"] == "restarted")
+        .expect("restarted");
+    let at: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v["type"] == "seccomp")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 3, "exactly one finding per chmod");
+    assert_eq!(
+        at.iter().filter(|&&i| i < restarted).count(),
+        1,
+        "one in the first incarnation"
+    );
+    for &i in &at {
+        let f = &lines[i];
+        assert_eq!(
+            (&f["verdict"], &f["syscall"], &f["errno"]),
+            (
+                &Value::from("would_deny"),
+                &Value::from("fchmodat"),
+                &Value::from("EPERM")
+            )
+        );
+        // Right after the call's own record, which it embeds.
+        assert_eq!(f["call"], lines[i - 1], "{f}");
+        assert_eq!(f["call"]["comm"], "workload");
+    }
+    // Three distinct processes (one per exec).
+    let pids: std::collections::HashSet<String> = at
+        .iter()
+        .map(|&i| lines[i]["call"]["pid"].to_string())
+        .collect();
+    assert_eq!(pids.len(), 3);
 }

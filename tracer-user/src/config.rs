@@ -237,6 +237,8 @@ pub struct DaemonConfig {
     /// Process names whose calls are left out; by default the runtime's own set-up
     /// ([`DEFAULT_DAEMON_EXCLUDE_COMM`]).
     pub exclude_comm: Vec<String>,
+    /// `--seccomp-watch`: the profile every followed container's calls are judged by.
+    pub seccomp_watch: Option<PathBuf>,
 }
 
 /// What the daemon leaves out unless told otherwise: runc's and crun's set-up of a container
@@ -270,6 +272,18 @@ pub enum SeccompSource {
 pub struct ProfileConfig {
     pub source: SeccompSource,
     pub output: Option<PathBuf>,
+}
+
+/// `seccomp watch`, checked.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    pub source: SeccompSource,
+    pub profile: PathBuf,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    /// As `check`'s.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -310,6 +324,7 @@ pub struct DaemonFile {
     pub string_size: Option<u32>,
     /// Process names left out; `[]` keeps everything.
     pub exclude_comm: Option<Vec<String>>,
+    pub seccomp_watch: Option<PathBuf>,
 }
 
 /// `syscalls = "SET"` or `syscalls = ["ITEM", …]`.

@@ -73,6 +73,12 @@ pub struct DaemonArgs {
     /// Stop after this long (default: until SIGTERM or SIGINT).
     #[arg(long, value_name = "DUR")]
     pub duration: Option<humantime::Duration>,
+    /// Complain mode: judge every followed container's calls by this Docker seccomp profile,
+    /// never enforcing it; each call it would not simply allow gets a `"type": "seccomp"`
+    /// record after its own in the container's stream, counted in
+    /// tracer_seccomp_findings_total.
+    #[arg(long, value_name = "FILE")]
+    pub seccomp_watch: Option<PathBuf>,
 }
 
 fn usage(msg: String) -> Error {
@@ -218,6 +224,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
                     .map(|s| s.to_string())
                     .collect()
             }),
+            seccomp_watch: a.seccomp_watch.or(f.seccomp_watch),
         })
     }
 }
@@ -245,6 +252,7 @@ mod tests {
             string_size: None,
             duration: None,
             exclude_comm: None,
+            seccomp_watch: None,
         }
     }
 
@@ -381,7 +389,7 @@ mod tests {
     #[test]
     fn file_values_and_overrides() {
         let p = config_file(
-            "containers = [\"web\", \"db\"]\noutput = \"/tmp/x.jsonl\"\nrotate-size = \"1M\"\nmetrics = \"127.0.0.1:9464\"\nsyscalls = [\"openat\"]\n",
+            "containers = [\"web\", \"db\"]\noutput = \"/tmp/x.jsonl\"\nrotate-size = \"1M\"\nmetrics = \"127.0.0.1:9464\"\nsyscalls = [\"openat\"]\nseccomp-watch = \"/etc/p.json\"\n",
         );
         let mut a = args(&[]);
         a.config = Some(p.clone());
@@ -397,12 +405,15 @@ mod tests {
         );
         assert_eq!(c.metrics, "127.0.0.1:9464".parse().ok());
         assert_eq!(c.syscalls.len(), 1);
+        assert_eq!(c.seccomp_watch, Some(PathBuf::from("/etc/p.json")));
         // The command line wins.
         let mut a = args(&["api"]);
         a.config = Some(p.clone());
         a.rotate_keep = Some(2);
         a.metrics = Some("127.0.0.1:9999".into());
+        a.seccomp_watch = Some("mine.json".into());
         let c = DaemonConfig::try_from(a).expect("valid");
+        assert_eq!(c.seccomp_watch, Some(PathBuf::from("mine.json")));
         assert_eq!(c.containers, ["api"]);
         assert_eq!(c.rotation.map(|r| r.keep), Some(2));
         assert_eq!(c.metrics, "127.0.0.1:9999".parse().ok());

@@ -1,8 +1,9 @@
 //! Seccomp sinks over the typed events: a Docker profile from observed behaviour
-//! (`seccomp profile`), and observed behaviour checked against a profile (`seccomp check`);
-//! docs/seccomp.md.
+//! (`seccomp profile`), observed behaviour checked against a profile (`seccomp check`), and
+//! judged call by call (`seccomp watch`, [`watch`]); docs/seccomp.md.
 pub mod calls;
 pub mod profile;
+pub mod watch;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
