@@ -1,7 +1,8 @@
 //! `tracer seccomp` against a real Docker engine: a profile generated from an nginx container's
-//! start and load runs a new nginx with zero denials; the seed's deny-all profile stops a
-//! container and `check` says why; default-no-chmod denies `chmod 777 /`, live and predicted;
-//! `watch` reports it without enforcing, alone and in the daemon across a restart.
+//! start and load runs a new nginx with zero denials (with argument conditions too); the seed's
+//! deny-all profile stops a container and `check` says why; default-no-chmod denies
+//! `chmod 777 /`, live and predicted; `watch` reports it without enforcing, alone and in the
+//! daemon across a restart.
 use std::{
     io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
@@ -14,8 +15,8 @@ use serde_json::Value;
 use tests::{
     Container, TempDir, Tracer, burst, burst_pid,
     daemon::{Daemon, eventually, http, metric, read_lines},
-    docker, env, free_port, http_get, nginx_named, rest_of, stderr_lines, tracer_bin, unique,
-    wait_exit, wait_for_line,
+    docker, env, free_port, http_get, nginx_named, rest_of, run_tracer, stderr_lines, tracer_bin,
+    unique, wait_exit, wait_for_line,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -26,6 +27,17 @@ fn fixture(name: &str) -> PathBuf {
 
 /// `tracer seccomp profile --from-start …` waiting for `container`; returns once it waits.
 fn profile_from_start(container: &str, duration: &str, record: &Path, out: &Path) -> Child {
+    profile_from_start_with(container, duration, record, out, &[])
+}
+
+/// `profile_from_start` with more options (`--args`).
+fn profile_from_start_with(
+    container: &str,
+    duration: &str,
+    record: &Path,
+    out: &Path,
+    more: &[&str],
+) -> Child {
     let mut child = Command::new(tracer_bin())
         .args([
             "seccomp",
@@ -34,6 +46,7 @@ fn profile_from_start(container: &str, duration: &str, record: &Path, out: &Path
             container,
             "--from-start",
         ])
+        .args(more)
         .args(["--duration", duration, "--record"])
         .arg(record)
         .arg("--output")
@@ -364,6 +377,97 @@ fn sigsys_from_kill_and_trap_is_seen_live_and_predicted_by_check() {
         assert_eq!(denied[0]["syscall"], "fchmodat");
         assert_eq!(denied[0]["action"], action);
     }
+}
+
+/// The nginx profile with `--args`: some calls are allowed only with the values nginx's start
+/// used, and nginx still starts and serves under it; the recording passes `check` and `watch`
+/// against it.
+#[test]
+fn generated_nginx_profile_with_args_runs_nginx() {
+    let dir = TempDir::new("seccomp-nginx-args");
+    let profile = dir.0.join("nginx-args.json");
+    let record = dir.0.join("events.jsonl");
+    let name = unique("sc-nginx-args");
+    let port = free_port();
+    let generator = profile_from_start_with(&name, "6s", &record, &profile, &["--args"]);
+    let (c, _conf) = nginx_named(&name, port, &[]);
+    for _ in 0..200 {
+        assert!(http_get(port).contains("200"));
+    }
+    wait_ok(generator, Duration::from_secs(30));
+    drop(c);
+    let p: Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).expect("profile")).expect("JSON");
+    let rules = p["syscalls"].as_array().expect("rules");
+    let conditioned: Vec<String> = rules
+        .iter()
+        .filter(|r| r["args"].as_array().is_some_and(|a| !a.is_empty()))
+        .map(|r| format!("{}{}", r["names"], r["args"]))
+        .collect();
+    eprintln!("argument conditions: {conditioned:#?}");
+    assert!(!conditioned.is_empty(), "{p}");
+    // A conditioned call is not also allowed by name.
+    let by_name: Vec<&str> = rules[0]["names"]
+        .as_array()
+        .expect("names")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for r in &rules[1..] {
+        let n = r["names"][0].as_str().expect("name");
+        assert!(!by_name.contains(&n), "{n} both ways");
+        assert_eq!(r["action"], "SCMP_ACT_ALLOW");
+    }
+    assert!(
+        conditioned.iter().any(|c| c.contains("\"socket\"")),
+        "{conditioned:?}"
+    );
+
+    // nginx under it: starts, serves, nothing denied.
+    let name2 = unique("sc-nginx-args-confined");
+    let port2 = free_port();
+    let opt = format!("seccomp={}", profile.display());
+    let (c2, _conf2) = nginx_named(&name2, port2, &["--security-opt", &opt]);
+    let tracer = Tracer::start(&["--container", &c2.name, "--format", "json"]);
+    for _ in 0..100 {
+        assert!(http_get(port2).contains("200"));
+    }
+    let done = tracer.stop();
+    let records = done.syscalls();
+    let denied: Vec<&Value> = records.iter().filter(|v| !v["seccomp"].is_null()).collect();
+    assert!(
+        denied.is_empty(),
+        "{} calls denied under the generated profile, first: {:?}",
+        denied.len(),
+        denied.first()
+    );
+    assert!(
+        records
+            .iter()
+            .filter(|v| v["syscall"] == "accept4" && v["ret"].as_i64().is_some_and(|r| r >= 0))
+            .count()
+            >= 100
+    );
+    // The recording against its own profile: check passes, watch finds nothing.
+    let (code, report) = check(&profile, &record);
+    assert_eq!(code, 0, "{report}");
+    let out = run_tracer(
+        &[
+            "seccomp",
+            "watch",
+            "--profile",
+            &profile.display().to_string(),
+            "--events",
+            &record.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
 
 /// A running `tracer seccomp watch`: the child, its stderr lines, and its output file.

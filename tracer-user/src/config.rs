@@ -272,6 +272,8 @@ pub enum SeccompSource {
 pub struct ProfileConfig {
     pub source: SeccompSource,
     pub output: Option<PathBuf>,
+    /// `--args`: conditions on the selector arguments' observed values.
+    pub args: bool,
 }
 
 /// `seccomp watch`, checked.

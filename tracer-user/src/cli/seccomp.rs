@@ -50,6 +50,10 @@ pub struct ProfileArgs {
     /// Write the profile to FILE instead of stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Allow only the observed values of selector arguments (socket's family, prctl's option,
+    /// clone's namespace flags… docs/seccomp.md lists them), where a call saw at most 8.
+    #[arg(long)]
+    pub args: bool,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +125,7 @@ impl TryFrom<ProfileArgs> for ProfileConfig {
         Ok(ProfileConfig {
             source: a.source.try_into()?,
             output: a.output,
+            args: a.args,
         })
     }
 }
@@ -171,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn watch_arguments() {
+    fn watch_and_profile_arguments() {
         let cli = parse(&["watch", "--profile", "p.json", "--container", "web"]).expect("parses");
         let Command::Seccomp(SeccompCommand::Watch(a)) = cli.command else {
             panic!("watch")
@@ -193,5 +198,6 @@ mod tests {
             parse(&["watch", "--container", "web"]).is_err(),
             "--profile is needed"
         );
+        assert!(parse(&["profile", "--events", "e.jsonl", "--args"]).is_ok());
     }
 }

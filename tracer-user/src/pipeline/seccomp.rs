@@ -229,7 +229,7 @@ pub async fn profile(cfg: ProfileConfig, ready: &dyn Fn(String)) -> Result<Summa
         Some(p) => Output::File(p.clone()),
         None => Output::Stdout,
     };
-    let sink = ProfileSink::new(output, Clock::shared());
+    let sink = ProfileSink::new(output, cfg.args, Clock::shared());
     feed(
         &cfg.source,
         Box::new(sink),
