@@ -2,7 +2,7 @@
 //! start and load runs a new nginx with zero denials (with argument conditions too); the seed's
 //! deny-all profile stops a container and `check` says why; default-no-chmod denies
 //! `chmod 777 /`, live and predicted; `watch` reports it without enforcing, alone and in the
-//! daemon across a restart.
+//! daemon across a restart; `merge` and `diff` exit as documented.
 use std::{
     io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
@@ -692,4 +692,85 @@ fn daemon_watch_reports_each_chmod_across_a_restart() {
         .map(|&i| lines[i]["call"]["pid"].to_string())
         .collect();
     assert_eq!(pids.len(), 3);
+}
+
+fn write_profile(dir: &TempDir, name: &str, text: &str) -> String {
+    let p = dir.0.join(name);
+    std::fs::write(&p, text).expect("write profile");
+    p.display().to_string()
+}
+
+/// `merge` and `diff` through the binary: outputs and exit codes.
+#[test]
+fn merge_and_diff_exit_codes() {
+    let dir = TempDir::new("seccomp-merge");
+    let a = write_profile(
+        &dir,
+        "a.json",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["write", "read"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]}"#,
+    );
+    let b = write_profile(
+        &dir,
+        "b.json",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "syscalls": [
+            {"names": ["openat", "read"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 10, "op": "SCMP_CMP_EQ"}]}]}"#,
+    );
+    let allow = write_profile(
+        &dir,
+        "allow.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}"#,
+    );
+    let merged = dir.0.join("merged.json").display().to_string();
+    let out = run_tracer(&["seccomp", "merge", &a, &b, "-o", &merged], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged).expect("merged")).expect("JSON");
+    assert_eq!(
+        m["syscalls"][0]["names"],
+        serde_json::json!(["openat", "read", "write"])
+    );
+    assert_eq!(m["syscalls"].as_array().map(Vec::len), Some(3));
+
+    // Conflicting defaults: exit 12, one line naming both files.
+    let out = run_tracer(&["seccomp", "merge", &a, &allow], &[]);
+    assert_eq!(out.status.code(), Some(12), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "tracer: cannot merge {a} and {allow}: their default actions differ"
+        )),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // diff: equal (a profile and itself merged), different (text and JSON), unreadable.
+    let self_merged = dir.0.join("aa.json").display().to_string();
+    let out = run_tracer(&["seccomp", "merge", &a, &a, "-o", &self_merged], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run_tracer(&["seccomp", "diff", &a, &self_merged], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run_tracer(&["seccomp", "diff", &a, &merged], &[]);
+    assert_eq!(out.status.code(), Some(13), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\n+ openat "), "{text}");
+    assert!(text.contains("\n+ socket if arg0 == 10 "), "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the profiles differ in 2 place(s)"),
+        "{out:?}"
+    );
+    let out = run_tracer(&["seccomp", "diff", &merged, &a, "--format", "json"], &[]);
+    assert_eq!(out.status.code(), Some(13), "{out:?}");
+    let d: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(d["equal"], false);
+    assert_eq!(d["only_new"], serde_json::json!([]));
+    assert_eq!(d["only_old"].as_array().map(Vec::len), Some(2));
+    let out = run_tracer(&["seccomp", "diff", &a, "/nonexistent/p.json"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read profile /nonexistent/p.json")
+    );
 }

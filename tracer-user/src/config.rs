@@ -288,6 +288,21 @@ pub struct WatchConfig {
     pub cap_drop: Vec<String>,
 }
 
+/// `seccomp merge`.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub profiles: Vec<PathBuf>,
+    pub output: Option<PathBuf>,
+}
+
+/// `seccomp diff`.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub json: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct CheckConfig {
     pub source: SeccompSource,

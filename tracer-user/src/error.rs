@@ -16,6 +16,8 @@ pub mod exit {
     pub const WOULD_DENY: u8 = 9;
     pub const RECORDING: u8 = 10;
     pub const AMBIGUOUS: u8 = 11;
+    pub const PROFILE_CONFLICT: u8 = 12;
+    pub const PROFILES_DIFFER: u8 = 13;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +99,13 @@ pub enum Error {
         /// `1 would_deny, 2 would_kill`.
         by: String,
     },
+    /// `seccomp merge`: profiles that cannot be combined; the message names both sides and
+    /// what to change.
+    #[error("{0}")]
+    ProfileConflict(String),
+    /// `seccomp diff`: the profiles differ (the differences are on standard output).
+    #[error("the profiles differ in {0} place(s), listed above")]
+    ProfilesDiffer(usize),
     /// An input file (recorded events) that cannot be used.
     #[error(
         "cannot use events file {path}: {why}; give JSON lines written by `tracer observe --format json` or `tracer daemon`"
@@ -165,6 +174,8 @@ impl Error {
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,
             Error::WouldDeny(_) | Error::WouldReject { .. } => exit::WOULD_DENY,
+            Error::ProfileConflict(_) => exit::PROFILE_CONFLICT,
+            Error::ProfilesDiffer(_) => exit::PROFILES_DIFFER,
             Error::Recording { .. } => exit::RECORDING,
             Error::Io { .. }
             | Error::Bpf { .. }
@@ -199,6 +210,8 @@ mod tests {
                 reason: String::new(),
             },
             Error::WouldDeny(1),
+            Error::ProfileConflict(String::new()),
+            Error::ProfilesDiffer(1),
             Error::Recording {
                 path: PathBuf::new(),
                 why: String::new(),

@@ -145,6 +145,14 @@ async fn run(command: Command) -> Result<Option<Summary>, Error> {
         Command::Seccomp(SeccompCommand::Watch(args)) => {
             pipeline::seccomp::watch(WatchConfig::try_from(args)?, &status).await?
         }
+        Command::Seccomp(SeccompCommand::Merge(args)) => {
+            pipeline::seccomp::merge(args.into())?;
+            return Ok(None);
+        }
+        Command::Seccomp(SeccompCommand::Diff(args)) => {
+            pipeline::seccomp::diff(args.into())?;
+            return Ok(None);
+        }
         Command::Completions { shell } => {
             return to_stdout(cli::completions(shell, &mut std::io::stdout()));
         }

@@ -1,4 +1,4 @@
-//! `tracer seccomp profile|check|watch`: arguments, turned into the checked
+//! `tracer seccomp profile|check|watch|merge|diff`: arguments, turned into the checked
 //! configurations of `config`.
 use std::{path::PathBuf, time::Duration};
 
@@ -6,7 +6,9 @@ use clap::{Args, Subcommand};
 
 use super::observe::FormatArg;
 use crate::{
-    config::{self, CheckConfig, ProfileConfig, SeccompSource, WatchConfig},
+    config::{
+        self, CheckConfig, DiffConfig, MergeConfig, ProfileConfig, SeccompSource, WatchConfig,
+    },
     error::Error,
 };
 
@@ -19,6 +21,11 @@ pub enum SeccompCommand {
     /// Complain mode: write each observed call a profile would not simply allow, as it
     /// happens, without enforcing anything (exit 9 when there were any).
     Watch(WatchArgs),
+    /// Combine profiles into one allowing what any of them allows.
+    Merge(MergeArgs),
+    /// What one profile allows that the other does not, by syscall and argument condition
+    /// (exit 13 when they differ).
+    Diff(DiffArgs),
 }
 
 /// Where the observed calls come from.
@@ -97,6 +104,29 @@ pub struct WatchArgs {
     pub cap_drop: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The profiles (Docker's format), two or more.
+    #[arg(value_name = "PROFILE", num_args = 2.., required = true)]
+    pub profiles: Vec<PathBuf>,
+    /// Write the merged profile to FILE instead of stdout.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The profile before.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+    /// The profile after.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+    /// Output: lines marked - and +, or one JSON object.
+    #[arg(long, value_enum, default_value_t = FormatArg::Text)]
+    pub format: FormatArg,
+}
+
 impl TryFrom<SourceArgs> for SeccompSource {
     type Error = Error;
 
@@ -159,6 +189,25 @@ impl TryFrom<WatchArgs> for WatchConfig {
     }
 }
 
+impl From<MergeArgs> for MergeConfig {
+    fn from(a: MergeArgs) -> Self {
+        MergeConfig {
+            profiles: a.profiles,
+            output: a.output,
+        }
+    }
+}
+
+impl From<DiffArgs> for DiffConfig {
+    fn from(a: DiffArgs) -> Self {
+        DiffConfig {
+            old: a.old,
+            new: a.new,
+            json: a.format == FormatArg::Json,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{
@@ -176,7 +225,7 @@ mod tests {
     }
 
     #[test]
-    fn watch_and_profile_arguments() {
+    fn watch_merge_and_diff_arguments() {
         let cli = parse(&["watch", "--profile", "p.json", "--container", "web"]).expect("parses");
         let Command::Seccomp(SeccompCommand::Watch(a)) = cli.command else {
             panic!("watch")
@@ -198,6 +247,13 @@ mod tests {
             parse(&["watch", "--container", "web"]).is_err(),
             "--profile is needed"
         );
+        assert!(
+            parse(&["merge", "a.json"]).is_err(),
+            "one profile is not a merge"
+        );
+        assert!(parse(&["merge", "a.json", "b.json", "-o", "m.json"]).is_ok());
+        assert!(parse(&["diff", "a.json"]).is_err());
+        assert!(parse(&["diff", "a.json", "b.json", "--format", "json"]).is_ok());
         assert!(parse(&["profile", "--events", "e.jsonl", "--args"]).is_ok());
     }
 }

@@ -1,6 +1,6 @@
 //! `seccomp profile`, `check` and `watch`: the same pipeline as observe (or, with
 //! `--from-start`, as the daemon), with a seccomp sink or the watch stage; or recorded JSON
-//! lines read back into the same typed events.
+//! lines read back into the same typed events. `merge` and `diff` only read profiles.
 use std::{fs::File, io::BufWriter, path::PathBuf, sync::Arc};
 
 use super::{
@@ -11,8 +11,8 @@ use super::{
 use crate::{
     bpf,
     config::{
-        CheckConfig, DEFAULT_RING_SIZE, DEFAULT_STRING_SIZE, Format, ObserveConfig, ProfileConfig,
-        SeccompSource, WatchConfig, parse_ring_size,
+        CheckConfig, DEFAULT_RING_SIZE, DEFAULT_STRING_SIZE, DiffConfig, Format, MergeConfig,
+        ObserveConfig, ProfileConfig, SeccompSource, WatchConfig, parse_ring_size,
     },
     decode::args,
     enrich::{Attribution, Enricher},
@@ -24,7 +24,7 @@ use crate::{
         Sink,
         jsonl::JsonLines,
         seccomp::{
-            CheckSink, Output, ProfileSink, load_profile,
+            CheckSink, Output, ProfileSink, diff, load_profile, merge,
             profile::Env,
             watch::{Judge, Watch},
         },
@@ -327,4 +327,64 @@ pub async fn watch(cfg: WatchConfig, ready: &dyn Fn(String)) -> Result<Summary, 
         ready,
     )
     .await
+}
+
+/// Reads every profile named, up front.
+fn load_all(
+    paths: &[PathBuf],
+) -> Result<Vec<(String, crate::sink::seccomp::profile::Profile)>, Error> {
+    paths
+        .iter()
+        .map(|p| Ok((p.display().to_string(), load_profile(p)?)))
+        .collect()
+}
+
+/// Writes `text` where the command writes: a closed stdout (`| head`) is not a failure.
+fn write_out(output: &Output, text: &str) -> Result<(), Error> {
+    match output.write(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let path = match output {
+                Output::File(p) => p.clone(),
+                Output::Stdout => "<stdout>".into(),
+            };
+            Err(Error::write_failed(path, &e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `tracer seccomp merge`: `Error::ProfileConflict` when the profiles cannot be one.
+pub fn merge(cfg: MergeConfig) -> Result<(), Error> {
+    let profiles = load_all(&cfg.profiles)?;
+    let merged = merge::merge(&profiles).map_err(|e| Error::ProfileConflict(e.to_string()))?;
+    let mut json = serde_json::to_string_pretty(&merged)
+        .map_err(|e| Error::Internal(format!("cannot write the merged profile: {e}")))?;
+    json.push('\n');
+    let output = match cfg.output {
+        Some(p) => Output::File(p),
+        None => Output::Stdout,
+    };
+    write_out(&output, &json)
+}
+
+/// `tracer seccomp diff`: `Error::ProfilesDiffer` when they differ, as diff(1) exits 1.
+pub fn diff(cfg: DiffConfig) -> Result<(), Error> {
+    let profiles = load_all(&[cfg.old, cfg.new])?;
+    let [(old_name, old), (new_name, new)] = &profiles[..] else {
+        return Err(Error::Internal("two profiles expected".into()));
+    };
+    let d = diff::diff(old_name, old, new_name, new);
+    let text = if cfg.json {
+        let mut line = serde_json::to_string(&d)
+            .map_err(|e| Error::Internal(format!("cannot write the difference: {e}")))?;
+        line.push('\n');
+        line
+    } else {
+        diff::text(&d)
+    };
+    write_out(&Output::Stdout, &text)?;
+    match d.count() {
+        0 => Ok(()),
+        n => Err(Error::ProfilesDiffer(n)),
+    }
 }

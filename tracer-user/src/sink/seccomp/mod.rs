@@ -1,8 +1,11 @@
 //! Seccomp sinks over the typed events: a Docker profile from observed behaviour
 //! (`seccomp profile`), observed behaviour checked against a profile (`seccomp check`), and
-//! judged call by call (`seccomp watch`, [`watch`]); docs/seccomp.md.
+//! judged call by call (`seccomp watch`, [`watch`]); operations on profiles (`seccomp merge`,
+//! `seccomp diff`); docs/seccomp.md.
 pub mod args;
 pub mod calls;
+pub mod diff;
+pub mod merge;
 pub mod profile;
 pub mod watch;
 
@@ -148,7 +151,8 @@ pub enum Output {
 }
 
 impl Output {
-    fn write(&self, text: &str) -> io::Result<()> {
+    /// Writes `text` whole, and syncs a file.
+    pub fn write(&self, text: &str) -> io::Result<()> {
         match self {
             Output::Stdout => {
                 let mut out = io::stdout().lock();
