@@ -1,6 +1,7 @@
 //! Seccomp profiles and recorded event files, both given by users: parse, decide every probe
 //! and every named call, read the events, and check a profile survives a write/read round trip
-//! with the same verdicts.
+//! with the same verdicts; that the watch stage's compiled filter and a profile merged with
+//! itself decide alike; that a diff with itself is empty.
 #![no_main]
 use std::sync::OnceLock;
 
@@ -11,7 +12,8 @@ use tracer::{
     model::clock::Clock,
     sink::seccomp::{
         calls::{Call, Classifier},
-        profile::{Env, Profile},
+        diff, merge,
+        profile::{Compiled, Env, Profile},
     },
 };
 
@@ -53,13 +55,23 @@ fuzz_target!(|input: Input<'_>| {
         .flat_map(|r| r.all_names().map(str::to_string))
         .collect();
     let _ = profile.covers_native(env());
+    let compiled = Compiled::new(profile.clone(), env());
+    let merged = merge::merge(&[("a".into(), profile.clone()), ("b".into(), profile.clone())]).ok();
+    assert!(diff::diff("a", &profile, "a", &profile).equal);
     for (nr, args) in &input.probes {
         let name = tracer::decode::syscalls::display_name(u32::from(*nr % 640));
         let a = profile.decide(&name, args, env());
         let b = again.decide(&name, args, env());
         assert_eq!(a, b, "verdicts change across a round trip");
-        for n in &names {
-            assert_eq!(profile.decide(n, args, env()), again.decide(n, args, env()));
+        assert_eq!(compiled.decide(&name, args), a, "the compiled filter differs");
+        for n in names.iter().map(String::as_str).chain([name.as_ref()]) {
+            let v = profile.decide(n, args, env());
+            assert_eq!(v, again.decide(n, args, env()));
+            assert_eq!(compiled.decide(n, args), v);
+            if let Some(m) = &merged {
+                let w = m.decide(n, args, env());
+                assert_eq!((w.action, w.errno), (v.action, v.errno), "merged with itself: {n}");
+            }
         }
     }
 });

@@ -1,16 +1,22 @@
 //! `tracer seccomp` against a real Docker engine: a profile generated from an nginx container's
-//! start and load runs a new nginx with zero denials; the seed's deny-all profile stops a
-//! container and `check` says why; default-no-chmod denies `chmod 777 /`, live and predicted.
+//! start and load runs a new nginx with zero denials (with argument conditions too); the seed's
+//! deny-all profile stops a container and `check` says why; default-no-chmod denies
+//! `chmod 777 /`, live and predicted; `watch` reports it without enforcing, alone and in the
+//! daemon across a restart; `merge` and `diff` exit as documented.
 use std::{
     io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::mpsc::Receiver,
     time::{Duration, Instant},
 };
 
 use serde_json::Value;
 use tests::{
-    Container, TempDir, Tracer, docker, env, free_port, http_get, nginx_named, tracer_bin, unique,
+    Container, TempDir, Tracer, burst, burst_pid,
+    daemon::{Daemon, eventually, http, metric, read_lines},
+    docker, env, free_port, http_get, nginx_named, rest_of, run_tracer, stderr_lines, tracer_bin,
+    unique, wait_exit, wait_for_line,
 };
 
 fn fixture(name: &str) -> PathBuf {
@@ -21,6 +27,17 @@ fn fixture(name: &str) -> PathBuf {
 
 /// `tracer seccomp profile --from-start …` waiting for `container`; returns once it waits.
 fn profile_from_start(container: &str, duration: &str, record: &Path, out: &Path) -> Child {
+    profile_from_start_with(container, duration, record, out, &[])
+}
+
+/// `profile_from_start` with more options (`--args`).
+fn profile_from_start_with(
+    container: &str,
+    duration: &str,
+    record: &Path,
+    out: &Path,
+    more: &[&str],
+) -> Child {
     let mut child = Command::new(tracer_bin())
         .args([
             "seccomp",
@@ -29,6 +46,7 @@ fn profile_from_start(container: &str, duration: &str, record: &Path, out: &Path
             container,
             "--from-start",
         ])
+        .args(more)
         .args(["--duration", duration, "--record"])
         .arg(record)
         .arg("--output")
@@ -359,4 +377,400 @@ fn sigsys_from_kill_and_trap_is_seen_live_and_predicted_by_check() {
         assert_eq!(denied[0]["syscall"], "fchmodat");
         assert_eq!(denied[0]["action"], action);
     }
+}
+
+/// The nginx profile with `--args`: some calls are allowed only with the values nginx's start
+/// used, and nginx still starts and serves under it; the recording passes `check` and `watch`
+/// against it.
+#[test]
+fn generated_nginx_profile_with_args_runs_nginx() {
+    let dir = TempDir::new("seccomp-nginx-args");
+    let profile = dir.0.join("nginx-args.json");
+    let record = dir.0.join("events.jsonl");
+    let name = unique("sc-nginx-args");
+    let port = free_port();
+    let generator = profile_from_start_with(&name, "6s", &record, &profile, &["--args"]);
+    let (c, _conf) = nginx_named(&name, port, &[]);
+    for _ in 0..200 {
+        assert!(http_get(port).contains("200"));
+    }
+    wait_ok(generator, Duration::from_secs(30));
+    drop(c);
+    let p: Value =
+        serde_json::from_str(&std::fs::read_to_string(&profile).expect("profile")).expect("JSON");
+    let rules = p["syscalls"].as_array().expect("rules");
+    let conditioned: Vec<String> = rules
+        .iter()
+        .filter(|r| r["args"].as_array().is_some_and(|a| !a.is_empty()))
+        .map(|r| format!("{}{}", r["names"], r["args"]))
+        .collect();
+    eprintln!("argument conditions: {conditioned:#?}");
+    assert!(!conditioned.is_empty(), "{p}");
+    // A conditioned call is not also allowed by name.
+    let by_name: Vec<&str> = rules[0]["names"]
+        .as_array()
+        .expect("names")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for r in &rules[1..] {
+        let n = r["names"][0].as_str().expect("name");
+        assert!(!by_name.contains(&n), "{n} both ways");
+        assert_eq!(r["action"], "SCMP_ACT_ALLOW");
+    }
+    assert!(
+        conditioned.iter().any(|c| c.contains("\"socket\"")),
+        "{conditioned:?}"
+    );
+
+    // nginx under it: starts, serves, nothing denied.
+    let name2 = unique("sc-nginx-args-confined");
+    let port2 = free_port();
+    let opt = format!("seccomp={}", profile.display());
+    let (c2, _conf2) = nginx_named(&name2, port2, &["--security-opt", &opt]);
+    let tracer = Tracer::start(&["--container", &c2.name, "--format", "json"]);
+    for _ in 0..100 {
+        assert!(http_get(port2).contains("200"));
+    }
+    let done = tracer.stop();
+    let records = done.syscalls();
+    let denied: Vec<&Value> = records.iter().filter(|v| !v["seccomp"].is_null()).collect();
+    assert!(
+        denied.is_empty(),
+        "{} calls denied under the generated profile, first: {:?}",
+        denied.len(),
+        denied.first()
+    );
+    assert!(
+        records
+            .iter()
+            .filter(|v| v["syscall"] == "accept4" && v["ret"].as_i64().is_some_and(|r| r >= 0))
+            .count()
+            >= 100
+    );
+    // The recording against its own profile: check passes, watch finds nothing.
+    let (code, report) = check(&profile, &record);
+    assert_eq!(code, 0, "{report}");
+    let out = run_tracer(
+        &[
+            "seccomp",
+            "watch",
+            "--profile",
+            &profile.display().to_string(),
+            "--events",
+            &record.display().to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+/// A running `tracer seccomp watch`: the child, its stderr lines, and its output file.
+struct Watcher {
+    child: Child,
+    stderr: Receiver<String>,
+    output: PathBuf,
+}
+
+impl Watcher {
+    /// `tracer seccomp watch --profile PROFILE --container NAME -o FILE ARGS…`, once it says
+    /// it is watching.
+    fn start(profile: &Path, container: &str, dir: &TempDir, args: &[&str]) -> Watcher {
+        let output = dir.0.join(unique("findings"));
+        let mut child = Command::new(tracer_bin())
+            .args(["seccomp", "watch", "--profile"])
+            .arg(profile)
+            .args(["--container", container, "-o"])
+            .arg(&output)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tracer seccomp watch");
+        let stderr = stderr_lines(&mut child, Some("watch"));
+        wait_for_line(&stderr, "tracer: watching ", Duration::from_secs(30));
+        Watcher {
+            child,
+            stderr,
+            output,
+        }
+    }
+
+    /// Lets the ring buffer drain, stops it with SIGINT: (exit code, output, stderr).
+    fn stop(mut self) -> (Option<i32>, String, String) {
+        std::thread::sleep(Duration::from_millis(300));
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) };
+        let status = wait_exit(&mut self.child, "seccomp watch");
+        let out = std::fs::read_to_string(&self.output).unwrap_or_default();
+        (status.code(), out, rest_of(&self.stderr))
+    }
+}
+
+/// Complain mode on a container running without the profile: `chmod 777 /` succeeds, and is
+/// the one call reported, with the profile's verdict; the other calls of a burst are not.
+#[test]
+fn watch_reports_chmod_without_enforcing_it() {
+    let image = env("TRACER_WORKLOAD_IMAGE");
+    let dir = TempDir::new("seccomp-watch");
+    for (profile, verdict, action, errno) in [
+        (
+            "no-chmod.json",
+            "would_deny",
+            "SCMP_ACT_ERRNO",
+            Value::from("EPERM"),
+        ),
+        (
+            "kill-chmod.json",
+            "would_kill",
+            "SCMP_ACT_KILL_PROCESS",
+            Value::Null,
+        ),
+    ] {
+        let c = Container::run("sc-watch", &["--network", "none", &image]);
+        let json = Watcher::start(&fixture(profile), &c.name, &dir, &[]);
+        let text = Watcher::start(&fixture(profile), &c.name, &dir, &["--format", "text"]);
+        let before = burst_pid(&c.exec(&["/workload", "burst", "50", "20"]));
+        let out = Command::new("docker")
+            .args(["exec", &c.name, "/workload", "chmod", "/", "777"])
+            .output()
+            .expect("docker exec");
+        assert!(
+            out.status.success(),
+            "{profile}: the chmod was enforced: {out:?}"
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+        let after = burst(&c, 50, 20);
+        let (code, found, stderr) = json.stop();
+        assert_eq!(code, Some(9), "{profile}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "would not have allowed 1 observed call(s) (1 {verdict})"
+            )),
+            "{stderr}"
+        );
+        let lines: Vec<Value> = found
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert_eq!(lines.len(), 1, "{profile}: {found}");
+        let f = &lines[0];
+        assert_eq!(f["type"], "seccomp");
+        assert_eq!(f["verdict"], verdict);
+        assert_eq!(f["action"], action);
+        assert_eq!(f["errno"], errno);
+        assert_eq!(f["rule"], 0);
+        assert_eq!(f["syscall"], "fchmodat");
+        assert_eq!(f["container"]["name"], c.name.as_str());
+        let call = &f["call"];
+        assert_eq!(call["type"], "syscall");
+        assert_eq!(call["syscall"], "fchmodat");
+        assert_eq!(call["comm"], "workload");
+        assert_eq!(call["args"][2]["value"], 0o777);
+        assert_eq!(call["ret"], 0, "it ran");
+        assert!(call["seccomp"].is_null());
+        assert_ne!(call["ns_pid"], before);
+        assert_ne!(call["ns_pid"], after);
+        let (code, text, stderr) = text.stop();
+        assert_eq!(code, Some(9), "{stderr}");
+        let lines: Vec<&str> = text.lines().collect();
+        let suffix = match errno.as_str() {
+            Some(e) => format!(" = 0 (seccomp {verdict}: {action}({e}))"),
+            None => format!(" = 0 (seccomp {verdict}: {action})"),
+        };
+        assert_eq!(lines.len(), 1, "{text}");
+        assert!(
+            lines[0].contains("] fchmodat(AT_FDCWD, \"/\", 0777)") && lines[0].ends_with(&suffix),
+            "{text}"
+        );
+    }
+}
+
+/// `findings_total` for `container` and `verdict` on fchmodat, from the metrics endpoint.
+fn findings_metric(port: u16, container: &str) -> Option<f64> {
+    let (_, body) = http(port, "/metrics");
+    metric(
+        &body,
+        &format!(
+            "tracer_seccomp_findings_total{{container=\"{container}\",syscall=\"fchmodat\",verdict=\"would_deny\"}}"
+        ),
+    )
+}
+
+/// The daemon in complain mode: each incarnation's chmods, and nothing else, give a finding
+/// after their record in the container's stream, and the metric counts them.
+#[test]
+fn daemon_watch_reports_each_chmod_across_a_restart() {
+    let image = env("TRACER_WORKLOAD_IMAGE");
+    let name = unique("sc-daemon-watch");
+    let c = Container::run_on("docker", &name, &["--network", "none", &image]);
+    let port = free_port();
+    let no_chmod = fixture("no-chmod.json");
+    let mut d = Daemon::start(&[
+        "--container",
+        &name,
+        "--seccomp-watch",
+        &no_chmod.display().to_string(),
+        "--metrics",
+        &port.to_string(),
+    ]);
+    d.wait_following(&name);
+    let file = d.file(&name);
+    let chmod = || {
+        let out = c.exec(&["/workload", "chmod", "/", "777"]);
+        assert_eq!(out, "0", "not enforced");
+    };
+    let findings = |file: &Path| -> Vec<Value> {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["type"] == "seccomp")
+            .collect()
+    };
+    // One chmod in the first incarnation, two in the second; bursts around them.
+    burst(&c, 20, 5);
+    chmod();
+    eventually("the first finding", Duration::from_secs(10), || {
+        findings(&file).len() == 1
+    });
+    assert_eq!(findings_metric(port, &name), Some(1.0));
+    docker(&["restart", "-t", "1", &name]);
+    eventually("the restarted record", Duration::from_secs(20), || {
+        std::fs::read_to_string(&file)
+            .unwrap_or_default()
+            .contains("\"event\":\"restarted\"")
+    });
+    chmod();
+    burst(&c, 20, 5);
+    chmod();
+    eventually("three findings", Duration::from_secs(10), || {
+        findings(&file).len() == 3
+    });
+    assert_eq!(findings_metric(port, &name), Some(3.0));
+    let (status, _) = d.stop();
+    assert!(status.success(), "{status}");
+    let lines = read_lines(&file);
+    let restarted = lines
+        .iter()
+        .position(|v| v["type"] == "container" && v["event"] == "restarted")
+        .expect("restarted");
+    let at: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v["type"] == "seccomp")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(at.len(), 3, "exactly one finding per chmod");
+    assert_eq!(
+        at.iter().filter(|&&i| i < restarted).count(),
+        1,
+        "one in the first incarnation"
+    );
+    for &i in &at {
+        let f = &lines[i];
+        assert_eq!(
+            (&f["verdict"], &f["syscall"], &f["errno"]),
+            (
+                &Value::from("would_deny"),
+                &Value::from("fchmodat"),
+                &Value::from("EPERM")
+            )
+        );
+        // Right after the call's own record, which it embeds.
+        assert_eq!(f["call"], lines[i - 1], "{f}");
+        assert_eq!(f["call"]["comm"], "workload");
+    }
+    // Three distinct processes (one per exec).
+    let pids: std::collections::HashSet<String> = at
+        .iter()
+        .map(|&i| lines[i]["call"]["pid"].to_string())
+        .collect();
+    assert_eq!(pids.len(), 3);
+}
+
+fn write_profile(dir: &TempDir, name: &str, text: &str) -> String {
+    let p = dir.0.join(name);
+    std::fs::write(&p, text).expect("write profile");
+    p.display().to_string()
+}
+
+/// `merge` and `diff` through the binary: outputs and exit codes.
+#[test]
+fn merge_and_diff_exit_codes() {
+    let dir = TempDir::new("seccomp-merge");
+    let a = write_profile(
+        &dir,
+        "a.json",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+            {"names": ["write", "read"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 2, "op": "SCMP_CMP_EQ"}]}]}"#,
+    );
+    let b = write_profile(
+        &dir,
+        "b.json",
+        r#"{"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1, "syscalls": [
+            {"names": ["openat", "read"], "action": "SCMP_ACT_ALLOW"},
+            {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 10, "op": "SCMP_CMP_EQ"}]}]}"#,
+    );
+    let allow = write_profile(
+        &dir,
+        "allow.json",
+        r#"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}"#,
+    );
+    let merged = dir.0.join("merged.json").display().to_string();
+    let out = run_tracer(&["seccomp", "merge", &a, &b, "-o", &merged], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let m: Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged).expect("merged")).expect("JSON");
+    assert_eq!(
+        m["syscalls"][0]["names"],
+        serde_json::json!(["openat", "read", "write"])
+    );
+    assert_eq!(m["syscalls"].as_array().map(Vec::len), Some(3));
+
+    // Conflicting defaults: exit 12, one line naming both files.
+    let out = run_tracer(&["seccomp", "merge", &a, &allow], &[]);
+    assert_eq!(out.status.code(), Some(12), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "tracer: cannot merge {a} and {allow}: their default actions differ"
+        )),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    // diff: equal (a profile and itself merged), different (text and JSON), unreadable.
+    let self_merged = dir.0.join("aa.json").display().to_string();
+    let out = run_tracer(&["seccomp", "merge", &a, &a, "-o", &self_merged], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run_tracer(&["seccomp", "diff", &a, &self_merged], &[]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = run_tracer(&["seccomp", "diff", &a, &merged], &[]);
+    assert_eq!(out.status.code(), Some(13), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\n+ openat "), "{text}");
+    assert!(text.contains("\n+ socket if arg0 == 10 "), "{text}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the profiles differ in 2 place(s)"),
+        "{out:?}"
+    );
+    let out = run_tracer(&["seccomp", "diff", &merged, &a, "--format", "json"], &[]);
+    assert_eq!(out.status.code(), Some(13), "{out:?}");
+    let d: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(d["equal"], false);
+    assert_eq!(d["only_new"], serde_json::json!([]));
+    assert_eq!(d["only_old"].as_array().map(Vec::len), Some(2));
+    let out = run_tracer(&["seccomp", "diff", &a, "/nonexistent/p.json"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot read profile /nonexistent/p.json")
+    );
 }

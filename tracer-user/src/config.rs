@@ -247,6 +247,8 @@ pub struct DaemonConfig {
     pub policies: BTreeMap<String, policy::Policy>,
     /// `--otlp`: every record as an OpenTelemetry log record to this receiver too.
     pub otlp: Option<Endpoint>,
+    /// `--seccomp-watch`: the profile every followed container's calls are judged by.
+    pub seccomp_watch: Option<PathBuf>,
 }
 
 /// What the daemon leaves out unless told otherwise: runc's and crun's set-up of a container
@@ -280,6 +282,35 @@ pub enum SeccompSource {
 pub struct ProfileConfig {
     pub source: SeccompSource,
     pub output: Option<PathBuf>,
+    /// `--args`: conditions on the selector arguments' observed values.
+    pub args: bool,
+}
+
+/// `seccomp watch`, checked.
+#[derive(Debug, Clone)]
+pub struct WatchConfig {
+    pub source: SeccompSource,
+    pub profile: PathBuf,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    /// As `check`'s.
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+}
+
+/// `seccomp merge`.
+#[derive(Debug, Clone)]
+pub struct MergeConfig {
+    pub profiles: Vec<PathBuf>,
+    pub output: Option<PathBuf>,
+}
+
+/// `seccomp diff`.
+#[derive(Debug, Clone)]
+pub struct DiffConfig {
+    pub old: PathBuf,
+    pub new: PathBuf,
+    pub json: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -327,6 +358,7 @@ pub struct DaemonFile {
     pub container: BTreeMap<String, policy::PolicyFile>,
     /// An OTLP/gRPC receiver, as `--otlp` takes it.
     pub otlp: Option<String>,
+    pub seccomp_watch: Option<PathBuf>,
 }
 
 /// `syscalls = "SET"` or `syscalls = ["ITEM", …]`.

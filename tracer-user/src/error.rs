@@ -16,6 +16,8 @@ pub mod exit {
     pub const WOULD_DENY: u8 = 9;
     pub const RECORDING: u8 = 10;
     pub const AMBIGUOUS: u8 = 11;
+    pub const PROFILE_CONFLICT: u8 = 12;
+    pub const PROFILES_DIFFER: u8 = 13;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,22 @@ pub enum Error {
         "the profile would deny {0} observed syscall(s), listed above; allow them in the profile, or change what the container does"
     )]
     WouldDeny(usize),
+    /// `seccomp watch` found calls the profile would not simply have allowed.
+    #[error(
+        "the profile would not have allowed {calls} observed call(s) ({by}), each in the findings written; allow them in the profile, or change what the container does"
+    )]
+    WouldReject {
+        calls: u64,
+        /// `1 would_deny, 2 would_kill`.
+        by: String,
+    },
+    /// `seccomp merge`: profiles that cannot be combined; the message names both sides and
+    /// what to change.
+    #[error("{0}")]
+    ProfileConflict(String),
+    /// `seccomp diff`: the profiles differ (the differences are on standard output).
+    #[error("the profiles differ in {0} place(s), listed above")]
+    ProfilesDiffer(usize),
     /// An input file (recorded events) that cannot be used.
     #[error(
         "cannot use events file {path}: {why}; give JSON lines written by `tracer observe --format json` or `tracer daemon`"
@@ -155,7 +173,9 @@ impl Error {
             Error::Privilege(_) => exit::PRIVILEGE,
             Error::KernelSupport(_) => exit::KERNEL_SUPPORT,
             Error::Output { .. } | Error::OutputFull(_) => exit::OUTPUT,
-            Error::WouldDeny(_) => exit::WOULD_DENY,
+            Error::WouldDeny(_) | Error::WouldReject { .. } => exit::WOULD_DENY,
+            Error::ProfileConflict(_) => exit::PROFILE_CONFLICT,
+            Error::ProfilesDiffer(_) => exit::PROFILES_DIFFER,
             Error::Recording { .. } => exit::RECORDING,
             Error::Io { .. }
             | Error::Bpf { .. }
@@ -190,6 +210,8 @@ mod tests {
                 reason: String::new(),
             },
             Error::WouldDeny(1),
+            Error::ProfileConflict(String::new()),
+            Error::ProfilesDiffer(1),
             Error::Recording {
                 path: PathBuf::new(),
                 why: String::new(),
@@ -207,6 +229,11 @@ mod tests {
         assert_eq!(codes.len(), errors.len());
         assert_eq!(Error::NoSuchProcess(1).exit_code(), exit::NO_SUCH_TARGET);
         assert_eq!(Error::OutputFull(PathBuf::new()).exit_code(), exit::OUTPUT);
+        let watch = Error::WouldReject {
+            calls: 1,
+            by: "1 would_deny".into(),
+        };
+        assert_eq!(watch.exit_code(), exit::WOULD_DENY);
         let input = Error::Input {
             path: "e.jsonl".into(),
             why: "it holds no syscall record".into(),

@@ -3,7 +3,10 @@ use std::process::ExitCode;
 
 use tracer::{
     cli::{self, Cli, Command, seccomp::SeccompCommand},
-    config::{CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig, RecordConfig, ShowConfig},
+    config::{
+        CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig, RecordConfig, ShowConfig,
+        WatchConfig,
+    },
     error::{Error, exit},
     pipeline::{self, Summary},
 };
@@ -162,6 +165,17 @@ async fn run(command: Command) -> Result<Option<Summary>, Error> {
         }
         Command::Seccomp(SeccompCommand::Check(args)) => {
             pipeline::seccomp::check(CheckConfig::try_from(args)?, &status).await?
+        }
+        Command::Seccomp(SeccompCommand::Watch(args)) => {
+            pipeline::seccomp::watch(WatchConfig::try_from(args)?, &status).await?
+        }
+        Command::Seccomp(SeccompCommand::Merge(args)) => {
+            pipeline::seccomp::merge(args.into())?;
+            return Ok(None);
+        }
+        Command::Seccomp(SeccompCommand::Diff(args)) => {
+            pipeline::seccomp::diff(args.into())?;
+            return Ok(None);
         }
         Command::Completions { shell } => {
             return to_stdout(cli::completions(shell, &mut std::io::stdout()));

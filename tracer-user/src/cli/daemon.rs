@@ -87,6 +87,12 @@ pub struct DaemonArgs {
     /// Stop after this long (default: until SIGTERM or SIGINT).
     #[arg(long, value_name = "DUR")]
     pub duration: Option<humantime::Duration>,
+    /// Complain mode: judge every followed container's calls by this Docker seccomp profile,
+    /// never enforcing it; each call it would not simply allow gets a `"type": "seccomp"`
+    /// record after its own in the container's stream, counted in
+    /// tracer_seccomp_findings_total.
+    #[arg(long, value_name = "FILE")]
+    pub seccomp_watch: Option<PathBuf>,
 }
 
 fn usage(msg: String) -> Error {
@@ -262,6 +268,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
                     .collect()
             }),
             otlp,
+            seccomp_watch: a.seccomp_watch.or(f.seccomp_watch),
         })
     }
 }
@@ -292,6 +299,7 @@ mod tests {
             status: None,
             format: None,
             otlp: None,
+            seccomp_watch: None,
         }
     }
 
@@ -428,7 +436,7 @@ mod tests {
     #[test]
     fn file_values_and_overrides() {
         let p = config_file(
-            "containers = [\"web\", \"db\"]\noutput = \"/tmp/x.jsonl\"\nrotate-size = \"1M\"\nmetrics = \"127.0.0.1:9464\"\nsyscalls = [\"openat\"]\notlp = \"http://127.0.0.1:4317\"\n",
+            "containers = [\"web\", \"db\"]\noutput = \"/tmp/x.jsonl\"\nrotate-size = \"1M\"\nmetrics = \"127.0.0.1:9464\"\nsyscalls = [\"openat\"]\notlp = \"http://127.0.0.1:4317\"\nseccomp-watch = \"/etc/p.json\"\n",
         );
         let mut a = args(&[]);
         a.config = Some(p.clone());
@@ -448,17 +456,20 @@ mod tests {
             c.otlp.as_ref().map(|e| e.as_str()),
             Some("http://127.0.0.1:4317")
         );
+        assert_eq!(c.seccomp_watch, Some(PathBuf::from("/etc/p.json")));
         // The command line wins.
         let mut a = args(&["api"]);
         a.config = Some(p.clone());
         a.rotate_keep = Some(2);
         a.metrics = Some("127.0.0.1:9999".into());
         a.otlp = Some("4318".into());
+        a.seccomp_watch = Some("mine.json".into());
         let c = DaemonConfig::try_from(a).expect("valid");
         assert_eq!(
             c.otlp.as_ref().map(|e| e.as_str()),
             Some("http://127.0.0.1:4318")
         );
+        assert_eq!(c.seccomp_watch, Some(PathBuf::from("mine.json")));
         assert_eq!(c.containers, ["api"]);
         assert_eq!(c.rotation.map(|r| r.keep), Some(2));
         assert_eq!(c.metrics, "127.0.0.1:9999".parse().ok());

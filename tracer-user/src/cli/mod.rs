@@ -54,7 +54,8 @@ pub enum Command {
     Show(Box<record::ShowArgs>),
     /// Follow named containers for days: across restarts, re-creation and engine restarts.
     Daemon(daemon::DaemonArgs),
-    /// Seccomp profiles from observed behaviour, and observed behaviour against a profile.
+    /// Seccomp profiles from observed behaviour, observed behaviour against a profile (at the
+    /// end, or live in complain mode), and profiles merged and compared.
     #[command(subcommand)]
     Seccomp(seccomp::SeccompCommand),
     /// Print a shell completion script (e.g. `tracer completions bash > /etc/bash_completion.d/tracer`).

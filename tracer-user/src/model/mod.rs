@@ -6,6 +6,7 @@ pub mod event;
 pub mod export;
 pub mod lifecycle;
 pub mod loss;
+pub mod seccomp;
 pub mod signal;
 pub mod summary;
 pub mod target;

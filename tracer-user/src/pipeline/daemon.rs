@@ -26,6 +26,11 @@ use crate::{
         Sink,
         metrics::{self, Counting, Metrics},
         route::{Destination, Output, Outputs},
+        seccomp::{
+            load_profile,
+            profile::Env,
+            watch::{Judge, Watch},
+        },
         tee::Tee,
     },
 };
@@ -250,6 +255,50 @@ pub async fn run_followed(
     summary
 }
 
+/// `--seccomp-watch`: the profile, built for each named container's capabilities as its
+/// engine gives them when the daemon starts (Docker's defaults for one that does not exist
+/// yet, and for pods).
+struct Watched {
+    default: Arc<Judge>,
+    per_container: Vec<(String, Arc<Judge>)>,
+}
+
+impl Watched {
+    async fn load(path: &Path, containers: &[String], runtime: Runtime) -> Result<Watched, Error> {
+        let profile = load_profile(path)?;
+        let name = path.display().to_string();
+        let host = Env::host();
+        let default = Arc::new(Judge::new(&name, profile.clone(), &host));
+        let mut per_container = Vec::new();
+        for c in containers {
+            match super::seccomp::container_env(c, Some(runtime)).await {
+                Ok(env) if env != host => {
+                    let judge = Judge::new(&name, profile.clone(), &env);
+                    per_container.push((c.clone(), Arc::new(judge)));
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(
+                    "--seccomp-watch: cannot read {c}'s capabilities ({e}); Docker's defaults assumed for it"
+                ),
+            }
+        }
+        Ok(Watched {
+            default,
+            per_container,
+        })
+    }
+
+    /// The watch stage over the daemon's sinks: records and findings into each container's
+    /// stream, findings counted in the metrics.
+    fn over(self, sink: Box<dyn Sink + Send>) -> Watch {
+        let mut w = Watch::new(sink, self.default).with_events();
+        for (name, judge) in self.per_container {
+            w = w.with_container(&name, judge);
+        }
+        w
+    }
+}
+
 /// Runs `daemon`; `ready` hears the "daemon following …" line once the programs are attached.
 pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary, Error> {
     let listener = match cfg.metrics {
@@ -293,6 +342,10 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         .values()
         .filter_map(|p| p.string_size)
         .fold(cfg.string_size, u32::max);
+    let watched = match &cfg.seccomp_watch {
+        Some(path) => Some(Watched::load(path, &cfg.containers, cfg.runtime).await?),
+        None => None,
+    };
     let followed = follow(
         Engine::of(cfg.runtime),
         &cfg.containers,
@@ -319,7 +372,12 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         "daemon following {}; SIGTERM to stop, SIGHUP to reopen output files",
         followed_names.join(", ")
     ));
-    let sink = Tee(vec![sink, Box::new(Counting::new(metrics.clone()))]);
+    let sink: Box<dyn Sink + Send> =
+        Box::new(Tee(vec![sink, Box::new(Counting::new(metrics.clone()))]));
+    let sink = match watched {
+        Some(w) => Box::new(w.over(sink)),
+        None => sink,
+    };
     let output = match &cfg.output {
         Output::Stdout => "<stdout>".into(),
         o => o.path(),
@@ -361,7 +419,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
             .filter_map(|(name, p)| Some((name.clone(), p.string_size?)))
             .collect(),
     };
-    let summary = run_followed(followed, Box::new(sink), gauges, cfg.duration, output, view).await;
+    let summary = run_followed(followed, sink, gauges, cfg.duration, output, view).await;
     metrics
         .healthy
         .store(false, std::sync::atomic::Ordering::Relaxed);

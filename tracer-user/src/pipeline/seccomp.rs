@@ -1,7 +1,7 @@
-//! `seccomp profile` and `seccomp check`: the same pipeline as observe (or, with
-//! `--from-start`, as the daemon), with a seccomp sink; or recorded JSON lines read back into
-//! the same typed events.
-use std::{fs::File, path::PathBuf, sync::Arc};
+//! `seccomp profile`, `check` and `watch`: the same pipeline as observe (or, with
+//! `--from-start`, as the daemon), with a seccomp sink or the watch stage; or recorded JSON
+//! lines read back into the same typed events. `merge` and `diff` only read profiles.
+use std::{fs::File, io::BufWriter, path::PathBuf, sync::Arc};
 
 use super::{
     Run, Source, Stages, Summary, control,
@@ -11,8 +11,8 @@ use super::{
 use crate::{
     bpf,
     config::{
-        CheckConfig, DEFAULT_RING_SIZE, DEFAULT_STRING_SIZE, Format, ObserveConfig, ProfileConfig,
-        SeccompSource, parse_ring_size,
+        CheckConfig, DEFAULT_RING_SIZE, DEFAULT_STRING_SIZE, DiffConfig, Format, MergeConfig,
+        ObserveConfig, ProfileConfig, SeccompSource, WatchConfig, parse_ring_size,
     },
     decode::args,
     enrich::{Attribution, Enricher},
@@ -23,8 +23,13 @@ use crate::{
     sink::{
         Sink,
         jsonl::JsonLines,
-        seccomp::{CheckSink, Output, ProfileSink, load_profile, profile::Env},
+        seccomp::{
+            CheckSink, Output, ProfileSink, diff, load_profile, merge,
+            profile::Env,
+            watch::{Judge, Watch},
+        },
         tee::Tee,
+        text::Text,
     },
 };
 
@@ -57,14 +62,30 @@ fn open_events(paths: &[PathBuf]) -> Result<Vec<(PathBuf, File)>, Error> {
         .collect()
 }
 
+/// How a seccomp command reads the calls: whether its sink prints text (strace's rendering
+/// of the arguments is decoded then), and the verb of its "… container web; Ctrl-C to stop"
+/// line.
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    text: bool,
+    verb: &'static str,
+}
+
+const RECORDING: Reading = Reading {
+    text: false,
+    verb: "recording",
+};
+
 /// Feeds `sink` from the configured source; `ready` hears the "recording …" line. `written`
 /// is the file the command writes (named in write errors), when not the recording.
 async fn feed(
     source: &SeccompSource,
     sink: Box<dyn Sink + Send>,
     written: Option<PathBuf>,
+    reading: Reading,
     ready: &dyn Fn(String),
 ) -> Result<Summary, Error> {
+    let verb = reading.verb;
     let (name, from_start, duration, record) = match source {
         SeccompSource::Events(paths) => {
             let files = open_events(paths)?;
@@ -123,7 +144,7 @@ async fn feed(
         )
         .await?;
         ready(format!(
-            "recording container {name} from its start; start or restart it now"
+            "{verb} container {name} from its start; start or restart it now"
         ));
         return run_followed(
             followed,
@@ -133,7 +154,10 @@ async fn feed(
             output,
             // The profile must allow the runtime's set-up too: nothing left out.
             View {
-                decode: args::Options::default(),
+                decode: args::Options {
+                    json_only: !reading.text,
+                    ..args::Options::default()
+                },
                 ..View::all(DEFAULT_STRING_SIZE)
             },
         )
@@ -172,7 +196,7 @@ async fn feed(
     };
     let target = runtime::resolve(&cfg.target).await?;
     let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
-    ready(format!("recording {}; Ctrl-C to stop", target.describe()));
+    ready(format!("{verb} {}; Ctrl-C to stop", target.describe()));
     let container = target.container.clone().map(Arc::new);
     let attribution = container
         .clone()
@@ -211,13 +235,51 @@ pub async fn profile(cfg: ProfileConfig, ready: &dyn Fn(String)) -> Result<Summa
         Some(p) => Output::File(p.clone()),
         None => Output::Stdout,
     };
-    let sink = ProfileSink::new(output, Clock::shared());
-    feed(&cfg.source, Box::new(sink), cfg.output.clone(), ready).await
+    let sink = ProfileSink::new(output, cfg.args, Clock::shared());
+    feed(
+        &cfg.source,
+        Box::new(sink),
+        cfg.output.clone(),
+        RECORDING,
+        ready,
+    )
+    .await
+}
+
+/// What `name`'s filter is built for: this machine, with the capabilities its engine gives it.
+/// `runtime`: its engine, when known (else the one that has it).
+pub(crate) async fn container_env(name: &str, runtime: Option<Runtime>) -> Result<Env, Error> {
+    let host = Env::host();
+    Ok(match capabilities(name, runtime).await? {
+        (true, _, _) => host.with_caps(&["ALL".into()], &[]),
+        (false, add, drop) => host.with_caps(&add, &drop),
+    })
+}
+
+/// The capabilities' environment for `check` and `watch`: a live container's from its engine
+/// (Docker's defaults when they cannot be read), recorded calls' Docker's defaults changed by
+/// `--cap-add`/`--cap-drop`.
+async fn env_for(source: &SeccompSource, cap_add: &[String], cap_drop: &[String]) -> Env {
+    let given = || Env::host().with_caps(cap_add, cap_drop);
+    match source {
+        SeccompSource::Container { name, .. } => {
+            container_env(name, None).await.unwrap_or_else(|e| {
+                tracing::warn!(
+                    "cannot read {name}'s capabilities ({e}); assuming Docker's defaults"
+                );
+                given()
+            })
+        }
+        SeccompSource::Events(_) => given(),
+    }
 }
 
 /// The capabilities the engine that runs `name` gives it.
-async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>), Error> {
-    let (engine, _) = runtime::find(name, None).await?;
+async fn capabilities(
+    name: &str,
+    runtime: Option<Runtime>,
+) -> Result<(bool, Vec<String>, Vec<String>), Error> {
+    let (engine, _) = runtime::find(name, runtime).await?;
     match engine.runtime {
         Runtime::Docker | Runtime::Podman => docker::capabilities(&engine, name).await,
         // The whole set, from the container's OCI spec: all of Docker's defaults dropped,
@@ -236,20 +298,99 @@ async fn capabilities(name: &str) -> Result<(bool, Vec<String>, Vec<String>), Er
 /// `tracer seccomp check`: `Error::WouldDeny` when something would be denied.
 pub async fn check(cfg: CheckConfig, ready: &dyn Fn(String)) -> Result<Summary, Error> {
     let profile = load_profile(&cfg.profile)?;
-    let host = Env::host();
-    let env = match &cfg.source {
-        SeccompSource::Container { name, .. } => match capabilities(name).await {
-            Ok((true, _, _)) => host.with_caps(&["ALL".into()], &[]),
-            Ok((false, add, drop)) => host.with_caps(&add, &drop),
-            Err(e) => {
-                tracing::warn!(
-                    "cannot read {name}'s capabilities ({e}); assuming Docker's defaults"
-                );
-                host.with_caps(&cfg.cap_add, &cfg.cap_drop)
-            }
-        },
-        SeccompSource::Events(_) => host.with_caps(&cfg.cap_add, &cfg.cap_drop),
-    };
+    let env = env_for(&cfg.source, &cfg.cap_add, &cfg.cap_drop).await;
     let sink = CheckSink::new(cfg.profile.clone(), profile, env, cfg.json, Clock::shared());
-    feed(&cfg.source, Box::new(sink), None, ready).await
+    feed(&cfg.source, Box::new(sink), None, RECORDING, ready).await
+}
+
+/// `tracer seccomp watch`: the findings as the calls come; `Error::WouldReject` at the end
+/// when there were any.
+pub async fn watch(cfg: WatchConfig, ready: &dyn Fn(String)) -> Result<Summary, Error> {
+    let profile = load_profile(&cfg.profile)?;
+    let env = env_for(&cfg.source, &cfg.cap_add, &cfg.cap_drop).await;
+    let judge = Arc::new(Judge::new(
+        &cfg.profile.display().to_string(),
+        profile,
+        &env,
+    ));
+    let out = BufWriter::new(open_output(cfg.output.as_deref())?);
+    let text = cfg.format == Format::Text;
+    let inner: Box<dyn Sink + Send> = if text {
+        Box::new(Text::new(out, false))
+    } else {
+        Box::new(JsonLines::new(out, Clock::shared()))
+    };
+    let sink = Watch::new(inner, judge).failing();
+    let reading = Reading {
+        text,
+        verb: "watching",
+    };
+    feed(
+        &cfg.source,
+        Box::new(sink),
+        cfg.output.clone(),
+        reading,
+        ready,
+    )
+    .await
+}
+
+/// Reads every profile named, up front.
+fn load_all(
+    paths: &[PathBuf],
+) -> Result<Vec<(String, crate::sink::seccomp::profile::Profile)>, Error> {
+    paths
+        .iter()
+        .map(|p| Ok((p.display().to_string(), load_profile(p)?)))
+        .collect()
+}
+
+/// Writes `text` where the command writes: a closed stdout (`| head`) is not a failure.
+fn write_out(output: &Output, text: &str) -> Result<(), Error> {
+    match output.write(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            let path = match output {
+                Output::File(p) => p.clone(),
+                Output::Stdout => "<stdout>".into(),
+            };
+            Err(Error::write_failed(path, &e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `tracer seccomp merge`: `Error::ProfileConflict` when the profiles cannot be one.
+pub fn merge(cfg: MergeConfig) -> Result<(), Error> {
+    let profiles = load_all(&cfg.profiles)?;
+    let merged = merge::merge(&profiles).map_err(|e| Error::ProfileConflict(e.to_string()))?;
+    let mut json = serde_json::to_string_pretty(&merged)
+        .map_err(|e| Error::Internal(format!("cannot write the merged profile: {e}")))?;
+    json.push('\n');
+    let output = match cfg.output {
+        Some(p) => Output::File(p),
+        None => Output::Stdout,
+    };
+    write_out(&output, &json)
+}
+
+/// `tracer seccomp diff`: `Error::ProfilesDiffer` when they differ, as diff(1) exits 1.
+pub fn diff(cfg: DiffConfig) -> Result<(), Error> {
+    let profiles = load_all(&[cfg.old, cfg.new])?;
+    let [(old_name, old), (new_name, new)] = &profiles[..] else {
+        return Err(Error::Internal("two profiles expected".into()));
+    };
+    let d = diff::diff(old_name, old, new_name, new);
+    let text = if cfg.json {
+        let mut line = serde_json::to_string(&d)
+            .map_err(|e| Error::Internal(format!("cannot write the difference: {e}")))?;
+        line.push('\n');
+        line
+    } else {
+        diff::text(&d)
+    };
+    write_out(&Output::Stdout, &text)?;
+    match d.count() {
+        0 => Ok(()),
+        n => Err(Error::ProfilesDiffer(n)),
+    }
 }

@@ -11,6 +11,7 @@ use crate::{
         Container, Event, Frame, Lifecycle, SignalEvent, SignalKind,
         clock::{Clock, TsCache},
         event::DecodedArg,
+        seccomp::Finding,
         signal::Handler,
         summary::Report,
     },
@@ -80,13 +81,13 @@ pub fn enter_str(e: Enter) -> &'static str {
     }
 }
 
-impl<W: Write> Sink for JsonLines<W> {
-    /// The hot path: written directly, field by field (docs/events.md has the schema; the
-    /// tests compare it with serde_json's rendering of the same values).
-    fn event(&mut self, e: &Event) -> io::Result<()> {
+impl<W: Write> JsonLines<W> {
+    /// The `syscall` object of `e` appended to the line buffer: the hot path, written
+    /// directly, field by field (docs/events.md has the schema; the tests compare it with
+    /// serde_json's rendering of the same values).
+    fn syscall_object(&mut self, e: &Event) {
         let ev = &e.call;
         let l = &mut self.line;
-        l.clear();
         l.extend_from_slice(b"{\"type\":\"syscall\",\"ts\":\"");
         self.clock.format_cached(ev.ktime_ns, l, &mut self.ts_cache);
         l.extend_from_slice(b"\",");
@@ -190,8 +191,26 @@ impl<W: Write> Sink for JsonLines<W> {
             w::next_key(l, "stack");
             stack_json(l, stack);
         }
-        l.extend_from_slice(b"}\n");
-        self.out.write_all(l)
+        l.push(b'}');
+    }
+}
+
+impl<W: Write> Sink for JsonLines<W> {
+    fn event(&mut self, e: &Event) -> io::Result<()> {
+        self.line.clear();
+        self.syscall_object(e);
+        self.line.push(b'\n');
+        self.out.write_all(&self.line)
+    }
+
+    /// `{"type":"seccomp",…,"call":{the syscall record}}` (docs/events.md).
+    fn seccomp(&mut self, e: &Event, f: &Finding) -> io::Result<()> {
+        let ts = self.timestamp(e.call.ktime_ns);
+        self.line.clear();
+        finding_head(&mut self.line, e, f, &ts)?;
+        self.syscall_object(e);
+        self.line.extend_from_slice(b"}\n");
+        self.out.write_all(&self.line)
     }
 
     fn lost(&mut self, lost: &Lost) -> io::Result<()> {
@@ -231,6 +250,36 @@ impl<W: Write> Sink for JsonLines<W> {
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+}
+
+/// A `seccomp` record up to its `call`: the verdict, the profile's action, errno and rule, and
+/// the call's name and container (the call itself follows, as its `syscall` record).
+fn finding_head(l: &mut Vec<u8>, e: &Event, f: &Finding, ts: &str) -> io::Result<()> {
+    l.extend_from_slice(b"{\"type\":\"seccomp\",");
+    w::key(l, "ts");
+    w::string(l, ts);
+    w::next_key(l, "verdict");
+    w::string(l, f.verdict.as_str());
+    w::next_key(l, "action");
+    w::string(l, f.action);
+    w::next_key(l, "errno");
+    match f.errno {
+        Some(n) => w::string(l, &errno::name(n as i32)),
+        None => l.extend_from_slice(b"null"),
+    }
+    w::next_key(l, "rule");
+    match f.rule {
+        Some(i) => w::uint(l, i as u64),
+        None => l.extend_from_slice(b"null"),
+    }
+    w::next_key(l, "profile");
+    w::string(l, &f.profile);
+    w::next_key(l, "syscall");
+    w::string(l, &syscalls::display_name(e.call.nr));
+    w::next_key(l, "container");
+    serde_json::to_writer(&mut *l, &e.container.as_deref())?;
+    w::next_key(l, "call");
+    Ok(())
 }
 
 /// `-k`'s frames: `[{"addr":"0x…","module":"/lib/libc.so.6","symbol":"getppid","offset":7,

@@ -33,7 +33,12 @@ use tokio::net::TcpListener;
 use super::{Lost, Sink};
 use crate::{
     decode::{DecodeError, errno, syscalls},
-    model::{Event, ExportCounts, Gauges, export::DROP_REASONS, summary::TargetCount},
+    model::{
+        Event, ExportCounts, Gauges,
+        export::DROP_REASONS,
+        seccomp::{Finding, Verdict},
+        summary::TargetCount,
+    },
     runtime::follow::FollowReport,
 };
 
@@ -63,6 +68,13 @@ pub struct BuildLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FindingLabels {
+    pub container: String,
+    pub syscall: String,
+    pub verdict: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ContainerLabel {
     pub container: String,
 }
@@ -84,6 +96,8 @@ pub struct Metrics {
     pub syscall_errors: Family<ErrnoLabels, Counter>,
     /// Bytes of records written, by container.
     pub output_bytes: Family<ContainerLabel, Counter>,
+    /// `--seccomp-watch`'s findings.
+    pub seccomp_findings: Family<FindingLabels, Counter>,
     pub decode_errors: Counter,
     pub lost: Counter,
     ring_fill: Gauge,
@@ -105,6 +119,7 @@ impl Metrics {
             syscalls: Family::default(),
             syscall_errors: Family::default(),
             output_bytes: Family::default(),
+            seccomp_findings: Family::default(),
             decode_errors: Counter::default(),
             lost: Counter::default(),
             ring_fill: Gauge::default(),
@@ -148,6 +163,11 @@ impl Metrics {
             "build_info",
             "1, labelled with tracer's version and the kernel it runs on",
             build,
+        );
+        registry.register(
+            "seccomp_findings",
+            "Calls the --seccomp-watch profile would not simply have allowed, by container, syscall and verdict (would_deny, would_kill, would_trap, would_log, would_trace, would_notify)",
+            m.seccomp_findings.clone(),
         );
         registry.register(
             "lost_events",
@@ -348,6 +368,7 @@ impl Collector for OtlpCollector {
 pub struct Counting {
     metrics: Arc<Metrics>,
     batch: HashMap<(Option<Arc<str>>, u32), u64>,
+    findings: HashMap<(Option<Arc<str>>, u32, Verdict), u64>,
     /// Container labels (name, or `NS/POD/NAME`) by id, shared by every count of a container.
     names: HashMap<String, Arc<str>>,
 }
@@ -357,15 +378,14 @@ impl Counting {
         Counting {
             metrics,
             batch: HashMap::new(),
+            findings: HashMap::new(),
             names: HashMap::new(),
         }
     }
-}
 
-impl Sink for Counting {
-    fn event(&mut self, e: &Event) -> io::Result<()> {
-        let name = e
-            .container
+    /// The container label of `e`, shared.
+    fn label(&mut self, e: &Event) -> Option<Arc<str>> {
+        e.container
             .as_ref()
             .map(|c| match self.names.get(c.id.as_str()) {
                 Some(n) => n.clone(),
@@ -378,8 +398,23 @@ impl Sink for Counting {
                     self.names.insert(c.id.clone(), n.clone());
                     n
                 }
-            });
+            })
+    }
+}
+
+impl Sink for Counting {
+    fn event(&mut self, e: &Event) -> io::Result<()> {
+        let name = self.label(e);
         *self.batch.entry((name, e.call.nr)).or_default() += 1;
+        Ok(())
+    }
+
+    fn seccomp(&mut self, e: &Event, f: &Finding) -> io::Result<()> {
+        let name = self.label(e);
+        *self
+            .findings
+            .entry((name, e.call.nr, f.verdict))
+            .or_default() += 1;
         Ok(())
     }
 
@@ -428,6 +463,16 @@ impl Sink for Counting {
                 .get_or_create(&RecordLabels {
                     container: name.as_deref().unwrap_or(UNATTRIBUTED).to_string(),
                     syscall: syscalls::display_name(nr).into_owned(),
+                })
+                .inc_by(n);
+        }
+        for ((name, nr, verdict), n) in self.findings.drain() {
+            self.metrics
+                .seccomp_findings
+                .get_or_create(&FindingLabels {
+                    container: name.as_deref().unwrap_or(UNATTRIBUTED).to_string(),
+                    syscall: syscalls::display_name(nr).into_owned(),
+                    verdict: verdict.as_str().to_string(),
                 })
                 .inc_by(n);
         }
@@ -491,5 +536,52 @@ pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>, gauges: Arc<Gau
                 tracing::debug!(error = %e, "metrics connection");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        decode::{self, tests as fixtures},
+        model::{Container, Runtime},
+    };
+
+    #[test]
+    fn findings_are_counted_by_container_syscall_and_verdict() {
+        let metrics = Arc::new(Metrics::new(1 << 20));
+        let mut c = Counting::new(metrics.clone());
+        let nr = syscalls::number("fchmodat").expect("fchmodat");
+        let ev = decode::decode(&fixtures::bytes(&fixtures::record(0, nr, 0))).expect("decodes");
+        let mut e = decode::event(ev, decode::args::Options::default());
+        e.container = Some(Arc::new(Container {
+            id: "abc".into(),
+            name: "web".into(),
+            runtime: Runtime::Docker,
+            pod: None,
+        }));
+        let f = Finding {
+            verdict: Verdict::WouldDeny,
+            action: "SCMP_ACT_ERRNO",
+            errno: Some(1),
+            rule: Some(0),
+            profile: Arc::from("p.json"),
+        };
+        for _ in 0..2 {
+            c.event(&e).expect("counts");
+            c.seccomp(&e, &f).expect("counts");
+        }
+        c.flush().expect("flushes");
+        let text = metrics.render(&Gauges::default());
+        assert!(
+            text.contains(
+                "tracer_seccomp_findings_total{container=\"web\",syscall=\"fchmodat\",verdict=\"would_deny\"} 2\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("tracer_records_total{container=\"web\",syscall=\"fchmodat\"} 2\n"),
+            "{text}"
+        );
     }
 }

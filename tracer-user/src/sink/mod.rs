@@ -19,6 +19,7 @@ use crate::{
     error::Error,
     model::{
         Container, Event, Lifecycle, SignalEvent,
+        seccomp::Finding,
         summary::{Report, TargetCount},
     },
 };
@@ -34,6 +35,12 @@ pub trait Sink {
     /// A followed container started, restarted, died… (the daemon). Sinks about calls leave
     /// it.
     fn lifecycle(&mut self, _l: &Lifecycle) -> io::Result<()> {
+        Ok(())
+    }
+    /// A call the watched seccomp profile would not simply have allowed (`seccomp watch`, the
+    /// daemon's `--seccomp-watch`), after the call's own record when that is written too.
+    /// Sinks that do not render findings leave it.
+    fn seccomp(&mut self, _e: &Event, _f: &Finding) -> io::Result<()> {
         Ok(())
     }
     /// A summary table (summary mode): an interval's deltas, or the run's totals.

@@ -16,7 +16,7 @@ use super::{
     metrics::ContainerLabel,
     text::Text,
 };
-use crate::model::{Container, Event, Lifecycle, SignalEvent, clock::Clock};
+use crate::model::{Container, Event, Lifecycle, SignalEvent, clock::Clock, seccomp::Finding};
 
 /// How a daemon output is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
@@ -301,6 +301,11 @@ impl Outputs {
 impl Sink for Outputs {
     fn event(&mut self, e: &Event) -> io::Result<()> {
         self.to(e.container.as_deref(), |s| s.event(e))
+    }
+
+    /// Into the call's container's stream, after the call's record.
+    fn seccomp(&mut self, e: &Event, f: &Finding) -> io::Result<()> {
+        self.to(e.container.as_deref(), |s| s.seccomp(e, f))
     }
 
     fn lifecycle(&mut self, l: &Lifecycle) -> io::Result<()> {

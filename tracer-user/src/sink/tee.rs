@@ -7,6 +7,7 @@ use crate::{
     error::Error,
     model::{
         Container, Event, Lifecycle, SignalEvent,
+        seccomp::Finding,
         summary::{Report, TargetCount},
     },
 };
@@ -28,6 +29,10 @@ impl Sink for Tee {
 
     fn lifecycle(&mut self, l: &Lifecycle) -> io::Result<()> {
         self.0.iter_mut().try_for_each(|s| s.lifecycle(l))
+    }
+
+    fn seccomp(&mut self, e: &Event, f: &Finding) -> io::Result<()> {
+        self.0.iter_mut().try_for_each(|s| s.seccomp(e, f))
     }
 
     fn summary(&mut self, r: &Report, c: Option<&Container>) -> io::Result<()> {

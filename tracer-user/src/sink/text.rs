@@ -9,7 +9,8 @@ use super::{Lost, Sink, summary};
 use crate::{
     decode::{Enter, args, errno, escape, fcntl, fdpath, flags, syscalls, timefmt},
     model::{
-        Container, Event, Frame, Lifecycle, SignalEvent, SignalKind, clock::Clock, summary::Report,
+        Container, Event, Frame, Lifecycle, SignalEvent, SignalKind, clock::Clock,
+        seccomp::Finding, summary::Report,
     },
 };
 
@@ -276,6 +277,20 @@ pub fn render_stamped(out: &mut String, e: &Event, style: Style, stamp: Option<&
     }
 }
 
+/// ` (seccomp would_deny: SCMP_ACT_ERRNO(EPERM))`, ` (seccomp would_kill: SCMP_ACT_KILL_PROCESS)`:
+/// the profile's action as `seccomp check` names it.
+pub fn finding_suffix(f: &Finding) -> String {
+    match f.errno {
+        Some(n) => format!(
+            " (seccomp {}: {}({}))",
+            f.verdict.as_str(),
+            f.action,
+            errno::name(n as i32)
+        ),
+        None => format!(" (seccomp {}: {})", f.verdict.as_str(), f.action),
+    }
+}
+
 /// strace's `-k` lines after the call: ` > /lib/libc.so.6(getppid+0x7) [0xe0f37]`, the
 /// module, the symbol and the offset in it, and in brackets the offset in the module's file
 /// (glibc's `backtrace_symbols` form); ` > /lib/libc.so.6() [0xe0f37]` without a symbol, and
@@ -375,6 +390,24 @@ impl<W: Write> Sink for Text<W> {
         };
         render_stamped(&mut self.line, e, self.style, stamp.as_deref());
         self.write_line(e.container.as_deref())
+    }
+
+    /// The call's line with what the profile would have done at its end, before any stack
+    /// lines: `… = 0 (seccomp would_deny: SCMP_ACT_ERRNO(EPERM))`.
+    fn seccomp(&mut self, e: &Event, f: &Finding) -> io::Result<()> {
+        self.line.clear();
+        let stamp = match self.stamps {
+            Stamps::None => None,
+            _ => self.stamp(e.call.enter_ns.unwrap_or(e.call.ktime_ns)),
+        };
+        let style = Style {
+            exits: false,
+            ..self.style
+        };
+        render_stamped(&mut self.line, e, style, stamp.as_deref());
+        let end = self.line.find('\n').unwrap_or(self.line.len());
+        self.line.insert_str(end, &finding_suffix(f));
+        self.out.write_all(self.line.as_bytes())
     }
 
     fn lost(&mut self, lost: &Lost) -> io::Result<()> {

@@ -6,9 +6,9 @@
 //! `prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, …)` on old runtimes). Its calls before that are
 //! not subject to the profile (mounts, pivot_root, sethostname…); its calls after it are
 //! (capset, setgroups, the exec fifo, `execve` of the entrypoint…), and a profile that misses
-//! them stops the container from starting. So, per process: a process whose first record has a
-//! `runc` command name is in *runtime set-up* until it loads a filter, then *subject*; every
-//! other process is subject from its first call.
+//! them stops the container from starting. So, per process: a process with a `runc` command
+//! name is in *runtime set-up* until it loads a filter, then *subject*; every other process
+//! (runc's init once it has exec'd the entrypoint too) is subject.
 use std::collections::HashMap;
 
 use serde_json::Value;
@@ -52,19 +52,6 @@ impl Call {
             container: e.container.as_ref().map(|c| c.name.clone()),
             ts: String::from_utf8_lossy(&ts).into_owned(),
             args: Value::Array(args),
-        }
-    }
-
-    /// Loads a seccomp filter for its process (SECCOMP_SET_MODE_FILTER / PR_SET_SECCOMP).
-    fn loads_filter(&self) -> bool {
-        const SECCOMP_SET_MODE_FILTER: u64 = 1;
-        const PR_SET_SECCOMP: u64 = 22;
-        const SECCOMP_MODE_FILTER: u64 = 2;
-        let ok = self.ret.is_some_and(|r| r >= 0);
-        ok && match self.syscall.as_str() {
-            "seccomp" => self.raw[0] == SECCOMP_SET_MODE_FILTER,
-            "prctl" => self.raw[0] == PR_SET_SECCOMP && self.raw[1] == SECCOMP_MODE_FILTER,
-            _ => false,
         }
     }
 
@@ -120,9 +107,32 @@ pub enum Phase {
     Subject,
 }
 
-/// Tells, call by call, which phase each process is in.
+/// Loads a seccomp filter for its process (SECCOMP_SET_MODE_FILTER / PR_SET_SECCOMP).
+fn loads_filter(syscall: &str, raw: &[u64; 6], ret: Option<i64>) -> bool {
+    const SECCOMP_SET_MODE_FILTER: u64 = 1;
+    const PR_SET_SECCOMP: u64 = 22;
+    const SECCOMP_MODE_FILTER: u64 = 2;
+    let ok = ret.is_some_and(|r| r >= 0);
+    ok && match syscall {
+        "seccomp" => raw[0] == SECCOMP_SET_MODE_FILTER,
+        "prctl" => raw[0] == PR_SET_SECCOMP && raw[1] == SECCOMP_MODE_FILTER,
+        _ => false,
+    }
+}
+
+/// Runtime processes remembered at most: past it the map starts over (a runc process that had
+/// loaded its filter is then taken for one in set-up: its last calls go unjudged, none is
+/// judged wrongly).
+const RUNTIME_PROCESSES_KEPT: usize = 4096;
+
+/// Tells, call by call, which phase each process is in. Only runc's processes are remembered
+/// (by host pid): whether each has loaded its filter. A process named otherwise is governed,
+/// and forgotten (runc's init execs the entrypoint under its name); one that ends
+/// (`exit_group`) is forgotten, so a reused pid starts over. This holds across a daemon's
+/// days of container restarts and `docker exec`s.
 #[derive(Debug, Default)]
 pub struct Classifier {
+    /// runc processes: `true` while in set-up, `false` once their filter is loaded.
     setup: HashMap<u64, bool>,
     /// Some runtime process was seen loading a filter.
     pub filter_loads: u64,
@@ -130,19 +140,50 @@ pub struct Classifier {
 
 impl Classifier {
     pub fn phase(&mut self, call: &Call) -> Phase {
-        let in_setup = *self
-            .setup
-            .entry(call.pid)
-            .or_insert_with(|| call.comm.starts_with("runc"));
-        if !in_setup {
+        self.phase_of(
+            call.pid,
+            call.comm.as_bytes(),
+            &call.syscall,
+            &call.raw,
+            call.ret,
+        )
+    }
+
+    /// The phase of `syscall(raw) = ret` made by process `pid` named `comm` (what
+    /// [`Classifier::phase`] reads of a [`Call`]; the watch stage gives an event's without
+    /// building one).
+    pub fn phase_of(
+        &mut self,
+        pid: u64,
+        comm: &[u8],
+        syscall: &str,
+        raw: &[u64; 6],
+        ret: Option<i64>,
+    ) -> Phase {
+        if !comm.starts_with(b"runc") {
+            if !self.setup.is_empty() {
+                self.setup.remove(&pid);
+            }
             return Phase::Subject;
         }
-        if call.loads_filter() {
-            // The loading call runs before the filter exists; what follows is governed.
-            self.setup.insert(call.pid, false);
-            self.filter_loads += 1;
+        if self.setup.len() >= RUNTIME_PROCESSES_KEPT && !self.setup.contains_key(&pid) {
+            self.setup.clear();
         }
-        Phase::RuntimeSetup
+        let in_setup = *self.setup.entry(pid).or_insert(true);
+        let phase = if !in_setup {
+            Phase::Subject
+        } else {
+            if loads_filter(syscall, raw, ret) {
+                // The loading call runs before the filter exists; what follows is governed.
+                self.setup.insert(pid, false);
+                self.filter_loads += 1;
+            }
+            Phase::RuntimeSetup
+        };
+        if syscall == "exit_group" {
+            self.setup.remove(&pid);
+        }
+        phase
     }
 }
 

@@ -1,8 +1,13 @@
 //! Seccomp sinks over the typed events: a Docker profile from observed behaviour
-//! (`seccomp profile`), and observed behaviour checked against a profile (`seccomp check`);
-//! docs/seccomp.md.
+//! (`seccomp profile`), observed behaviour checked against a profile (`seccomp check`), and
+//! judged call by call (`seccomp watch`, [`watch`]); operations on profiles (`seccomp merge`,
+//! `seccomp diff`); docs/seccomp.md.
+pub mod args;
 pub mod calls;
+pub mod diff;
+pub mod merge;
 pub mod profile;
+pub mod watch;
 
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
@@ -64,6 +69,8 @@ pub struct Observed {
     /// runc's set-up calls before it loaded the filter, by syscall.
     pub runtime_setup: BTreeMap<String, u64>,
     pub filter_loads: u64,
+    /// The selector arguments of governed calls that went through (`--args`).
+    pub selectors: args::Seen,
 }
 
 impl Observed {
@@ -73,6 +80,9 @@ impl Observed {
                 let e = self.subject.entry(call.syscall.clone()).or_default();
                 e.0 += 1;
                 e.1 += u64::from(call.denied);
+                if !call.denied {
+                    self.selectors.add(&call.syscall, &call.raw);
+                }
             }
             Phase::RuntimeSetup => {
                 *self.runtime_setup.entry(call.syscall.clone()).or_default() += 1
@@ -82,8 +92,9 @@ impl Observed {
 
     /// The allow list: every governed syscall that was not only ever denied; runc's set-up
     /// calls too when no filter load was seen (the observed run had no profile, so which of
-    /// them the filter governs cannot be told).
-    pub fn profile(&self, warn: &mut impl FnMut(String)) -> Profile {
+    /// them the filter governs cannot be told). With `conditions`, the selector arguments'
+    /// observed values ([`args`]) for the calls allowed only because they were observed.
+    pub fn profile(&self, conditions: bool, warn: &mut impl FnMut(String)) -> Profile {
         let mut names: BTreeSet<String> = BTreeSet::new();
         for (name, &(calls, denied)) in &self.subject {
             if denied == calls {
@@ -94,30 +105,40 @@ impl Observed {
                 names.insert(name.clone());
             }
         }
-        names.extend(ALWAYS_ALLOWED.iter().map(|s| s.to_string()));
+        // Allowed whatever their arguments: never conditioned.
+        let mut by_name: BTreeSet<String> = ALWAYS_ALLOWED.iter().map(|s| s.to_string()).collect();
         if self.filter_loads > 0 || !self.runtime_setup.is_empty() {
-            names.extend(GO_RUNTIME.iter().map(|s| s.to_string()));
+            by_name.extend(GO_RUNTIME.iter().map(|s| s.to_string()));
         }
         if self.filter_loads == 0 {
             if self.runtime_setup.is_empty() {
                 warn("the container runtime's start-up was not observed: use --from-start (or record from the container's start), or the profile may stop the container from starting".into());
             } else {
                 warn("runc was seen without loading a filter (the container ran without a seccomp profile): all of its start-up syscalls are allowed".into());
-                names.extend(self.runtime_setup.keys().cloned());
+                by_name.extend(self.runtime_setup.keys().cloned());
             }
         }
+        names.retain(|n| !by_name.contains(n));
+        let conditioned = if conditions {
+            self.selectors.rules(&mut names)
+        } else {
+            Vec::new()
+        };
+        names.extend(by_name);
+        let mut syscalls = vec![Rule {
+            names: names.into_iter().collect(),
+            action: Action::ScmpActAllow,
+            comment: Some("observed by tracer".into()),
+            ..Rule::default()
+        }];
+        syscalls.extend(conditioned);
         Profile {
             default_action: Action::ScmpActErrno,
             default_errno_ret: Some(libc::EPERM as u32),
             architectures: native_arches(),
             arch_map: Vec::new(),
             flags: Vec::new(),
-            syscalls: vec![Rule {
-                names: names.into_iter().collect(),
-                action: Action::ScmpActAllow,
-                comment: Some("observed by tracer".into()),
-                ..Rule::default()
-            }],
+            syscalls,
         }
     }
 }
@@ -130,7 +151,8 @@ pub enum Output {
 }
 
 impl Output {
-    fn write(&self, text: &str) -> io::Result<()> {
+    /// Writes `text` whole, and syncs a file.
+    pub fn write(&self, text: &str) -> io::Result<()> {
         match self {
             Output::Stdout => {
                 let mut out = io::stdout().lock();
@@ -158,17 +180,20 @@ pub struct ProfileSink {
     clock: Clock,
     classifier: Classifier,
     observed: Observed,
+    /// `--args`: argument conditions for the selectors.
+    conditions: bool,
     output: Output,
     lost: u64,
-    written: Option<usize>,
+    written: Option<(usize, usize)>,
 }
 
 impl ProfileSink {
-    pub fn new(output: Output, clock: Clock) -> Self {
+    pub fn new(output: Output, conditions: bool, clock: Clock) -> Self {
         ProfileSink {
             clock,
             classifier: Classifier::default(),
             observed: Observed::default(),
+            conditions,
             output,
             lost: 0,
             written: None,
@@ -196,18 +221,22 @@ impl Sink for ProfileSink {
     fn finish(&mut self) -> io::Result<()> {
         self.observed.filter_loads = self.classifier.filter_loads;
         warn_lost(self.lost);
-        let p = self.observed.profile(&mut |w| tracing::warn!("{w}"));
+        let p = self
+            .observed
+            .profile(self.conditions, &mut |w| tracing::warn!("{w}"));
         let mut json = serde_json::to_string_pretty(&p).map_err(io::Error::other)?;
         json.push('\n');
         self.output.write(&json)?;
-        self.written = Some(p.syscalls.first().map_or(0, |r| r.names.len()));
+        let names: BTreeSet<&str> = p.syscalls.iter().flat_map(Rule::all_names).collect();
+        let conditioned = p.syscalls.iter().filter(|r| !r.args.is_empty()).count();
+        self.written = Some((names.len(), conditioned));
         Ok(())
     }
 
     fn verdict(&mut self) -> Result<(), Error> {
-        if let (Some(names), Output::File(path)) = (self.written, &self.output) {
+        if let (Some((names, conditioned)), Output::File(path)) = (self.written, &self.output) {
             tracing::info!(
-                "profile with {names} syscalls written to {}",
+                "profile with {names} syscalls ({conditioned} rules with argument conditions) written to {}",
                 path.display()
             );
         }

@@ -2,8 +2,11 @@
 //! `archMap`, per-rule `names`/`name`, `comment`, `includes` and `excludes`), with the OCI enums
 //! from `oci-spec`, and how Docker turns it into a filter for one container: which rules apply
 //! (architecture, capabilities, kernel version) and what the filter decides for one call.
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::model::seccomp::Verdict as WatchVerdict;
 pub use oci_spec::runtime::{Arch, LinuxSeccompAction as Action, LinuxSeccompOperator as Op};
 
 /// Docker's profiles write `null` for empty lists (`"subArchitectures": null`).
@@ -346,11 +349,23 @@ impl Profile {
 
     /// What the filter does with `syscall(args)` for a container described by `env`.
     pub fn decide(&self, syscall: &str, args: &[u64; 6], env: &Env) -> Verdict {
+        let rules = self
+            .syscalls
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| rule.all_names().any(|n| n == syscall) && rule.applies(env));
+        self.decide_among(rules, args)
+    }
+
+    /// The verdict for `args` among the rules Docker put into the filter for the call's name:
+    /// the most restrictive matching rule, else the default action.
+    fn decide_among<'a>(
+        &'a self,
+        rules: impl Iterator<Item = (usize, &'a Rule)>,
+        args: &[u64; 6],
+    ) -> Verdict {
         let mut best: Option<Verdict> = None;
-        for (i, rule) in self.syscalls.iter().enumerate() {
-            if !rule.all_names().any(|n| n == syscall) || !rule.applies(env) {
-                continue;
-            }
+        for (i, rule) in rules {
             if !rule.args.iter().all(|c| c.matches(args)) {
                 continue;
             }
@@ -376,12 +391,75 @@ impl Profile {
     }
 }
 
+/// A profile with its filter built for one container ([`Env`]): the rules Docker puts into
+/// it, by syscall name, so a call is decided without looking at the others (the watch stage
+/// decides every call of a stream). Decides as [`Profile::decide`] does.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    profile: Profile,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+impl Compiled {
+    pub fn new(profile: Profile, env: &Env) -> Compiled {
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, rule) in profile.syscalls.iter().enumerate() {
+            if rule.applies(env) {
+                for n in rule.all_names() {
+                    let rules = by_name.entry(n.to_string()).or_default();
+                    if rules.last() != Some(&i) {
+                        rules.push(i);
+                    }
+                }
+            }
+        }
+        Compiled { profile, by_name }
+    }
+
+    pub fn decide(&self, syscall: &str, args: &[u64; 6]) -> Verdict {
+        let rules = self
+            .by_name
+            .get(syscall)
+            .into_iter()
+            .flatten()
+            .map(|&i| (i, &self.profile.syscalls[i]));
+        self.profile.decide_among(rules, args)
+    }
+}
+
 /// `SCMP_ACT_ERRNO` and friends, as in profiles.
 pub fn action_name(a: Action) -> String {
-    serde_json::to_value(a)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| format!("{a:?}"))
+    action_str(a).to_string()
+}
+
+/// `SCMP_ACT_ERRNO` and friends, as in profiles.
+pub fn action_str(a: Action) -> &'static str {
+    match a {
+        Action::ScmpActKill => "SCMP_ACT_KILL",
+        Action::ScmpActKillThread => "SCMP_ACT_KILL_THREAD",
+        Action::ScmpActKillProcess => "SCMP_ACT_KILL_PROCESS",
+        Action::ScmpActTrap => "SCMP_ACT_TRAP",
+        Action::ScmpActErrno => "SCMP_ACT_ERRNO",
+        Action::ScmpActNotify => "SCMP_ACT_NOTIFY",
+        Action::ScmpActTrace => "SCMP_ACT_TRACE",
+        Action::ScmpActLog => "SCMP_ACT_LOG",
+        Action::ScmpActAllow => "SCMP_ACT_ALLOW",
+    }
+}
+
+/// What the watch stage reports for an action: nothing for `SCMP_ACT_ALLOW`.
+pub fn verdict_of(a: Action) -> Option<WatchVerdict> {
+    Some(match a {
+        Action::ScmpActAllow => return None,
+        Action::ScmpActErrno => WatchVerdict::WouldDeny,
+        Action::ScmpActKill | Action::ScmpActKillThread | Action::ScmpActKillProcess => {
+            WatchVerdict::WouldKill
+        }
+        Action::ScmpActTrap => WatchVerdict::WouldTrap,
+        Action::ScmpActLog => WatchVerdict::WouldLog,
+        Action::ScmpActTrace => WatchVerdict::WouldTrace,
+        Action::ScmpActNotify => WatchVerdict::WouldNotify,
+    })
 }
 
 #[cfg(test)]
@@ -507,6 +585,45 @@ mod tests {
         let again: Profile =
             serde_json::from_str(&serde_json::to_string(&p).expect("ser")).expect("de");
         assert_eq!(again, p);
+    }
+
+    #[test]
+    fn the_compiled_filter_decides_as_the_profile() {
+        let p: Profile = serde_json::from_str(PROFILE).expect("parses");
+        for e in [env(&DOCKER_DEFAULT_CAPS), env(&["CAP_SYS_ADMIN"]), env(&[])] {
+            let c = Compiled::new(p.clone(), &e);
+            for name in [
+                "read",
+                "close",
+                "unlink",
+                "ptrace",
+                "kexec_load",
+                "arch_prctl",
+                "cacheflush",
+                "mount",
+                "socket",
+                "personality",
+                "clone",
+                "clone3",
+                "chmod",
+                "mmap",
+                "uname",
+            ] {
+                for args in [
+                    [0u64; 6],
+                    [40, 0, 0, 0, 0, 0],
+                    [8, 0o4755, 3, 2, 0, 0],
+                    [0x1000_0000, 0o755, 5, 0, 0, 0],
+                ] {
+                    assert_eq!(
+                        c.decide(name, &args),
+                        p.decide(name, &args, &e),
+                        "{name} {args:?} {:?}",
+                        e.caps
+                    );
+                }
+            }
+        }
     }
 
     #[test]
