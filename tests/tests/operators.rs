@@ -176,28 +176,36 @@ fn each_container_gets_its_own_syscalls_status_names_string_size_and_format() {
     const M: u32 = 5;
     let a = workload_container();
     let b = workload_container();
+    let c = workload_container();
+    let no_chmod = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/seccomp/no-chmod.json");
     let dir = tests::TempDir::new("policy");
     let text = dir.0.join("a.txt");
     let config = dir.0.join("daemon.toml");
     std::fs::write(
         &config,
         format!(
-            "containers = [{a:?}, {b:?}]\n\
+            "containers = [{a:?}, {b:?}, {c:?}]\n\
              [container.{a:?}]\nsyscalls = \"getppid,write\"\nstring-size = 4\nformat = \"text\"\noutput = {text:?}\n\
-             [container.{b:?}]\nstatus = \"failed\"\nexclude-comm = []\n",
+             [container.{b:?}]\nstatus = \"failed\"\nexclude-comm = []\n\
+             [container.{c:?}]\nseccomp-watch = {no_chmod:?}\n",
             a = a.name,
             b = b.name,
+            c = c.name,
         ),
     )
     .expect("config");
     let mut d = Daemon::start(&["--config", config.to_str().expect("utf-8 path")]);
-    // Both come in either order.
-    for _ in 0..2 {
+    // They come in any order.
+    for _ in 0..3 {
         d.wait_for_log("following container=", Duration::from_secs(30));
     }
     let out = a.exec(&["/workload", "burst", &K.to_string(), &M.to_string()]);
     let pa = burst_pid(&out);
     let pb = burst(&b, K, M);
+    // Not enforced (the container runs without the profile), judged for c alone.
+    for x in [&a, &b, &c] {
+        assert_eq!(x.exec(&["/workload", "chmod", "/", "777"]), "0");
+    }
     let (status, stderr) = d.stop();
     assert!(status.success(), "{stderr}");
 
@@ -263,6 +271,20 @@ fn each_container_gets_its_own_syscalls_status_names_string_size_and_format() {
         M as usize
     );
     assert!(mine.iter().all(|v| v["syscall"] != "getppid"));
+
+    // c: its own profile, in complain mode: exactly the one chmod would have been denied.
+    let c_lines = read_lines(&d.file(&c.name));
+    let findings: Vec<&Value> = c_lines.iter().filter(|v| v["type"] == "seccomp").collect();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0]["verdict"], "would_deny");
+    assert_eq!(findings[0]["syscall"], "fchmodat");
+    assert_eq!(findings[0]["errno"], "EPERM");
+    let others: Vec<&Value> = [&b_lines]
+        .iter()
+        .flat_map(|l| l.iter())
+        .filter(|v| v["type"] == "seccomp")
+        .collect();
+    assert!(others.is_empty(), "no profile for b: {others:?}");
     drop(dir);
 }
 

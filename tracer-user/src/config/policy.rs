@@ -21,6 +21,9 @@ pub struct PolicyFile {
     pub output: Option<PathBuf>,
     pub rotate_size: Option<String>,
     pub rotate_keep: Option<u32>,
+    /// A seccomp profile this container's calls are judged by (complain mode), instead of
+    /// the daemon-wide `seccomp-watch`.
+    pub seccomp_watch: Option<PathBuf>,
 }
 
 /// One container's policy, checked: `None` keeps the daemon-wide value.
@@ -35,6 +38,7 @@ pub struct Policy {
     /// Its own output file (else the daemon's output or output directory).
     pub output: Option<PathBuf>,
     pub rotation: Option<Rotation>,
+    pub seccomp_watch: Option<PathBuf>,
 }
 
 impl Policy {
@@ -83,6 +87,7 @@ impl Policy {
             format: f.format,
             output: f.output.clone(),
             rotation,
+            seccomp_watch: f.seccomp_watch.clone(),
         })
     }
 }

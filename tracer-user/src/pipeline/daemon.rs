@@ -1,7 +1,11 @@
 //! `daemon`: the pipeline with a changing target set (the follower puts containers' cgroups
 //! into the kernel filter as they come and go) and a sink that routes each event to its
 //! container's output, beside the metrics.
-use std::{collections::HashMap, path::Path, sync::Arc};
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use super::{Run, Source, Stages, Summary, control};
 use crate::{
@@ -259,33 +263,63 @@ pub async fn run_followed(
 /// engine gives them when the daemon starts (Docker's defaults for one that does not exist
 /// yet, and for pods).
 struct Watched {
-    default: Arc<Judge>,
+    default: Option<Arc<Judge>>,
     per_container: Vec<(String, Arc<Judge>)>,
 }
 
 impl Watched {
-    async fn load(path: &Path, containers: &[String], runtime: Runtime) -> Result<Watched, Error> {
-        let profile = load_profile(path)?;
-        let name = path.display().to_string();
+    /// The daemon-wide profile (`--seccomp-watch`) and the containers' own (`seccomp-watch` in
+    /// their `[container.NAME]` tables), each judged with the container's capabilities where
+    /// the engine says them. `None` when no profile is given at all.
+    async fn load(cfg: &DaemonConfig) -> Result<Option<Watched>, Error> {
+        let own: Vec<(&String, &PathBuf)> = cfg
+            .policies
+            .iter()
+            .filter_map(|(name, p)| Some((name, p.seccomp_watch.as_ref()?)))
+            .collect();
+        if cfg.seccomp_watch.is_none() && own.is_empty() {
+            return Ok(None);
+        }
         let host = Env::host();
-        let default = Arc::new(Judge::new(&name, profile.clone(), &host));
+        let default = match &cfg.seccomp_watch {
+            Some(path) => Some((path, load_profile(path)?)),
+            None => None,
+        };
         let mut per_container = Vec::new();
-        for c in containers {
-            match super::seccomp::container_env(c, Some(runtime)).await {
-                Ok(env) if env != host => {
-                    let judge = Judge::new(&name, profile.clone(), &env);
-                    per_container.push((c.clone(), Arc::new(judge)));
+        for c in &cfg.containers {
+            let (path, profile) = match own.iter().find(|(n, _)| *n == c) {
+                Some((_, path)) => (*path, load_profile(path)?),
+                None => match &default {
+                    Some((path, profile)) => (*path, profile.clone()),
+                    None => continue,
+                },
+            };
+            let env = match super::seccomp::container_env(c, Some(cfg.runtime)).await {
+                Ok(env) => env,
+                Err(e) => {
+                    tracing::warn!(
+                        "seccomp-watch: cannot read {c}'s capabilities ({e}); Docker's defaults assumed for it"
+                    );
+                    host.clone()
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(
-                    "--seccomp-watch: cannot read {c}'s capabilities ({e}); Docker's defaults assumed for it"
-                ),
+            };
+            let judge = Judge::new(&path.display().to_string(), profile, &env);
+            per_container.push((c.clone(), Arc::new(judge)));
+        }
+        // Pods' containers (by label) with a table of their own: the host's defaults.
+        for (name, path) in own {
+            if !cfg.containers.contains(name) {
+                let judge = Judge::new(&path.display().to_string(), load_profile(path)?, &host);
+                per_container.push((name.clone(), Arc::new(judge)));
             }
         }
-        Ok(Watched {
+        let default = default.map(|(path, profile)| {
+            Arc::new(Judge::new(&path.display().to_string(), profile, &host))
+        });
+        Ok(Some(Watched {
             default,
             per_container,
-        })
+        }))
     }
 
     /// The watch stage over the daemon's sinks: records and findings into each container's
@@ -342,10 +376,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         .values()
         .filter_map(|p| p.string_size)
         .fold(cfg.string_size, u32::max);
-    let watched = match &cfg.seccomp_watch {
-        Some(path) => Some(Watched::load(path, &cfg.containers, cfg.runtime).await?),
-        None => None,
-    };
+    let watched = Watched::load(&cfg).await?;
     let followed = follow(
         Engine::of(cfg.runtime),
         &cfg.containers,

@@ -320,7 +320,7 @@ pub async fn watch(cfg: WatchConfig, ready: &dyn Fn(String)) -> Result<Summary, 
     } else {
         Box::new(JsonLines::new(out, Clock::shared()))
     };
-    let sink = Watch::new(inner, judge).failing();
+    let sink = Watch::new(inner, Some(judge)).failing();
     let reading = Reading {
         text,
         verb: "watching",

@@ -16,8 +16,10 @@ use crate::{
     decode::{DecodeError, syscalls},
     error::Error,
     model::{
-        Container, Event, Lifecycle, SignalEvent, seccomp::Finding, seccomp::Verdict,
-        summary::Report,
+        Container, Event, Lifecycle, SignalEvent,
+        seccomp::Finding,
+        seccomp::Verdict,
+        summary::{Report, TargetCount},
     },
     sink::{Lost, Sink},
 };
@@ -56,8 +58,9 @@ impl Judge {
 pub struct Watch {
     inner: Box<dyn Sink + Send>,
     classifier: Classifier,
-    default: Arc<Judge>,
-    /// By container name (the engine's name; a pod's container by its Kubernetes name).
+    /// For containers without a profile of their own; `None`: they are not judged.
+    default: Option<Arc<Judge>>,
+    /// By container label (its name; `NS/POD/NAME` in a pod).
     per_container: HashMap<String, Arc<Judge>>,
     /// Pass each event (and signal, lifecycle record, summary) on, each event before its
     /// finding (the daemon's streams); `seccomp watch` writes findings and losses only.
@@ -71,7 +74,7 @@ pub struct Watch {
 }
 
 impl Watch {
-    pub fn new(inner: Box<dyn Sink + Send>, default: Arc<Judge>) -> Watch {
+    pub fn new(inner: Box<dyn Sink + Send>, default: Option<Arc<Judge>>) -> Watch {
         Watch {
             inner,
             classifier: Classifier::default(),
@@ -102,12 +105,13 @@ impl Watch {
         self
     }
 
-    /// The profile for a call of `container`: its own (by the engine's name; a pod's
-    /// container by its Kubernetes name), else the default.
-    fn judge_for(&self, container: Option<&Container>) -> &Judge {
+    /// The profile for a call of `container`: its own (by its label: its name, `NS/POD/NAME`
+    /// in a pod), else the default, if any.
+    fn judge_for(&self, container: Option<&Container>) -> Option<&Judge> {
         container
-            .and_then(|c| self.per_container.get(&c.name))
-            .unwrap_or(&self.default)
+            .and_then(|c| self.per_container.get(c.label().as_ref()))
+            .or(self.default.as_ref())
+            .map(|j| j.as_ref())
     }
 
     /// Findings so far, by verdict.
@@ -131,7 +135,7 @@ impl Sink for Watch {
         }
         let Some(f) = self
             .judge_for(e.container.as_deref())
-            .judge(&name, &e.call.args)
+            .and_then(|j| j.judge(&name, &e.call.args))
         else {
             return Ok(());
         };
@@ -169,6 +173,10 @@ impl Sink for Watch {
             true => self.inner.summary(r, c),
             false => Ok(()),
         }
+    }
+
+    fn counts(&mut self, c: &[TargetCount]) -> io::Result<()> {
+        self.inner.counts(c)
     }
 
     fn undecodable(&mut self, e: &DecodeError) {
@@ -323,7 +331,7 @@ mod tests {
         let out = Shared::default();
         let clock = Clock::with_offset(1_700_000_000_000_000_000);
         let inner = JsonLines::new(out.clone(), clock);
-        let mut w = Watch::new(Box::new(inner), judge("no-chmod")).with_events();
+        let mut w = Watch::new(Box::new(inner), Some(judge("no-chmod"))).with_events();
         for e in start_and_chmod("web", 40) {
             w.event(&e).expect("writes");
         }
@@ -378,7 +386,7 @@ mod tests {
     fn a_profile_per_container_and_a_failing_watch() {
         let out = Shared::default();
         let inner = JsonLines::new(out.clone(), Clock::with_offset(0));
-        let mut w = Watch::new(Box::new(inner), judge("no-chmod"))
+        let mut w = Watch::new(Box::new(inner), Some(judge("no-chmod")))
             .with_container("db", judge("kill-chmod"))
             .failing();
         for (c, pid) in [("web", 40), ("db", 50), ("other", 60)] {
@@ -438,7 +446,7 @@ mod tests {
     fn a_reused_pid_starts_over() {
         let out = Shared::default();
         let inner = JsonLines::new(out.clone(), Clock::with_offset(0));
-        let mut w = Watch::new(Box::new(inner), judge("no-chmod"));
+        let mut w = Watch::new(Box::new(inner), Some(judge("no-chmod")));
         // An exec's runc init loads its filter and dies before exec'ing (exit_group); its pid
         // comes back as a new runc init still setting up: not judged.
         let pid = 70;
@@ -476,7 +484,10 @@ mod tests {
     #[test]
     fn text_lines_end_with_the_verdict() {
         let out = Shared::default();
-        let mut w = Watch::new(Box::new(Text::new(out.clone(), false)), judge("kill-chmod"));
+        let mut w = Watch::new(
+            Box::new(Text::new(out.clone(), false)),
+            Some(judge("kill-chmod")),
+        );
         let mut e = event(
             9,
             "workload",
@@ -490,7 +501,7 @@ mod tests {
         let mut e = event(9, "work\x1b[2J", "exit_group", [0; 6], 0, "web");
         e.call.ret = None;
         let deny = Arc::new(Judge::new("deny.json", profile("deny"), &Env::host()));
-        let mut w2 = Watch::new(Box::new(Text::new(out.clone(), false)), deny);
+        let mut w2 = Watch::new(Box::new(Text::new(out.clone(), false)), Some(deny));
         w2.event(&e).expect("writes");
         assert_eq!(
             out.text(),
