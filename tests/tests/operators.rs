@@ -309,3 +309,146 @@ fn a_policy_for_a_container_not_followed_is_refused() {
     );
     assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
 }
+
+/// `tracer daemon ARGS --duration 4s -o /dev/null`, running `work` once its start line is on
+/// stderr (`None`: its log goes elsewhere): (pid, status, stderr).
+fn daemon_for_a_while(
+    args: &[&str],
+    work: Option<&dyn Fn()>,
+) -> (u32, std::process::ExitStatus, String) {
+    let mut child = std::process::Command::new(tests::tracer_bin())
+        .arg("daemon")
+        .args(args)
+        .args(["--duration", "4s", "-o", "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("tracer daemon starts");
+    let pid = child.id();
+    let lines = tests::stderr_lines(&mut child, Some("daemon"));
+    if let Some(work) = work {
+        tests::wait_for_line(&lines, "daemon following", Duration::from_secs(30));
+        work();
+    }
+    let status = tests::wait_exit(&mut child, "daemon");
+    (pid, status, tests::rest_of(&lines))
+}
+
+#[test]
+fn logs_are_json_lines_when_asked() {
+    let c = workload_container();
+    let (_, status, rest) = daemon_for_a_while(
+        &[
+            "--container",
+            &c.name,
+            "--log-format",
+            "json",
+            "--log-level",
+            "info",
+        ],
+        Some(&|| {
+            burst(&c, 3, 1);
+        }),
+    );
+    assert!(status.success(), "{rest}");
+    let lines: Vec<Value> = rest
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {e}: {l}")))
+        .collect();
+    let following = lines
+        .iter()
+        .find(|v| v["fields"]["message"] == "following")
+        .expect("the follow line");
+    assert_eq!(following["fields"]["container"], c.name.as_str());
+    assert_eq!(following["level"], "INFO");
+    let last = lines.last().expect("a closing line");
+    assert_eq!(last["target"], "tracer_status");
+    assert!(
+        last["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with(" records, 0 lost")),
+        "{last}"
+    );
+}
+
+/// systemd-journald, started for the test when none runs, stopped after it.
+struct Journald(Option<std::process::Child>);
+
+impl Journald {
+    /// A journal answers on its socket (a socket file left by one that died refuses).
+    fn answers() -> bool {
+        std::os::unix::net::UnixDatagram::unbound()
+            .and_then(|s| s.connect("/run/systemd/journal/socket"))
+            .is_ok()
+    }
+
+    fn ensure() -> Journald {
+        if Journald::answers() {
+            return Journald(None);
+        }
+        let child = std::process::Command::new("/lib/systemd/systemd-journald")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("systemd-journald starts (package systemd)");
+        eventually("the journal's socket", Duration::from_secs(10), Journald::answers);
+        Journald(Some(child))
+    }
+}
+
+impl Drop for Journald {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+fn logs_go_to_the_journal_with_their_fields() {
+    let _journal = Journald::ensure();
+    let c = workload_container();
+    let (pid, status, rest) = daemon_for_a_while(
+        &["--container", &c.name, "--log-format", "journald", "-v"],
+        None,
+    );
+    assert!(status.success(), "{rest}");
+    assert_eq!(rest, "", "the journal has it all");
+    let mut entries = Vec::new();
+    eventually(
+        "the daemon's journal entries",
+        Duration::from_secs(10),
+        || {
+            let out = std::process::Command::new("journalctl")
+                .args(["-o", "json", "--no-pager", &format!("_PID={pid}")])
+                .output()
+                .expect("journalctl");
+            entries = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .collect();
+            entries.iter().any(|e| {
+                e["MESSAGE"]
+                    .as_str()
+                    .is_some_and(|m| m.ends_with(" records, 0 lost"))
+            })
+        },
+    );
+    assert!(
+        entries.iter().all(|e| e["SYSLOG_IDENTIFIER"] == "tracer"),
+        "{entries:?}"
+    );
+    let following = entries
+        .iter()
+        .find(|e| e["MESSAGE"] == "following")
+        .expect("the follow entry");
+    assert_eq!(following["F_CONTAINER"], c.name.as_str());
+    assert!(
+        entries.iter().any(|e| e["MESSAGE"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(&format!("daemon following {}", c.name)))),
+        "{entries:?}"
+    );
+}

@@ -2,7 +2,7 @@
 use std::process::ExitCode;
 
 use tracer::{
-    cli::{self, Cli, Command, seccomp::SeccompCommand},
+    cli::{self, Cli, Command, LogFormat, LogLevel, seccomp::SeccompCommand},
     config::{
         CheckConfig, DaemonConfig, ObserveConfig, ProfileConfig, RecordConfig, ShowConfig,
         WatchConfig,
@@ -34,31 +34,75 @@ where
     }
 }
 
-fn init_logging(verbose: u8) {
-    if verbose == 0 && std::env::var_os("RUST_LOG").is_none() {
+/// Sets up the log: `--log-format` (else journald under systemd's journal, else text) at
+/// `--log-level` (else what `-v` asks for); RUST_LOG overrides the level. The default, text at
+/// warn, writes the user's lines (`tracer: message`).
+fn init_logging(verbose: u8, format: Option<LogFormat>, level: Option<LogLevel>) {
+    use tracing_subscriber::{EnvFilter, layer::SubscriberExt as _, util::SubscriberInitExt as _};
+    let level = level.unwrap_or(LogLevel::of_verbosity(verbose));
+    let filter = || {
+        let f =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level.as_str()));
+        match format!("{STATUS}=info").parse() {
+            Ok(d) => f.add_directive(d),
+            Err(_) => f,
+        }
+    };
+    // Under systemd (journald sets JOURNAL_STREAM) the journal adds timestamps and colours
+    // mean nothing.
+    let under_journal = std::env::var_os("JOURNAL_STREAM").is_some();
+    let format = format.unwrap_or(if under_journal {
+        LogFormat::Journald
+    } else {
+        LogFormat::Text
+    });
+    match format {
+        LogFormat::Journald => match tracing_journald::layer() {
+            Ok(layer) => {
+                STRUCTURED.store(true, std::sync::atomic::Ordering::Relaxed);
+                tracing_subscriber::registry()
+                    .with(filter())
+                    .with(layer.with_syslog_identifier("tracer".into()))
+                    .init();
+                return;
+            }
+            Err(e) => {
+                // No journal socket: text on stderr, said once.
+                init_text(filter(), under_journal, level, verbose);
+                tracing::warn!(
+                    "--log-format journald: no journal to write to ({e}); logging to stderr"
+                );
+                return;
+            }
+        },
+        LogFormat::Json => {
+            STRUCTURED.store(true, std::sync::atomic::Ordering::Relaxed);
+            tracing_subscriber::fmt()
+                .json()
+                .with_current_span(false)
+                .with_env_filter(filter())
+                .with_writer(std::io::stderr)
+                .init();
+        }
+        LogFormat::Text => init_text(filter(), under_journal, level, verbose),
+    }
+}
+
+fn init_text(filter: tracing_subscriber::EnvFilter, journal: bool, level: LogLevel, verbose: u8) {
+    if level == LogLevel::Warn && verbose == 0 && std::env::var_os("RUST_LOG").is_none() {
         tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+            .with_env_filter(filter)
             .with_writer(std::io::stderr)
             .event_format(Plain)
             .init();
         return;
     }
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
-        _ => "trace",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    // Under systemd (journald sets JOURNAL_STREAM) the journal adds timestamps and colours
-    // mean nothing: plain `level target: message key=value` lines.
-    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    // Plain `level target: message key=value` lines.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(!journald && std::io::IsTerminal::is_terminal(&std::io::stderr()));
-    if journald {
+        .with_ansi(!journal && std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    if journal {
         builder.without_time().init();
     } else {
         builder.init();
@@ -105,12 +149,42 @@ fn report(s: &Summary) {
             line.push_str(&format!(" ({})", why.join(", ")));
         }
     }
-    eprintln!("{line}");
+    say_line(&line);
+}
+
+/// Log lines are JSON or journal entries (`--log-format json|journald`): the user's lines go
+/// through the log too, at info (always kept: their own target), errors at error.
+static STRUCTURED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The target of the user's lines in a structured log.
+const STATUS: &str = "tracer_status";
+
+fn structured() -> bool {
+    STRUCTURED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A user's line (`tracer: …`) on stderr, or in the structured log without its prefix.
+fn say_line(line: &str) {
+    if structured() {
+        let message = line.strip_prefix("tracer: ").unwrap_or(line);
+        tracing::info!(target: STATUS, "{message}");
+    } else {
+        eprintln!("{line}");
+    }
+}
+
+/// The error that ends the run.
+fn say_error(e: &dyn std::fmt::Display, code: u8) {
+    if structured() {
+        tracing::error!(target: STATUS, exit_code = code, "{e}");
+    } else {
+        eprintln!("tracer: {e}");
+    }
 }
 
 /// Status lines for the user (the "tracing …" line once attached).
 fn status(line: String) {
-    eprintln!("tracer: {line}");
+    say_line(&format!("tracer: {line}"));
 }
 
 /// A write to stdout: a reader that went away (`| head`) is not a failure.
@@ -198,7 +272,7 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    init_logging(cli.verbose);
+    init_logging(cli.verbose, cli.log_format, cli.log_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -218,7 +292,7 @@ fn main() -> ExitCode {
             ExitCode::from(exit::OK)
         }
         Err(e) => {
-            eprintln!("tracer: {e}");
+            say_error(&e, e.exit_code());
             ExitCode::from(e.exit_code())
         }
     }
