@@ -391,7 +391,11 @@ impl Journald {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("systemd-journald starts (package systemd)");
-        eventually("the journal's socket", Duration::from_secs(10), Journald::answers);
+        eventually(
+            "the journal's socket",
+            Duration::from_secs(10),
+            Journald::answers,
+        );
         Journald(Some(child))
     }
 }

@@ -64,7 +64,6 @@ fn init_logging(verbose: u8, format: Option<LogFormat>, level: Option<LogLevel>)
                     .with(filter())
                     .with(layer.with_syslog_identifier("tracer".into()))
                     .init();
-                return;
             }
             Err(e) => {
                 // No journal socket: text on stderr, said once.
@@ -72,7 +71,6 @@ fn init_logging(verbose: u8, format: Option<LogFormat>, level: Option<LogLevel>)
                 tracing::warn!(
                     "--log-format journald: no journal to write to ({e}); logging to stderr"
                 );
-                return;
             }
         },
         LogFormat::Json => {
