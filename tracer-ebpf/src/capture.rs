@@ -21,7 +21,7 @@ use tracer_common::capture::{
     MSGHDR_NAMELEN_OFF, MSGHDR_SIZE, PAGE_SIZE, SOCKLEN_SIZE,
 };
 
-use crate::maps::{SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
+use crate::maps::{ARGS_LOOP, SCRATCH, SCRATCH_OFF, SCRATCH_SIZE, STRING_SIZE, config_u32};
 
 /// Captures start below this offset; each is at most 8 + 4096 bytes, so every write stays in
 /// the scratch buffer, and the verifier can see it from the mask.
@@ -63,6 +63,20 @@ impl Cursor {
     pub fn off(&self) -> usize {
         // SAFETY: per-CPU map value.
         unsafe { *self.off as usize }
+    }
+
+    /// The data of the capture that starts at offset `at` (a value [`Self::off`] gave before
+    /// its `put`), when `len` bytes from there lie in the buffer. The offset is masked as
+    /// `put` masks it, so the verifier can bound the pointer.
+    #[inline(always)]
+    pub fn data_at(&self, at: usize, len: usize) -> Option<*const u8> {
+        if at >= OFF_LIMIT || len > MAX_PATH as usize {
+            return None;
+        }
+        let at = at & (OFF_LIMIT - 1);
+        // SAFETY: at + 8 + len <= OFF_LIMIT + 8 + MAX_PATH <= SCRATCH_SIZE (checked at compile
+        // time beside OFF_LIMIT).
+        Some(unsafe { self.buf.add(at + 8) }.cast_const())
     }
 
     /// The bytes written so far.
@@ -269,9 +283,11 @@ fn count_of(spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: i64) -> u64 {
     }
 }
 
-/// State shared with the `bpf_loop` bodies (lives on the caller's stack: scalars only).
+/// State shared with the `bpf_loop` bodies, in per-CPU map memory (`ARGS_LOOP`), not on the
+/// caller's stack: the kernel counts a `bpf_loop` callback's frame on top of its caller's, and
+/// the whole chain must fit in 512 bytes.
 #[repr(C)]
-struct ArgsLoop {
+pub struct ArgsLoop {
     spec: CaptureSpec,
     args: [u64; 6],
     ret: i64,
@@ -301,7 +317,12 @@ pub fn all_args(
     exit_side: bool,
     facts: EnterFacts,
 ) -> EnterFacts {
-    let mut state = ArgsLoop {
+    let Some(state) = ARGS_LOOP.get_ptr_mut(0) else {
+        return facts;
+    };
+    // SAFETY: this CPU's slot; programs do not nest on a CPU for these hooks.
+    let state = unsafe { &mut *state };
+    *state = ArgsLoop {
         spec: *spec,
         args: *args,
         ret,
@@ -309,24 +330,26 @@ pub fn all_args(
         len_in: u64::from(facts.len_in),
         retry: u64::from(facts.retry),
     };
-    // SAFETY: `arg_step` has the callback signature; `state` outlives the call.
-    unsafe {
-        bpf_loop(
-            6,
-            arg_step as *mut c_void,
-            (&mut state as *mut ArgsLoop).cast::<c_void>(),
-            0,
-        )
+    // SAFETY: `arg_step` has the callback signature and takes no context (its state is in
+    // `ARGS_LOOP`).
+    unsafe { bpf_loop(6, arg_step as *mut c_void, core::ptr::null_mut(), 0) };
+    let Some(state) = ARGS_LOOP.get_ptr(0) else {
+        return facts;
     };
+    // SAFETY: as above.
+    let state = unsafe { &*state };
     EnterFacts {
         len_in: state.len_in as u32,
         retry: state.retry as u32,
     }
 }
 
-extern "C" fn arg_step(index: u64, ctx: *mut c_void) -> i64 {
-    // SAFETY: `ctx` is the ArgsLoop passed to bpf_loop by `all_args`.
-    let state = unsafe { &mut *ctx.cast::<ArgsLoop>() };
+extern "C" fn arg_step(index: u64, _ctx: *mut c_void) -> i64 {
+    let Some(state) = ARGS_LOOP.get_ptr_mut(0) else {
+        return 1;
+    };
+    // SAFETY: this CPU's slot, filled by `all_args` before the loop.
+    let state = unsafe { &mut *state };
     if index >= 6 {
         return 1;
     }
@@ -334,16 +357,16 @@ extern "C" fn arg_step(index: u64, ctx: *mut c_void) -> i64 {
     let Some(mut c) = Cursor::current() else {
         return 1;
     };
-    let spec = state.spec;
+    let spec = &state.spec;
     if state.exit_side != 0 {
         if state.retry & (1 << i) != 0 {
-            string_again(&mut c, &spec, i, state.args[i]);
+            string_again(&mut c, spec, i, state.args[i]);
         } else {
             let len_in = state.len_in as u32;
-            exit_arg(&mut c, &spec, i, &state.args, state.ret, len_in);
+            exit_arg(&mut c, spec, i, &state.args, state.ret, len_in);
         }
     } else {
-        match enter_arg(&mut c, &spec, i, &state.args) {
+        match enter_arg(&mut c, spec, i, &state.args) {
             Entered::Nothing => {}
             Entered::LenIn(len_in) => state.len_in = u64::from(len_in),
             Entered::StrFault => state.retry |= 1 << i,
@@ -533,29 +556,35 @@ fn exit_arg(c: &mut Cursor, spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: 
 /// name buffer's size (recvmsg: read at enter), the most of the name to read.
 #[inline(always)]
 fn msghdr(c: &mut Cursor, i: usize, kind: u8, src: u64, total: u64, namelen_in: u32) {
-    let mut m = [0u64; 7];
-    // SAFETY: 56 bytes into a 56-byte stack array; the helper checks `src`.
-    let r = unsafe {
-        bpf_probe_read_user(
-            m.as_mut_ptr().cast::<c_void>(),
-            MSGHDR_SIZE,
-            src as *const c_void,
-        )
-    };
-    if r != 0 {
-        c.put(i, kind, 0, |_| (0, CAPF_FAULT));
+    // Read straight into the capture (map memory), then its fields from there: a copy on the
+    // stack would grow the frame that the loop's whole call chain shares.
+    let at = c.off();
+    let mut read = false;
+    c.put(i, kind, 0, |dst| {
+        // SAFETY: `dst` has room for 4096 bytes; the helper checks `src`.
+        let r =
+            unsafe { bpf_probe_read_user(dst.cast::<c_void>(), MSGHDR_SIZE, src as *const c_void) };
+        read = r == 0;
+        if read {
+            (MSGHDR_SIZE, 0)
+        } else {
+            (0, CAPF_FAULT)
+        }
+    });
+    if !read {
         return;
     }
-    let header = m;
-    c.put(i, kind, 0, |dst| {
-        // SAFETY: `dst` has room for 4096 bytes.
-        unsafe {
-            core::ptr::copy_nonoverlapping(header.as_ptr().cast::<u8>(), dst, MSGHDR_SIZE as usize)
-        };
-        (MSGHDR_SIZE, 0)
-    });
+    let Some(m) = c.data_at(at, MSGHDR_SIZE as usize) else {
+        return;
+    };
+    // SAFETY: `data_at` checked that the capture holds the whole header, 8-aligned.
+    let field = |k: usize| unsafe { m.cast::<u64>().add(k).read() };
     // recvmsg wrote min(buffer, real length) bytes of the name (move_addr_to_user).
-    let (name, namelen) = (m[0], min_u64(m[1] & 0xffff_ffff, u64::from(namelen_in)));
+    let (name, namelen) = (
+        field(0),
+        min_u64(field(1) & 0xffff_ffff, u64::from(namelen_in)),
+    );
+    let (iov_base, iov_len) = (field(2), field(3));
     if name != 0 && namelen != 0 {
         c.put(i, CAP_MSG_NAME, 0, |dst| {
             read_bytes(dst, name, namelen, MAX_SOCKADDR)
@@ -566,14 +595,16 @@ fn msghdr(c: &mut Cursor, i: usize, kind: u8, src: u64, total: u64, namelen_in: 
     } else {
         CAP_IOV_OUT
     };
-    if m[2] != 0 {
-        iov(c, i, iov_kind, m[2], m[3], total);
+    if iov_base != 0 {
+        iov(c, i, iov_kind, iov_base, iov_len, total);
     }
 }
 
+/// State of the `bpf_loop` over iovec entries: the entries themselves are read from the
+/// capture of the array (map memory), at `pairs_at`.
 #[repr(C)]
 struct IovLoop {
-    pairs: [[u64; 2]; MAX_IOV as usize],
+    pairs_at: u64,
     n: u64,
     left: u64,
     arg: u64,
@@ -588,61 +619,44 @@ fn iov(c: &mut Cursor, i: usize, kind: u8, src: u64, count: u64, total: u64) {
     } else {
         count
     };
+    let truncated = if count > n { CAPF_TRUNCATED } else { 0 };
+    let at = c.off();
+    let mut readable = 0u32;
+    c.put(i, kind, 0, |dst| {
+        let bytes = (n * 16) as u32 & 0xff;
+        if bytes == 0 {
+            return (0, truncated);
+        }
+        // SAFETY: `dst` has room for 4096 bytes, `bytes` is at most MAX_IOV * 16 = 128; the
+        // helper checks `src`.
+        let r = unsafe { bpf_probe_read_user(dst.cast::<c_void>(), bytes, src as *const c_void) };
+        if r == 0 {
+            readable = bytes;
+            return (bytes, truncated);
+        }
+        // The entries before the next page may be readable (strace prints them, then
+        // `... /* address */`): keep them, CAPF_SHORT.
+        let whole = ((PAGE_SIZE - (src & (PAGE_SIZE - 1))) / 16 * 16) as u32;
+        if whole > 0 && whole < bytes {
+            let m = whole & 0x7f;
+            // SAFETY: as above, `m` < `bytes`.
+            let r = unsafe { bpf_probe_read_user(dst.cast::<c_void>(), m, src as *const c_void) };
+            if r == 0 {
+                readable = m;
+                return (m, truncated | CAPF_FAULT | CAPF_SHORT);
+            }
+        }
+        (0, truncated | CAPF_FAULT)
+    });
+    if readable == 0 {
+        return;
+    }
     let mut state = IovLoop {
-        pairs: [[0u64; 2]; MAX_IOV as usize],
-        n,
+        pairs_at: at as u64,
+        n: u64::from(readable / 16),
         left: total,
         arg: i as u64,
     };
-    let mut flags = if count > n { CAPF_TRUNCATED } else { 0 };
-    let mut bytes = (n * 16) as u32 & 0xff;
-    if bytes > 0 {
-        // SAFETY: `pairs` holds MAX_IOV * 16 = 128 bytes; `bytes` is at most that.
-        let r = unsafe {
-            bpf_probe_read_user(
-                state.pairs.as_mut_ptr().cast::<c_void>(),
-                bytes,
-                src as *const c_void,
-            )
-        };
-        if r != 0 {
-            flags |= CAPF_FAULT;
-            // The entries before the next page may be readable (strace prints them, then
-            // `... /* address */`): keep them, CAPF_SHORT.
-            let whole = ((PAGE_SIZE - (src & (PAGE_SIZE - 1))) / 16 * 16) as u32;
-            if whole > 0 && whole < bytes {
-                let m = whole & 0xff;
-                // SAFETY: as above, `m` < `bytes`.
-                let r = unsafe {
-                    bpf_probe_read_user(
-                        state.pairs.as_mut_ptr().cast::<c_void>(),
-                        m,
-                        src as *const c_void,
-                    )
-                };
-                if r == 0 {
-                    flags |= CAPF_SHORT;
-                    bytes = m;
-                    state.n = u64::from(m / 16);
-                }
-            }
-        }
-    }
-    let pairs = state.pairs;
-    let unreadable = flags & CAPF_FAULT != 0 && flags & CAPF_SHORT == 0;
-    c.put(i, kind, 0, |dst| {
-        if unreadable {
-            return (0, flags);
-        }
-        // At most the 128 bytes of `pairs`, in a form the verifier can bound.
-        let len = if bytes >= 128 { 128 } else { bytes & 0x7f };
-        // SAFETY: `dst` has room for 4096 bytes; `len` <= 128, the size of `pairs`.
-        unsafe { core::ptr::copy_nonoverlapping(pairs.as_ptr().cast::<u8>(), dst, len as usize) };
-        (len, flags)
-    });
-    if unreadable {
-        return;
-    }
     // SAFETY: `iov_step` has the callback signature; `state` outlives the call.
     unsafe {
         bpf_loop(
@@ -660,17 +674,20 @@ extern "C" fn iov_step(index: u64, ctx: *mut c_void) -> i64 {
     if index >= state.n || index >= u64::from(MAX_IOV) || state.left == 0 {
         return 1;
     }
-    let pair = state.pairs[(index & (MAX_IOV as u64 - 1)) as usize];
-    let len = if pair[1] < state.left {
-        pair[1]
-    } else {
-        state.left
-    };
-    state.left -= len;
     let Some(mut c) = Cursor::current() else {
         return 1;
     };
-    let base = pair[0];
+    let Some(pairs) = c.data_at(state.pairs_at as usize, MAX_IOV as usize * 16) else {
+        return 1;
+    };
+    let k = (index & (MAX_IOV as u64 - 1)) as usize;
+    // SAFETY: `data_at` checked room for MAX_IOV entries of 16 bytes; `k` < MAX_IOV.
+    let (base, want) = unsafe {
+        let p = pairs.cast::<u64>().add(k * 2);
+        (p.read(), p.add(1).read())
+    };
+    let len = if want < state.left { want } else { state.left };
+    state.left -= len;
     let ok = c.put(state.arg as usize, CAP_IOV_DATA, index as u32, |dst| {
         read_bytes(dst, base, len, string_size())
     });

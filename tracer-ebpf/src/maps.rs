@@ -99,6 +99,10 @@ pub const SCRATCH_SIZE: usize = 16384;
 #[map]
 pub static SCRATCH: PerCpuArray<[u8; SCRATCH_SIZE]> = PerCpuArray::with_max_entries(1, 0);
 
+/// The state of the loop over a call's arguments (`capture::all_args`).
+#[map]
+pub static ARGS_LOOP: PerCpuArray<crate::capture::ArgsLoop> = PerCpuArray::with_max_entries(1, 0);
+
 /// Write offset into `SCRATCH` (see `capture::Cursor`).
 #[map]
 pub static SCRATCH_OFF: PerCpuArray<u64> = PerCpuArray::with_max_entries(1, 0);

@@ -3,16 +3,14 @@ use core::ffi::c_void;
 
 use aya_ebpf::{
     bindings::{BPF_RB_AVAIL_DATA, BPF_RB_FORCE_WAKEUP, BPF_RB_NO_WAKEUP},
-    helpers::{
-        bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_ktime_get_ns, bpf_probe_read_kernel,
-    },
+    helpers::{bpf_get_current_cgroup_id, bpf_ktime_get_ns, bpf_probe_read_kernel},
 };
 use tracer_common::{
     capture::{CAP_ARGV, CAP_IOV_OUT, CaptureSpec, EnterRecord, LEN_IN_UNKNOWN},
     config::{PENDING_DONE, PENDING_IN_FLIGHT, PENDING_SIGSYS, Pending},
     record::{
-        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
-        KIND_SYSCALL, RecordHeader, SyscallRecord,
+        COMM_LEN, FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN,
+        KIND_ENTER, KIND_SYSCALL, RecordHeader, SyscallRecord,
     },
     stats::{STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_STACK_FAILED},
 };
@@ -321,30 +319,37 @@ impl Parts {
     }
 }
 
+/// Writes the record in place at `dst` (ring buffer or scratch memory), field by field: a
+/// record built on the stack and copied would take 128 bytes of the frame that the capture
+/// loops' call chain shares (512 bytes for the whole chain).
 #[inline(always)]
-fn record(pid_tgid: u64, p: Parts, len: u32) -> SyscallRecord {
-    let Parts {
-        nr,
-        ret,
-        enter_ns,
-        now,
-        args,
-        flags,
-        ns,
-    } = p;
-    let (ns_tgid, ns_tid) = ns.unwrap_or((0, 0));
-    SyscallRecord {
-        header: header(KIND_SYSCALL, flags, len, now, pid_tgid),
-        nr,
-        ns_tgid,
-        ns_tid,
-        _pad: 0,
-        ret,
-        enter_ns,
-        // SAFETY: helper without arguments.
-        cgroup_id: unsafe { bpf_get_current_cgroup_id() },
-        args,
-        comm: bpf_get_current_comm().unwrap_or([0; 16]),
+fn fill(dst: *mut SyscallRecord, pid_tgid: u64, p: &Parts, len: u32) {
+    let (ns_tgid, ns_tid) = p.ns.unwrap_or((0, 0));
+    // SAFETY: `dst` points to 128 writable, 8-aligned bytes (a ring buffer reservation of a
+    // SyscallRecord, or the scratch buffer).
+    unsafe {
+        core::ptr::addr_of_mut!((*dst).header).write(header(
+            KIND_SYSCALL,
+            p.flags,
+            len,
+            p.now,
+            pid_tgid,
+        ));
+        core::ptr::addr_of_mut!((*dst).nr).write(p.nr);
+        core::ptr::addr_of_mut!((*dst).ns_tgid).write(ns_tgid);
+        core::ptr::addr_of_mut!((*dst).ns_tid).write(ns_tid);
+        core::ptr::addr_of_mut!((*dst)._pad).write(0);
+        core::ptr::addr_of_mut!((*dst).ret).write(p.ret);
+        core::ptr::addr_of_mut!((*dst).enter_ns).write(p.enter_ns);
+        core::ptr::addr_of_mut!((*dst).cgroup_id).write(bpf_get_current_cgroup_id());
+        let args = core::ptr::addr_of_mut!((*dst).args).cast::<u64>();
+        for (k, a) in p.args.iter().enumerate() {
+            args.add(k).write(*a);
+        }
+        let comm = core::ptr::addr_of_mut!((*dst).comm);
+        if aya_ebpf::helpers::generated::bpf_get_current_comm(comm.cast(), COMM_LEN as u32) != 0 {
+            comm.write([0; COMM_LEN]);
+        }
     }
 }
 
@@ -373,11 +378,8 @@ fn emit(ctx: *mut c_void, pid_tgid: u64, parts: Parts) -> Result<(), ()> {
         && let Some(mut c) = Cursor::new(FIXED)
     {
         add_stack(&mut c, ctx);
-        let nr = parts.nr;
-        let r = record(pid_tgid, parts, c.off() as u32);
-        // SAFETY: the scratch buffer is 8-aligned and larger than a record.
-        unsafe { c.base().cast::<SyscallRecord>().write(r) };
-        return output(&c, nr);
+        fill(c.base().cast(), pid_tgid, &parts, c.off() as u32);
+        return output(&c, parts.nr);
     }
     emit_fixed(pid_tgid, parts)
 }
@@ -390,9 +392,8 @@ fn emit_fixed(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
         return Err(());
     };
     let len = core::mem::size_of::<SyscallRecord>() as u32;
-    let nr = parts.nr;
-    entry.write(record(pid_tgid, parts, len));
-    entry.submit(wakeup_flags(nr));
+    fill(entry.as_mut_ptr(), pid_tgid, &parts, len);
+    entry.submit(wakeup_flags(parts.nr));
     Ok(())
 }
 
@@ -416,11 +417,8 @@ fn emit_with_captures(
     if stack_on() {
         add_stack(&mut c, ctx);
     }
-    let nr = parts.nr;
-    let r = record(pid_tgid, parts, c.off() as u32);
-    // SAFETY: the scratch buffer is 8-aligned and larger than a record.
-    unsafe { c.base().cast::<SyscallRecord>().write(r) };
-    output(&c, nr)
+    fill(c.base().cast(), pid_tgid, &parts, c.off() as u32);
+    output(&c, parts.nr)
 }
 
 /// The enter-side captures, in a record of their own. Returns what the exit side needs
