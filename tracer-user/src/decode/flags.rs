@@ -42,6 +42,21 @@ pub fn bits(out: &mut String, raw: u64, table: Table, zero: &str) {
     }
 }
 
+/// What [`bits`] prints when that is one name of the table (or `zero`): no string to build.
+pub fn bits_name(raw: u64, table: Table, zero: &'static str) -> Option<&'static str> {
+    if raw == 0 {
+        return Some(zero);
+    }
+    // `bits` takes the first entry whose bits are all set: one name when it is all of them.
+    let &(v, name) = table.iter().find(|&&(v, _)| v != 0 && raw & v == v)?;
+    (v == raw).then_some(name)
+}
+
+/// The name [`xval`] prints for a known value.
+pub fn xval_name(raw: u64, table: Table) -> Option<&'static str> {
+    table.iter().find(|(v, _)| *v == raw).map(|(_, name)| *name)
+}
+
 /// One name for an enum value, or the number (decimal) when unknown.
 pub fn value(out: &mut String, raw: u64, table: Table) {
     match table.iter().find(|(v, _)| *v == raw) {
@@ -85,6 +100,14 @@ pub fn signal(out: &mut String, sig: i64) {
         None => {
             let _ = write!(out, "{sig}");
         }
+    }
+}
+
+/// The name [`signal`] prints, when it is a fixed one.
+pub fn signal_name(sig: i64) -> Option<&'static str> {
+    match SIGNALS.iter().find(|(v, _)| *v as i64 == sig) {
+        Some((_, name)) => Some(name),
+        None => (sig == SIGRTMIN).then_some("SIGRTMIN"),
     }
 }
 

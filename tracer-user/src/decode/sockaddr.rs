@@ -317,7 +317,7 @@ fn unix(buf: &[u8], len: usize, text: &mut String, j: &mut serde_json::Value) {
     }
     escape::quote(text, name, false);
     let p = escape::json_bytes(name, false);
-    j["path"] = p.value;
+    j["path"] = p.value.into_json();
     j["abstract"] = abstract_.into();
     if let Some(hex) = p.hex {
         j["path_hex"] = hex.into();

@@ -4,6 +4,8 @@
 //! still go through serde_json. `tests` check the output against serde_json's.
 use serde_json::Value;
 
+use crate::model::event::ArgValue;
+
 /// Appends `s` as a JSON string, escaped exactly as serde_json escapes: `"`, `\` and the
 /// control characters below 0x20 (as `\b \t \n \f \r` or `\u00XX`).
 pub fn string(out: &mut Vec<u8>, s: &str) {
@@ -111,6 +113,18 @@ pub fn value(out: &mut Vec<u8>, v: &Value) {
         _ => {
             let _ = serde_json::to_writer(&mut *out, v);
         }
+    }
+}
+
+/// An argument's typed value.
+pub fn arg_value(out: &mut Vec<u8>, v: &ArgValue) {
+    match v {
+        ArgValue::Null => out.extend_from_slice(b"null"),
+        ArgValue::Int(n) => int(out, *n),
+        ArgValue::UInt(n) => uint(out, *n),
+        ArgValue::Name(s) => string(out, s),
+        ArgValue::Str(s) => string(out, s),
+        ArgValue::Json(v) => value(out, v),
     }
 }
 

@@ -105,7 +105,7 @@ impl<W: Write> Sink for JsonLines<W> {
             w::next_key(l, "type");
             w::string(l, a.ty);
             w::next_key(l, "value");
-            w::value(l, &a.json.value);
+            w::arg_value(l, &a.json.value);
             if let Some(h) = &a.json.hex {
                 w::next_key(l, "hex");
                 w::string(l, h);
