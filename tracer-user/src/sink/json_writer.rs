@@ -4,7 +4,7 @@
 //! still go through serde_json. `tests` check the output against serde_json's.
 use serde_json::Value;
 
-use crate::model::event::ArgValue;
+use crate::{decode::syscalls, model::event::ArgValue};
 
 /// Appends `s` as a JSON string, escaped exactly as serde_json escapes: `"`, `\` and the
 /// control characters below 0x20 (as `\b \t \n \f \r` or `\u00XX`).
@@ -61,10 +61,12 @@ static NEEDS_ESCAPE: [bool; 256] = {
     t
 };
 
+#[inline]
 pub fn uint(out: &mut Vec<u8>, v: u64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
 
+#[inline]
 pub fn int(out: &mut Vec<u8>, v: i64) {
     out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
 }
@@ -113,6 +115,82 @@ pub fn value(out: &mut Vec<u8>, v: &Value) {
         _ => {
             let _ = serde_json::to_writer(&mut *out, v);
         }
+    }
+}
+
+/// What a `syscall` line repeats for every call of a syscall, written once per syscall number:
+/// `"syscall":"openat","nr":257,"args":[`, and each argument's
+/// `{"name":"dfd","type":"int","value":`.
+pub struct Prefix {
+    head: Vec<u8>,
+    /// (name, C type, prefix) of each argument, as `syscalls::args` lists them.
+    args: Vec<(&'static str, &'static str, Vec<u8>)>,
+}
+
+impl Prefix {
+    /// Syscall `nr`'s, `None` for a number the table does not know.
+    pub fn of(nr: u32) -> Option<&'static Prefix> {
+        static BY_NR: std::sync::OnceLock<Vec<Option<Prefix>>> = std::sync::OnceLock::new();
+        let table = BY_NR.get_or_init(|| {
+            (0..tracer_common::config::MAX_SYSCALL_NR)
+                .map(|nr| {
+                    let name = syscalls::name(nr)?;
+                    let mut head = Vec::new();
+                    key(&mut head, "syscall");
+                    string(&mut head, name);
+                    next_key(&mut head, "nr");
+                    uint(&mut head, u64::from(nr));
+                    head.extend_from_slice(b",\"args\":[");
+                    let args = syscalls::args(nr)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|a| {
+                            let mut p = Vec::new();
+                            arg_head(&mut p, a.name, a.ty);
+                            (a.name, a.ty, p)
+                        })
+                        .collect();
+                    Some(Prefix { head, args })
+                })
+                .collect()
+        });
+        table.get(nr as usize)?.as_ref()
+    }
+}
+
+/// `{"name":"dfd","type":"int","value":`.
+fn arg_head(out: &mut Vec<u8>, name: &str, ty: &str) {
+    out.push(b'{');
+    key(out, "name");
+    string(out, name);
+    next_key(out, "type");
+    string(out, ty);
+    next_key(out, "value");
+}
+
+/// `"syscall":"openat","nr":257,"args":[` (`prefix`: syscall `nr`'s).
+pub fn syscall_head(out: &mut Vec<u8>, prefix: Option<&Prefix>, nr: u32) {
+    match prefix {
+        Some(p) => out.extend_from_slice(&p.head),
+        None => {
+            key(out, "syscall");
+            string(out, &syscalls::display_name(nr));
+            next_key(out, "nr");
+            uint(out, u64::from(nr));
+            out.extend_from_slice(b",\"args\":[");
+        }
+    }
+}
+
+/// `{"name":"dfd","type":"int","value":` for argument `i` (`prefix`: its syscall's).
+pub fn arg_prefix(out: &mut Vec<u8>, prefix: Option<&Prefix>, i: usize, name: &str, ty: &str) {
+    let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
+    let known = prefix
+        .and_then(|p| p.args.get(i))
+        .filter(|(n, t, _)| same(n, name) && same(t, ty));
+    match known {
+        Some((_, _, p)) => out.extend_from_slice(p),
+        None => arg_head(out, name, ty),
     }
 }
 
