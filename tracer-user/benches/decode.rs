@@ -1,7 +1,8 @@
 //! User-side cost per record: decode, pair, enrich, filter, render and write (to a sink that
 //! discards), per record kind: getppid (no argument), openat with a 32-byte path (an enter
 //! record plus the exit record), a read with a 32-byte buffer, an execve with a path and three
-//! argv strings, a connect with an IPv4 address. Prints ns and heap allocations per record;
+//! argv strings, a newfstatat with its struct stat, an epoll_wait with two events, a connect
+//! with an IPv4 address. Prints ns and heap allocations per record;
 //! run with `cargo bench -p tracer-user --bench decode`.
 //!
 //! `--only TEXT` runs the rows whose label contains TEXT, `--rounds N` sets the records per row
@@ -26,7 +27,10 @@ use tracer::{
     sink::{Sink, jsonl::JsonLines, text::Text},
 };
 use tracer_common::{
-    capture::{CAP_ARGV, CAP_BUF_OUT, CAP_SOCKADDR_IN, CAP_STR, CAPF_TRUNCATED, EnterRecord},
+    capture::{
+        CAP_ARGV, CAP_BUF_OUT, CAP_SOCKADDR_IN, CAP_STR, CAP_STRUCT_OUT, CAPF_TRUNCATED,
+        EnterRecord,
+    },
     record::{KIND_ENTER, KIND_SYSCALL, RecordHeader, SyscallRecord},
 };
 
@@ -115,6 +119,35 @@ fn enter(nr: u32, caps: &[(u8, u8, u8, u8, &[u8])]) -> Vec<u8> {
 const AT_FDCWD: u64 = -100i64 as u64;
 const PTR: u64 = 0x5555_0000;
 
+/// A regular file's `struct stat` (x86_64 layout): 121 bytes, mode 0644, times.
+fn stat() -> Vec<u8> {
+    let mut b = vec![0u8; 144];
+    let mut put = |at: usize, v: u64| b[at..at + 8].copy_from_slice(&v.to_ne_bytes());
+    put(0, 0x803);
+    put(8, 1_234_567);
+    put(16, 1);
+    put(24, 0o100644 | 101 << 32);
+    put(32, 101);
+    put(48, 121);
+    put(56, 4096);
+    put(64, 8);
+    for k in 0..3 {
+        put(72 + 16 * k, 1_700_000_000);
+        put(80 + 16 * k, 123_456_789);
+    }
+    b
+}
+
+/// Two `struct epoll_event`s (packed on x86_64: u32 events, u64 data).
+fn epoll_events() -> Vec<u8> {
+    let mut b = Vec::new();
+    for (events, data) in [(0x2001u32, 0x7f00_1234_5678u64), (0x1, 0x7f00_1234_9abc)] {
+        b.extend_from_slice(&events.to_ne_bytes());
+        b.extend_from_slice(&data.to_ne_bytes());
+    }
+    b
+}
+
 /// (label, ring buffer records making one event).
 fn kinds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     let path: &[u8] = b"/usr/share/nginx/html/index.html";
@@ -153,6 +186,27 @@ fn kinds() -> Vec<(&'static str, Vec<Vec<u8>>)> {
                 ),
                 syscall(59, [PTR, PTR + 64, PTR + 128, 0, 0, 0], 0, &[]),
             ],
+        ),
+        (
+            "newfstatat + stat",
+            vec![
+                enter(262, &[(1, CAP_STR, 0, 0, b"")]),
+                syscall(
+                    262,
+                    [10, PTR, PTR + 256, 0x1000, 0, 0],
+                    0,
+                    &[(2, CAP_STRUCT_OUT, 0, 0, &stat())],
+                ),
+            ],
+        ),
+        (
+            "epoll_wait + 2 events",
+            vec![syscall(
+                232,
+                [7, PTR, 512, 60_000, 0, 0],
+                2,
+                &[(1, CAP_STRUCT_OUT, 0, 0, &epoll_events())],
+            )],
         ),
         (
             "connect + sockaddr_in",

@@ -4,7 +4,7 @@
 //! set of flags, a signal, a directory fd) from the tables below.
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
 pub use crate::model::event::{ArgJson, ArgValue};
 use tracer_common::capture::{
@@ -830,26 +830,21 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             Some(buffer(ctx, c, full))
         }
         CAP_BUF_OUT => {
-            let data = c.clone();
             let full = u64::try_from(ret).ok();
             if ctx.syscall == "getrandom" {
                 // strace: QUOTE_FORCE_HEX, random bytes are not text.
-                let cut = data.truncated() || full.is_some_and(|f| f > data.data.len() as u64);
-                let text = if ctx.text {
-                    escape::quoted_with(&data.data, cut, escape::Hex::All)
-                } else {
-                    String::new()
-                };
-                return Some((text, escape::json_bytes(&data.data, cut)));
+                let cut = c.truncated() || full.is_some_and(|f| f > c.data.len() as u64);
+                let text = ctx.text(|| escape::quoted_with(&c.data, cut, escape::Hex::All));
+                return Some((text, escape::json_bytes(&c.data, cut)));
             }
-            Some(buffer(ctx, &data, full))
+            Some(buffer(ctx, c, full))
         }
         CAP_SOCKADDR_IN => {
             // connect, bind, sendto: the length argument (an int) says how much is an address.
             let len = ctx
                 .raw(sockaddr_len_arg(ctx.syscall), args)
                 .map_or(0, |l| l as u32 as i32);
-            let (t, j) = sockaddr::decode(&c.data, usize::try_from(len).ok()?)?;
+            let (t, j) = sockaddr::decode(&c.data, usize::try_from(len).ok()?, ctx.text)?;
             Some((t, obj(j)))
         }
         CAP_SOCKADDR_OUT if ctx.syscall == "getsockopt" => getsockopt_value(ctx, args, c),
@@ -860,7 +855,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
                 Some(before) => c.data.len().min(before as usize),
                 None => c.data.len(),
             };
-            let (t, j) = sockaddr::decode(&c.data, len)?;
+            let (t, j) = sockaddr::decode(&c.data, len, ctx.text)?;
             Some((t, obj(j)))
         }
         CAP_IOV_IN | CAP_IOV_OUT => Some(iovec(ctx, i, c)),
@@ -896,7 +891,8 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
                 let after = ctx.captures(i).find(|c| c.at_exit() && !c.fault());
                 if let Some((a, ja)) = after.and_then(|c| structs::loff(&c.data, true)) {
                     let _ = write!(t, " => {a}");
-                    return Some((t, obj(json!({"before": j, "after": ja}))));
+                    let both = structs::object! {"before" => j, "after" => ja};
+                    return Some((t, obj(both)));
                 }
             }
             Some((t, obj(j)))
@@ -997,13 +993,29 @@ fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
 /// Array elements strace prints before `...` without -v (its default string size, `-s`).
 const ARRAY_MAX: usize = 32;
 
-fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> {
+/// The structures on the hot path (typed), then the others.
+fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Typed> {
     let b = &c.data;
     match (ctx.syscall, arg.name) {
         (_, "upeer_addrlen" | "usockaddr_len" | "addr_len") | ("getsockopt", "optlen") => {
             socklen(ctx, b)
         }
-        (_, "statbuf") => structs::stat(b, ctx.no_abbrev),
+        (_, "statbuf") => structs::stat(b, ctx.no_abbrev, ctx.text),
+        ("sendfile", _) => structs::loff(b, true),
+        (_, "off_in" | "off_out") => structs::loff(b, false),
+        // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
+        ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
+        ("epoll_ctl", _) => structs::epoll_event(b, ctx.text),
+        ("epoll_wait" | "epoll_pwait" | "epoll_pwait2", _) => {
+            Some(structs::epoll_events(b, c.truncated(), ctx.text))
+        }
+        _ => other_structure(ctx, arg, c).map(structs::typed),
+    }
+}
+
+fn other_structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> {
+    let b = &c.data;
+    match (ctx.syscall, arg.name) {
         ("nanosleep" | "clock_nanosleep", "rqtp")
         | ("clock_gettime" | "clock_getres" | "clock_settime", "tp") => time::timespec(b),
         ("utimensat", _) => time::timespec_utimes(b),
@@ -1038,8 +1050,6 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         }
         ("select", "tvp") => time::timeval(b),
         ("pselect6", "tsp") => time::timespec(b),
-        ("sendfile", _) => structs::loff(b, true),
-        (_, "off_in" | "off_out") => structs::loff(b, false),
         ("poll" | "ppoll", "ufds") => {
             // The first entry that could not be read, when the array runs into a bad page.
             let unreadable = c.short().then(|| ctx.ev.args[0] + (b.len() / 8 * 8) as u64);
@@ -1057,12 +1067,6 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
             ctx.string_size as usize,
         )),
         ("ppoll", "sigmask") => signal::sigset(b, ctx.ev.args[4], 8),
-        // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
-        ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
-        ("epoll_ctl", _) => structs::epoll_event(b),
-        ("epoll_wait" | "epoll_pwait" | "epoll_pwait2", _) => {
-            Some(structs::epoll_events(b, c.truncated()))
-        }
         (_, "rlim" | "new_rlim" | "old_rlim") => structs::rlimit(b),
         ("uname", _) => structs::utsname(b, ctx.no_abbrev),
         ("fcntl", "arg") => fcntl::structure(ctx.ev.args[1] as u32, b),
@@ -1103,34 +1107,32 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
     };
     let (control, controllen, msg_flags) = (word(4), word(5), word(6) as u32);
     let mut text = String::from("{msg_name=");
-    let mut o = Map::new();
-    match ctx.captures(i).find(|c| c.kind == CAP_MSG_NAME) {
-        Some(n) => match sockaddr::decode(&n.data, usize::try_from(name_len).unwrap_or(0)) {
-            Some((t, j)) => {
-                text.push_str(&t);
-                o.insert("msg_name".into(), j);
-            }
-            None => {
-                let _ = write!(text, "{name_ptr:#x}");
-                o.insert("msg_name".into(), json!(name_ptr));
-            }
-        },
+    let mut o = Vec::with_capacity(8);
+    let name = ctx
+        .captures(i)
+        .find(|c| c.kind == CAP_MSG_NAME)
+        .map(|n| sockaddr::decode(&n.data, usize::try_from(name_len).unwrap_or(0), ctx.text));
+    match name {
+        Some(Some((t, j))) => {
+            text.push_str(&t);
+            o.push(("msg_name", j));
+        }
         None if name_ptr == 0 => {
             text.push_str("NULL");
-            o.insert("msg_name".into(), Value::Null);
+            o.push(("msg_name", ArgValue::Null));
         }
-        None => {
+        _ => {
             let _ = write!(text, "{name_ptr:#x}");
-            o.insert("msg_name".into(), json!(name_ptr));
+            o.push(("msg_name", name_ptr.into()));
         }
     }
     text.push_str(", msg_namelen=");
     if let Some(n) = namelen_in {
         let _ = write!(text, "{n} => ");
-        o.insert("msg_namelen_in".into(), json!(n));
+        o.push(("msg_namelen_in", n.into()));
     }
     let _ = write!(text, "{namelen}, msg_iov=");
-    o.insert("msg_namelen".into(), json!(namelen));
+    o.push(("msg_namelen", namelen.into()));
     let array = ctx
         .captures(i)
         .find(|c| c.kind == CAP_IOV_IN || c.kind == CAP_IOV_OUT);
@@ -1138,27 +1140,30 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
         Some(a) => {
             let (t, j) = iovec(ctx, i, a);
             text.push_str(&t);
-            o.insert("msg_iov".into(), j.value.into_json());
+            o.push(("msg_iov", j.value));
         }
         None => text.push_str("NULL"),
     }
     let _ = write!(text, ", msg_iovlen={iovlen}");
-    o.insert("msg_iovlen".into(), json!(iovlen));
+    o.push(("msg_iovlen", iovlen.into()));
     if controllen != 0 {
         let _ = write!(text, ", msg_control={control:#x}");
-        o.insert("msg_control".into(), json!(control));
+        o.push(("msg_control", control.into()));
     }
     let flags = flags::bits_string(u64::from(msg_flags), flags::MSG_FLAGS, "0");
     let _ = write!(text, ", msg_controllen={controllen}, msg_flags={flags}}}");
-    o.insert("msg_controllen".into(), json!(controllen));
-    o.insert("msg_flags".into(), json!(flags));
-    (text, obj(Value::Object(o)))
+    o.push(("msg_controllen", controllen.into()));
+    o.push(("msg_flags", flags.into()));
+    if !ctx.text {
+        text.clear();
+    }
+    (text, obj(ArgValue::Object(o)))
 }
 
 /// `[112 => 16]`: the socket address length passed in, and the one the kernel wrote back
 /// (captured at exit as itself: the address may be longer than its buffer, or unreadable),
 /// as strace prints it: `int`s (a negative one is the caller's).
-fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
+fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Typed> {
     let before = i32::from_ne_bytes(b.get(..4)?.try_into().ok()?);
     let after = ctx
         .ev
@@ -1168,17 +1173,29 @@ fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
         .and_then(|c| Some(i32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?)));
     Some(match after {
         Some(a) if a != before => (
-            format!("[{before} => {a}]"),
-            json!({"in": before, "out": a}),
+            ctx.text(|| format!("[{before} => {a}]")),
+            structs::object! {"in" => before, "out" => a},
         ),
-        Some(a) => (format!("[{a}]"), json!({"in": before, "out": a})),
-        None => (format!("[{before}]"), json!({"in": before})),
+        Some(a) => (
+            ctx.text(|| format!("[{a}]")),
+            structs::object! {"in" => before, "out" => a},
+        ),
+        None => (
+            ctx.text(|| format!("[{before}]")),
+            structs::object! {"in" => before},
+        ),
     })
 }
 
 /// `[{iov_base="…"..., iov_len=180}, …]`.
 fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
-    let mut text = String::from("[");
+    let mut text = String::new();
+    let mut t = |s: &str| {
+        if ctx.text {
+            text.push_str(s);
+        }
+    };
+    t("[");
     let mut items = Vec::new();
     // Output iovecs hold only what the call returned, spread over the entries in order.
     let mut returned = match array.kind {
@@ -1199,47 +1216,48 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
             .captures(i)
             .find(|c| c.kind == CAP_IOV_DATA && c.index as usize == k);
         if k > 0 {
-            text.push_str(", ");
+            t(", ");
         }
-        text.push_str("{iov_base=");
-        let mut item = Map::new();
-        match data.filter(|d| !d.fault()) {
+        t("{iov_base=");
+        let base = match data.filter(|d| !d.fault()) {
             Some(d) => {
-                let (t, j) = buffer(ctx, d, Some(filled));
-                text.push_str(&t);
-                item.insert("iov_base".into(), Value::Object(j.to_object()));
+                let (b, j) = buffer(ctx, d, Some(filled));
+                t(&b);
+                j.into_object()
             }
             // What the call returned was used up before this entry: nothing was read into it.
             None if array.kind == CAP_IOV_OUT
                 && filled == 0
                 && ctx.ev.ret.is_some_and(|r| r >= 0) =>
             {
-                text.push_str("\"\"");
-                item.insert("iov_base".into(), json!({"value": ""}));
+                t("\"\"");
+                ArgValue::Object(vec![("value", ArgValue::Name(""))])
             }
             None => {
                 let base = u64::from_ne_bytes(pair[..8].try_into().unwrap_or_default());
-                let _ = write!(text, "{base:#x}");
-                item.insert("iov_base".into(), json!(base));
+                t(&ctx.text(|| format!("{base:#x}")));
+                base.into()
             }
-        }
-        let _ = write!(text, ", iov_len={len}}}");
-        item.insert("iov_len".into(), json!(len));
-        items.push(Value::Object(item));
+        };
+        t(&ctx.text(|| format!(", iov_len={len}}}")));
+        items.push(ArgValue::Object(vec![
+            ("iov_base", base),
+            ("iov_len", len.into()),
+        ]));
     }
     if array.short() {
         // The rest of the array is on a page that could not be read: strace names where.
         let entries = (array.data.len() / 16) as u64;
         let at = ctx.ev.args[i].wrapping_add(entries * 16);
         if entries > 0 {
-            text.push_str(", ");
+            t(", ");
         }
-        let _ = write!(text, "... /* {at:#x} */");
+        t(&ctx.text(|| format!("... /* {at:#x} */")));
     } else if more {
-        text.push_str(", ...");
+        t(", ...");
     }
-    text.push(']');
-    let mut m = obj(Value::Array(items));
+    t("]");
+    let mut m = obj(ArgValue::Array(items));
     m.truncated = more || array.short();
     (text, m)
 }
@@ -1247,45 +1265,57 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
 /// `["nginx", "-g", "daemon off;"]`. When an element is not UTF-8, `hex` holds every element's
 /// bytes, each followed by a NUL (as in the process's argument area), so nothing is lost.
 fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
-    use std::fmt::Write as _;
     let mut text = String::from("[");
     let mut items = Vec::new();
     let mut more = false;
-    let mut hex = String::new();
     let mut not_utf8 = false;
+    let elements = || {
+        ctx.captures(i)
+            .filter(|c| c.kind == CAP_ARGV && !(c.data.is_empty() && c.truncated()))
+    };
+    // The kernel reads one byte more than the string size, to tell a string of exactly that
+    // size from a longer one: a cut string holds size + 1 bytes, strace prints size.
+    fn shown(c: &Capture) -> &[u8] {
+        if c.truncated() {
+            &c.data[..c.data.len().saturating_sub(1)]
+        } else {
+            &c.data[..]
+        }
+    }
     for c in ctx.captures(i).filter(|c| c.kind == CAP_ARGV) {
         if c.data.is_empty() && c.truncated() {
             more = true;
             continue;
         }
-        if !items.is_empty() {
+        if !items.is_empty() && ctx.text {
             text.push_str(", ");
         }
-        // The kernel reads one byte more than the string size, to tell a string of exactly
-        // that size from a longer one: a cut string holds size + 1 bytes, strace prints size.
-        let cut = c.truncated();
-        let data = if cut {
-            &c.data[..c.data.len().saturating_sub(1)]
-        } else {
-            &c.data[..]
-        };
+        let (data, cut) = (shown(c), c.truncated());
         if ctx.text {
             escape::quote_with(&mut text, data, cut, ctx.hex);
         }
         let j = escape::json_bytes(data, cut);
-        items.push(j.value.into_json());
+        items.push(j.value);
         not_utf8 |= j.hex.is_some();
-        for b in data.iter().chain([&0u8]) {
-            let _ = write!(hex, "{b:02x}");
-        }
     }
     if more {
         text.push_str(if items.is_empty() { "..." } else { ", ..." });
     }
     text.push(']');
-    let mut m = obj(Value::Array(items));
+    let hex = not_utf8.then(|| {
+        let mut hex = String::new();
+        for c in elements() {
+            escape::hex_into(&mut hex, shown(c));
+            hex.push_str("00");
+        }
+        hex
+    });
+    let mut m = obj(ArgValue::Array(items));
     m.truncated = more;
-    m.hex = not_utf8.then_some(hex);
+    m.hex = hex;
+    if !ctx.text {
+        text.clear();
+    }
     (text, m)
 }
 

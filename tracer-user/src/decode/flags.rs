@@ -220,12 +220,17 @@ pub fn ioctl_string(cmd: u64) -> String {
 
 /// `0644`, as strace prints file modes (C's `%#03o`: `000`, `007`, `0644`).
 pub fn mode(out: &mut String, raw: u64) {
-    let s = if raw == 0 {
-        "0".to_string()
-    } else {
-        format!("0{raw:o}")
-    };
-    let _ = write!(out, "{s:0>3}");
+    // `0` and the octal digits, at least three characters: `000`, `001`, `0644`.
+    let mut digits = [b'0'; 23];
+    let mut at = digits.len();
+    let mut n = raw;
+    while n > 0 {
+        at -= 1;
+        digits[at] = b'0' + (n & 7) as u8;
+        n >>= 3;
+    }
+    let start = at.saturating_sub(1).min(digits.len() - 3);
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// The name of a file type (`mode & S_IFMT`).
@@ -890,6 +895,24 @@ pub const FS_MAGIC: Table = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modes_like_printf() {
+        // C's `%#03o`, as strace prints a mode.
+        let printf = |raw: u64| {
+            let s = if raw == 0 {
+                "0".to_string()
+            } else {
+                format!("0{raw:o}")
+            };
+            format!("{s:0>3}")
+        };
+        for raw in (0..0o20000).chain([u64::MAX, 1 << 63, 0o7777_7777]) {
+            let mut s = String::new();
+            mode(&mut s, raw);
+            assert_eq!(s, printf(raw), "{raw:o}");
+        }
+    }
 
     #[test]
     fn open_flags_like_strace() {
