@@ -40,8 +40,18 @@ pub fn check_rendering(ev: &SyscallEvent) {
         "direct JSON writer and serde_json differ"
     );
 
+    // Decoded for text too (what `tracer seccomp` records), the JSON line is the same.
+    let full = decode::event(ev.clone(), args::Options::default());
+    let mut sink = JsonLines::new(Vec::new(), clock);
+    sink.event(&full).expect("writing to memory");
+    assert_eq!(
+        String::from_utf8_lossy(&sink.into_inner()),
+        String::from_utf8_lossy(&out),
+        "JSON differs between JSON-only and full decoding"
+    );
+
     let mut line = String::new();
-    text::render(&mut line, &decode::event(ev.clone(), args::Options::default()), false);
+    text::render(&mut line, &full, false);
     assert!(line.ends_with('\n'));
     for l in line.lines() {
         assert!(l.starts_with("[pid "), "every text line is a record: {l:?}");

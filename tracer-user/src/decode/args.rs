@@ -4,9 +4,9 @@
 //! set of flags, a signal, a directory fd) from the tables below.
 use std::fmt::Write as _;
 
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-pub use crate::model::event::ArgJson;
+pub use crate::model::event::{ArgJson, ArgValue};
 use tracer_common::capture::{
     CAP_ARGV, CAP_BUF_IN, CAP_BUF_OUT, CAP_FDSET, CAP_IOV_DATA, CAP_IOV_IN, CAP_IOV_OUT,
     CAP_MSG_NAME, CAP_MSG_NAMELEN_IN, CAP_MSGHDR_IN, CAP_MSGHDR_OUT, CAP_SOCKADDR_IN,
@@ -386,15 +386,24 @@ const SEMANTICS: &[(&str, &str, Sem)] = &[
 
 /// Whether argument `index` of syscall `nr` is a directory fd (`AT_FDCWD` allowed).
 pub fn is_dirfd_arg(nr: u32, index: usize) -> bool {
-    matches!(semantics_of(nr).get(index), Some(Some(Sem::DirFd)))
+    matches!(
+        meta_of(nr).get(index),
+        Some(Some(Meta {
+            sem: Some(Sem::DirFd),
+            ..
+        }))
+    )
 }
 
 /// Whether argument `index` of syscall `nr` is a file descriptor (`-y` annotates it); the
 /// enrich stage's fd table says what it refers to.
 pub fn is_fd_arg(nr: u32, index: usize) -> bool {
     matches!(
-        semantics_of(nr).get(index),
-        Some(Some(Sem::Fd | Sem::DirFd))
+        meta_of(nr).get(index),
+        Some(Some(Meta {
+            sem: Some(Sem::Fd | Sem::DirFd),
+            ..
+        }))
     )
 }
 
@@ -405,27 +414,73 @@ fn semantic(syscall: &str, arg: &str) -> Option<Sem> {
         .map(|(_, _, sem)| *sem)
 }
 
-/// `semantic` of every argument of every syscall number, computed once.
-fn semantics_of(nr: u32) -> [Option<Sem>; 6] {
-    static BY_NR: std::sync::OnceLock<Vec<[Option<Sem>; 6]>> = std::sync::OnceLock::new();
-    let compute = |nr: u32| {
-        let mut out = [None; 6];
-        if let (Some(name), Some(args)) = (syscalls::name(nr), syscalls::args(nr)) {
-            for (o, a) in out.iter_mut().zip(args) {
-                *o = semantic(name, a.name);
-            }
+/// How an argument without a meaning is shown, from its C type and name ([`by_type`]).
+#[derive(Clone, Copy)]
+enum Class {
+    /// `NULL` or hex.
+    Ptr,
+    /// `uid_t`, `gid_t`: `-1` for (uid_t) -1, as strace's printuid.
+    Id,
+    /// Flags or a mask without a table: C's `%#x` of the value.
+    Hex(ctype::Width),
+    Number(ctype::Width),
+}
+
+impl Class {
+    fn of(ty: &str, name: &str) -> Class {
+        let width = ctype::width(ty);
+        if ty.contains('*') {
+            Class::Ptr
+        } else if ty == "uid_t" || ty == "gid_t" {
+            Class::Id
+        } else if ["flag", "mask"].iter().any(|k| name.contains(k)) {
+            Class::Hex(width)
+        } else {
+            Class::Number(width)
         }
-        out
-    };
+    }
+}
+
+/// What decides how an argument is decoded, besides the call's values: found once per
+/// syscall number and argument ([`meta_of`]).
+#[derive(Clone, Copy)]
+struct Meta {
+    sem: Option<Sem>,
+    width: ctype::Width,
+    class: Class,
+    show: Show,
+}
+
+impl Meta {
+    fn of(syscall: &str, arg: &Arg) -> Meta {
+        Meta {
+            sem: semantic(syscall, arg.name),
+            width: ctype::width(arg.ty),
+            class: Class::of(arg.ty, arg.name),
+            show: Show::of(syscall, arg.name),
+        }
+    }
+}
+
+/// [`Meta`] of every argument of every syscall number, computed once.
+fn meta_of(nr: u32) -> &'static [Option<Meta>; 6] {
+    const NONE: [Option<Meta>; 6] = [None; 6];
+    static BY_NR: std::sync::OnceLock<Vec<[Option<Meta>; 6]>> = std::sync::OnceLock::new();
     let table = BY_NR.get_or_init(|| {
         (0..tracer_common::config::MAX_SYSCALL_NR)
-            .map(compute)
+            .map(|nr| {
+                let mut out = [None; 6];
+                if let (Some(name), Some(args)) = (syscalls::name(nr), syscalls::args(nr)) {
+                    for (o, a) in out.iter_mut().zip(args) {
+                        *o = Some(Meta::of(name, a));
+                    }
+                }
+                out
+            })
             .collect()
     });
-    table
-        .get(nr as usize)
-        .copied()
-        .unwrap_or_else(|| compute(nr))
+    // Past the table: no syscall of the host has such a number.
+    table.get(nr as usize).unwrap_or(&NONE)
 }
 
 /// The syscall's arguments as the event carries them.
@@ -455,109 +510,143 @@ impl Ctx<'_> {
         let i = args.iter().position(|a| a.name == name)?;
         Some(ctype::narrow(args[i].ty, *self.ev.args.get(i)?))
     }
-}
 
-fn num(v: i64) -> (String, Value) {
-    (v.to_string(), json!(v))
-}
-
-fn unum(v: u64) -> (String, Value) {
-    (v.to_string(), json!(v))
-}
-
-fn ptr(v: u64) -> (String, Value) {
-    if v == 0 {
-        ("NULL".into(), json!(0))
-    } else {
-        (format!("{v:#x}"), json!(v))
+    /// strace's text made by `f`, or nothing for JSON output.
+    fn text(&self, f: impl FnOnce() -> String) -> String {
+        if self.text { f() } else { String::new() }
     }
-}
 
-fn sym(s: String) -> (String, Value) {
-    let j = json!(s);
-    (s, j)
-}
+    fn num(&self, v: i64) -> (String, ArgValue) {
+        (self.text(|| v.to_string()), ArgValue::Int(v))
+    }
 
-/// By C type alone; `raw` is the register.
-fn by_type(ty: &str, name: &str, raw: u64) -> (String, Value) {
-    if ty.contains('*') {
-        return ptr(raw);
+    fn unum(&self, v: u64) -> (String, ArgValue) {
+        (self.text(|| v.to_string()), ArgValue::UInt(v))
     }
-    let v = ctype::narrow(ty, raw);
-    // strace's printuid: (uid_t) -1 is `-1`.
-    if ty == "uid_t" || ty == "gid_t" {
-        return match v as u32 {
-            u32::MAX => ("-1".into(), json!(-1)),
-            id => unum(u64::from(id)),
-        };
-    }
-    if ["flag", "mask"].iter().any(|k| name.contains(k)) {
-        return if v == 0 {
-            ("0".into(), json!(0))
+
+    /// A pointer: `NULL` or hex.
+    fn ptr(&self, v: u64) -> (String, ArgValue) {
+        if v == 0 {
+            self.name("NULL", 0u64)
         } else {
-            (format!("{v:#x}"), json!(v))
-        };
+            (self.text(|| format!("{v:#x}")), ArgValue::UInt(v))
+        }
     }
-    match ctype::number(ty, raw) {
-        ctype::Number::Signed(n) => num(n),
-        ctype::Number::Unsigned(n) => unum(n),
+
+    /// C's `%#x`: `0` for zero.
+    fn chex(&self, v: u64) -> (String, ArgValue) {
+        if v == 0 {
+            self.name("0", 0u64)
+        } else {
+            (self.text(|| format!("{v:#x}")), ArgValue::UInt(v))
+        }
+    }
+
+    /// A fixed text for `value`.
+    fn name(&self, text: &'static str, value: impl Into<ArgValue>) -> (String, ArgValue) {
+        (self.text(|| text.to_owned()), value.into())
+    }
+
+    /// A symbolic value: the text is the value.
+    fn sym(&self, s: String) -> (String, ArgValue) {
+        (self.text(|| s.clone()), ArgValue::Str(s))
+    }
+
+    /// A name from a table when it is one (no allocation for JSON), else the string `f` makes.
+    fn sym_or(&self, name: Option<&'static str>, f: impl FnOnce() -> String) -> (String, ArgValue) {
+        match name {
+            Some(n) => self.name(n, n),
+            None => self.sym(f()),
+        }
+    }
+}
+
+/// By C type alone (its [`Class`]); `raw` is the register.
+fn by_type(ctx: &Ctx<'_>, class: Class, raw: u64) -> (String, ArgValue) {
+    match class {
+        Class::Ptr => ctx.ptr(raw),
+        Class::Id => match raw as u32 {
+            u32::MAX => ctx.name("-1", -1i64),
+            id => ctx.unum(u64::from(id)),
+        },
+        Class::Hex(width) => ctx.chex(width.narrow(raw)),
+        Class::Number(width) => match width.number(raw) {
+            ctype::Number::Signed(n) => ctx.num(n),
+            ctype::Number::Unsigned(n) => ctx.unum(n),
+        },
     }
 }
 
 /// By meaning; `raw` is the argument converted to its C type (`ctype::narrow`).
-fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
+fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, ArgValue) {
     match sem {
-        Sem::DirFd if raw as u32 as i32 == libc::AT_FDCWD => sym("AT_FDCWD".into()),
-        Sem::DirFd | Sem::Fd => num(i64::from(raw as u32 as i32)),
+        Sem::DirFd if raw as u32 as i32 == libc::AT_FDCWD => ctx.name("AT_FDCWD", "AT_FDCWD"),
+        Sem::DirFd | Sem::Fd => ctx.num(i64::from(raw as u32 as i32)),
         Sem::OpenFlags => {
-            let mut s = String::new();
+            let mut s = String::with_capacity(32);
             flags::open_flags(&mut s, raw);
-            sym(s)
+            ctx.sym(s)
         }
         Sem::Mode => {
             // strace prints every mode argument as an `unsigned short` (umask's is an int).
             let m = raw & 0xffff;
-            let mut s = String::new();
-            flags::mode(&mut s, m);
-            (s, json!(m))
+            let text = ctx.text(|| {
+                let mut s = String::new();
+                flags::mode(&mut s, m);
+                s
+            });
+            (text, ArgValue::UInt(m))
         }
-        Sem::Bits(table, zero) => sym(flags::bits_string(raw, table, zero)),
-        Sem::Xval(table, unknown) => sym(flags::xval_string(raw, table, unknown)),
-        Sem::Flags(table, zero, unknown) => sym(flags::flags_string(raw, table, zero, unknown)),
+        Sem::Bits(table, zero) => ctx.sym_or(flags::bits_name(raw, table, zero), || {
+            flags::bits_string(raw, table, zero)
+        }),
+        Sem::Xval(table, unknown) => ctx.sym_or(flags::xval_name(raw, table), || {
+            flags::xval_string(raw, table, unknown)
+        }),
+        Sem::Flags(table, zero, unknown) => ctx.sym_or(flags::bits_name(raw, table, zero), || {
+            flags::flags_string(raw, table, zero, unknown)
+        }),
         // GET_FS/GET_GS write to a pointer; strace prints `[value]` after a success, which is
         // not captured: the pointer.
         Sem::ArchPrctlArg => match ctx.raw("option", args) {
             // and the GET_XCOMP ones (strace prints the features after a success).
-            Some(flags::ARCH_GET_FS | flags::ARCH_GET_GS | 0x1021 | 0x1022 | 0x1024) => ptr(raw),
-            _ if raw == 0 => ("0".into(), json!(0)),
-            _ => (format!("{raw:#x}"), json!(raw)),
-        },
-        Sem::Signal => sym(flags::signal_string(i64::from(raw as u32 as i32))),
-        Sem::Ioctl => sym(flags::ioctl_string(raw)),
-        Sem::CHex if raw == 0 => ("0".into(), json!(0)),
-        Sem::CHex => (format!("{raw:#x}"), json!(raw)),
-        Sem::SockType => {
-            let mut s = flags::xval_string(raw & 0xf, flags::SOCK_TYPE, "SOCK_???");
-            if raw & !0xf != 0 {
-                s.push('|');
-                flags::bits(&mut s, raw & !0xf, flags::SOCK_FLAGS, "");
+            Some(flags::ARCH_GET_FS | flags::ARCH_GET_GS | 0x1021 | 0x1022 | 0x1024) => {
+                ctx.ptr(raw)
             }
-            sym(s)
+            _ => ctx.chex(raw),
+        },
+        Sem::Signal => {
+            let sig = i64::from(raw as u32 as i32);
+            ctx.sym_or(flags::signal_name(sig), || flags::signal_string(sig))
+        }
+        Sem::Ioctl => ctx.sym(flags::ioctl_string(raw)),
+        Sem::CHex => ctx.chex(raw),
+        Sem::SockType => {
+            let name = flags::xval_name(raw, flags::SOCK_TYPE).filter(|_| raw & !0xf == 0);
+            ctx.sym_or(name, || {
+                let mut s = flags::xval_string(raw & 0xf, flags::SOCK_TYPE, "SOCK_???");
+                if raw & !0xf != 0 {
+                    s.push('|');
+                    flags::bits(&mut s, raw & !0xf, flags::SOCK_FLAGS, "");
+                }
+                s
+            })
         }
         Sem::Protocol => {
             let family = ctx.raw("family", args).unwrap_or(0) as i32;
             if family == libc::AF_INET || family == libc::AF_INET6 {
-                sym(flags::xval_string(raw, flags::IPPROTO, "IPPROTO_???"))
+                ctx.sym_or(flags::xval_name(raw, flags::IPPROTO), || {
+                    flags::xval_string(raw, flags::IPPROTO, "IPPROTO_???")
+                })
             } else {
-                num(raw as i64)
+                ctx.num(raw as i64)
             }
         }
         Sem::SockOptName => {
             let level = ctx.raw("level", args).unwrap_or(0) as i32;
-            sym(sockopt::optname(level, raw, ctx.syscall == "getsockopt"))
+            ctx.sym(sockopt::optname(level, raw, ctx.syscall == "getsockopt"))
         }
-        Sem::Hex if raw == 0 => ("NULL".into(), json!(0)),
-        Sem::Hex => (format!("{raw:#x}"), json!(raw)),
+        Sem::Hex => ctx.ptr(raw),
         Sem::StatxFlags => {
             // The sync type is a 2-bit field whose zero value has a name; the rest AT_ flags.
             let raw = raw & 0xffff_ffff;
@@ -567,18 +656,20 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
                 s.push('|');
                 flags::bits(&mut s, raw & !0x6000, flags::AT_FLAGS, "");
             }
-            sym(s)
+            ctx.sym(s)
         }
-        Sem::Offset if raw == 0 => ("0".into(), json!(0)),
-        Sem::Offset => (format!("{raw:#x}"), json!(raw)),
+        Sem::Offset => ctx.chex(raw),
         Sem::FcntlArg => match ctx.raw("cmd", args).map(|c| c as u32) {
             // Pointers to a struct flock / f_owner_ex (decoded from their capture).
-            Some(cmd) if fcntl::takes_pointer(cmd) => ptr(raw),
-            Some(cmd) => fcntl::arg_text(cmd, raw),
-            None => num(raw as i64),
+            Some(cmd) if fcntl::takes_pointer(cmd) => ctx.ptr(raw),
+            Some(cmd) => {
+                let (t, v) = fcntl::arg_text(cmd, raw);
+                (t, v.into())
+            }
+            None => ctx.num(raw as i64),
         },
-        Sem::Unsigned => unum(raw & 0xffff_ffff),
-        Sem::Dec => unum(raw),
+        Sem::Unsigned => ctx.unum(raw & 0xffff_ffff),
+        Sem::Dec => ctx.unum(raw),
         Sem::MmapFlags => {
             let mut s = flags::xval_string(raw & flags::MAP_TYPE, flags::MAP_TYPES, "MAP_???");
             let huge = (raw >> flags::MAP_HUGE_SHIFT) & flags::MAP_HUGE_MASK;
@@ -590,21 +681,27 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
             if huge != 0 {
                 let _ = write!(s, "|{huge}<<MAP_HUGE_SHIFT");
             }
-            sym(s)
+            ctx.sym(s)
         }
         // On 64-bit ABIs `pos_l` holds the whole offset and `pos_h` is unused (fs/read_write.c
         // pos_from_hilo); strace prints one signed offset.
-        Sem::Loff => num(raw as i64),
+        Sem::Loff => ctx.num(raw as i64),
         Sem::FileMode => {
-            let mut s = String::new();
-            flags::symbolic_mode(&mut s, raw);
-            (s, json!(raw & 0xffff))
+            let text = ctx.text(|| {
+                let mut s = String::new();
+                flags::symbolic_mode(&mut s, raw);
+                s
+            });
+            (text, ArgValue::UInt(raw & 0xffff))
         }
         Sem::Dev => {
             // include/linux/kdev_t.h new_decode_dev: 12 bits of major, 20 of minor.
             let major = ((raw >> 8) & 0xfff) | ((raw >> 32) & !0xfff);
             let minor = (raw & 0xff) | ((raw >> 12) & !0xff);
-            (format!("makedev({major:#x}, {minor:#x})"), json!(raw))
+            (
+                ctx.text(|| format!("makedev({major:#x}, {minor:#x})")),
+                ArgValue::UInt(raw),
+            )
         }
         Sem::MemfdFlags => {
             let huge = (raw >> flags::MFD_HUGE_SHIFT) & flags::MFD_HUGE_MASK;
@@ -620,7 +717,7 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
                 }
                 let _ = write!(s, "{huge}<<MFD_HUGE_SHIFT");
             }
-            sym(s)
+            ctx.sym(s)
         }
         Sem::Futex => {
             let private = raw & libc::FUTEX_PRIVATE_FLAG as u64 != 0;
@@ -632,7 +729,7 @@ fn by_sem(sem: Sem, ctx: &Ctx<'_>, args: &[Arg], raw: u64) -> (String, Value) {
             if realtime {
                 s.push_str("|FUTEX_CLOCK_REALTIME");
             }
-            sym(s)
+            ctx.sym(s)
         }
     }
 }
@@ -658,7 +755,7 @@ fn is_xattr_value(syscall: &str) -> bool {
     )
 }
 
-fn obj(v: Value) -> ArgJson {
+fn obj(v: impl Into<ArgValue>) -> ArgJson {
     ArgJson::of(v)
 }
 
@@ -688,7 +785,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
     let ret = ctx.ev.ret.unwrap_or(-1);
     match c.kind {
         CAP_STR => Some((
-            escape::quoted_with(&c.data, c.truncated(), ctx.hex),
+            ctx.text(|| escape::quoted_with(&c.data, c.truncated(), ctx.hex)),
             escape::json_bytes(&c.data, c.truncated()),
         )),
         CAP_STR_SIZED => {
@@ -701,7 +798,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
                 &c.data[..]
             };
             Some((
-                escape::quoted_with(data, cut, ctx.hex),
+                ctx.text(|| escape::quoted_with(data, cut, ctx.hex)),
                 escape::json_bytes(data, cut),
             ))
         }
@@ -733,26 +830,21 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
             Some(buffer(ctx, c, full))
         }
         CAP_BUF_OUT => {
-            let data = c.clone();
             let full = u64::try_from(ret).ok();
             if ctx.syscall == "getrandom" {
                 // strace: QUOTE_FORCE_HEX, random bytes are not text.
-                let cut = data.truncated() || full.is_some_and(|f| f > data.data.len() as u64);
-                let text = if ctx.text {
-                    escape::quoted_with(&data.data, cut, escape::Hex::All)
-                } else {
-                    String::new()
-                };
-                return Some((text, escape::json_bytes(&data.data, cut)));
+                let cut = c.truncated() || full.is_some_and(|f| f > c.data.len() as u64);
+                let text = ctx.text(|| escape::quoted_with(&c.data, cut, escape::Hex::All));
+                return Some((text, escape::json_bytes(&c.data, cut)));
             }
-            Some(buffer(ctx, &data, full))
+            Some(buffer(ctx, c, full))
         }
         CAP_SOCKADDR_IN => {
             // connect, bind, sendto: the length argument (an int) says how much is an address.
             let len = ctx
                 .raw(sockaddr_len_arg(ctx.syscall), args)
                 .map_or(0, |l| l as u32 as i32);
-            let (t, j) = sockaddr::decode(&c.data, usize::try_from(len).ok()?)?;
+            let (t, j) = sockaddr::decode(&c.data, usize::try_from(len).ok()?, ctx.text)?;
             Some((t, obj(j)))
         }
         CAP_SOCKADDR_OUT if ctx.syscall == "getsockopt" => getsockopt_value(ctx, args, c),
@@ -763,7 +855,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
                 Some(before) => c.data.len().min(before as usize),
                 None => c.data.len(),
             };
-            let (t, j) = sockaddr::decode(&c.data, len)?;
+            let (t, j) = sockaddr::decode(&c.data, len, ctx.text)?;
             Some((t, obj(j)))
         }
         CAP_IOV_IN | CAP_IOV_OUT => Some(iovec(ctx, i, c)),
@@ -787,7 +879,7 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
         CAP_STRUCT_OUT if ctx.syscall == "getcwd" => {
             let path = c.data.strip_suffix(&[0]).unwrap_or(&c.data);
             Some((
-                escape::quoted_with(path, c.truncated(), ctx.hex),
+                ctx.text(|| escape::quoted_with(path, c.truncated(), ctx.hex)),
                 escape::json_bytes(path, c.truncated()),
             ))
         }
@@ -799,7 +891,8 @@ fn captured(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<(String, ArgJson)> 
                 let after = ctx.captures(i).find(|c| c.at_exit() && !c.fault());
                 if let Some((a, ja)) = after.and_then(|c| structs::loff(&c.data, true)) {
                     let _ = write!(t, " => {a}");
-                    return Some((t, obj(json!({"before": j, "after": ja}))));
+                    let both = structs::object! {"before" => j, "after" => ja};
+                    return Some((t, obj(both)));
                 }
             }
             Some((t, obj(j)))
@@ -900,13 +993,29 @@ fn spec_len(ctx: &Ctx<'_>, args: &[Arg], i: usize) -> Option<u64> {
 /// Array elements strace prints before `...` without -v (its default string size, `-s`).
 const ARRAY_MAX: usize = 32;
 
-fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> {
+/// The structures on the hot path (typed), then the others.
+fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Typed> {
     let b = &c.data;
     match (ctx.syscall, arg.name) {
         (_, "upeer_addrlen" | "usockaddr_len" | "addr_len") | ("getsockopt", "optlen") => {
             socklen(ctx, b)
         }
-        (_, "statbuf") => structs::stat(b, ctx.no_abbrev),
+        (_, "statbuf") => structs::stat(b, ctx.no_abbrev, ctx.text),
+        ("sendfile", _) => structs::loff(b, true),
+        (_, "off_in" | "off_out") => structs::loff(b, false),
+        // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
+        ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
+        ("epoll_ctl", _) => structs::epoll_event(b, ctx.text),
+        ("epoll_wait" | "epoll_pwait" | "epoll_pwait2", _) => {
+            Some(structs::epoll_events(b, c.truncated(), ctx.text))
+        }
+        _ => other_structure(ctx, arg, c).map(structs::typed),
+    }
+}
+
+fn other_structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> {
+    let b = &c.data;
+    match (ctx.syscall, arg.name) {
         ("nanosleep" | "clock_nanosleep", "rqtp")
         | ("clock_gettime" | "clock_getres" | "clock_settime", "tp") => time::timespec(b),
         ("utimensat", _) => time::timespec_utimes(b),
@@ -941,8 +1050,6 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
         }
         ("select", "tvp") => time::timeval(b),
         ("pselect6", "tsp") => time::timespec(b),
-        ("sendfile", _) => structs::loff(b, true),
-        (_, "off_in" | "off_out") => structs::loff(b, false),
         ("poll" | "ppoll", "ufds") => {
             // The first entry that could not be read, when the array runs into a bad page.
             let unreadable = c.short().then(|| ctx.ev.args[0] + (b.len() / 8 * 8) as u64);
@@ -960,12 +1067,6 @@ fn structure(ctx: &Ctx<'_>, arg: &Arg, c: &Capture) -> Option<structs::Decoded> 
             ctx.string_size as usize,
         )),
         ("ppoll", "sigmask") => signal::sigset(b, ctx.ev.args[4], 8),
-        // The event is ignored for EPOLL_CTL_DEL: strace shows the pointer.
-        ("epoll_ctl", _) if ctx.ev.args[1] as u32 as i32 == libc::EPOLL_CTL_DEL => None,
-        ("epoll_ctl", _) => structs::epoll_event(b),
-        ("epoll_wait" | "epoll_pwait" | "epoll_pwait2", _) => {
-            Some(structs::epoll_events(b, c.truncated()))
-        }
         (_, "rlim" | "new_rlim" | "old_rlim") => structs::rlimit(b),
         ("uname", _) => structs::utsname(b, ctx.no_abbrev),
         ("fcntl", "arg") => fcntl::structure(ctx.ev.args[1] as u32, b),
@@ -1006,34 +1107,32 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
     };
     let (control, controllen, msg_flags) = (word(4), word(5), word(6) as u32);
     let mut text = String::from("{msg_name=");
-    let mut o = Map::new();
-    match ctx.captures(i).find(|c| c.kind == CAP_MSG_NAME) {
-        Some(n) => match sockaddr::decode(&n.data, usize::try_from(name_len).unwrap_or(0)) {
-            Some((t, j)) => {
-                text.push_str(&t);
-                o.insert("msg_name".into(), j);
-            }
-            None => {
-                let _ = write!(text, "{name_ptr:#x}");
-                o.insert("msg_name".into(), json!(name_ptr));
-            }
-        },
+    let mut o = Vec::with_capacity(8);
+    let name = ctx
+        .captures(i)
+        .find(|c| c.kind == CAP_MSG_NAME)
+        .map(|n| sockaddr::decode(&n.data, usize::try_from(name_len).unwrap_or(0), ctx.text));
+    match name {
+        Some(Some((t, j))) => {
+            text.push_str(&t);
+            o.push(("msg_name", j));
+        }
         None if name_ptr == 0 => {
             text.push_str("NULL");
-            o.insert("msg_name".into(), Value::Null);
+            o.push(("msg_name", ArgValue::Null));
         }
-        None => {
+        _ => {
             let _ = write!(text, "{name_ptr:#x}");
-            o.insert("msg_name".into(), json!(name_ptr));
+            o.push(("msg_name", name_ptr.into()));
         }
     }
     text.push_str(", msg_namelen=");
     if let Some(n) = namelen_in {
         let _ = write!(text, "{n} => ");
-        o.insert("msg_namelen_in".into(), json!(n));
+        o.push(("msg_namelen_in", n.into()));
     }
     let _ = write!(text, "{namelen}, msg_iov=");
-    o.insert("msg_namelen".into(), json!(namelen));
+    o.push(("msg_namelen", namelen.into()));
     let array = ctx
         .captures(i)
         .find(|c| c.kind == CAP_IOV_IN || c.kind == CAP_IOV_OUT);
@@ -1041,27 +1140,30 @@ fn msghdr(ctx: &Ctx<'_>, i: usize, c: &Capture) -> (String, ArgJson) {
         Some(a) => {
             let (t, j) = iovec(ctx, i, a);
             text.push_str(&t);
-            o.insert("msg_iov".into(), j.value);
+            o.push(("msg_iov", j.value));
         }
         None => text.push_str("NULL"),
     }
     let _ = write!(text, ", msg_iovlen={iovlen}");
-    o.insert("msg_iovlen".into(), json!(iovlen));
+    o.push(("msg_iovlen", iovlen.into()));
     if controllen != 0 {
         let _ = write!(text, ", msg_control={control:#x}");
-        o.insert("msg_control".into(), json!(control));
+        o.push(("msg_control", control.into()));
     }
     let flags = flags::bits_string(u64::from(msg_flags), flags::MSG_FLAGS, "0");
     let _ = write!(text, ", msg_controllen={controllen}, msg_flags={flags}}}");
-    o.insert("msg_controllen".into(), json!(controllen));
-    o.insert("msg_flags".into(), json!(flags));
-    (text, obj(Value::Object(o)))
+    o.push(("msg_controllen", controllen.into()));
+    o.push(("msg_flags", flags.into()));
+    if !ctx.text {
+        text.clear();
+    }
+    (text, obj(ArgValue::Object(o)))
 }
 
 /// `[112 => 16]`: the socket address length passed in, and the one the kernel wrote back
 /// (captured at exit as itself: the address may be longer than its buffer, or unreadable),
 /// as strace prints it: `int`s (a negative one is the caller's).
-fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
+fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Typed> {
     let before = i32::from_ne_bytes(b.get(..4)?.try_into().ok()?);
     let after = ctx
         .ev
@@ -1071,17 +1173,29 @@ fn socklen(ctx: &Ctx<'_>, b: &[u8]) -> Option<structs::Decoded> {
         .and_then(|c| Some(i32::from_ne_bytes(c.data.get(..4)?.try_into().ok()?)));
     Some(match after {
         Some(a) if a != before => (
-            format!("[{before} => {a}]"),
-            json!({"in": before, "out": a}),
+            ctx.text(|| format!("[{before} => {a}]")),
+            structs::object! {"in" => before, "out" => a},
         ),
-        Some(a) => (format!("[{a}]"), json!({"in": before, "out": a})),
-        None => (format!("[{before}]"), json!({"in": before})),
+        Some(a) => (
+            ctx.text(|| format!("[{a}]")),
+            structs::object! {"in" => before, "out" => a},
+        ),
+        None => (
+            ctx.text(|| format!("[{before}]")),
+            structs::object! {"in" => before},
+        ),
     })
 }
 
 /// `[{iov_base="…"..., iov_len=180}, …]`.
 fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
-    let mut text = String::from("[");
+    let mut text = String::new();
+    let mut t = |s: &str| {
+        if ctx.text {
+            text.push_str(s);
+        }
+    };
+    t("[");
     let mut items = Vec::new();
     // Output iovecs hold only what the call returned, spread over the entries in order.
     let mut returned = match array.kind {
@@ -1102,47 +1216,48 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
             .captures(i)
             .find(|c| c.kind == CAP_IOV_DATA && c.index as usize == k);
         if k > 0 {
-            text.push_str(", ");
+            t(", ");
         }
-        text.push_str("{iov_base=");
-        let mut item = Map::new();
-        match data.filter(|d| !d.fault()) {
+        t("{iov_base=");
+        let base = match data.filter(|d| !d.fault()) {
             Some(d) => {
-                let (t, j) = buffer(ctx, d, Some(filled));
-                text.push_str(&t);
-                item.insert("iov_base".into(), Value::Object(j.to_object()));
+                let (b, j) = buffer(ctx, d, Some(filled));
+                t(&b);
+                j.into_object()
             }
             // What the call returned was used up before this entry: nothing was read into it.
             None if array.kind == CAP_IOV_OUT
                 && filled == 0
                 && ctx.ev.ret.is_some_and(|r| r >= 0) =>
             {
-                text.push_str("\"\"");
-                item.insert("iov_base".into(), json!({"value": ""}));
+                t("\"\"");
+                ArgValue::Object(vec![("value", ArgValue::Name(""))])
             }
             None => {
                 let base = u64::from_ne_bytes(pair[..8].try_into().unwrap_or_default());
-                let _ = write!(text, "{base:#x}");
-                item.insert("iov_base".into(), json!(base));
+                t(&ctx.text(|| format!("{base:#x}")));
+                base.into()
             }
-        }
-        let _ = write!(text, ", iov_len={len}}}");
-        item.insert("iov_len".into(), json!(len));
-        items.push(Value::Object(item));
+        };
+        t(&ctx.text(|| format!(", iov_len={len}}}")));
+        items.push(ArgValue::Object(vec![
+            ("iov_base", base),
+            ("iov_len", len.into()),
+        ]));
     }
     if array.short() {
         // The rest of the array is on a page that could not be read: strace names where.
         let entries = (array.data.len() / 16) as u64;
         let at = ctx.ev.args[i].wrapping_add(entries * 16);
         if entries > 0 {
-            text.push_str(", ");
+            t(", ");
         }
-        let _ = write!(text, "... /* {at:#x} */");
+        t(&ctx.text(|| format!("... /* {at:#x} */")));
     } else if more {
-        text.push_str(", ...");
+        t(", ...");
     }
-    text.push(']');
-    let mut m = obj(Value::Array(items));
+    t("]");
+    let mut m = obj(ArgValue::Array(items));
     m.truncated = more || array.short();
     (text, m)
 }
@@ -1150,76 +1265,111 @@ fn iovec(ctx: &Ctx<'_>, i: usize, array: &Capture) -> (String, ArgJson) {
 /// `["nginx", "-g", "daemon off;"]`. When an element is not UTF-8, `hex` holds every element's
 /// bytes, each followed by a NUL (as in the process's argument area), so nothing is lost.
 fn argv(ctx: &Ctx<'_>, i: usize) -> (String, ArgJson) {
-    use std::fmt::Write as _;
     let mut text = String::from("[");
     let mut items = Vec::new();
     let mut more = false;
-    let mut hex = String::new();
     let mut not_utf8 = false;
+    let elements = || {
+        ctx.captures(i)
+            .filter(|c| c.kind == CAP_ARGV && !(c.data.is_empty() && c.truncated()))
+    };
+    // The kernel reads one byte more than the string size, to tell a string of exactly that
+    // size from a longer one: a cut string holds size + 1 bytes, strace prints size.
+    fn shown(c: &Capture) -> &[u8] {
+        if c.truncated() {
+            &c.data[..c.data.len().saturating_sub(1)]
+        } else {
+            &c.data[..]
+        }
+    }
     for c in ctx.captures(i).filter(|c| c.kind == CAP_ARGV) {
         if c.data.is_empty() && c.truncated() {
             more = true;
             continue;
         }
-        if !items.is_empty() {
+        if !items.is_empty() && ctx.text {
             text.push_str(", ");
         }
-        // The kernel reads one byte more than the string size, to tell a string of exactly
-        // that size from a longer one: a cut string holds size + 1 bytes, strace prints size.
-        let cut = c.truncated();
-        let data = if cut {
-            &c.data[..c.data.len().saturating_sub(1)]
-        } else {
-            &c.data[..]
-        };
+        let (data, cut) = (shown(c), c.truncated());
         if ctx.text {
             escape::quote_with(&mut text, data, cut, ctx.hex);
         }
         let j = escape::json_bytes(data, cut);
         items.push(j.value);
         not_utf8 |= j.hex.is_some();
-        for b in data.iter().chain([&0u8]) {
-            let _ = write!(hex, "{b:02x}");
-        }
     }
     if more {
         text.push_str(if items.is_empty() { "..." } else { ", ..." });
     }
     text.push(']');
-    let mut m = obj(Value::Array(items));
+    let hex = not_utf8.then(|| {
+        let mut hex = String::new();
+        for c in elements() {
+            escape::hex_into(&mut hex, shown(c));
+            hex.push_str("00");
+        }
+        hex
+    });
+    let mut m = obj(ArgValue::Array(items));
     m.truncated = more;
-    m.hex = not_utf8.then_some(hex);
+    m.hex = hex;
+    if !ctx.text {
+        text.clear();
+    }
     (text, m)
 }
 
-/// strace shows openat's mode only with O_CREAT or O_TMPFILE, and fcntl's third argument only
-/// for the commands that take one.
-fn shown(syscall: &str, name: &str, ev: &SyscallEvent, args: &[Arg]) -> bool {
-    let raw = |n: &str| {
-        args.iter()
-            .position(|a| a.name == n)
-            .and_then(|i| Some(ctype::narrow(args[i].ty, *ev.args.get(i)?)))
-            .unwrap_or(0)
-    };
-    match (syscall, name) {
-        // As strace and the kernel decide it: O_CREAT, or the O_TMPFILE bit that is not
-        // O_DIRECTORY (`ls` opens directories with O_DIRECTORY and no mode).
-        ("open" | "openat", "mode") => {
-            raw("flags") & (libc::O_CREAT as u64 | flags::O_TMPFILE_BIT) != 0
+/// Whether strace shows an argument: openat's mode only with O_CREAT or O_TMPFILE, fcntl's
+/// third argument only for the commands that take one…
+#[derive(Clone, Copy)]
+enum Show {
+    Always,
+    Never,
+    /// As strace and the kernel decide it: O_CREAT, or the O_TMPFILE bit that is not
+    /// O_DIRECTORY (`ls` opens directories with O_DIRECTORY and no mode).
+    OpenMode,
+    /// The device number only for device files (strace's decode_mknod).
+    MknodDev,
+    /// ARCH_GET_CPUID takes no argument.
+    ArchPrctlArg,
+    FcntlArg,
+    /// The new address only when the mapping moves to it.
+    MremapNewAddr,
+}
+
+impl Show {
+    fn of(syscall: &str, name: &str) -> Show {
+        match (syscall, name) {
+            ("open" | "openat", "mode") => Show::OpenMode,
+            ("mknod" | "mknodat", "dev") => Show::MknodDev,
+            // One offset argument, as strace prints it (see Sem::Loff).
+            ("preadv" | "pwritev" | "preadv2" | "pwritev2", "pos_h") => Show::Never,
+            ("arch_prctl", "arg2") => Show::ArchPrctlArg,
+            ("fcntl", "arg") => Show::FcntlArg,
+            ("mremap", "new_addr") => Show::MremapNewAddr,
+            _ => Show::Always,
         }
-        // The device number only for device files (strace's decode_mknod).
-        ("mknod" | "mknodat", "dev") => {
-            let ty = raw("mode") & libc::S_IFMT as u64;
-            ty == u64::from(libc::S_IFCHR) || ty == u64::from(libc::S_IFBLK)
+    }
+
+    fn shown(self, ev: &SyscallEvent, args: &[Arg]) -> bool {
+        let raw = |n: &str| {
+            args.iter()
+                .position(|a| a.name == n)
+                .and_then(|i| Some(ctype::narrow(args[i].ty, *ev.args.get(i)?)))
+                .unwrap_or(0)
+        };
+        match self {
+            Show::Always => true,
+            Show::Never => false,
+            Show::OpenMode => raw("flags") & (libc::O_CREAT as u64 | flags::O_TMPFILE_BIT) != 0,
+            Show::MknodDev => {
+                let ty = raw("mode") & libc::S_IFMT as u64;
+                ty == u64::from(libc::S_IFCHR) || ty == u64::from(libc::S_IFBLK)
+            }
+            Show::ArchPrctlArg => raw("option") != flags::ARCH_GET_CPUID,
+            Show::FcntlArg => fcntl::has_arg(raw("cmd") as u32),
+            Show::MremapNewAddr => raw("flags") & 3 == 3,
         }
-        // One offset argument, as strace prints it (see Sem::Loff).
-        ("preadv" | "pwritev" | "preadv2" | "pwritev2", "pos_h") => false,
-        // ARCH_GET_CPUID takes no argument.
-        ("arch_prctl", "arg2") => raw("option") != flags::ARCH_GET_CPUID,
-        ("fcntl", "arg") => fcntl::has_arg(raw("cmd") as u32),
-        // The new address only when the mapping moves to it.
-        ("mremap", "new_addr") => raw("flags") & 3 == 3,
-        _ => true,
     }
 }
 
@@ -1336,6 +1486,14 @@ pub fn decode_with(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
 
 fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
     let syscall = syscalls::name(ev.nr).unwrap_or("");
+    let ctx = Ctx {
+        syscall,
+        ev,
+        text: !opts.json_only,
+        no_abbrev: opts.no_abbrev,
+        hex: opts.hex,
+        string_size: opts.string_size,
+    };
     let Some(args) = syscalls::args(ev.nr) else {
         return ev
             .args
@@ -1345,37 +1503,30 @@ fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
                 name,
                 ty: "unsigned long",
                 raw,
-                text: format!("{raw:#x}"),
-                json: obj(json!(raw)),
+                text: ctx.text(|| format!("{raw:#x}")),
+                json: obj(raw),
                 shown: true,
                 text_pos: 0,
                 fd_path: None,
             })
             .collect();
     };
-    let ctx = Ctx {
-        syscall,
-        ev,
-        text: !opts.json_only,
-        no_abbrev: opts.no_abbrev,
-        hex: opts.hex,
-        string_size: opts.string_size,
-    };
     if syscall == "clone" {
-        return clone_args(ev, args);
+        return clone_args(&ctx, args);
     }
-    let sems = semantics_of(ev.nr);
+    let metas = meta_of(ev.nr);
     args.iter()
         .enumerate()
         .take(6)
         .map(|(i, arg)| {
             let raw = ev.args[i];
+            let meta = metas[i].unwrap_or_else(|| Meta::of(syscall, arg));
             let (text, json) = match captured(&ctx, args, i) {
                 Some(c) => c,
                 None => {
-                    let (t, v) = match sems[i] {
-                        Some(sem) => by_sem(sem, &ctx, args, ctype::narrow(arg.ty, raw)),
-                        None => by_type(arg.ty, arg.name, raw),
+                    let (t, v) = match meta.sem {
+                        Some(sem) => by_sem(sem, &ctx, args, meta.width.narrow(raw)),
+                        None => by_type(&ctx, meta.class, raw),
                     };
                     (t, obj(v))
                 }
@@ -1386,7 +1537,7 @@ fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
                 raw,
                 text,
                 json,
-                shown: shown(syscall, arg.name, ev, args),
+                shown: meta.show.shown(ev, args),
                 text_pos: i as u8,
                 fd_path: None,
             }
@@ -1396,7 +1547,8 @@ fn decode_plain(ev: &SyscallEvent, opts: Options) -> Vec<DecodedArg> {
 
 /// clone(2) as strace prints it: named arguments, the exit signal folded into the flags, and
 /// only the pointers the flags make meaningful.
-fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
+fn clone_args(ctx: &Ctx<'_>, args: &[Arg]) -> Vec<DecodedArg> {
+    let ev = ctx.ev;
     let flags_raw = ev.args[0];
     let signal = flags_raw & 0xff;
     let mut f = flags::bits_string(flags_raw & !0xff, flags::CLONE, "");
@@ -1415,9 +1567,9 @@ fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
         .take(6)
         .map(|(i, arg)| {
             let raw = ev.args[i];
-            let (t, v) = ptr(raw);
+            let (t, v) = ctx.ptr(raw);
             let (label, text, value, shown, pos) = match arg.name {
-                "clone_flags" => ("flags", f.clone(), json!(f), true, 1),
+                "clone_flags" => ("flags", f.clone(), ArgValue::Str(f.clone()), true, 1),
                 "newsp" => ("child_stack", t, v, true, 0),
                 "parent_tidptr" => ("parent_tid", t, v, has(libc::CLONE_PARENT_SETTID), 2),
                 "child_tidptr" => (
@@ -1429,7 +1581,7 @@ fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
                 ),
                 "tls" => ("tls", t, v, has(libc::CLONE_SETTLS), 4),
                 _ => {
-                    let (t, v) = by_type(arg.ty, arg.name, raw);
+                    let (t, v) = by_type(ctx, Class::of(arg.ty, arg.name), raw);
                     ("", t, v, false, 5)
                 }
             };
@@ -1437,7 +1589,7 @@ fn clone_args(ev: &SyscallEvent, args: &[Arg]) -> Vec<DecodedArg> {
                 name: arg.name,
                 ty: arg.ty,
                 raw,
-                text: format!("{label}={text}"),
+                text: ctx.text(|| format!("{label}={text}")),
                 json: obj(value),
                 shown,
                 text_pos: pos,

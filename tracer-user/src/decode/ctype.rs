@@ -41,20 +41,32 @@ pub fn width(ty: &str) -> Width {
 /// bits for the narrow types, the register for the others. Flags, modes and enum values are
 /// decoded from this.
 pub fn narrow(ty: &str, raw: u64) -> u64 {
-    match width(ty) {
-        Width::I32 | Width::U32 => u64::from(raw as u32),
-        Width::U16 => u64::from(raw as u16),
-        Width::I64 | Width::U64 => raw,
-    }
+    width(ty).narrow(raw)
 }
 
 /// The number C prints for the argument (`%d`, `%u`, `%ld`, `%lu`): signed types
 /// sign-extended from their own width.
 pub fn number(ty: &str, raw: u64) -> Number {
-    match width(ty) {
-        Width::I32 => Number::Signed(i64::from(raw as u32 as i32)),
-        Width::I64 => Number::Signed(raw as i64),
-        Width::U32 | Width::U16 | Width::U64 => Number::Unsigned(narrow(ty, raw)),
+    width(ty).number(raw)
+}
+
+impl Width {
+    /// [`narrow`] for a type of this width.
+    pub fn narrow(self, raw: u64) -> u64 {
+        match self {
+            Width::I32 | Width::U32 => u64::from(raw as u32),
+            Width::U16 => u64::from(raw as u16),
+            Width::I64 | Width::U64 => raw,
+        }
+    }
+
+    /// [`number`] for a type of this width.
+    pub fn number(self, raw: u64) -> Number {
+        match self {
+            Width::I32 => Number::Signed(i64::from(raw as u32 as i32)),
+            Width::I64 => Number::Signed(raw as i64),
+            Width::U32 | Width::U16 | Width::U64 => Number::Unsigned(self.narrow(raw)),
+        }
     }
 }
 

@@ -31,6 +31,21 @@ pub fn is_restart(errno: i32) -> bool {
 
 /// `ENOENT` for 2; `E1234` style for unknown numbers.
 pub fn name(errno: i32) -> String {
+    match name_static(errno) {
+        Some(n) => n.to_owned(),
+        None => spell(errno),
+    }
+}
+
+/// [`name`] without an allocation, for the numbers below 1024 (every errno there is; written
+/// once, on the first call).
+pub fn name_static(errno: i32) -> Option<&'static str> {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| (0..1024).map(spell).collect());
+    names.get(usize::try_from(errno).ok()?).map(String::as_str)
+}
+
+fn spell(errno: i32) -> String {
     if let Some((_, n, _)) = KERNEL_INTERNAL.iter().find(|(e, _, _)| *e == errno) {
         return (*n).to_string();
     }
@@ -70,6 +85,11 @@ mod tests {
         assert_eq!(message(11), "Resource temporarily unavailable");
         assert_eq!(name(512), "ERESTARTSYS");
         assert_eq!(name(4000), "E4000");
+        assert_eq!(
+            (name_static(2), name_static(512), name_static(700)),
+            (Some("ENOENT"), Some("ERESTARTSYS"), Some("E700"))
+        );
+        assert_eq!((name_static(4000), name_static(-1)), (None, None));
         assert!(is_restart(512) && is_restart(513) && is_restart(514) && is_restart(516));
         assert!(!is_restart(515) && !is_restart(4));
     }

@@ -89,6 +89,16 @@ pub fn quoted_with(bytes: &[u8], truncated: bool, hex: Hex) -> String {
 
 pub use crate::model::event::ArgJson;
 
+/// Appends every byte as two lower-case hex digits.
+pub fn hex_into(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+}
+
 /// JSON for captured bytes: the text when they are UTF-8, else the text with U+FFFD for each
 /// invalid sequence plus every byte in `hex`.
 pub fn json_bytes(bytes: &[u8], truncated: bool) -> ArgJson {
@@ -96,9 +106,7 @@ pub fn json_bytes(bytes: &[u8], truncated: bool) -> ArgJson {
         Ok(s) => (s.to_owned(), None),
         Err(_) => {
             let mut hex = String::with_capacity(bytes.len() * 2);
-            for b in bytes {
-                let _ = write!(hex, "{b:02x}");
-            }
+            hex_into(&mut hex, bytes);
             (String::from_utf8_lossy(bytes).into_owned(), Some(hex))
         }
     };
@@ -148,6 +156,15 @@ mod tests {
         let all: Vec<u8> = (0..=255).collect();
         let q = quoted(&all, false);
         assert!(q.chars().all(|c| (' '..='~').contains(&c)), "{q}");
+    }
+
+    #[test]
+    fn hex_of_every_byte() {
+        let all: Vec<u8> = (0..=255).collect();
+        let mut h = String::new();
+        hex_into(&mut h, &all);
+        let want: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(h, want);
     }
 
     #[test]

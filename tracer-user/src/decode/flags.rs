@@ -42,6 +42,21 @@ pub fn bits(out: &mut String, raw: u64, table: Table, zero: &str) {
     }
 }
 
+/// What [`bits`] prints when that is one name of the table (or `zero`): no string to build.
+pub fn bits_name(raw: u64, table: Table, zero: &'static str) -> Option<&'static str> {
+    if raw == 0 {
+        return Some(zero);
+    }
+    // `bits` takes the first entry whose bits are all set: one name when it is all of them.
+    let &(v, name) = table.iter().find(|&&(v, _)| v != 0 && raw & v == v)?;
+    (v == raw).then_some(name)
+}
+
+/// The name [`xval`] prints for a known value.
+pub fn xval_name(raw: u64, table: Table) -> Option<&'static str> {
+    table.iter().find(|(v, _)| *v == raw).map(|(_, name)| *name)
+}
+
 /// One name for an enum value, or the number (decimal) when unknown.
 pub fn value(out: &mut String, raw: u64, table: Table) {
     match table.iter().find(|(v, _)| *v == raw) {
@@ -85,6 +100,14 @@ pub fn signal(out: &mut String, sig: i64) {
         None => {
             let _ = write!(out, "{sig}");
         }
+    }
+}
+
+/// The name [`signal`] prints, when it is a fixed one.
+pub fn signal_name(sig: i64) -> Option<&'static str> {
+    match SIGNALS.iter().find(|(v, _)| *v as i64 == sig) {
+        Some((_, name)) => Some(name),
+        None => (sig == SIGRTMIN).then_some("SIGRTMIN"),
     }
 }
 
@@ -197,12 +220,17 @@ pub fn ioctl_string(cmd: u64) -> String {
 
 /// `0644`, as strace prints file modes (C's `%#03o`: `000`, `007`, `0644`).
 pub fn mode(out: &mut String, raw: u64) {
-    let s = if raw == 0 {
-        "0".to_string()
-    } else {
-        format!("0{raw:o}")
-    };
-    let _ = write!(out, "{s:0>3}");
+    // `0` and the octal digits, at least three characters: `000`, `001`, `0644`.
+    let mut digits = [b'0'; 23];
+    let mut at = digits.len();
+    let mut n = raw;
+    while n > 0 {
+        at -= 1;
+        digits[at] = b'0' + (n & 7) as u8;
+        n >>= 3;
+    }
+    let start = at.saturating_sub(1).min(digits.len() - 3);
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 /// The name of a file type (`mode & S_IFMT`).
@@ -867,6 +895,24 @@ pub const FS_MAGIC: Table = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn modes_like_printf() {
+        // C's `%#03o`, as strace prints a mode.
+        let printf = |raw: u64| {
+            let s = if raw == 0 {
+                "0".to_string()
+            } else {
+                format!("0{raw:o}")
+            };
+            format!("{s:0>3}")
+        };
+        for raw in (0..0o20000).chain([u64::MAX, 1 << 63, 0o7777_7777]) {
+            let mut s = String::new();
+            mode(&mut s, raw);
+            assert_eq!(s, printf(raw), "{raw:o}");
+        }
+    }
 
     #[test]
     fn open_flags_like_strace() {

@@ -133,7 +133,7 @@ pub fn parse(line: &[u8], clock: &Clock) -> Line {
                 raw: a.raw,
                 text: text_of(&a.value),
                 json: ArgJson {
-                    value: a.value.clone(),
+                    value: a.value.clone().into(),
                     hex: a.hex.clone(),
                     truncated: a.truncated,
                     path: a.path.clone(),

@@ -1,6 +1,9 @@
 //! Joins the enter-side captures (their own record, emitted at enter) to the syscall record of
 //! the same thread that follows in the ring buffer.
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    hash::{BuildHasherDefault, Hasher},
+};
 
 use super::{Enter, EnterEvent, Record, SyscallEvent};
 
@@ -11,9 +14,34 @@ use super::{Enter, EnterEvent, Record, SyscallEvent};
 const MAX_WAITING: usize = 65_536;
 const MAX_WAITING_BYTES: usize = 16 << 20;
 
+/// Hashes a thread id with one multiplication (Fibonacci hashing) instead of SipHash: the ids
+/// are the kernel's host thread ids, which a traced process does not choose.
+#[derive(Default)]
+struct TidHasher(u64);
+
+impl Hasher for TidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0 << 8 | u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 #[derive(Default)]
 pub struct Pairing {
-    waiting: HashMap<u32, EnterEvent>,
+    waiting: HashMap<u32, EnterEvent, BuildHasherDefault<TidHasher>>,
     /// Captured bytes held in `waiting`.
     bytes: usize,
     /// Enter records whose captures were dropped at a bound.

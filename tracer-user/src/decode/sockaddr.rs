@@ -1,14 +1,10 @@
 //! Socket addresses as strace prints them, from the bytes the kernel wrote or was given and
 //! the address length that goes with them: nothing past that length is decoded (a 12-byte
 //! AF_INET address is `{sa_family=AF_INET, sa_data="…"}`, not a `sockaddr_in`).
-use std::{
-    fmt::Write as _,
-    net::{Ipv4Addr, Ipv6Addr},
-};
+use std::{fmt::Write as _, net::Ipv6Addr};
 
-use serde_json::json;
-
-use super::{escape, flags, flags::table, structs::Decoded};
+use super::{escape, flags, flags::table};
+use crate::model::event::ArgValue;
 
 /// `sizeof(sa_family_t)`.
 const FAMILY: usize = 2;
@@ -182,9 +178,9 @@ const PACKET_TYPE: flags::Table = table!(
 );
 
 /// The address in `b`, `addrlen` bytes long (as the call says; `b` may hold more, or fewer
-/// when the capture was cut). `None` when strace prints the pointer instead (shorter than a
-/// family).
-pub fn decode(b: &[u8], addrlen: usize) -> Option<Decoded> {
+/// when the capture was cut), as strace's text (when `text`: none for JSON output) and as a
+/// JSON object. `None` when strace prints the pointer instead (shorter than a family).
+pub fn decode(b: &[u8], addrlen: usize, text: bool) -> Option<(String, ArgValue)> {
     let len = addrlen.min(STORAGE).min(b.len());
     if len < FAMILY {
         return None;
@@ -193,75 +189,117 @@ pub fn decode(b: &[u8], addrlen: usize) -> Option<Decoded> {
     let mut buf = [0u8; STORAGE + 1];
     buf[..len].copy_from_slice(&b[..len]);
     let family = u16::from_ne_bytes([buf[0], buf[1]]);
-    let fam = flags::xval_string(u64::from(family), flags::AF, "AF_???");
-    let mut text = format!("{{sa_family={fam}");
-    let mut j = json!({"family": fam});
+    let fam = match flags::xval_name(u64::from(family), flags::AF) {
+        Some(name) => ArgValue::Name(name),
+        None => ArgValue::Str(flags::xval_string(u64::from(family), flags::AF, "AF_???")),
+    };
+    let mut t = Text(text.then(String::new));
+    t.push("{sa_family=");
+    t.push(fam.as_str().unwrap_or_default());
+    let mut j = vec![("family", fam)];
     if len > FAMILY {
-        text.push_str(", ");
+        t.push(", ");
         let f = i32::from(family);
         if f == libc::AF_UNIX {
-            unix(&buf, len, &mut text, &mut j);
+            unix(&buf, len, &mut t, &mut j);
         } else if f == libc::AF_INET && len >= SOCKADDR_IN {
             let port = u16::from_be_bytes([buf[2], buf[3]]);
-            let addr = Ipv4Addr::new(buf[4], buf[5], buf[6], buf[7]);
-            let _ = write!(
-                text,
-                "sin_port=htons({port}), sin_addr=inet_addr(\"{addr}\")"
-            );
-            j["port"] = port.into();
-            j["addr"] = addr.to_string().into();
+            let addr = ipv4([buf[4], buf[5], buf[6], buf[7]]);
+            t.write(|t| {
+                let _ = write!(t, "sin_port=htons({port}), sin_addr=inet_addr(\"{addr}\")");
+            });
+            j.push(("port", port.into()));
+            j.push(("addr", addr.into()));
         } else if f == libc::AF_INET6 && len >= SIN6_MIN {
             let port = u16::from_be_bytes([buf[2], buf[3]]);
             let flow = u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]);
             let mut a = [0u8; 16];
             a.copy_from_slice(&buf[8..24]);
-            let addr = Ipv6Addr::from(a);
-            let _ = write!(
-                text,
-                "sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), inet_pton(AF_INET6, \"{addr}\", &sin6_addr)"
-            );
-            j["port"] = port.into();
-            j["addr"] = addr.to_string().into();
-            j["flowinfo"] = flow.into();
+            let addr = Ipv6Addr::from(a).to_string();
+            t.write(|t| {
+                let _ = write!(
+                    t,
+                    "sin6_port=htons({port}), sin6_flowinfo=htonl({flow}), inet_pton(AF_INET6, \"{addr}\", &sin6_addr)"
+                );
+            });
+            j.push(("port", port.into()));
+            j.push(("addr", addr.into()));
+            j.push(("flowinfo", flow.into()));
             if len > SIN6_MIN {
                 let scope = u32::from_ne_bytes([buf[24], buf[25], buf[26], buf[27]]);
-                let _ = write!(text, ", sin6_scope_id={scope}");
-                j["scope_id"] = scope.into();
+                t.write(|t| {
+                    let _ = write!(t, ", sin6_scope_id={scope}");
+                });
+                j.push(("scope_id", scope.into()));
             }
         } else if f == libc::AF_NETLINK && len >= SOCKADDR_NL {
             let pad = u16::from_ne_bytes([buf[2], buf[3]]);
             let pid = i32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
             let groups = u32::from_ne_bytes([buf[8], buf[9], buf[10], buf[11]]);
-            if pad != 0 {
-                let _ = write!(text, "nl_pad={pad:#x}, ");
-            }
-            // C's `%#08x`: no `0x` for zero.
-            let g = if groups == 0 {
-                "00000000".to_string()
-            } else {
-                format!("{groups:#08x}")
-            };
-            let _ = write!(text, "nl_pid={pid}, nl_groups={g}");
-            j["pid"] = pid.into();
-            j["groups"] = groups.into();
+            t.write(|t| {
+                if pad != 0 {
+                    let _ = write!(t, "nl_pad={pad:#x}, ");
+                }
+                // C's `%#08x`: no `0x` for zero.
+                if groups == 0 {
+                    let _ = write!(t, "nl_pid={pid}, nl_groups=00000000");
+                } else {
+                    let _ = write!(t, "nl_pid={pid}, nl_groups={groups:#08x}");
+                }
+            });
+            j.push(("pid", pid.into()));
+            j.push(("groups", groups.into()));
         } else if f == libc::AF_PACKET && len >= SOCKADDR_LL {
-            packet(&buf, len, &mut text, &mut j);
+            packet(&buf, len, &mut t, &mut j);
         } else {
             let data = &buf[FAMILY..len];
-            text.push_str("sa_data=");
-            escape::quote(&mut text, data, false);
-            j["data_hex"] = hex(data).into();
+            t.write(|t| {
+                t.push_str("sa_data=");
+                escape::quote(t, data, false);
+            });
+            j.push(("data_hex", hex(data).into()));
         }
     }
-    text.push('}');
-    Some((text, j))
+    t.push("}");
+    Some((t.0.unwrap_or_default(), ArgValue::Object(j)))
 }
+
+/// strace's text, when it is wanted.
+struct Text(Option<String>);
+
+impl Text {
+    fn push(&mut self, s: &str) {
+        if let Some(t) = &mut self.0 {
+            t.push_str(s);
+        }
+    }
+
+    fn write(&mut self, f: impl FnOnce(&mut String)) {
+        if let Some(t) = &mut self.0 {
+            f(t);
+        }
+    }
+}
+
+/// `127.0.0.1`, as `Ipv4Addr` displays it.
+fn ipv4(a: [u8; 4]) -> String {
+    let mut s = String::with_capacity(15);
+    for (i, b) in a.iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        s.push_str(itoa::Buffer::new().format(*b));
+    }
+    s
+}
+
+type Fields = Vec<(&'static str, ArgValue)>;
 
 /// `sll_protocol=htons(ETH_P_ALL), sll_ifindex=1, sll_hatype=ARPHRD_ETHER,
 /// sll_pkttype=PACKET_HOST, sll_halen=6, sll_addr=[0x2, …]`: `sll_addr` holds 8 bytes, more
 /// are beyond the address (`...`). The interface is shown by number: its name is the traced
 /// process's network namespace's, which need not be tracer's.
-fn packet(buf: &[u8], len: usize, text: &mut String, j: &mut serde_json::Value) {
+fn packet(buf: &[u8], len: usize, t: &mut Text, j: &mut Fields) {
     let proto = u16::from_be_bytes([buf[2], buf[3]]);
     let ifindex = u32::from_ne_bytes([buf[4], buf[5], buf[6], buf[7]]);
     let hatype = u16::from_ne_bytes([buf[8], buf[9]]);
@@ -269,66 +307,68 @@ fn packet(buf: &[u8], len: usize, text: &mut String, j: &mut serde_json::Value) 
     let proto_name = flags::xval_string(u64::from(proto), ETH_P, "ETH_P_???");
     let hatype_name = flags::xval_string(u64::from(hatype), ARPHRD, "ARPHRD_???");
     let pkttype_name = flags::xval_string(u64::from(pkttype), PACKET_TYPE, "PACKET_???");
-    let _ = write!(
-        text,
-        "sll_protocol=htons({proto_name}), sll_ifindex={ifindex}, sll_hatype={hatype_name}, \
-         sll_pkttype={pkttype_name}, sll_halen={halen}"
-    );
     let room = len - SLL_ADDR;
     let addr: Vec<u8> = buf[SLL_ADDR..SLL_ADDR + room.min(usize::from(halen))].to_vec();
-    if halen > 0 {
-        text.push_str(", sll_addr=[");
-        for (i, b) in addr.iter().enumerate() {
-            if i > 0 {
-                text.push_str(", ");
+    t.write(|text| {
+        let _ = write!(
+            text,
+            "sll_protocol=htons({proto_name}), sll_ifindex={ifindex}, sll_hatype={hatype_name}, \
+             sll_pkttype={pkttype_name}, sll_halen={halen}"
+        );
+        if halen > 0 {
+            text.push_str(", sll_addr=[");
+            for (i, b) in addr.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(", ");
+                }
+                // C's `%#x`.
+                if *b == 0 {
+                    text.push('0');
+                } else {
+                    let _ = write!(text, "{b:#x}");
+                }
             }
-            // C's `%#x`.
-            if *b == 0 {
-                text.push('0');
-            } else {
-                let _ = write!(text, "{b:#x}");
+            if usize::from(halen) > room {
+                text.push_str(", ...");
             }
+            text.push(']');
         }
-        if usize::from(halen) > room {
-            text.push_str(", ...");
-        }
-        text.push(']');
-    }
-    j["protocol"] = proto.into();
-    j["ifindex"] = ifindex.into();
-    j["hatype"] = hatype_name.into();
-    j["pkttype"] = pkttype_name.into();
-    j["halen"] = halen.into();
-    j["addr_hex"] = hex(&addr).into();
+    });
+    j.push(("protocol", proto.into()));
+    j.push(("ifindex", ifindex.into()));
+    j.push(("hatype", hatype_name.into()));
+    j.push(("pkttype", pkttype_name.into()));
+    j.push(("halen", u32::from(halen).into()));
+    j.push(("addr_hex", hex(&addr).into()));
 }
 
 /// `sun_path="/run/x.sock"` (up to its NUL, never past the 108 bytes of `sun_path` nor the
 /// length), or `sun_path=@"name"` for an abstract name (every byte of the length).
-fn unix(buf: &[u8], len: usize, text: &mut String, j: &mut serde_json::Value) {
+fn unix(buf: &[u8], len: usize, t: &mut Text, j: &mut Fields) {
     let path_len = len.min(SOCKADDR_UN) - FAMILY;
     let path = &buf[FAMILY..FAMILY + path_len];
-    text.push_str("sun_path=");
     let (abstract_, name) = match path.split_first() {
         Some((0, rest)) => (true, rest),
         _ => (false, path.split(|&c| c == 0).next().unwrap_or(path)),
     };
-    if abstract_ {
-        text.push('@');
-    }
-    escape::quote(text, name, false);
+    t.write(|text| {
+        text.push_str("sun_path=");
+        if abstract_ {
+            text.push('@');
+        }
+        escape::quote(text, name, false);
+    });
     let p = escape::json_bytes(name, false);
-    j["path"] = p.value;
-    j["abstract"] = abstract_.into();
+    j.push(("path", p.value));
+    j.push(("abstract", abstract_.into()));
     if let Some(hex) = p.hex {
-        j["path_hex"] = hex.into();
+        j.push(("path_hex", hex.into()));
     }
 }
 
 fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        let _ = write!(s, "{x:02x}");
-    }
+    let mut s = String::new();
+    escape::hex_into(&mut s, b);
     s
 }
 
@@ -337,7 +377,7 @@ mod tests {
     use super::*;
 
     fn text(b: &[u8], len: usize) -> String {
-        decode(b, len)
+        decode(b, len, true)
             .map(|d| d.0)
             .unwrap_or_else(|| "<pointer>".into())
     }
@@ -357,7 +397,7 @@ mod tests {
             r#"{sa_family=AF_INET, sin_port=htons(8080), sin_addr=inet_addr("127.0.0.1")}"#
         );
         assert_eq!(
-            decode(&inet8080, 16).map(|d| d.1["port"].clone()),
+            decode(&inet8080, 16, true).map(|d| d.1.to_json()["port"].clone()),
             Some(8080.into())
         );
         let mut v6 = vec![10u8, 0, 0, 80, 0, 0, 0, 0];
@@ -473,8 +513,8 @@ mod tests {
             r#"{sa_family=0x63 /* AF_??? */, sa_data="\1\2"}"#
         );
         for n in 0..200 {
-            let _ = decode(&v6[..n.min(v6.len())], n);
-            let _ = decode(&long[..n.min(long.len())], 1000);
+            let _ = decode(&v6[..n.min(v6.len())], n, true);
+            let _ = decode(&long[..n.min(long.len())], 1000, false);
         }
     }
 }

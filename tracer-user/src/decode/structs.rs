@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use serde_json::{Value, json};
 
 use super::{escape, flags, timefmt};
+use crate::model::event::ArgValue;
 
 /// `sizeof(struct stat)` for the host architecture.
 #[cfg(target_arch = "x86_64")]
@@ -33,19 +34,38 @@ fn i64_ne(b: &[u8], at: usize) -> Option<i64> {
 /// Text and JSON of a decoded value.
 pub type Decoded = (String, Value);
 
+/// Text and typed JSON of a decoded value: the structures calls pass on the hot path (a stat,
+/// epoll events) are built without a `serde_json::Value`.
+pub type Typed = (String, ArgValue);
+
+/// A [`Decoded`] as a [`Typed`].
+pub fn typed((text, json): Decoded) -> Typed {
+    (text, json.into())
+}
+
+/// `ArgValue::Object` with these keys, in this order: `object! {"fd" => fd, "events" => e}`.
+macro_rules! object {
+    ($($k:literal => $v:expr),* $(,)?) => {
+        $crate::model::event::ArgValue::Object(vec![
+            $(($k, $crate::model::event::ArgValue::from($v))),*
+        ])
+    };
+}
+pub(crate) use object;
+
 /// `[-2401053079814340911]`: a `loff_t` behind a pointer (unsigned for sendfile).
-pub fn loff(b: &[u8], unsigned: bool) -> Option<Decoded> {
+pub fn loff(b: &[u8], unsigned: bool) -> Option<Typed> {
     let v = u64_ne(b, 0)?;
     Some(if unsigned {
-        (format!("[{v}]"), json!(v))
+        (format!("[{v}]"), v.into())
     } else {
-        (format!("[{}]", v as i64), json!(v as i64))
+        (format!("[{}]", v as i64), (v as i64).into())
     })
 }
 
-/// struct stat, as strace prints it: mode and size (or rdev) with `...`, every field with -v
-/// (`no_abbrev`). JSON always carries every field.
-pub fn stat(b: &[u8], no_abbrev: bool) -> Option<Decoded> {
+/// struct stat, as strace prints it (when `text`): mode and size (or rdev) with `...`, every
+/// field with -v (`no_abbrev`). JSON always carries every field.
+pub fn stat(b: &[u8], no_abbrev: bool, text: bool) -> Option<Typed> {
     // struct stat (arch/x86/include/uapi/asm/stat.h; the generic layout elsewhere).
     #[cfg(target_arch = "x86_64")]
     let (dev, ino, nlink, mode, uid, gid, rdev, size, blksize, blocks) = (
@@ -74,13 +94,27 @@ pub fn stat(b: &[u8], no_abbrev: bool) -> Option<Decoded> {
         i64_ne(b, 64)?,
     );
     // st_atime, st_atime_nsec, … follow st_blocks as (long, unsigned long) pairs.
-    let times: Vec<(i64, u64)> = (0..3)
-        .map(|k| Some((i64_ne(b, 72 + 16 * k)?, u64_ne(b, 80 + 16 * k)?)))
-        .collect::<Option<_>>()?;
-    let mut mode_text = String::new();
+    let time = |k: usize| Some((i64_ne(b, 72 + 16 * k)?, u64_ne(b, 80 + 16 * k)?));
+    let times = [time(0)?, time(1)?, time(2)?];
+    let mut mode_text = String::with_capacity(24);
     flags::st_mode(&mut mode_text, u64::from(mode));
     let ty = mode & libc::S_IFMT;
     let is_dev = ty == libc::S_IFCHR || ty == libc::S_IFBLK;
+    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
+    let json = |mode_text: String| {
+        object! {
+            "st_dev" => dev, "st_ino" => ino, "st_mode" => mode_text, "st_mode_raw" => mode,
+            "st_nlink" => nlink, "st_uid" => uid, "st_gid" => gid, "st_blksize" => blksize,
+            "st_blocks" => blocks, "st_size" => size, "st_rdev_major" => major,
+            "st_rdev_minor" => minor,
+            "st_atime" => times[0].0, "st_atime_nsec" => times[0].1,
+            "st_mtime" => times[1].0, "st_mtime_nsec" => times[1].1,
+            "st_ctime" => times[2].0, "st_ctime_nsec" => times[2].1,
+        }
+    };
+    if !text {
+        return Some((String::new(), json(mode_text)));
+    }
     let mut text = String::from("{");
     if no_abbrev {
         let _ = write!(
@@ -107,18 +141,7 @@ pub fn stat(b: &[u8], no_abbrev: bool) -> Option<Decoded> {
     } else {
         text.push_str(", ...}");
     }
-    let (major, minor) = (libc::major(rdev), libc::minor(rdev));
-    Some((
-        text,
-        json!({
-            "st_dev": dev, "st_ino": ino, "st_mode": mode_text, "st_mode_raw": mode,
-            "st_nlink": nlink, "st_uid": uid, "st_gid": gid, "st_blksize": blksize,
-            "st_blocks": blocks, "st_size": size, "st_rdev_major": major, "st_rdev_minor": minor,
-            "st_atime": times[0].0, "st_atime_nsec": times[0].1,
-            "st_mtime": times[1].0, "st_mtime_nsec": times[1].1,
-            "st_ctime": times[2].0, "st_ctime_nsec": times[2].1,
-        }),
-    ))
+    Some((text, json(mode_text)))
 }
 
 /// `makedev(0x1, 0x7)`, as strace prints a `dev_t` (C's `%#x` for each part).
@@ -307,18 +330,27 @@ pub fn statx(b: &[u8], no_abbrev: bool) -> Option<Decoded> {
     Some((t, j))
 }
 
-/// `struct epoll_event` (packed on x86_64: u32 events, u64 data).
-fn epoll_event_at(b: &[u8], at: usize, size: usize) -> Option<Decoded> {
+/// `struct epoll_event` (packed on x86_64: u32 events, u64 data); the text when `text`.
+fn epoll_event_at(b: &[u8], at: usize, size: usize, text: bool) -> Option<Typed> {
     let ev = u32_ne(b, at)?;
     let data_at = if size == 12 { at + 4 } else { at + 8 };
     let data = u64_ne(b, data_at)?;
-    let events = flags::bits_string(u64::from(ev), flags::EPOLL_EVENTS, "0");
-    Some((
+    let events = match flags::bits_name(u64::from(ev), flags::EPOLL_EVENTS, "0") {
+        Some(name) => ArgValue::Name(name),
+        None => flags::bits_string(u64::from(ev), flags::EPOLL_EVENTS, "0").into(),
+    };
+    let text = if text {
         format!(
-            "{{events={events}, data={{u32={}, u64={data}}}}}",
+            "{{events={}, data={{u32={}, u64={data}}}}}",
+            events.as_str().unwrap_or_default(),
             data as u32
-        ),
-        json!({"events": events, "events_raw": ev, "data": data}),
+        )
+    } else {
+        String::new()
+    };
+    Some((
+        text,
+        object! {"events" => events, "events_raw" => ev, "data" => data},
     ))
 }
 
@@ -327,13 +359,13 @@ pub const EPOLL_EVENT_SIZE: usize = 12;
 #[cfg(not(target_arch = "x86_64"))]
 pub const EPOLL_EVENT_SIZE: usize = 16;
 
-pub fn epoll_event(b: &[u8]) -> Option<Decoded> {
-    epoll_event_at(b, 0, EPOLL_EVENT_SIZE)
+pub fn epoll_event(b: &[u8], text: bool) -> Option<Typed> {
+    epoll_event_at(b, 0, EPOLL_EVENT_SIZE, text)
 }
 
-pub fn epoll_events(b: &[u8], truncated: bool) -> Decoded {
-    array(b, EPOLL_EVENT_SIZE, truncated, |e| {
-        epoll_event_at(e, 0, EPOLL_EVENT_SIZE)
+pub fn epoll_events(b: &[u8], truncated: bool, text: bool) -> Typed {
+    array(b, EPOLL_EVENT_SIZE, truncated, text, |e| {
+        epoll_event_at(e, 0, EPOLL_EVENT_SIZE, text)
     })
 }
 
@@ -432,27 +464,34 @@ pub fn revents(out: &mut String, b: &[u8], max: usize, unreadable: Option<u64>) 
     }
 }
 
+/// `[…, …]` of the `size`-byte elements in `b`; the text when `text`.
 fn array(
     b: &[u8],
     size: usize,
     truncated: bool,
-    each: impl Fn(&[u8]) -> Option<Decoded>,
-) -> Decoded {
-    let mut text = String::from("[");
-    let mut items = Vec::new();
+    text: bool,
+    each: impl Fn(&[u8]) -> Option<Typed>,
+) -> Typed {
+    let mut t = String::new();
+    let mut items = Vec::with_capacity(b.len() / size.max(1));
     for (i, chunk) in b.chunks_exact(size).enumerate() {
-        let Some((t, j)) = each(chunk) else { break };
-        if i > 0 {
-            text.push_str(", ");
+        let Some((et, j)) = each(chunk) else { break };
+        if text {
+            t.push_str(if i > 0 { ", " } else { "[" });
+            t.push_str(&et);
         }
-        text.push_str(&t);
         items.push(j);
     }
-    if truncated {
-        text.push_str(if items.is_empty() { "..." } else { ", ..." });
+    if text {
+        if items.is_empty() {
+            t.push('[');
+        }
+        if truncated {
+            t.push_str(if items.is_empty() { "..." } else { ", ..." });
+        }
+        t.push(']');
     }
-    text.push(']');
-    (text, Value::Array(items))
+    (t, ArgValue::Array(items))
 }
 
 /// `8192*1024` and `RLIM64_INFINITY` as strace prints rlimit values.
@@ -526,7 +565,7 @@ mod tests {
             st[24..28].copy_from_slice(&(libc::S_IFREG | 0o644).to_ne_bytes());
             st[48..56].copy_from_slice(&612i64.to_ne_bytes());
             assert_eq!(
-                stat(&st, false).map(|d| d.0).as_deref(),
+                stat(&st, false, true).map(|d| d.0).as_deref(),
                 Some("{st_mode=S_IFREG|0644, st_size=612, ...}")
             );
             // -v, a character device (strace 6.1, tests/stat.c on /dev/full): times at the
@@ -538,7 +577,7 @@ mod tests {
             st[40..48].copy_from_slice(&libc::makedev(1, 7).to_ne_bytes());
             st[56..64].copy_from_slice(&4096i64.to_ne_bytes());
             assert_eq!(
-                stat(&st, true).map(|d| d.0).as_deref(),
+                stat(&st, true, true).map(|d| d.0).as_deref(),
                 Some(
                     "{st_dev=makedev(0, 0x6), st_ino=5, st_mode=S_IFCHR|0666, st_nlink=1, \
                      st_uid=0, st_gid=0, st_blksize=4096, st_blocks=0, \
@@ -546,7 +585,7 @@ mod tests {
                      st_mtime_nsec=0, st_ctime=0, st_ctime_nsec=0}"
                 )
             );
-            assert_eq!(stat(&st[..100], true), None);
+            assert_eq!(stat(&st[..100], true, true), None);
         }
         let mut rl = Vec::new();
         rl.extend_from_slice(&(8192u64 * 1024).to_ne_bytes());

@@ -77,7 +77,7 @@ mod tests {
                 ty: "int",
                 raw: 3,
                 text: "3".into(),
-                json: crate::model::event::ArgJson::of(3.into()),
+                json: crate::model::event::ArgJson::of(3u64),
                 shown: true,
                 text_pos: 0,
                 fd_path: Some(p.into()),

@@ -161,28 +161,179 @@ impl SyscallEvent {
     }
 }
 
+/// An argument's JSON `value`, typed: numbers, names and the hot structures (argv, iovecs,
+/// socket addresses) are written into the line as they are, without a `serde_json::Value`
+/// and without an allocation for a number or a name; the other structures stay serde_json
+/// values. Equal when their JSON is.
+#[derive(Debug, Clone, Default)]
+pub enum ArgValue {
+    #[default]
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    /// A name from a table (`AT_FDCWD`, `SIGTERM`, `O_RDONLY`).
+    Name(&'static str),
+    /// A string made for this call (a set of flags, captured text).
+    Str(String),
+    Array(Vec<ArgValue>),
+    /// An object with fixed keys, in this order.
+    Object(Vec<(&'static str, ArgValue)>),
+    Json(Box<serde_json::Value>),
+}
+
+impl ArgValue {
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            ArgValue::Null => serde_json::Value::Null,
+            ArgValue::Bool(b) => (*b).into(),
+            ArgValue::Int(n) => (*n).into(),
+            ArgValue::UInt(n) => (*n).into(),
+            ArgValue::Name(s) => (*s).into(),
+            ArgValue::Str(s) => s.as_str().into(),
+            ArgValue::Array(a) => a.iter().map(ArgValue::to_json).collect(),
+            ArgValue::Object(o) => serde_json::Value::Object(
+                o.iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.to_json()))
+                    .collect(),
+            ),
+            ArgValue::Json(v) => (**v).clone(),
+        }
+    }
+
+    pub fn into_json(self) -> serde_json::Value {
+        match self {
+            ArgValue::Str(s) => s.into(),
+            ArgValue::Array(a) => a.into_iter().map(ArgValue::into_json).collect(),
+            ArgValue::Object(o) => serde_json::Value::Object(
+                o.into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.into_json()))
+                    .collect(),
+            ),
+            ArgValue::Json(v) => *v,
+            v => v.to_json(),
+        }
+    }
+
+    /// The string, for a name or a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            ArgValue::Name(s) => Some(s),
+            ArgValue::Str(s) => Some(s),
+            ArgValue::Json(v) => v.as_str(),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for ArgValue {
+    fn eq(&self, other: &ArgValue) -> bool {
+        match (self.as_str(), other.as_str()) {
+            (Some(a), Some(b)) => a == b,
+            _ => self.to_json() == other.to_json(),
+        }
+    }
+}
+
+/// Scalars typed, the rest kept as it is.
+impl From<serde_json::Value> for ArgValue {
+    fn from(v: serde_json::Value) -> ArgValue {
+        match v {
+            serde_json::Value::Null => ArgValue::Null,
+            serde_json::Value::Bool(b) => ArgValue::Bool(b),
+            serde_json::Value::String(s) => ArgValue::Str(s),
+            serde_json::Value::Number(n) if n.is_u64() => ArgValue::UInt(n.as_u64().unwrap_or(0)),
+            serde_json::Value::Number(n) if n.is_i64() => ArgValue::Int(n.as_i64().unwrap_or(0)),
+            v => ArgValue::Json(Box::new(v)),
+        }
+    }
+}
+
+impl From<bool> for ArgValue {
+    fn from(b: bool) -> ArgValue {
+        ArgValue::Bool(b)
+    }
+}
+
+impl From<i32> for ArgValue {
+    fn from(n: i32) -> ArgValue {
+        ArgValue::Int(n.into())
+    }
+}
+
+impl From<u32> for ArgValue {
+    fn from(n: u32) -> ArgValue {
+        ArgValue::UInt(n.into())
+    }
+}
+
+impl From<u16> for ArgValue {
+    fn from(n: u16) -> ArgValue {
+        ArgValue::UInt(n.into())
+    }
+}
+
+impl From<i64> for ArgValue {
+    fn from(n: i64) -> ArgValue {
+        ArgValue::Int(n)
+    }
+}
+
+impl From<u64> for ArgValue {
+    fn from(n: u64) -> ArgValue {
+        ArgValue::UInt(n)
+    }
+}
+
+impl From<&'static str> for ArgValue {
+    fn from(s: &'static str) -> ArgValue {
+        ArgValue::Name(s)
+    }
+}
+
+impl From<String> for ArgValue {
+    fn from(s: String) -> ArgValue {
+        ArgValue::Str(s)
+    }
+}
+
 /// The JSON of an argument: its `value`, plus `hex` (captured bytes that are not UTF-8: every
 /// byte, so nothing is lost), `truncated` (the data was cut) and `path` (`-y`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ArgJson {
-    pub value: serde_json::Value,
+    pub value: ArgValue,
     pub hex: Option<String>,
     pub truncated: bool,
     pub path: Option<String>,
 }
 
 impl ArgJson {
-    pub fn of(value: serde_json::Value) -> Self {
+    pub fn of(value: impl Into<ArgValue>) -> Self {
         ArgJson {
-            value,
+            value: value.into(),
             ..ArgJson::default()
         }
+    }
+
+    /// The fields as an object (value, hex, truncated, path), for nesting.
+    pub fn into_object(self) -> ArgValue {
+        let mut o = vec![("value", self.value)];
+        if let Some(h) = self.hex {
+            o.push(("hex", ArgValue::Str(h)));
+        }
+        if self.truncated {
+            o.push(("truncated", ArgValue::Bool(true)));
+        }
+        if let Some(p) = self.path {
+            o.push(("path", ArgValue::Str(p)));
+        }
+        ArgValue::Object(o)
     }
 
     /// The fields as a JSON object (value, hex, truncated, path), for nesting.
     pub fn to_object(&self) -> serde_json::Map<String, serde_json::Value> {
         let mut m = serde_json::Map::new();
-        m.insert("value".into(), self.value.clone());
+        m.insert("value".into(), self.value.to_json());
         if let Some(h) = &self.hex {
             m.insert("hex".into(), h.clone().into());
         }

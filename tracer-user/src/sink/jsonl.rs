@@ -1,6 +1,9 @@
 //! JSON lines (docs/events.md). Each record is serialized whole into a line buffer, then written
 //! with one `write_all`, so a line is either all there or not there.
-use std::io::{self, Write};
+use std::{
+    io::{self, Write},
+    sync::Arc,
+};
 
 use serde::Serialize;
 
@@ -24,7 +27,7 @@ pub struct JsonLines<W: Write> {
     ts: Vec<u8>,
     ts_cache: TsCache,
     /// The last container's JSON, rendered once (the same on every record of a target).
-    container_json: Option<(String, Vec<u8>)>,
+    container_json: Option<(Arc<Container>, Vec<u8>)>,
 }
 
 #[derive(Serialize)]
@@ -91,101 +94,83 @@ impl<W: Write> JsonLines<W> {
         l.extend_from_slice(b"{\"type\":\"syscall\",\"ts\":\"");
         self.clock.format_cached(ev.ktime_ns, l, &mut self.ts_cache);
         l.extend_from_slice(b"\",");
-        w::key(l, "syscall");
-        w::string(l, &syscalls::display_name(ev.nr));
-        w::next_key(l, "nr");
-        w::uint(l, u64::from(ev.nr));
-        l.extend_from_slice(b",\"args\":[");
+        let prefix = w::Prefix::of(ev.nr);
+        w::syscall_head(l, prefix, ev.nr);
         for (i, a) in e.args.iter().enumerate() {
             if i > 0 {
                 l.push(b',');
             }
-            l.push(b'{');
-            w::key(l, "name");
-            w::string(l, a.name);
-            w::next_key(l, "type");
-            w::string(l, a.ty);
-            w::next_key(l, "value");
-            w::value(l, &a.json.value);
+            w::arg_prefix(l, prefix, i, a.name, a.ty);
+            w::arg_value(l, &a.json.value);
             if let Some(h) = &a.json.hex {
-                w::next_key(l, "hex");
+                l.extend_from_slice(b",\"hex\":");
                 w::string(l, h);
             }
             if a.json.truncated {
                 l.extend_from_slice(b",\"truncated\":true");
             }
             if let Some(p) = &a.json.path {
-                w::next_key(l, "path");
+                l.extend_from_slice(b",\"path\":");
                 w::string(l, p);
             }
-            w::next_key(l, "raw");
+            l.extend_from_slice(b",\"raw\":");
             w::uint(l, a.raw);
             l.push(b'}');
         }
-        l.extend_from_slice(b"],");
-        w::key(l, "ret");
+        l.extend_from_slice(b"],\"ret\":");
         w::opt_int(l, ev.ret);
-        w::next_key(l, "errno");
+        l.extend_from_slice(b",\"errno\":");
         match ev.ret.and_then(errno::of_ret) {
-            Some(e) => w::string(l, &errno::name(e)),
+            Some(e) => match errno::name_static(e) {
+                Some(name) => w::string(l, name),
+                None => w::string(l, &errno::name(e)),
+            },
             None => l.extend_from_slice(b"null"),
         }
-        w::next_key(l, "duration_ns");
+        l.extend_from_slice(b",\"duration_ns\":");
         w::opt_uint(l, ev.duration_ns());
-        w::next_key(l, "pid");
+        l.extend_from_slice(b",\"pid\":");
         w::uint(l, u64::from(ev.tgid));
-        w::next_key(l, "tid");
+        l.extend_from_slice(b",\"tid\":");
         w::uint(l, u64::from(ev.tid));
-        w::next_key(l, "ns_pid");
+        l.extend_from_slice(b",\"ns_pid\":");
         w::opt_uint(l, ev.ns_tgid.map(u64::from));
-        w::next_key(l, "ns_tid");
+        l.extend_from_slice(b",\"ns_tid\":");
         w::opt_uint(l, ev.ns_tid.map(u64::from));
-        w::next_key(l, "comm");
+        l.extend_from_slice(b",\"comm\":");
         w::string(l, &String::from_utf8_lossy(ev.comm_bytes()));
-        w::next_key(l, "cgroup_id");
+        l.extend_from_slice(b",\"cgroup_id\":");
         w::uint(l, ev.cgroup_id);
-        w::next_key(l, "container");
-        match e.container.as_deref() {
+        l.extend_from_slice(b",\"container\":");
+        match &e.container {
             Some(c) => {
+                // The same container as the last record's: the same Arc (the common case),
+                // or an equal one.
                 let cached = self
                     .container_json
                     .as_ref()
-                    .filter(|(id, _)| *id == c.id)
-                    .map(|(_, json)| json);
+                    .filter(|(last, _)| Arc::ptr_eq(last, c) || **last == **c);
                 match cached {
-                    Some(json) => l.extend_from_slice(json),
+                    Some((_, json)) => l.extend_from_slice(json),
                     None => {
-                        let mut json = Vec::with_capacity(96);
-                        json.push(b'{');
-                        w::key(&mut json, "id");
-                        w::string(&mut json, &c.id);
-                        w::next_key(&mut json, "name");
-                        w::string(&mut json, &c.name);
-                        w::next_key(&mut json, "runtime");
-                        w::string(&mut json, c.runtime.as_str());
-                        if let Some(pod) = &c.pod {
-                            w::next_key(&mut json, "pod");
-                            w::string(&mut json, &pod.name);
-                            w::next_key(&mut json, "namespace");
-                            w::string(&mut json, &pod.namespace);
-                            w::next_key(&mut json, "pod_uid");
-                            w::string(&mut json, &pod.uid);
-                        }
-                        json.push(b'}');
+                        let json = container_json(c);
                         l.extend_from_slice(&json);
-                        self.container_json = Some((c.id.clone(), json));
+                        self.container_json = Some((c.clone(), json));
                     }
                 }
             }
             None => l.extend_from_slice(b"null"),
         }
-        w::next_key(l, "enter");
-        w::string(l, enter_str(ev.enter));
-        w::next_key(l, "seccomp");
-        if let Some(s) = ev.seccomp() {
-            w::string(l, s);
-        } else {
-            l.extend_from_slice(b"null");
+        l.extend_from_slice(b",\"enter\":\"");
+        l.extend_from_slice(enter_str(ev.enter).as_bytes());
+        l.extend_from_slice(b"\",\"seccomp\":");
+        match ev.seccomp() {
+            Some(s) => {
+                l.push(b'"');
+                l.extend_from_slice(s.as_bytes());
+                l.push(b'"');
+            }
+            None => l.extend_from_slice(b"null"),
         }
         if let Some(stack) = &ev.stack {
             w::next_key(l, "stack");
@@ -280,6 +265,28 @@ fn finding_head(l: &mut Vec<u8>, e: &Event, f: &Finding, ts: &str) -> io::Result
     serde_json::to_writer(&mut *l, &e.container.as_deref())?;
     w::next_key(l, "call");
     Ok(())
+}
+
+/// `{"id":…,"name":…,"runtime":…}`, and the pod's fields in a pod.
+fn container_json(c: &Container) -> Vec<u8> {
+    let mut json = Vec::with_capacity(128);
+    json.push(b'{');
+    w::key(&mut json, "id");
+    w::string(&mut json, &c.id);
+    w::next_key(&mut json, "name");
+    w::string(&mut json, &c.name);
+    w::next_key(&mut json, "runtime");
+    w::string(&mut json, c.runtime.as_str());
+    if let Some(pod) = &c.pod {
+        w::next_key(&mut json, "pod");
+        w::string(&mut json, &pod.name);
+        w::next_key(&mut json, "namespace");
+        w::string(&mut json, &pod.namespace);
+        w::next_key(&mut json, "pod_uid");
+        w::string(&mut json, &pod.uid);
+    }
+    json.push(b'}');
+    json
 }
 
 /// `-k`'s frames: `[{"addr":"0x…","module":"/lib/libc.so.6","symbol":"getppid","offset":7,

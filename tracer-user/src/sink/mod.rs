@@ -77,3 +77,7 @@ pub struct Needs {
     /// strace's text of every argument (text output); JSON values are always decoded.
     pub text: bool,
 }
+
+#[cfg(all(test, target_arch = "x86_64"))]
+#[path = "golden_tests.rs"]
+mod golden_tests;

@@ -3,6 +3,7 @@
 //! Every benchmark alternates its modes within each round and reports medians, so that ratios
 //! are measured side by side in one run. Each run also writes `docs/bench-runs/WHICH.md`: the
 //! machine, the command, every raw measurement and the final table.
+mod decode;
 mod hooks;
 mod lossless;
 mod nginx;
@@ -48,6 +49,9 @@ enum Which {
     Nginx,
     /// getppid storms at rising rates, JSON to a file: records, reported losses, real losses.
     Lossless,
+    /// User-side cost per record kind (decode to JSON or text): instructions (callgrind),
+    /// allocations, ns; needs no kernel nor container.
+    Decode,
     /// All of the above, one after the other.
     All,
 }
@@ -60,6 +64,7 @@ impl Which {
             Which::Filters => "filters",
             Which::Nginx => "nginx",
             Which::Lossless => "lossless",
+            Which::Decode => "decode",
             Which::All => "all",
         }
     }
@@ -209,16 +214,27 @@ fn run_one(root: &Path, which: Which, args: &BenchArgs) -> Result<()> {
         Which::Filters => hooks::filters(root, args, &mut report)?,
         Which::Nginx => nginx::nginx(root, args, &mut report)?,
         Which::Lossless => lossless::lossless(root, args, &mut report)?,
+        Which::Decode => decode::decode(root, args, &mut report)?,
         Which::All => unreachable!("expanded by run"),
     }
     report.save(root)
 }
 
 pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
+    if args.which == Which::Decode {
+        // User space only: no engine, no kernel programs.
+        return run_one(root, Which::Decode, &args);
+    }
     crate::setup::run_all(root)?;
     crate::demo::build_tracer(root)?;
     if args.which == Which::All {
-        for which in [Which::Hooks, Which::Capture, Which::Nginx, Which::Lossless] {
+        for which in [
+            Which::Hooks,
+            Which::Capture,
+            Which::Nginx,
+            Which::Lossless,
+            Which::Decode,
+        ] {
             run_one(root, which, &args)?;
         }
         return Ok(());

@@ -10,7 +10,9 @@ use opentelemetry_proto::tonic::{
 use crate::{
     decode::{errno, flags, syscalls},
     model::{
-        Container, Event, Lifecycle, Lost, SignalEvent, SignalKind, clock::Clock, event::DecodedArg,
+        Container, Event, Lifecycle, Lost, SignalEvent, SignalKind,
+        clock::Clock,
+        event::{ArgValue, DecodedArg},
     },
     sink::{Sink, jsonl::JsonLines},
 };
@@ -75,6 +77,36 @@ pub fn json_value(v: &serde_json::Value) -> AnyValue {
     AnyValue { value }
 }
 
+/// An argument's value, as [`json_value`] maps its JSON (u64 past i64 as a decimal string).
+pub fn arg_value(v: &ArgValue) -> AnyValue {
+    let value = match v {
+        ArgValue::Null => None,
+        ArgValue::Bool(b) => Some(Value::BoolValue(*b)),
+        ArgValue::Int(i) => Some(Value::IntValue(*i)),
+        ArgValue::UInt(u) => Some(match i64::try_from(*u) {
+            Ok(i) => Value::IntValue(i),
+            Err(_) => Value::StringValue(u.to_string()),
+        }),
+        ArgValue::Name(s) => Some(Value::StringValue((*s).to_string())),
+        ArgValue::Str(s) => Some(Value::StringValue(s.clone())),
+        ArgValue::Array(a) => Some(Value::ArrayValue(ArrayValue {
+            values: a.iter().map(arg_value).collect(),
+        })),
+        ArgValue::Object(o) => Some(Value::KvlistValue(KeyValueList {
+            values: o
+                .iter()
+                .map(|(k, v)| KeyValue {
+                    key: (*k).to_string(),
+                    value: Some(arg_value(v)),
+                    ..KeyValue::default()
+                })
+                .collect(),
+        })),
+        ArgValue::Json(j) => return json_value(j),
+    };
+    AnyValue { value }
+}
+
 /// `container.*` (and `k8s.*` for a pod's container, found through CRI).
 fn container_attributes(c: &Container) -> Vec<KeyValue> {
     let mut out = vec![
@@ -128,7 +160,7 @@ fn arg_attributes(out: &mut Vec<KeyValue>, a: &DecodedArg) {
     }
     out.push(KeyValue {
         key,
-        value: Some(json_value(&a.json.value)),
+        value: Some(arg_value(&a.json.value)),
         ..KeyValue::default()
     });
 }
