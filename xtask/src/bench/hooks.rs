@@ -146,7 +146,7 @@ fn kernel_logs(root: &Path, name: &str, args: &BenchArgs, report: &mut Report) -
 }
 
 /// ns per call of `workload time CALL N` run inside `container`.
-fn timed_in(container: &str, call: &str, n: u64) -> Result<f64> {
+pub(super) fn timed_in(container: &str, call: &str, n: u64) -> Result<f64> {
     let out = crate::util::output(&mut cmd(
         "docker",
         &["exec", container, "/workload", "time", call, &n.to_string()],

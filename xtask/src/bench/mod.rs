@@ -8,6 +8,7 @@ mod hooks;
 mod lossless;
 mod nginx;
 mod report;
+mod soak;
 
 use std::{
     io::{BufRead as _, BufReader},
@@ -34,6 +35,9 @@ pub struct BenchArgs {
     /// getppid calls per run.
     #[arg(long, default_value_t = 5_000_000)]
     calls: u64,
+    /// How long the soak runs.
+    #[arg(long, default_value_t = 10)]
+    minutes: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,7 +56,13 @@ enum Which {
     /// User-side cost per record kind (decode to JSON or text): instructions (callgrind),
     /// allocations, ns; needs no kernel nor container.
     Decode,
-    /// All of the above, one after the other.
+    /// The daemon's syscall counts in the kernel (--metrics): a followed getppid with and
+    /// without them.
+    Counts,
+    /// The daemon for --minutes (10): 20 containers restarting in turn, exec storms,
+    /// rotation; RSS, fds, CPU and losses over time.
+    Soak,
+    /// All of the above but the soak, one after the other.
     All,
 }
 
@@ -65,6 +75,8 @@ impl Which {
             Which::Nginx => "nginx",
             Which::Lossless => "lossless",
             Which::Decode => "decode",
+            Which::Counts => "counts",
+            Which::Soak => "soak",
             Which::All => "all",
         }
     }
@@ -215,6 +227,8 @@ fn run_one(root: &Path, which: Which, args: &BenchArgs) -> Result<()> {
         Which::Nginx => nginx::nginx(root, args, &mut report)?,
         Which::Lossless => lossless::lossless(root, args, &mut report)?,
         Which::Decode => decode::decode(root, args, &mut report)?,
+        Which::Counts => soak::counts(root, args, &mut report)?,
+        Which::Soak => soak::soak(root, args.minutes, &mut report)?,
         Which::All => unreachable!("expanded by run"),
     }
     report.save(root)
@@ -234,6 +248,7 @@ pub fn run(root: &Path, args: BenchArgs) -> Result<()> {
             Which::Nginx,
             Which::Lossless,
             Which::Decode,
+            Which::Counts,
         ] {
             run_one(root, which, &args)?;
         }
