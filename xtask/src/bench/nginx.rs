@@ -1,6 +1,7 @@
 //! nginx throughput under `wrk -t1 -c32` over loopback: untraced, the peers (strace attached to
 //! every nginx process; bpftrace printing one line per syscall of the container's cgroup, and
-//! counting in a map) and tracer (JSON lines to a file, and `--summary`). Modes alternate
+//! counting in a map) and tracer (JSON lines to a file, a binary recording, the daemon, and
+//! `--summary`). Modes alternate
 //! within each round; medians and ratios to untraced.
 use std::{
     io::{BufRead as _, BufReader},
@@ -109,6 +110,19 @@ fn start_bpftrace(cgroup: &Path, action: &str, out: &Path) -> Result<Interrupt> 
     Ok(guard)
 }
 
+/// `tracer record --container NAME -o OUT`: the kernel's records to a file, decoded later.
+fn start_record(root: &Path, container: &str, out: &str) -> Result<Interrupt> {
+    let mut c = Command::new(root.join("target/release/tracer"));
+    c.args(["record", "--container", container, "-o", out]);
+    super::spawn_until(&mut c, "tracer record", |l| {
+        if l.contains("tracer: tracing") {
+            Some(true)
+        } else {
+            (!l.starts_with("tracer:")).then_some(false)
+        }
+    })
+}
+
 /// nginx in a container on the host network, serving its default page.
 fn start_nginx(root: &Path, dir: &Path) -> Result<Container> {
     let conf = std::fs::read_to_string(root.join("tests/fixtures/nginx.conf"))?
@@ -134,17 +148,19 @@ enum Mode {
     BpftracePrint,
     BpftraceCount,
     TracerJson,
+    TracerRecord,
     TracerDaemon,
     TracerSummary,
 }
 
 impl Mode {
-    const ALL: [Mode; 7] = [
+    const ALL: [Mode; 8] = [
         Mode::Untraced,
         Mode::Strace,
         Mode::BpftracePrint,
         Mode::BpftraceCount,
         Mode::TracerJson,
+        Mode::TracerRecord,
         Mode::TracerDaemon,
         Mode::TracerSummary,
     ];
@@ -156,6 +172,7 @@ impl Mode {
             Mode::BpftracePrint => "bpftrace printf, to a file",
             Mode::BpftraceCount => "bpftrace count map",
             Mode::TracerJson => "tracer JSON, to a file",
+            Mode::TracerRecord => "tracer record, to a file",
             Mode::TracerDaemon => "tracer daemon, to a file",
             Mode::TracerSummary => "tracer --summary",
         }
@@ -193,6 +210,7 @@ pub fn nginx(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
                     &nginx.0,
                     &["--format", "json", "--output", &out_arg],
                 )?),
+                Mode::TracerRecord => Some(start_record(root, &nginx.0, &out_arg)?),
                 Mode::TracerDaemon => Some(start_daemon(root, &nginx.0, &["--output", &out_arg])?),
                 Mode::TracerSummary => Some(start_tracer_with(
                     root,
