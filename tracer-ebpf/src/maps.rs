@@ -123,6 +123,16 @@ pub static STREAM_ON: u32 = 1;
 #[unsafe(no_mangle)]
 pub static STACK_ON: u32 = 0;
 
+/// Non-zero (summary mode with one target: observe): `SUMMARY_BY_NR` instead of `SUMMARY`.
+#[unsafe(no_mangle)]
+pub static SUMMARY_SINGLE: u32 = 0;
+
+/// Summary mode with one target: the aggregates by syscall number, an array (an index, not a
+/// hash of the key; no insertion).
+#[map]
+pub static SUMMARY_BY_NR: PerCpuArray<SummaryValue> =
+    PerCpuArray::with_max_entries(MAX_SYSCALL_NR, 0);
+
 #[map]
 pub static SUMMARY: PerCpuHashMap<SummaryKey, SummaryValue> =
     PerCpuHashMap::with_max_entries(MAX_SUMMARY_ENTRIES, 0);

@@ -4,7 +4,10 @@ use tracer_common::{
     summary::{ErrnoKey, HIST_BUCKETS, SummaryKey, SummaryValue},
 };
 
-use crate::maps::{COUNTS, COUNTS_ON, ERRNOS, SUMMARY, SUMMARY_ON, config_u32, count};
+use crate::maps::{
+    COUNTS, COUNTS_ON, ERRNOS, SUMMARY, SUMMARY_BY_NR, SUMMARY_ON, SUMMARY_SINGLE, config_u32,
+    count,
+};
 
 static EMPTY: SummaryValue = SummaryValue::EMPTY;
 
@@ -31,40 +34,29 @@ pub fn record(target: u64, nr: u32, ret: Option<i64>, duration: Option<u64>) {
         }
         return;
     }
-    let key = SummaryKey {
-        target,
-        nr,
-        _pad: 0,
-    };
-    let value = match SUMMARY.get_ptr_mut(key) {
-        Some(v) => v,
-        None => {
-            // From a global: a 304-byte value does not fit on the 512-byte BPF stack here.
-            #[expect(
-                clippy::needless_borrows_for_generic_args,
-                reason = "by value, the 304-byte default would be copied onto the BPF stack"
-            )]
-            let inserted = SUMMARY.insert(key, &EMPTY, 0);
-            if inserted.is_err() {
-                count(STAT_SUMMARY_FULL);
-                crate::diag::summary_full(nr);
-                return;
-            }
-            match SUMMARY.get_ptr_mut(key) {
-                Some(v) => v,
-                None => return,
-            }
+    let value = if config_u32(&SUMMARY_SINGLE) != 0 {
+        // One target: its aggregates by syscall number.
+        match SUMMARY_BY_NR.get_ptr_mut(nr) {
+            Some(v) => v,
+            None => return,
+        }
+    } else {
+        match by_key(target, nr) {
+            Some(v) => v,
+            None => return,
         }
     };
     // SAFETY: this CPU's copy of the value; programs do not nest on a CPU for these hooks.
     let v = unsafe { &mut *value };
     v.calls += 1;
     if let Some(d) = duration {
-        v.timed += 1;
-        v.total_ns += d;
-        if d < v.min_ns {
+        // An array slot starts zeroed, not at `SummaryValue::EMPTY`: the first time sets the
+        // shortest.
+        if v.timed == 0 || d < v.min_ns {
             v.min_ns = d;
         }
+        v.timed += 1;
+        v.total_ns += d;
         if d > v.max_ns {
             v.max_ns = d;
         }
@@ -82,6 +74,31 @@ pub fn record(target: u64, nr: u32, ret: Option<i64>, duration: Option<u64>) {
         v.errors += 1;
         count_errno(target, nr, r);
     }
+}
+
+/// The `SUMMARY` entry of (`target`, `nr`), inserted when missing.
+#[inline(always)]
+fn by_key(target: u64, nr: u32) -> Option<*mut SummaryValue> {
+    let key = SummaryKey {
+        target,
+        nr,
+        _pad: 0,
+    };
+    if let Some(v) = SUMMARY.get_ptr_mut(key) {
+        return Some(v);
+    }
+    // From a global: a 304-byte value does not fit on the 512-byte BPF stack here.
+    #[expect(
+        clippy::needless_borrows_for_generic_args,
+        reason = "by value, the 304-byte default would be copied onto the BPF stack"
+    )]
+    let inserted = SUMMARY.insert(key, &EMPTY, 0);
+    if inserted.is_err() {
+        count(STAT_SUMMARY_FULL);
+        crate::diag::summary_full(nr);
+        return None;
+    }
+    SUMMARY.get_ptr_mut(key)
 }
 
 /// `COUNTS_ON`: one more call of `nr` by `target`, and its errno when it failed (`ret`: 0 for

@@ -220,6 +220,8 @@ pub struct SummaryConfig {
     pub sort: SortBy,
     /// Syscall number whose histogram is printed.
     pub histogram: Option<u32>,
+    /// Benchmarks: the kernel's hash by (target, syscall) instead of its array by syscall.
+    pub by_key: bool,
 }
 
 /// `daemon`, checked: the command line over the config file.

@@ -48,6 +48,8 @@ pub struct BpfConfig {
     pub status_shown: u32,
     /// Aggregate in the kernel (`--summary`).
     pub summary: bool,
+    /// With `summary` and one target: the aggregates in an array by syscall number.
+    pub summary_by_nr: bool,
     /// Count calls and failures per target in the kernel beside streaming (the daemon's
     /// metrics; needs [`Filter::CgroupSet`]).
     pub counts: bool,
@@ -382,6 +384,8 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
     let (dev, ino) = cfg.pidns.map_or((0, 0), |ns| (ns.dev, ns.ino));
     let own = std::process::id();
     let filter_on = u32::from(!cfg.syscalls.is_empty());
+    // One target (not the daemon's set): summary aggregates by syscall number in an array.
+    let by_nr = cfg.summary && cfg.summary_by_nr && !matches!(cfg.filter, Filter::CgroupSet { .. });
     let mut ebpf = EbpfLoader::new()
         .override_global("FILTER_MODE", &mode, true)
         .override_global("CGROUP_LEVEL", &level, true)
@@ -398,6 +402,7 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
         .override_global("WAKEUP_BYTES", &wakeup_bytes(cfg.ring_size), true)
         .override_global("WAKE_ON", &u32::from(!cfg.wake_syscalls.is_empty()), true)
         .override_global("SUMMARY_ON", &u32::from(cfg.summary), true)
+        .override_global("SUMMARY_SINGLE", &u32::from(by_nr), true)
         .override_global("COUNTS_ON", &u32::from(cfg.counts && !cfg.summary), true)
         .override_global("STREAM_ON", &u32::from(cfg.stream), true)
         .override_global("STACK_ON", &u32::from(cfg.stack), true)
@@ -493,6 +498,13 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
     };
     let summary = if cfg.summary {
         Some(super::summary::SummaryMaps {
+            by_nr: match by_nr {
+                true => Some(
+                    PerCpuArray::try_from(take(&mut ebpf, "SUMMARY_BY_NR")?)
+                        .map_err(|e| bpf_error("SUMMARY_BY_NR", e))?,
+                ),
+                false => None,
+            },
             summary: PerCpuHashMap::try_from(take(&mut ebpf, "SUMMARY")?)
                 .map_err(|e| bpf_error("SUMMARY", e))?,
             errnos: PerCpuHashMap::try_from(take(&mut ebpf, "ERRNOS")?)

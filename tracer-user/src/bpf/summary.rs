@@ -2,12 +2,14 @@
 //! or what each followed target called since the last reading (the daemon's metrics).
 use std::collections::HashMap;
 
-use aya::maps::{HashMap as BpfHashMap, MapData, PerCpuHashMap};
+use aya::maps::{HashMap as BpfHashMap, MapData, PerCpuArray, PerCpuHashMap};
 use tracer_common::summary::{ErrnoKey, SummaryKey, SummaryValue};
 
 use crate::model::summary::{Snapshot, TargetCount};
 
 pub struct SummaryMaps {
+    /// One target's aggregates by syscall number (`SUMMARY_SINGLE`), when in use.
+    pub by_nr: Option<PerCpuArray<MapData, SummaryValue>>,
     pub summary: PerCpuHashMap<MapData, SummaryKey, SummaryValue>,
     pub errnos: PerCpuHashMap<MapData, ErrnoKey, u64>,
 }
@@ -16,6 +18,20 @@ impl SummaryMaps {
     /// Everything counted so far, summed over CPUs and targets.
     pub fn snapshot(&self) -> Snapshot {
         let mut out = Snapshot::new();
+        if let Some(by_nr) = &self.by_nr {
+            for nr in 0..by_nr.len() {
+                let Ok(per_cpu) = by_nr.get(&nr, 0) else {
+                    continue;
+                };
+                if per_cpu.iter().all(|v| v.calls == 0) {
+                    continue;
+                }
+                let agg = out.entry(nr).or_default();
+                for v in per_cpu.iter() {
+                    agg.add(v);
+                }
+            }
+        }
         for (key, per_cpu) in self.summary.iter().filter_map(Result::ok) {
             let agg = out.entry(key.nr).or_default();
             for v in per_cpu.iter() {

@@ -190,6 +190,10 @@ pub struct ObserveArgs {
     /// With --summary: also print the latency histogram of this syscall (text).
     #[arg(long, value_name = "SYSCALL", requires = "summary_mode")]
     pub histogram: Option<String>,
+    /// Benchmarks only: keep summary aggregates in the hash keyed by target and syscall (as the
+    /// daemon's targets need) instead of the array by syscall number.
+    #[arg(long, hide = true, requires = "summary_mode")]
+    pub summary_by_key: bool,
     /// Show what each fd refers to (`3</etc/hosts>`), like strace's -y: from what the trace
     /// showed (opens, dups, closes, forks); /proc only where it cannot contradict the trace.
     /// Twice (-yy): sockets as strace -yy shows them (`TCP:[127.0.0.1:80->127.0.0.1:51234]`,
@@ -585,6 +589,7 @@ pub fn config_for(a: ObserveArgs, target: TargetSpec) -> Result<ObserveConfig, E
             interval,
             sort: a.sort.into(),
             histogram,
+            by_key: a.summary_by_key,
         })
     } else {
         None

@@ -159,6 +159,7 @@ pub async fn follow(
         follow_nothing: false,
         string_size,
         summary: false,
+        summary_by_nr: false,
         counts,
         stream: true,
         capture_specs: capture_spec::table(),

@@ -141,6 +141,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         follow_nothing: cfg.follow_nothing,
         string_size: cfg.string_size,
         summary: cfg.summary.is_some(),
+        summary_by_nr: cfg.summary.as_ref().is_some_and(|s| !s.by_key),
         counts: false,
         stream: cfg.summary.as_ref().is_none_or(|s| s.stream),
         capture_specs: capture_spec::table(),

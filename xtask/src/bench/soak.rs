@@ -5,8 +5,9 @@
 //! /metrics), and prints the table; the last lines compare the end with the first sample after
 //! warm-up.
 //!
-//! And `cargo xtask bench counts`: what the daemon's syscall counts in the kernel (`--metrics`)
-//! add to a followed getppid, against the daemon without them, side by side.
+//! And `cargo xtask bench counts`: what counting in the kernel costs a followed getppid: the
+//! daemon's syscall counts (`--metrics`) against the daemon without them, and summary mode's
+//! aggregates in a hash against an array, side by side.
 use std::{
     path::Path,
     process::{Command, Stdio},
@@ -221,38 +222,52 @@ pub fn soak(root: &Path, minutes: u64, report: &mut Report) -> Result<()> {
     Ok(())
 }
 
-/// A followed getppid in a container: untraced, under the daemon without `--metrics`, and with
-/// them (the kernel counts each call per cgroup and syscall, `COUNTS_ON`).
+/// A followed getppid in a container: untraced; under the daemon without `--metrics` and with
+/// them (the kernel counts each call per cgroup and syscall, `COUNTS_ON`); and `observe
+/// --summary` with its aggregates in the hash by (target, syscall) and in the array by syscall
+/// number (`SUMMARY_SINGLE`). Modes alternate in order from round to round.
 pub fn counts(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
     let guard = Container::workload()?;
     let name = guard.0.clone();
     let n = args.calls / 10;
     let port = 19_500 + (std::process::id() % 400) as u16;
     let metrics = format!("127.0.0.1:{port}");
-    let modes: [(&str, Vec<&str>); 2] = [
-        ("daemon, JSON to /dev/null", vec!["--output", "/dev/null"]),
+    let summary = ["--summary", "--output", "/dev/null"];
+    let modes: [(&str, bool, Vec<&str>); 4] = [
+        (
+            "daemon, JSON to /dev/null",
+            true,
+            vec!["--output", "/dev/null"],
+        ),
         (
             "daemon --metrics (kernel counts)",
+            true,
             vec!["--output", "/dev/null", "--metrics", &metrics],
         ),
+        (
+            "observe --summary, hash",
+            false,
+            [&summary[..], &["--summary-by-key"]].concat(),
+        ),
+        ("observe --summary, array", false, summary.to_vec()),
     ];
     let mut untraced = Vec::new();
     let mut traced: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
     for round in 0..args.rounds {
         untraced.push(super::hooks::timed_in(&name, "getppid", n)?);
         let mut line = format!("round {round}: untraced {:.0} ns", untraced[round]);
-        // Alternate the order of the two modes between rounds.
-        let order: Vec<usize> = if round % 2 == 0 {
-            vec![0, 1]
-        } else {
-            vec![1, 0]
-        };
+        let mut order: Vec<usize> = (0..modes.len()).collect();
+        order.rotate_left(round % modes.len());
         for i in order {
-            let d = super::start_daemon(root, &name, &modes[i].1)?;
+            let (label, daemon, args) = &modes[i];
+            let t = match daemon {
+                true => super::start_daemon(root, &name, args)?,
+                false => super::start_tracer_with(root, &name, args)?,
+            };
             let ns = super::hooks::timed_in(&name, "getppid", n)?;
-            drop(d);
+            drop(t);
             traced[i].push(ns);
-            line.push_str(&format!(", {} {ns:.0} ns", modes[i].0));
+            line.push_str(&format!(", {label} {ns:.0} ns"));
         }
         report.raw(line);
     }
@@ -263,15 +278,20 @@ pub fn counts(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> 
     ));
     report.out(format!("{:>36} {:>10} {:>10}", "mode", "ns", "added ns"));
     let mut m = Vec::new();
-    for (i, (label, _)) in modes.iter().enumerate() {
+    for (i, (label, _, _)) in modes.iter().enumerate() {
         let v = median(&mut traced[i]);
         m.push(v);
         report.out(format!("{label:>36} {v:>10.0} {:>10.0}", v - base));
     }
     report.out(format!(
         "{:>36} {:>21.0}",
-        "the kernel counts alone",
+        "the daemon's kernel counts alone",
         m[1] - m[0]
+    ));
+    report.out(format!(
+        "{:>36} {:>21.0}",
+        "summary: array minus hash",
+        m[3] - m[2]
     ));
     Ok(())
 }
