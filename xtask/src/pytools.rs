@@ -32,10 +32,13 @@ pub fn install(root: &Path) -> Result<()> {
         run_ok(cmd("python3", &["-m", "venv"]).arg(&venv))?;
     }
     let have = output(Command::new(venv.join("bin/pip")).args(["freeze"])).unwrap_or_default();
+    // pip freeze writes names as installed (`prometheus_client`): compare them normalized.
+    let norm = |s: &str| s.to_ascii_lowercase().replace('_', "-");
+    let have: Vec<String> = have.lines().map(norm).collect();
     let missing: Vec<&str> = PACKAGES
         .iter()
         .copied()
-        .filter(|p| !have.lines().any(|l| l.eq_ignore_ascii_case(p)))
+        .filter(|p| !have.contains(&norm(p)))
         .collect();
     if !missing.is_empty() {
         eprintln!(
