@@ -86,6 +86,21 @@ fn scrape(port: u16) -> String {
     .unwrap_or_default()
 }
 
+/// The daemon `pid` now, from its /proc and its /metrics on `port`.
+fn sample(pid: u32, port: u16, at: Duration, restarts: usize, execs: usize) -> Sample {
+    let body = scrape(port);
+    Sample {
+        at,
+        rss_kib: proc_status(pid, "VmRSS:"),
+        fds: std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count()),
+        cpu_s: cpu_seconds(pid),
+        records: metric_sum(&body, "tracer_records_total"),
+        lost: metric_sum(&body, "tracer_lost_events_total"),
+        restarts,
+        execs,
+    }
+}
+
 pub fn soak(root: &Path, minutes: u64, report: &mut Report) -> Result<()> {
     let names: Vec<String> = (0..CONTAINERS)
         .map(|i| format!("tracer-soak-{}-{i}", std::process::id()))
@@ -122,17 +137,7 @@ pub fn soak(root: &Path, minutes: u64, report: &mut Report) -> Result<()> {
     let mut next_sample = start;
     while Instant::now() < end {
         if Instant::now() >= next_sample {
-            let body = scrape(port);
-            let s = Sample {
-                at: start.elapsed(),
-                rss_kib: proc_status(pid, "VmRSS:"),
-                fds: std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count()),
-                cpu_s: cpu_seconds(pid),
-                records: metric_sum(&body, "tracer_records_total"),
-                lost: metric_sum(&body, "tracer_lost_events_total"),
-                restarts,
-                execs,
-            };
+            let s = sample(pid, port, start.elapsed(), restarts, execs);
             report.raw(format!(
                 "t={:>4}s rss={} KiB fds={} cpu={:.1}s records={} lost={} restarts={} execs={}",
                 s.at.as_secs(),
@@ -165,17 +170,7 @@ pub fn soak(root: &Path, minutes: u64, report: &mut Report) -> Result<()> {
             }
         }
     }
-    let body = scrape(port);
-    let last = Sample {
-        at: start.elapsed(),
-        rss_kib: proc_status(pid, "VmRSS:"),
-        fds: std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count()),
-        cpu_s: cpu_seconds(pid),
-        records: metric_sum(&body, "tracer_records_total"),
-        lost: metric_sum(&body, "tracer_lost_events_total"),
-        restarts,
-        execs,
-    };
+    let last = sample(pid, port, start.elapsed(), restarts, execs);
     drop(daemon);
     drop(fleet);
     let _ = std::fs::remove_dir_all(&dir);
