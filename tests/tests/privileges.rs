@@ -4,28 +4,57 @@
 use std::{
     os::unix::fs::{MetadataExt as _, PermissionsExt as _},
     path::Path,
-    process::{Command, Output, Stdio},
+    process::{Command, Stdio},
     time::Duration,
 };
 
 use serde_json::Value;
-use tests::{Container, TempDir, daemon::Daemon, free_port, workload_container};
+use tests::{
+    Container, TempDir, daemon::Daemon, free_port, rest_of, stderr_lines, wait_exit,
+    workload_container,
+};
 
-/// `setpriv SETPRIV… -- tracer ARGS…`, while `during` runs once tracer has attached.
-fn tracer_with(setpriv: &[&str], args: &[&str], during: impl FnOnce()) -> Output {
-    let child = Command::new("setpriv")
+/// What a `setpriv … tracer …` run ended with.
+struct Done {
+    status: std::process::ExitStatus,
+    stderr: String,
+}
+
+/// `setpriv SETPRIV… -- tracer ARGS…`, while `during` runs once tracer has said it is
+/// attached (its "tracer: tracing" line; loading the programs takes a variable time).
+fn tracer_with(setpriv: &[&str], args: &[&str], during: impl FnOnce()) -> Done {
+    let mut child = Command::new("setpriv")
         .args(setpriv)
         .arg("--")
         .arg(tests::tracer_bin())
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .expect("setpriv runs");
-    std::thread::sleep(Duration::from_millis(1500));
+    let rx = stderr_lines(&mut child, None);
+    let mut lines = Vec::new();
+    loop {
+        match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(l) if l.starts_with("tracer: tracing ") => {
+                lines.push(l);
+                break;
+            }
+            Ok(l) => lines.push(l),
+            Err(e) => {
+                let _ = child.kill();
+                panic!("tracer did not report tracing ({e}): {lines:?}");
+            }
+        }
+    }
     during();
-    child.wait_with_output().expect("tracer ends")
+    let status = wait_exit(&mut child, "tracer");
+    lines.push(rest_of(&rx));
+    Done {
+        status,
+        stderr: lines.join("\n"),
+    }
 }
 
 fn getppid_records(path: &Path) -> Vec<Value> {
@@ -71,7 +100,7 @@ fn root_with_only_cap_bpf_and_cap_perfmon_traces_a_container() {
     let done = tracer_with(BPF_PERFMON, &args, || {
         burst(&c, 5);
     });
-    let stderr = String::from_utf8_lossy(&done.stderr);
+    let stderr = &done.stderr;
     assert!(done.status.success(), "{stderr}");
     // Reading the container's PID namespace needs CAP_SYS_PTRACE: said once, host pids shown.
     assert!(
@@ -88,7 +117,7 @@ fn root_with_only_cap_bpf_and_cap_perfmon_traces_a_container() {
     with_ptrace[2] = "--bounding-set=-all,+bpf,+perfmon,+sys_ptrace";
     let mut ns_pid = 0;
     let done = tracer_with(&with_ptrace, &args, || ns_pid = burst(&c, 5));
-    let stderr = String::from_utf8_lossy(&done.stderr);
+    let stderr = &done.stderr;
     assert!(done.status.success(), "{stderr}");
     assert!(!stderr.contains("note:"), "{stderr}");
     let records = getppid_records(&out);
@@ -127,7 +156,7 @@ fn an_unprivileged_user_with_cap_bpf_and_cap_perfmon_traces_a_cgroup() {
             burst(&c, 6);
         },
     );
-    let stderr = String::from_utf8_lossy(&done.stderr);
+    let stderr = &done.stderr;
     assert!(done.status.success(), "{stderr}");
     assert_eq!(getppid_records(&out).len(), 6);
     let meta = std::fs::metadata(&out).expect("output");
@@ -144,15 +173,14 @@ fn each_missing_capability_is_named() {
         ("-all", "missing CAP_BPF and CAP_PERFMON;"),
     ] {
         let bounding = format!("--bounding-set={caps}");
-        let done = tracer_with(
-            &["--inh-caps=-all", "--ambient-caps=-all", &bounding],
-            &[
-                "observe",
-                "--cgroup",
-                c.cgroup_dir().to_str().expect("path"),
-            ],
-            || {},
-        );
+        let done = Command::new("setpriv")
+            .args(["--inh-caps=-all", "--ambient-caps=-all", &bounding, "--"])
+            .arg(tests::tracer_bin())
+            .args(["observe", "--cgroup"])
+            .arg(c.cgroup_dir())
+            .stdin(Stdio::null())
+            .output()
+            .expect("setpriv runs");
         let stderr = String::from_utf8_lossy(&done.stderr);
         assert_eq!(done.status.code(), Some(6), "{caps}: {stderr}");
         assert!(
