@@ -252,6 +252,8 @@ fn the_daemon_answers_metrics_during_a_flood_and_accounts_for_every_call() {
     after_flood(&c);
     let peak = peak_rss_kib(d.child.id());
     d.settle();
+    // The kernel's per-container count of the same losses is read every second.
+    std::thread::sleep(Duration::from_millis(1500));
     let (_, body, _) = get_metrics(port);
     let lines = d.stop(libc::SIGTERM);
     let lost = check(&lines, peak, "daemon");
@@ -259,6 +261,12 @@ fn the_daemon_answers_metrics_during_a_flood_and_accounts_for_every_call() {
         metric(&body, "tracer_lost_events_total"),
         Some(lost as f64),
         "the metric says what the output says"
+    );
+    let mine = format!("tracer_container_lost_events_total{{container=\"{}\"}}", c.name);
+    assert_eq!(
+        metric(&body, &mine),
+        Some(lost as f64),
+        "every loss is counted against the one container followed"
     );
     assert!(
         answers >= 5,

@@ -13,6 +13,10 @@ pub struct SummaryKey {
 }
 const _: () = assert!(core::mem::size_of::<SummaryKey>() == 16);
 
+/// The `nr` of a `COUNTS` key that counts a target's records the ring buffer had no room
+/// for (no syscall has this number).
+pub const NR_LOST: u32 = u32::MAX;
+
 /// Per-CPU aggregate of one syscall of one target.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

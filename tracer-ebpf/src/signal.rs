@@ -3,17 +3,14 @@
 use aya_ebpf::helpers::{
     bpf_get_current_cgroup_id, bpf_get_current_comm, bpf_ktime_get_ns, bpf_probe_read_kernel,
 };
-use tracer_common::{
-    record::{
-        FLAG_SIGNAL_CORE, FLAG_SIGNAL_KILLED, FLAG_SIGNAL_NO_ACTION, FLAG_SIGNAL_NO_INFO,
-        KERNEL_SIGINFO_LEN, KIND_SIGNAL, SignalRecord,
-    },
-    stats::STAT_RINGBUF_FULL,
+use tracer_common::record::{
+    FLAG_SIGNAL_CORE, FLAG_SIGNAL_KILLED, FLAG_SIGNAL_NO_ACTION, FLAG_SIGNAL_NO_INFO,
+    KERNEL_SIGINFO_LEN, KIND_SIGNAL, SignalRecord,
 };
 
 use crate::{
     filter::{Followed, ns_ids, task_followed},
-    maps::{EVENTS, STREAM_ON, config_u32, count},
+    maps::{EVENTS, STREAM_ON, config_u32},
     syscall::{header, wakeup_flags},
 };
 
@@ -42,7 +39,7 @@ const SI_STATUS: usize = 24;
 /// nothing either): skipped.
 #[inline(always)]
 pub fn on_deliver(sig: u32, info: *const u8, ka: *const u8) -> Result<(), ()> {
-    let Some(Followed { pid_tgid, .. }) = task_followed() else {
+    let Some(Followed { pid_tgid, target }) = task_followed() else {
         return Ok(());
     };
     if info.is_null() || config_u32(&STREAM_ON) == 0 {
@@ -69,7 +66,7 @@ pub fn on_deliver(sig: u32, info: *const u8, ka: *const u8) -> Result<(), ()> {
         flags |= FLAG_SIGNAL_NO_ACTION;
         [0; 2]
     });
-    emit(pid_tgid, flags, sig, handler, sa_flags, info)
+    emit(target, pid_tgid, flags, sig, handler, sa_flags, info)
 }
 
 /// `signal_generate` with SIGCHLD: do_notify_parent() (kernel/signal.c) tells the parent how a
@@ -82,7 +79,7 @@ pub fn on_deliver(sig: u32, info: *const u8, ka: *const u8) -> Result<(), ()> {
 /// notice is about another process and skipped.
 #[inline(always)]
 pub fn on_child_notice(info: *const u8) -> Result<(), ()> {
-    let Some(Followed { pid_tgid, .. }) = task_followed() else {
+    let Some(Followed { pid_tgid, target }) = task_followed() else {
         return Ok(());
     };
     if info.is_null() || config_u32(&STREAM_ON) == 0 {
@@ -110,11 +107,12 @@ pub fn on_child_notice(info: *const u8) -> Result<(), ()> {
     if code == CLD_DUMPED {
         flags |= FLAG_SIGNAL_CORE;
     }
-    emit(pid_tgid, flags, status, 0, 0, info)
+    emit(target, pid_tgid, flags, status, 0, 0, info)
 }
 
 #[inline(always)]
 fn emit(
+    target: u64,
     pid_tgid: u64,
     flags: u16,
     sig: u32,
@@ -123,8 +121,7 @@ fn emit(
     info: Info,
 ) -> Result<(), ()> {
     let Some(mut entry) = EVENTS.reserve::<SignalRecord>(0) else {
-        count(STAT_RINGBUF_FULL);
-        crate::diag::ring_full();
+        crate::syscall::ring_full(target);
         return Err(());
     };
     let (ns_tgid, ns_tid) = ns_ids().unwrap_or((0, 0));

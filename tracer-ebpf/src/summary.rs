@@ -1,7 +1,7 @@
 //! Summary mode: per-CPU counts, errors, times and a log2 histogram per (target, syscall).
 use tracer_common::{
     stats::STAT_SUMMARY_FULL,
-    summary::{ErrnoKey, HIST_BUCKETS, SummaryKey, SummaryValue},
+    summary::{ErrnoKey, HIST_BUCKETS, NR_LOST, SummaryKey, SummaryValue},
 };
 
 use crate::maps::{
@@ -124,6 +124,15 @@ fn count_call(target: u64, nr: u32, ret: i64) {
     }
     if (-4095..0).contains(&ret) {
         count_errno(target, nr, ret);
+    }
+}
+
+/// `COUNTS_ON`: one more record of `target` lost (the ring buffer was full), counted under
+/// the reserved number `NR_LOST`.
+#[inline(always)]
+pub fn lost(target: u64) {
+    if config_u32(&COUNTS_ON) != 0 {
+        count_call(target, NR_LOST, 0);
     }
 }
 

@@ -71,7 +71,7 @@ pub fn on_enter(ctx: *mut c_void, nr: u32, args: impl FnOnce() -> [u64; 6]) -> R
         && let Some(spec) = spec_of(nr)
         && has(spec, CaptureSpec::reads_at_enter)
     {
-        facts = emit_enter(pid_tgid, nr, now, &args, spec);
+        facts = emit_enter(target, pid_tgid, nr, now, &args, spec);
     }
     if nr == NO_RETURN[0] || nr == NO_RETURN[1] {
         let _ = PENDING.remove(tid);
@@ -79,7 +79,7 @@ pub fn on_enter(ctx: *mut c_void, nr: u32, args: impl FnOnce() -> [u64; 6]) -> R
         if !stream {
             return Ok(());
         }
-        let parts = Parts::new(nr, 0, now, now, args, FLAG_NO_RETURN, ns_ids());
+        let parts = Parts::new(target, nr, 0, now, now, args, FLAG_NO_RETURN, ns_ids());
         return emit(ctx, pid_tgid, parts);
     }
     // A known thread's entry is rewritten in place: an LRU update allocates and relinks an
@@ -149,7 +149,7 @@ pub fn on_exit(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> R
                     return Ok(());
                 }
                 let ns = Some((p.ns_tgid, p.ns_tid));
-                let parts = Parts::new(nr, ret, enter_ns, now, p.args, 0, ns);
+                let parts = Parts::new(target, nr, ret, enter_ns, now, p.args, 0, ns);
                 if let Some(spec) = spec_of(nr) {
                     // A successful exec replaced the memory the strings were in.
                     let retry = if ret == 0 && has(spec, is_argv) {
@@ -208,7 +208,11 @@ pub fn on_exit(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> R
         (true, false) => FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN,
         _ => FLAG_ENTER_MISSING,
     };
-    emit(ctx, pid_tgid, Parts::new(nr, ret, 0, now, args, flags, ns))
+    emit(
+        ctx,
+        pid_tgid,
+        Parts::new(target, nr, ret, 0, now, args, flags, ns),
+    )
 }
 
 /// `include/uapi/asm-generic/siginfo.h`: SIGSYS's `si_code` when seccomp sent it.
@@ -286,6 +290,8 @@ pub(crate) fn header(kind: u16, flags: u16, len: u32, now: u64, pid_tgid: u64) -
 
 /// What a syscall record says besides the task's identity.
 struct Parts {
+    /// The followed target (cgroup id) the record is counted against when it is lost.
+    target: u64,
     nr: u32,
     ret: i64,
     enter_ns: u64,
@@ -299,6 +305,7 @@ struct Parts {
 impl Parts {
     #[inline(always)]
     fn new(
+        target: u64,
         nr: u32,
         ret: i64,
         enter_ns: u64,
@@ -308,6 +315,7 @@ impl Parts {
         ns: Option<(u32, u32)>,
     ) -> Self {
         Parts {
+            target,
             nr,
             ret,
             enter_ns,
@@ -379,7 +387,7 @@ fn emit(ctx: *mut c_void, pid_tgid: u64, parts: Parts) -> Result<(), ()> {
     {
         add_stack(&mut c, ctx);
         fill(c.base().cast(), pid_tgid, &parts, c.off() as u32);
-        return output(&c, parts.nr);
+        return output(&c, parts.nr, parts.target);
     }
     emit_fixed(pid_tgid, parts)
 }
@@ -387,8 +395,7 @@ fn emit(ctx: *mut c_void, pid_tgid: u64, parts: Parts) -> Result<(), ()> {
 #[inline(always)]
 fn emit_fixed(pid_tgid: u64, parts: Parts) -> Result<(), ()> {
     let Some(mut entry) = EVENTS.reserve::<SyscallRecord>(0) else {
-        count(STAT_RINGBUF_FULL);
-        crate::diag::ring_full();
+        ring_full(parts.target);
         return Err(());
     };
     let len = core::mem::size_of::<SyscallRecord>() as u32;
@@ -418,13 +425,20 @@ fn emit_with_captures(
         add_stack(&mut c, ctx);
     }
     fill(c.base().cast(), pid_tgid, &parts, c.off() as u32);
-    output(&c, parts.nr)
+    output(&c, parts.nr, parts.target)
 }
 
 /// The enter-side captures, in a record of their own. Returns what the exit side needs
 /// (`Pending::len_in`, `Pending::retry`).
 #[inline(always)]
-fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureSpec) -> EnterFacts {
+fn emit_enter(
+    target: u64,
+    pid_tgid: u64,
+    nr: u32,
+    now: u64,
+    args: &[u64; 6],
+    spec: &CaptureSpec,
+) -> EnterFacts {
     const FIXED: usize = core::mem::size_of::<EnterRecord>();
     let none = EnterFacts {
         len_in: LEN_IN_UNKNOWN,
@@ -444,7 +458,7 @@ fn emit_enter(pid_tgid: u64, nr: u32, now: u64, args: &[u64; 6], spec: &CaptureS
     };
     // SAFETY: the scratch buffer is 8-aligned and larger than a record.
     unsafe { c.base().cast::<EnterRecord>().write(r) };
-    let _ = output(&c, u32::MAX);
+    let _ = output(&c, u32::MAX, target);
     facts
 }
 
@@ -460,14 +474,22 @@ fn is_iov_out(kind: u8) -> bool {
 }
 
 #[inline(always)]
-fn output(c: &Cursor, nr: u32) -> Result<(), ()> {
+fn output(c: &Cursor, nr: u32, target: u64) -> Result<(), ()> {
     let Some(bytes) = c.bytes() else {
         return Err(());
     };
     if EVENTS.output::<[u8]>(bytes, wakeup_flags(nr)).is_err() {
-        count(STAT_RINGBUF_FULL);
-        crate::diag::ring_full();
+        ring_full(target);
         return Err(());
     }
     Ok(())
+}
+
+/// A record of `target` the ring buffer had no room for: counted host-wide, and against the
+/// target when the daemon keeps per-target counts.
+#[inline(always)]
+pub(crate) fn ring_full(target: u64) {
+    count(STAT_RINGBUF_FULL);
+    crate::summary::lost(target);
+    crate::diag::ring_full();
 }

@@ -168,3 +168,10 @@ pub struct TargetCount {
     /// Of which failed, by errno.
     pub errnos: Vec<(u32, u64)>,
 }
+
+impl TargetCount {
+    /// Not calls: the target's records the ring buffer had no room for (`calls` of them).
+    pub fn is_lost(&self) -> bool {
+        self.nr == tracer_common::summary::NR_LOST
+    }
+}

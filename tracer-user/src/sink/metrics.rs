@@ -100,6 +100,8 @@ pub struct Metrics {
     pub seccomp_findings: Family<FindingLabels, Counter>,
     pub decode_errors: Counter,
     pub lost: Counter,
+    /// The same losses, by the container whose record it was (counted in the kernel).
+    pub container_lost: Family<ContainerLabel, Counter>,
     ring_fill: Gauge,
     ring_peak: Gauge,
     pub followed: Gauge,
@@ -122,6 +124,7 @@ impl Metrics {
             seccomp_findings: Family::default(),
             decode_errors: Counter::default(),
             lost: Counter::default(),
+            container_lost: Family::default(),
             ring_fill: Gauge::default(),
             ring_peak: Gauge::default(),
             followed: Gauge::default(),
@@ -173,6 +176,11 @@ impl Metrics {
             "lost_events",
             "Records the kernel could not store (ring buffer full), all containers",
             m.lost.clone(),
+        );
+        registry.register(
+            "container_lost_events",
+            "Of tracer_lost_events_total, the records of this container (counted in the kernel)",
+            m.container_lost.clone(),
         );
         registry.register(
             "decode_errors",
@@ -432,6 +440,13 @@ impl Sink for Counting {
                 .container
                 .as_ref()
                 .map_or(UNATTRIBUTED.into(), |c| c.label().into_owned());
+            if c.is_lost() {
+                self.metrics
+                    .container_lost
+                    .get_or_create(&ContainerLabel { container })
+                    .inc_by(c.calls);
+                continue;
+            }
             let syscall = syscalls::display_name(c.nr).into_owned();
             if c.calls > 0 {
                 self.metrics
