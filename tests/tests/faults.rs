@@ -3,7 +3,7 @@
 use std::{
     collections::BTreeSet,
     io::{BufRead as _, BufReader},
-    path::PathBuf,
+    path::{Path, PathBuf},
     process::{Command, Stdio},
     time::Duration,
 };
@@ -302,4 +302,70 @@ fn observe_keeps_tracing_while_the_docker_socket_is_gone() {
         ticks > expected * 0.8,
         "{ticks} ticks in {traced:?}: tracing stopped while the engine was away"
     );
+}
+
+/// A recording on a disk that filled: it ends at its last whole frame, and `show` reads every
+/// record before it, then names the missing trailer at the file's end (exit 10).
+fn check_cut_recording(rec: &Path, dir: &TempDir) {
+    let kept = std::fs::metadata(rec).expect("recording").len();
+    let copy = dir.0.join("copy.trec");
+    std::fs::copy(rec, &copy).expect("copy");
+    let shown = tests::run_tracer(
+        &["show", copy.to_str().expect("path"), "--format", "json"],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&shown.stderr);
+    assert_eq!(shown.status.code(), Some(10), "{err}");
+    assert!(
+        err.contains(&format!("byte {kept}: the file ends without its trailer")),
+        "{err}"
+    );
+    let lines = whole_lines(&String::from_utf8_lossy(&shown.stdout));
+    assert!(
+        getppids(&lines) > 0,
+        "records before the disk filled are shown"
+    );
+}
+
+#[test]
+fn a_full_disk_under_a_recording_keeps_every_whole_frame() {
+    let c = workload_container();
+    let dir = TempDir::new("recording-full");
+    // `tracer record -o FILE`, then the daemon's recording of a container (--format binary).
+    for daemon in [false, true] {
+        // Recordings are written through a 1 MiB buffer: a disk a few times larger.
+        let disk = SmallDisk::new("4m");
+        let mut cmd = Command::new(tests::tracer_bin());
+        let rec = disk.path(&format!("{}.trec", c.name));
+        if daemon {
+            cmd.args(["daemon", "--container", &c.name, "--format", "binary"])
+                .arg("--output-dir")
+                .arg(&disk.dir.0);
+        } else {
+            cmd.args(["record", "--container", &c.name, "-o"]).arg(&rec);
+        }
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("tracer starts");
+        let rx = tests::stderr_lines(&mut child, None);
+        let ready = if daemon {
+            "daemon following "
+        } else {
+            "tracer: tracing "
+        };
+        tests::wait_for_line(&rx, ready, Duration::from_secs(30));
+        // ~150 bytes a call recorded: 80,000 calls are far more than 4 MiB.
+        burst(&c, 80_000, 0);
+        let status = wait_exit(&mut child, "tracer on a full disk");
+        let stderr = tests::rest_of(&rx);
+        assert_eq!(status.code(), Some(8), "daemon {daemon}: {stderr}");
+        assert!(
+            stderr.contains("no space left on its file system"),
+            "daemon {daemon}: {stderr}"
+        );
+        check_cut_recording(&rec, &dir);
+    }
 }

@@ -262,7 +262,10 @@ fn the_daemon_answers_metrics_during_a_flood_and_accounts_for_every_call() {
         Some(lost as f64),
         "the metric says what the output says"
     );
-    let mine = format!("tracer_container_lost_events_total{{container=\"{}\"}}", c.name);
+    let mine = format!(
+        "tracer_container_lost_events_total{{container=\"{}\"}}",
+        c.name
+    );
     assert_eq!(
         metric(&body, &mine),
         Some(lost as f64),

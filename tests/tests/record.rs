@@ -1,9 +1,9 @@
 //! End to end on a real kernel and a real Docker engine: `tracer record` beside `tracer
 //! observe` on the same workload, then `tracer show` of the recording prints what observe did.
-use std::{collections::BTreeMap, path::Path};
+use std::{collections::BTreeMap, path::Path, time::Duration};
 
 use serde_json::Value;
-use tests::{Container, TempDir, Tracer, run_tracer, workload_container};
+use tests::{Container, TempDir, Tracer, daemon::Daemon, run_tracer, workload_container};
 
 /// docs/cli.md's exit code for a recording that cannot be read on.
 const EXIT_RECORDING: i32 = 10;
@@ -249,4 +249,82 @@ fn a_cut_recording_shows_every_record_before_the_cut_then_one_error_line() {
     assert_eq!(not.status.code(), Some(EXIT_RECORDING));
     assert!(not.stdout.is_empty());
     assert!(String::from_utf8_lossy(&not.stderr).contains("byte 0: not a recording"));
+}
+
+/// `workload` calls of `ns_pid` in `lines`, each thread's in order, times left out.
+fn workload_records(lines: &[Value], ns_pid: u64) -> Vec<Value> {
+    tests::workload_calls(lines, ns_pid)
+        .into_iter()
+        .map(without_times)
+        .collect()
+}
+
+#[test]
+fn the_daemon_records_a_container_undecoded_and_show_prints_what_observe_printed() {
+    let a = workload_container();
+    let b = workload_container();
+    let dir = TempDir::new("daemon-binary");
+    let config = dir.0.join("daemon.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "containers = [{a:?}, {b:?}]\n[container.{a:?}]\nformat = \"binary\"\n",
+            a = a.name,
+            b = b.name
+        ),
+    )
+    .expect("config");
+    let mut d = Daemon::start(&["--config", config.to_str().expect("utf-8 path")]);
+    for _ in 0..2 {
+        d.wait_for_log("following container=", Duration::from_secs(30));
+    }
+    let live = Tracer::start(&["--container", &a.name, "--format", "json"]);
+    let first = burst(&a);
+    let pb = burst(&b);
+    let live = live.stop();
+    assert!(live.status.success(), "observe: {}", live.stderr);
+    // SIGHUP: the recording ends with its trailer; the file, not moved away by anyone, is
+    // moved aside to NAME.trec.1 when the next one starts.
+    d.signal(libc::SIGHUP);
+    d.wait_for_log("output files reopened", Duration::from_secs(10));
+    let second = burst(&a);
+    let (status, stderr) = d.stop();
+    assert!(status.success(), "{stderr}");
+
+    let rec = d.dir.0.join(format!("{}.trec", a.name));
+    let older = d.dir.0.join(format!("{}.trec.1", a.name));
+    assert!(
+        !d.file(&a.name).exists(),
+        "a's records are in its recording only"
+    );
+    let shown = |path: &Path| {
+        let out = show(path, &["--format", "json"]);
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{}: {err}", path.display());
+        assert!(err.contains(" records, 0 lost"), "{err}");
+        json_lines(&String::from_utf8_lossy(&out.stdout))
+    };
+    let (older, newer) = (shown(&older), shown(&rec));
+    // The first burst as observe printed it, record for record (the ids in the container's
+    // PID namespace included: the daemon's user side wrote them in, as it would have shown
+    // them).
+    let live = json_lines(&live.stdout);
+    let expected = workload_records(&live, first);
+    assert!(!expected.is_empty());
+    assert_eq!(workload_records(&older, first), expected);
+    let count = |lines: &[Value], pid: u64, name: &str| {
+        tests::workload_calls(lines, pid)
+            .iter()
+            .filter(|v| v["syscall"] == name)
+            .count()
+    };
+    assert_eq!(count(&older, first, "getppid"), K as usize);
+    assert_eq!(count(&older, second, "getppid"), 0);
+    // The second burst in the new recording only.
+    assert_eq!(count(&newer, second, "getppid"), K as usize);
+    assert_eq!(count(&newer, second, "exit_group"), 1);
+    assert_eq!(count(&newer, first, "getppid"), 0);
+    // b, decoded as usual beside it.
+    let b_lines = tests::daemon::read_lines(&d.file(&b.name));
+    assert_eq!(count(&b_lines, pb, "getppid"), K as usize);
 }

@@ -189,8 +189,11 @@ pub struct EnterRecord {
     pub header: RecordHeader,
     pub nr: u32,
     pub _pad: u32,
+    /// cgroup v2 id of the calling task: whose record it is, before its exit says so (the
+    /// daemon's per-container recordings split the ring buffer's records by container).
+    pub cgroup_id: u64,
 }
-const _: () = assert!(core::mem::size_of::<EnterRecord>() == 32);
+const _: () = assert!(core::mem::size_of::<EnterRecord>() == 40);
 
 /// Bytes a capture takes in a record: header plus data padded to 8.
 pub const fn capture_size(len: u32) -> u32 {

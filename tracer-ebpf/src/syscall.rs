@@ -79,7 +79,16 @@ pub fn on_enter(ctx: *mut c_void, nr: u32, args: impl FnOnce() -> [u64; 6]) -> R
         if !stream {
             return Ok(());
         }
-        let parts = Parts::new(target, nr, 0, now, now, args, FLAG_NO_RETURN, ns_ids());
+        let parts = Parts {
+            target,
+            nr,
+            ret: 0,
+            enter_ns: now,
+            now,
+            args,
+            flags: FLAG_NO_RETURN,
+            ns: ns_ids(),
+        };
         return emit(ctx, pid_tgid, parts);
     }
     // A known thread's entry is rewritten in place: an LRU update allocates and relinks an
@@ -149,7 +158,16 @@ pub fn on_exit(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> R
                     return Ok(());
                 }
                 let ns = Some((p.ns_tgid, p.ns_tid));
-                let parts = Parts::new(target, nr, ret, enter_ns, now, p.args, 0, ns);
+                let parts = Parts {
+                    target,
+                    nr,
+                    ret,
+                    enter_ns,
+                    now,
+                    args: p.args,
+                    flags: 0,
+                    ns,
+                };
                 if let Some(spec) = spec_of(nr) {
                     // A successful exec replaced the memory the strings were in.
                     let retry = if ret == 0 && has(spec, is_argv) {
@@ -211,7 +229,16 @@ pub fn on_exit(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> R
     emit(
         ctx,
         pid_tgid,
-        Parts::new(target, nr, ret, 0, now, args, flags, ns),
+        Parts {
+            target,
+            nr,
+            ret,
+            enter_ns: 0,
+            now,
+            args,
+            flags,
+            ns,
+        },
     )
 }
 
@@ -300,31 +327,6 @@ struct Parts {
     flags: u16,
     /// (tgid, tid) in the target PID namespace, when known.
     ns: Option<(u32, u32)>,
-}
-
-impl Parts {
-    #[inline(always)]
-    fn new(
-        target: u64,
-        nr: u32,
-        ret: i64,
-        enter_ns: u64,
-        now: u64,
-        args: [u64; 6],
-        flags: u16,
-        ns: Option<(u32, u32)>,
-    ) -> Self {
-        Parts {
-            target,
-            nr,
-            ret,
-            enter_ns,
-            now,
-            args,
-            flags,
-            ns,
-        }
-    }
 }
 
 /// Writes the record in place at `dst` (ring buffer or scratch memory), field by field: a
@@ -455,6 +457,8 @@ fn emit_enter(
         header: header(KIND_ENTER, 0, c.off() as u32, now, pid_tgid),
         nr,
         _pad: 0,
+        // SAFETY: helper without arguments.
+        cgroup_id: unsafe { bpf_get_current_cgroup_id() },
     };
     // SAFETY: the scratch buffer is 8-aligned and larger than a record.
     unsafe { c.base().cast::<EnterRecord>().write(r) };

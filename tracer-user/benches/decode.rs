@@ -112,6 +112,7 @@ fn enter(nr: u32, caps: &[(u8, u8, u8, u8, &[u8])]) -> Vec<u8> {
         header: header(KIND_ENTER, 0),
         nr,
         _pad: 0,
+        cgroup_id: 1,
     });
     with_captures(rec, caps)
 }

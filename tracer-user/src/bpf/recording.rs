@@ -212,6 +212,16 @@ impl<W: Write> Writer<W> {
     }
 }
 
+impl Writer<std::io::BufWriter<std::fs::File>> {
+    /// After a failed write: drops what is still buffered (a `BufWriter` dropped would write
+    /// it at the file's offset, past the cut, leaving a hole of zeros) and cuts the file to
+    /// `len`, the end of its last whole frame.
+    pub fn cut_back(self, len: u64) -> io::Result<()> {
+        let (file, _unwritten) = self.out.into_parts();
+        file.set_len(len)
+    }
+}
+
 fn pending_bytes(p: &Pending) -> &[u8] {
     // SAFETY: Pending is repr(C), plain integers with no padding (its size is asserted beside
     // it in tracer-common); reading its bytes is always defined.

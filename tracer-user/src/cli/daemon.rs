@@ -74,8 +74,10 @@ pub struct DaemonArgs {
     /// unfinished, … (docs/cli.md).
     #[arg(long, value_name = "SET")]
     pub status: Option<String>,
-    /// Output format: json (JSON lines, docs/events.md) or text (strace-like lines, each after
-    /// `[NAME]` when several containers share the output).
+    /// Output format: json (JSON lines, docs/events.md), text (strace-like lines, each after
+    /// `[NAME]` when several containers share the output) or binary (with --output-dir: each
+    /// container's kernel records undecoded in DIR/NAME.trec, read later with `tracer show`;
+    /// docs/capture-format.md).
     #[arg(long, value_enum, value_name = "FORMAT")]
     pub format: Option<config::policy::DaemonFormat>,
     /// Also send every record as an OpenTelemetry log record over OTLP/gRPC to this receiver
@@ -241,6 +243,15 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             None => crate::filter::StatusSet::ALL,
         };
         let format = a.format.or(f.format).unwrap_or_default();
+        let otlp_given = otlp.is_some();
+        let seccomp_watch = a.seccomp_watch.or(f.seccomp_watch);
+        check_binary(
+            format,
+            &output,
+            &policies,
+            otlp_given,
+            seccomp_watch.is_some(),
+        )?;
         Ok(DaemonConfig {
             status,
             format,
@@ -268,9 +279,52 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
                     .collect()
             }),
             otlp,
-            seccomp_watch: a.seccomp_watch.or(f.seccomp_watch),
+            seccomp_watch,
         })
     }
+}
+
+/// Binary recordings hold the kernel's records undecoded, one file per container: what
+/// works on decoded records (filters, complain mode, OTLP) is applied when `tracer show`
+/// reads them, and one shared output cannot hold several containers' recordings.
+fn check_binary(
+    format: config::policy::DaemonFormat,
+    output: &Output,
+    policies: &std::collections::BTreeMap<String, config::policy::Policy>,
+    otlp: bool,
+    seccomp_watch: bool,
+) -> Result<(), Error> {
+    if format == config::policy::DaemonFormat::Binary {
+        if !matches!(output, Output::Dir(_)) {
+            return Err(usage(
+                "--format binary writes a recording per container: give --output-dir DIR".into(),
+            ));
+        }
+        if otlp || seccomp_watch {
+            let what = if otlp { "--otlp" } else { "--seccomp-watch" };
+            return Err(usage(format!(
+                "{what} needs decoded records and --format binary decodes none: use --format json, or give the containers to decode format = \"json\" in their tables"
+            )));
+        }
+    }
+    for (name, p) in policies {
+        if p.format.unwrap_or(format) != config::policy::DaemonFormat::Binary {
+            continue;
+        }
+        let key = if p.status.is_some() {
+            "status"
+        } else if p.exclude_comm.is_some() {
+            "exclude-comm"
+        } else if p.seccomp_watch.is_some() {
+            "seccomp-watch"
+        } else {
+            continue;
+        };
+        return Err(usage(format!(
+            "[container.\"{name}\"] {key} applies to decoded records and this container is recorded undecoded (format binary): filter when reading it (tracer show FILE --status …, --exclude-comm …), or give the table format = \"json\""
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -530,6 +584,21 @@ mod tests {
         let mut a = args(&["web"]);
         a.otlp = Some("https://127.0.0.1:4317".into());
         cases.push((a, "bad --otlp"));
+        let binary = Some(config::policy::DaemonFormat::Binary);
+        let mut a = args(&["web"]);
+        a.format = binary;
+        cases.push((a, "--format binary writes a recording per container"));
+        let tmp = std::env::temp_dir();
+        let mut a = args(&["web"]);
+        (a.format, a.output_dir) = (binary, Some(tmp.clone()));
+        a.otlp = Some("4317".into());
+        cases.push((a, "--otlp needs decoded records"));
+        let status_binary = config_file(&format!(
+            "containers = [\"web\"]\noutput-dir = {tmp:?}\n[container.web]\nformat = \"binary\"\nstatus = \"failed\"\n"
+        ));
+        let mut a = args(&[]);
+        a.config = Some(status_binary.clone());
+        cases.push((a, "[container.\"web\"] status applies to decoded records"));
         for (a, needle) in cases {
             let e = DaemonConfig::try_from(a).expect_err(needle);
             assert_eq!(e.exit_code(), exit::USAGE);
@@ -538,5 +607,6 @@ mod tests {
             assert!(!msg.contains('\n'), "{msg}");
         }
         let _ = std::fs::remove_file(unknown_key);
+        let _ = std::fs::remove_file(status_binary);
     }
 }

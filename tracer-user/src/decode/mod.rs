@@ -31,7 +31,7 @@ use tracer_common::{
     capture::{CaptureHeader, EnterRecord, capture_size},
     record::{
         FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
-        KIND_SIGNAL, KIND_SYSCALL, RecordHeader, SyscallRecord,
+        KIND_SIGNAL, KIND_SYSCALL, RecordHeader, SignalRecord, SyscallRecord,
     },
 };
 
@@ -72,6 +72,57 @@ pub fn decode_record(buf: &[u8]) -> Result<Record, DecodeError> {
         }
         KIND_SIGNAL => signal_event::decode(buf).map(Record::Signal),
         kind => Err(DecodeError::UnknownKind(kind)),
+    }
+}
+
+/// Whose record a ring-buffer record is, read without decoding it (the daemon splits batches
+/// by container before decoding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Owner {
+    /// The calling task's cgroup v2 id.
+    pub cgroup_id: u64,
+    pub tgid: u32,
+    pub tid: u32,
+    /// A syscall or signal record without the task's ids in its PID namespace (the daemon's
+    /// kernel side does not know them: its user side reads /proc).
+    pub ns_missing: bool,
+}
+
+// Syscall and signal records keep the ids in the namespace at the same offsets.
+const NS_TGID_AT: usize = std::mem::offset_of!(SyscallRecord, ns_tgid);
+const NS_TID_AT: usize = std::mem::offset_of!(SyscallRecord, ns_tid);
+const _: () = assert!(NS_TGID_AT == std::mem::offset_of!(SignalRecord, ns_tgid));
+const _: () = assert!(NS_TID_AT == std::mem::offset_of!(SignalRecord, ns_tid));
+
+/// `None` for a record too short for its kind, or of an unknown kind.
+pub fn owner(buf: &[u8]) -> Option<Owner> {
+    let header: RecordHeader = read(buf).ok()?;
+    let (cgroup_id, ns_tid) = match header.kind {
+        KIND_SYSCALL => {
+            let r = read::<SyscallRecord>(buf).ok()?;
+            (r.cgroup_id, Some(r.ns_tid))
+        }
+        KIND_ENTER => (read::<EnterRecord>(buf).ok()?.cgroup_id, None),
+        KIND_SIGNAL => {
+            let r = read::<SignalRecord>(buf).ok()?;
+            (r.cgroup_id, Some(r.ns_tid))
+        }
+        _ => return None,
+    };
+    Some(Owner {
+        cgroup_id,
+        tgid: header.tgid,
+        tid: header.tid,
+        ns_missing: ns_tid == Some(0),
+    })
+}
+
+/// Writes the task's ids in its PID namespace into a syscall or signal record that lacks them
+/// (`Owner::ns_missing`), as decoding and enrichment would have shown them.
+pub fn set_ns_ids(rec: &mut [u8], tgid: u32, tid: u32) {
+    if rec.len() >= NS_TID_AT + 4 {
+        rec[NS_TGID_AT..NS_TGID_AT + 4].copy_from_slice(&tgid.to_ne_bytes());
+        rec[NS_TID_AT..NS_TID_AT + 4].copy_from_slice(&tid.to_ne_bytes());
     }
 }
 

@@ -154,6 +154,12 @@ impl Enricher {
         }
     }
 
+    /// A thread's ids in its container's PID namespace (from /proc), when this enricher adds
+    /// them: for records copied undecoded into the daemon's recordings.
+    pub fn ns_ids_of(&mut self, tid: u32) -> Option<(u32, u32)> {
+        self.ns_ids.as_mut()?.of(tid)
+    }
+
     /// A signal's container and, where the kernel left them out, its ids in the container.
     pub fn signal(&mut self, s: &mut SignalEvent) {
         if s.container.is_none() {
@@ -178,8 +184,9 @@ impl Enricher {
     }
 
     /// The container of a record's cgroup: the registry, else (a nested cgroup) the
-    /// followed cgroup that contains the process's.
-    fn container_of(&mut self, cgroup_id: u64, tgid: u32) -> Option<Arc<Container>> {
+    /// followed cgroup that contains the process's. Also asked before decoding, to split the
+    /// daemon's binary recordings by container.
+    pub fn container_of(&mut self, cgroup_id: u64, tgid: u32) -> Option<Arc<Container>> {
         let registry = match &self.attribution {
             Attribution::None => return None,
             Attribution::Fixed(c) => return Some(c.clone()),

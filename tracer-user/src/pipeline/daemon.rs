@@ -29,6 +29,7 @@ use crate::{
     sink::{
         Sink,
         metrics::{self, Counting, Metrics},
+        recording::{Plan, Plans, Recordings},
         route::{Destination, Output, Outputs},
         seccomp::{
             load_profile,
@@ -197,6 +198,8 @@ pub struct View {
     pub filter: Filter,
     /// Per container (by label): a string size below the kernel's.
     pub string_sizes: HashMap<String, u32>,
+    /// The containers recorded undecoded (`--format binary`).
+    pub recordings: Option<Recordings>,
 }
 
 impl View {
@@ -210,6 +213,7 @@ impl View {
             },
             filter: Filter::new(None),
             string_sizes: HashMap::new(),
+            recordings: None,
         }
     }
 }
@@ -238,6 +242,7 @@ pub async fn run_followed(
         unfinished: true,
         clock: Clock::shared(),
         lifecycle: Some(life_rx),
+        recordings: view.recordings,
     };
     let summary = super::run(Run {
         source: Source::Kernel {
@@ -332,6 +337,69 @@ impl Watched {
         }
         w
     }
+}
+
+/// The containers recorded undecoded: those whose table says `format = "binary"` (with an
+/// output of their own, or in the output directory), and with `--format binary` every other
+/// one in the output directory. `None` when there are none.
+fn recordings(
+    cfg: &DaemonConfig,
+    clock: Clock,
+    bytes: prometheus_client::metrics::family::Family<
+        metrics::ContainerLabel,
+        prometheus_client::metrics::counter::Counter,
+    >,
+) -> Option<Recordings> {
+    let dir = match &cfg.output {
+        Output::Dir(d) => Some(d.clone()),
+        _ => None,
+    };
+    let binary = |f: Option<DaemonFormat>| f.unwrap_or(cfg.format) == DaemonFormat::Binary;
+    let syscalls = |p: &policy::Policy| p.syscalls.clone().unwrap_or_else(|| cfg.syscalls.clone());
+    let string_size = |p: &policy::Policy| p.string_size.unwrap_or(cfg.string_size);
+    let mut plans = Plans {
+        dir,
+        default_binary: cfg.format == DaemonFormat::Binary,
+        rotation: cfg.rotation,
+        default_syscalls: cfg.syscalls.clone(),
+        default_string_size: cfg.string_size,
+        ..Plans::default()
+    };
+    for (label, p) in &cfg.policies {
+        plans.syscalls.insert(label.clone(), syscalls(p));
+        plans.string_sizes.insert(label.clone(), string_size(p));
+        if let Some(f) = p.format {
+            plans
+                .formats
+                .insert(label.clone(), f == DaemonFormat::Binary);
+        }
+        if let Some(path) = &p.output
+            && binary(p.format)
+        {
+            let plan = Plan {
+                path: path.clone(),
+                rotation: p.rotation,
+                syscalls: syscalls(p),
+                string_size: string_size(p),
+            };
+            plans.own.insert(label.clone(), plan);
+        }
+    }
+    if !plans.any() {
+        return None;
+    }
+    let template = bpf::recording::Header {
+        tracer: env!("CARGO_PKG_VERSION").into(),
+        kernel: super::record::kernel_release(),
+        layout: super::record::layout_id(),
+        clock_offset_ns: i64::try_from(clock.offset_ns()).unwrap_or_default(),
+        started_ktime_ns: 0,
+        target: String::new(),
+        container: None,
+        syscalls: Vec::new(),
+        string_size: cfg.string_size,
+    };
+    Some(Recordings::new(plans, template).with_bytes_metric(bytes))
 }
 
 /// Runs `daemon`; `ready` hears the "daemon following …" line once the programs are attached.
@@ -450,6 +518,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
             .iter()
             .filter_map(|(name, p)| Some((name.clone(), p.string_size?)))
             .collect(),
+        recordings: recordings(&cfg, clock, metrics.output_bytes.clone()),
     };
     let summary = run_followed(followed, sink, gauges, cfg.duration, output, view).await;
     metrics

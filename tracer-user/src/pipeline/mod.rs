@@ -41,7 +41,7 @@ use crate::{
         event::Record,
         summary::{Report, Snapshot, delta},
     },
-    sink::Sink,
+    sink::{Sink, recording::Recordings},
 };
 
 /// Batches in flight between the source and the writer thread.
@@ -96,6 +96,9 @@ pub struct Stages {
     /// The daemon's follower: what happens to the followed containers, written between their
     /// records.
     pub lifecycle: Option<mpsc::Receiver<Lifecycle>>,
+    /// The daemon's binary recordings: the records of the containers recorded are taken here,
+    /// before decoding, and copied into their recordings.
+    pub recordings: Option<Recordings>,
 }
 
 /// One run: a source, the stages, and when to stop.
@@ -181,11 +184,8 @@ impl Writer {
                 Next::Lifecycle(None) => self.stages.lifecycle = None,
                 Next::Lifecycle(Some(l)) => {
                     if self.state == State::Running {
-                        self.lifecycle_written = self
-                            .stages
-                            .sink
-                            .lifecycle(&l)
-                            .and_then(|()| self.stages.sink.flush());
+                        self.lifecycle_written =
+                            self.stages.sink.lifecycle(&l).and_then(|()| self.flush());
                     }
                     if self.lifecycle_written.is_err() {
                         return None;
@@ -216,9 +216,7 @@ impl Writer {
                 }
                 if self.state != State::Closed
                     && written.is_ok()
-                    && let Err(e) = self
-                        .reopen_if_asked()
-                        .and_then(|()| self.stages.sink.flush())
+                    && let Err(e) = self.reopen_if_asked().and_then(|()| self.flush())
                 {
                     written = Err(e);
                     let _ = stop.send(true);
@@ -233,7 +231,7 @@ impl Writer {
             let r = self
                 .reopen_if_asked()
                 .and_then(|()| self.message(msg))
-                .and_then(|()| self.stages.sink.flush());
+                .and_then(|()| self.flush());
             match r {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => self.state = State::Closed,
@@ -253,7 +251,7 @@ impl Writer {
             };
         }
         if self.state != State::Closed && written.is_ok() {
-            written = match self.stages.sink.finish() {
+            written = match self.finish() {
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
                 r => r,
             };
@@ -270,8 +268,25 @@ impl Writer {
         }
     }
 
+    fn flush(&mut self) -> io::Result<()> {
+        if let Some(r) = &mut self.stages.recordings {
+            r.flush()?;
+        }
+        self.stages.sink.flush()
+    }
+
+    fn finish(&mut self) -> io::Result<()> {
+        if let Some(r) = &mut self.stages.recordings {
+            r.finish()?;
+        }
+        self.stages.sink.finish()
+    }
+
     fn reopen_if_asked(&mut self) -> io::Result<()> {
         if self.control.take_reopen() {
+            if let Some(r) = &mut self.stages.recordings {
+                r.reopen()?;
+            }
             self.stages.sink.reopen()?;
         }
         Ok(())
@@ -284,9 +299,15 @@ impl Writer {
                     if self.state != State::Running {
                         break;
                     }
+                    if self.recorded(rec) {
+                        continue;
+                    }
                     self.record(rec)?;
                 }
-                Ok(())
+                match &mut self.stages.recordings {
+                    Some(r) => r.end_batch(),
+                    None => Ok(()),
+                }
             }
             Message::Events(events) => {
                 for e in events {
@@ -300,6 +321,7 @@ impl Writer {
             Message::Unfinished(calls)
                 if self.stages.unfinished && self.state == State::Running =>
             {
+                let calls = self.recorded_in_flight(calls)?;
                 for (tid, p) in calls {
                     self.unfinished(decode::unfinished(tid, &p))?;
                 }
@@ -317,6 +339,9 @@ impl Writer {
             Message::InFlight(_) => Ok(()),
             Message::Lost(lost) => {
                 self.stages.enrich.lost();
+                if let Some(r) = &mut self.stages.recordings {
+                    r.lost(&lost)?;
+                }
                 self.stages.sink.lost(&lost)
             }
             Message::Summary {
@@ -329,6 +354,72 @@ impl Writer {
                 self.stages.sink.counts(&counts)
             }
         }
+    }
+
+    /// A record of a container the daemon records undecoded: taken into its recording, with
+    /// the ids in the container's PID namespace that decoding would have added.
+    fn recorded(&mut self, rec: &[u8]) -> bool {
+        let Some(r) = &mut self.stages.recordings else {
+            return false;
+        };
+        let Some(owner) = decode::owner(rec) else {
+            return false;
+        };
+        let enrich = &mut self.stages.enrich;
+        let Some(c) = enrich.container_of(owner.cgroup_id, owner.tgid) else {
+            return false;
+        };
+        if !r.records(&c) {
+            return false;
+        }
+        let ns = match owner.ns_missing {
+            true => enrich.ns_ids_of(owner.tid),
+            false => None,
+        };
+        r.take(rec, &c, ns);
+        self.records += 1;
+        true
+    }
+
+    /// The calls in flight at the end that belong to recorded containers go into their
+    /// recordings (with what /proc says of their threads now); the rest are returned.
+    fn recorded_in_flight(
+        &mut self,
+        calls: Vec<(u32, tracer_common::config::Pending)>,
+    ) -> io::Result<Vec<(u32, tracer_common::config::Pending)>> {
+        let Some(r) = &mut self.stages.recordings else {
+            return Ok(calls);
+        };
+        let mut rest = Vec::new();
+        let mut by: Vec<(Arc<Container>, Vec<bpf::recording::InFlight>)> = Vec::new();
+        for (tid, pending) in calls {
+            let seen = decode::unfinished(tid, &pending);
+            let cgroup_id = crate::runtime::cgroup::of_pid(tid)
+                .ok()
+                .flatten()
+                .map_or(0, |c| c.id);
+            let container = self.stages.enrich.container_of(cgroup_id, seen.tgid);
+            match container {
+                Some(c) if r.records(&c) => {
+                    let call = bpf::recording::InFlight {
+                        tid,
+                        tgid: seen.tgid,
+                        cgroup_id,
+                        comm: seen.comm,
+                        pending,
+                    };
+                    match by.iter_mut().find(|(k, _)| k.label() == c.label()) {
+                        Some((_, v)) => v.push(call),
+                        None => by.push((c, vec![call])),
+                    }
+                }
+                _ => rest.push((tid, pending)),
+            }
+        }
+        for (c, calls) in by {
+            r.in_flight(&c, &calls)?;
+        }
+        Ok(rest)
     }
 
     fn record(&mut self, rec: &[u8]) -> io::Result<()> {

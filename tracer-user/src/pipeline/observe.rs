@@ -203,6 +203,7 @@ pub(super) fn stages(
         unfinished: stream,
         clock,
         lifecycle: None,
+        recordings: None,
     }
 }
 

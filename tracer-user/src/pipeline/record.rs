@@ -54,7 +54,7 @@ pub fn layout_id() -> String {
     format!("{:08x}/{}", h.finalize(), env!("CARGO_PKG_VERSION"))
 }
 
-fn kernel_release() -> String {
+pub(super) fn kernel_release() -> String {
     nix::sys::utsname::uname()
         .map(|u| u.release().to_string_lossy().into_owned())
         .unwrap_or_default()
@@ -69,18 +69,19 @@ struct Counts {
 /// The writer thread: every message into a frame, flushed whenever the channel is empty. After
 /// a failed write the file is cut back to the last whole frame flushed, and the run stops.
 fn write_frames(
-    mut w: Writer<BufWriter<File>>,
+    w: Writer<BufWriter<File>>,
     mut rx: mpsc::Receiver<Message>,
     stop: &watch::Sender<bool>,
-) -> (Writer<BufWriter<File>>, Counts, io::Result<()>) {
+) -> (Option<Writer<BufWriter<File>>>, Counts, io::Result<()>) {
     let mut counts = Counts::default();
     let mut durable = w.written();
+    let mut writer = Some(w);
     let mut result = Ok(());
     while let Some(msg) = rx.blocking_recv() {
-        if result.is_err() {
+        let Some(w) = writer.as_mut() else {
             continue; // keep draining: the source must not block on a full channel
-        }
-        let r = frame(&mut w, msg, &mut counts).and_then(|()| {
+        };
+        let r = frame(w, msg, &mut counts).and_then(|()| {
             if rx.is_empty() {
                 w.flush()?;
                 durable = w.written();
@@ -89,12 +90,14 @@ fn write_frames(
         });
         if let Err(e) = r {
             // A frame cut by the failed write would end the file in part of a frame.
-            let _ = w.get_ref().get_ref().set_len(durable);
+            if let Some(w) = writer.take() {
+                let _ = w.cut_back(durable);
+            }
             result = Err(e);
             let _ = stop.send(true);
         }
     }
-    (w, counts, result)
+    (writer, counts, result)
 }
 
 fn frame(w: &mut Writer<BufWriter<File>>, msg: Message, counts: &mut Counts) -> io::Result<()> {
@@ -197,11 +200,14 @@ pub async fn record(cfg: RecordConfig, ready: &dyn Fn(String)) -> Result<Summary
     };
     let control = control::Control::default();
     let kernel = super::until_end(&ends, stop_rx, &stop_tx, &control, &mut source).await?;
-    let (mut w, counts, written) = writer.await.map_err(|e| Error::Task {
+    let (w, counts, written) = writer.await.map_err(|e| Error::Task {
         what: "writer thread",
         source: e,
     })?;
     written.map_err(|e| output_error(&e))?;
+    let Some(mut w) = w else {
+        return Err(output_error(&io::Error::other("the recording was closed")));
+    };
     let kernel: KernelStats = kernel?;
     let whole = w.written();
     let trailer = w.trailer(&Trailer {
@@ -214,7 +220,7 @@ pub async fn record(cfg: RecordConfig, ready: &dyn Fn(String)) -> Result<Summary
         stack_failed: kernel.stack_failed,
     });
     if let Err(e) = trailer {
-        let _ = w.get_ref().get_ref().set_len(whole);
+        let _ = w.cut_back(whole);
         return Err(output_error(&e));
     }
     Ok(Summary {

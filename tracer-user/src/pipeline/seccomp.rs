@@ -102,6 +102,7 @@ async fn feed(
                     unfinished: false,
                     clock,
                     lifecycle: None,
+                    recordings: None,
                 },
                 ends: control::Ends::default(),
                 control: Arc::default(),
@@ -217,6 +218,7 @@ async fn feed(
             unfinished: true,
             clock,
             lifecycle: None,
+            recordings: None,
         },
         ends: control::Ends {
             duration,

@@ -130,10 +130,7 @@ impl OutputFile {
     /// Pushes written data to the disk (at rotation and shutdown). Devices, pipes and sockets
     /// (`-o /dev/null`) have nothing to sync and are left alone.
     pub fn sync(&self) -> io::Result<()> {
-        match self.file.sync_data() {
-            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EROFS)) => Ok(()),
-            r => r,
-        }
+        sync(&self.file)
     }
 
     /// After a failed write of which `written` reached the file: truncates the file to the end
@@ -157,34 +154,47 @@ impl OutputFile {
         kept
     }
 
-    fn numbered(&self, n: u32) -> PathBuf {
-        let mut p = self.path.clone().into_os_string();
-        p.push(format!(".{n}"));
-        PathBuf::from(p)
-    }
-
     fn rotate(&mut self, keep: u32) -> io::Result<()> {
         self.sync()?;
-        if keep == 0 {
-            std::fs::remove_file(&self.path)?;
-        } else {
-            let _ = std::fs::remove_file(self.numbered(keep));
-            for n in (1..keep).rev() {
-                match std::fs::rename(self.numbered(n), self.numbered(n + 1)) {
-                    Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
-            }
-            // Someone (logrotate) may have moved the file away already: nothing to shift.
-            match std::fs::rename(&self.path, self.numbered(1)) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                _ => {}
-            }
-        }
+        shift(&self.path, keep)?;
         self.file = open_append(&self.path)?;
         self.size = 0;
         Ok(())
     }
+}
+
+/// Pushes written data to the disk; devices, pipes and sockets (`-o /dev/null`) have nothing
+/// to sync and are left alone.
+pub fn sync(file: &File) -> io::Result<()> {
+    match file.sync_data() {
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EROFS)) => Ok(()),
+        r => r,
+    }
+}
+
+/// `path` with `.N` appended.
+fn numbered(path: &Path, n: u32) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(format!(".{n}"));
+    PathBuf::from(p)
+}
+
+/// Moves `path` out of the way, as rotation does: `FILE.KEEP` is deleted, `FILE.N` becomes
+/// `FILE.N+1`, `FILE` becomes `FILE.1` (with `keep` 0, `FILE` is deleted). A missing file is
+/// not an error (logrotate may have moved it already).
+pub fn shift(path: &Path, keep: u32) -> io::Result<()> {
+    let gone = |r: io::Result<()>| match r {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
+    if keep == 0 {
+        return gone(std::fs::remove_file(path));
+    }
+    let _ = std::fs::remove_file(numbered(path, keep));
+    for n in (1..keep).rev() {
+        gone(std::fs::rename(numbered(path, n), numbered(path, n + 1)))?;
+    }
+    gone(std::fs::rename(path, numbered(path, 1)))
 }
 
 impl Write for OutputFile {
@@ -252,9 +262,9 @@ mod tests {
         // 40-byte lines, rotation after the write that reaches 100 bytes: 3 lines per file.
         let read = |p: &Path| std::fs::read_to_string(p).expect("read");
         let cur = read(&path);
-        let one = read(&f.numbered(1));
-        let two = read(&f.numbered(2));
-        assert!(!f.numbered(3).exists());
+        let one = read(&numbered(&f.path, 1));
+        let two = read(&numbered(&f.path, 2));
+        assert!(!numbered(&f.path, 3).exists());
         assert_eq!(cur.lines().count(), 20 % 3);
         assert_eq!(one.lines().count(), 3);
         assert_eq!(two.lines().count(), 3);

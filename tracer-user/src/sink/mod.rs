@@ -5,6 +5,7 @@ pub mod json_writer;
 pub mod jsonl;
 pub mod metrics;
 pub mod otlp;
+pub mod recording;
 pub mod route;
 pub mod seccomp;
 pub mod summary;

@@ -27,6 +27,9 @@ pub enum DaemonFormat {
     Json,
     /// strace-like lines, each after `[NAME]` when several containers share the output.
     Text,
+    /// The kernel's records copied undecoded, a recording per container (`DIR/NAME.trec`, or
+    /// the container's own output), decoded later by `tracer show` (docs/capture-format.md).
+    Binary,
 }
 
 /// Where the records go.
@@ -115,7 +118,10 @@ impl Dest {
         };
         match format {
             DaemonFormat::Json => Dest::Json(JsonLines::new(w, clock)),
-            DaemonFormat::Text => Dest::Text(Text::new(w, false).with_container_labels(labelled)),
+            // Recorded containers' records never reach the routes (sink/recording.rs).
+            DaemonFormat::Text | DaemonFormat::Binary => {
+                Dest::Text(Text::new(w, false).with_container_labels(labelled))
+            }
         }
     }
 
@@ -206,9 +212,11 @@ impl Outputs {
         // Open the containers' own files now: a path that cannot be written fails at start.
         let mut own = HashMap::new();
         for (label, d) in &destinations {
-            if let Some(path) = &d.output {
+            let f = d.format.unwrap_or(format);
+            if let Some(path) = &d.output
+                && f != DaemonFormat::Binary
+            {
                 let file = OutputFile::open(path.clone(), d.rotation)?;
-                let f = d.format.unwrap_or(format);
                 own.insert(label.clone(), Dest::new(Out::File(file), f, false, clock));
             }
         }
@@ -249,6 +257,16 @@ impl Outputs {
         write: impl FnOnce(&mut dyn Sink) -> io::Result<()>,
     ) -> io::Result<()> {
         let label = container.map_or(UNATTRIBUTED.into(), |c| c.label());
+        let format = self
+            .destinations
+            .get(label.as_ref())
+            .and_then(|d| d.format)
+            .unwrap_or(self.format);
+        if format == DaemonFormat::Binary {
+            // A recorded container: its records went to its recording, undecoded; what is
+            // written here about it (its lifecycle) has no place in one.
+            return Ok(());
+        }
         let dest = match self.which(&label) {
             Which::Own => self.own.get_mut(label.as_ref()),
             Which::One => self.one.as_mut(),
@@ -259,14 +277,9 @@ impl Outputs {
                         .dir
                         .as_ref()
                         .ok_or_else(|| io::Error::other("no output"))?;
-                    let format = self
-                        .destinations
-                        .get(label.as_ref())
-                        .and_then(|d| d.format)
-                        .unwrap_or(self.format);
                     let ext = match format {
                         DaemonFormat::Json => "jsonl",
-                        DaemonFormat::Text => "log",
+                        DaemonFormat::Text | DaemonFormat::Binary => "log",
                     };
                     let file = OutputFile::open(dir.join(format!("{stem}.{ext}")), self.rotation)?;
                     let d = Dest::new(Out::File(file), format, false, self.clock);

@@ -1,8 +1,8 @@
 //! nginx throughput under `wrk -t1 -c32` over loopback: untraced, the peers (strace attached to
 //! every nginx process; bpftrace printing one line per syscall of the container's cgroup, and
-//! counting in a map) and tracer (JSON lines to a file, a binary recording, the daemon, and
-//! `--summary`). Modes alternate
-//! within each round; medians and ratios to untraced.
+//! counting in a map) and tracer (JSON lines to a file, a binary recording, the daemon writing
+//! JSON lines and writing a recording, and `--summary`). Modes alternate within each round;
+//! medians and ratios to untraced.
 use std::{
     io::{BufRead as _, BufReader},
     path::{Path, PathBuf},
@@ -150,11 +150,12 @@ enum Mode {
     TracerJson,
     TracerRecord,
     TracerDaemon,
+    TracerDaemonBinary,
     TracerSummary,
 }
 
 impl Mode {
-    const ALL: [Mode; 8] = [
+    const ALL: [Mode; 9] = [
         Mode::Untraced,
         Mode::Strace,
         Mode::BpftracePrint,
@@ -162,6 +163,7 @@ impl Mode {
         Mode::TracerJson,
         Mode::TracerRecord,
         Mode::TracerDaemon,
+        Mode::TracerDaemonBinary,
         Mode::TracerSummary,
     ];
 
@@ -174,6 +176,7 @@ impl Mode {
             Mode::TracerJson => "tracer JSON, to a file",
             Mode::TracerRecord => "tracer record, to a file",
             Mode::TracerDaemon => "tracer daemon, to a file",
+            Mode::TracerDaemonBinary => "tracer daemon, binary",
             Mode::TracerSummary => "tracer --summary",
         }
     }
@@ -189,6 +192,10 @@ pub fn nginx(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
     let cgroup = cgroup_dir(&nginx.0)?;
     let out_file = dir.join("events.out");
     let out_arg = out_file.display().to_string();
+    // The daemon's recordings: NAME.trec there (moved aside to NAME.trec.1 … on each start).
+    let rec_dir = dir.join("recordings");
+    std::fs::create_dir_all(&rec_dir)?;
+    let rec_dir_arg = rec_dir.display().to_string();
     let mut results: Vec<Vec<f64>> = vec![Vec::new(); Mode::ALL.len()];
     for round in 0..args.rounds {
         for (i, mode) in Mode::ALL.iter().enumerate() {
@@ -212,6 +219,10 @@ pub fn nginx(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
                 )?),
                 Mode::TracerRecord => Some(start_record(root, &nginx.0, &out_arg)?),
                 Mode::TracerDaemon => Some(start_daemon(root, &nginx.0, &["--output", &out_arg])?),
+                Mode::TracerDaemonBinary => {
+                    let args = ["--format", "binary", "--output-dir", &rec_dir_arg];
+                    Some(start_daemon(root, &nginx.0, &args)?)
+                }
                 Mode::TracerSummary => Some(start_tracer_with(
                     root,
                     &nginx.0,
@@ -226,6 +237,8 @@ pub fn nginx(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
             results[i].push(rps);
         }
         let _ = std::fs::remove_file(&out_file);
+        let _ = std::fs::remove_dir_all(&rec_dir);
+        std::fs::create_dir_all(&rec_dir)?;
     }
     drop(nginx);
     let _ = std::fs::remove_dir_all(&dir);
