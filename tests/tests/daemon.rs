@@ -180,11 +180,40 @@ fn follows_a_recreated_container_under_its_new_id() {
     assert!(status.success());
 }
 
+/// The raw tracepoints `pid` holds a BPF link to (its fds' `tp_name`).
+fn raw_tracepoints(pid: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .expect("fdinfo")
+        .flatten()
+    {
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        if text.contains("link_type:\traw_tracepoint") {
+            out.extend(
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("tp_name:"))
+                    .map(|t| t.trim().to_string()),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
 #[test]
 fn waits_for_a_container_and_sees_its_entrypoint_start() {
     let name = unique("later");
     let mut d = Daemon::start(&["--container", &name]);
     std::thread::sleep(Duration::from_millis(500));
+    // Waiting, the daemon leaves the host's syscalls alone: its syscall programs are loaded,
+    // not attached (its signal hooks are: rare events).
+    let syscalls = || {
+        raw_tracepoints(d.pid())
+            .into_iter()
+            .filter(|t| t.starts_with("sys_"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(syscalls(), Vec::<String>::new());
     // The entrypoint makes 7 getppid and 3 failing openat, then exits.
     let c = run_workload(&name, &["burst", "7", "3"]);
     let file = d.file(&name);
@@ -193,6 +222,9 @@ fn waits_for_a_container_and_sees_its_entrypoint_start() {
         Duration::from_secs(10),
         || count(&complete_lines(&file), "workload", "exit_group") == 1,
     );
+    // The container stopped: detached once the linger (5 s) has passed with nothing followed.
+    d.wait_for_log("syscall programs detached", Duration::from_secs(15));
+    assert_eq!(syscalls(), Vec::<String>::new());
     let (status, _) = d.stop();
     assert!(status.success());
     let lines = read_lines(&file);

@@ -251,6 +251,8 @@ pub struct DaemonConfig {
     pub otlp: Option<Endpoint>,
     /// `--seccomp-watch`: the profile every followed container's calls are judged by.
     pub seccomp_watch: Option<PathBuf>,
+    /// The syscall programs stay attached while nothing is followed (benchmarks).
+    pub attach_always: bool,
 }
 
 /// What the daemon leaves out unless told otherwise: runc's and crun's set-up of a container

@@ -12,6 +12,7 @@ use tracer_common::{
     config::{DEFAULT_PENDING_ENTRIES, FILTER_CGROUP, FILTER_PIDNS, FILTER_TASKS, MAX_SYSCALL_NR},
 };
 
+use super::gate::Gate;
 use crate::{
     error::Error,
     model::target::{KernelFilter as Filter, PidNs},
@@ -64,6 +65,9 @@ pub struct BpfConfig {
     /// fds or change a socket), so that /proc and sock_diag are asked while the fd is most
     /// likely still open; empty: records wake it in batches only.
     pub wake_syscalls: Vec<u32>,
+    /// With [`Filter::CgroupSet`] and raw tracepoints: the syscall programs are attached only
+    /// while the set holds a target (bpf/gate.rs).
+    pub gate: bool,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -83,19 +87,43 @@ pub struct Loaded {
     pub pending: HashMap<MapData, u32, tracer_common::config::Pending>,
 }
 
-/// The cgroup ids the kernel follows, changed while the programs run.
-pub struct TargetSet(HashMap<MapData, u64, u8>);
+/// The cgroup ids the kernel follows, changed while the programs run; with a gate, the
+/// syscall programs are attached only while it holds any (bpf/gate.rs).
+pub struct TargetSet {
+    map: HashMap<MapData, u64, u8>,
+    ids: std::collections::HashSet<u64>,
+    gate: Option<Gate>,
+}
 
 impl TargetSet {
+    /// Attaches the gated programs first: the filter never holds a target they do not see.
     pub fn insert(&mut self, cgroup_id: u64) -> Result<(), Error> {
-        self.0
+        if let Some(g) = &self.gate {
+            g.open()
+                .map_err(|e| Error::Internal(format!("attaching the syscall programs: {e}")))?;
+        }
+        self.map
             .insert(cgroup_id, 1, 0)
-            .map_err(|e| bpf_error("TARGET_CGROUPS insert", e))
+            .map_err(|e| bpf_error("TARGET_CGROUPS insert", e))?;
+        self.ids.insert(cgroup_id);
+        Ok(())
     }
 
-    /// Removes `cgroup_id`; absent ids are not an error.
+    /// Removes `cgroup_id`; absent ids are not an error. The last one out detaches the gated
+    /// programs, after a linger.
     pub fn remove(&mut self, cgroup_id: u64) {
-        let _ = self.0.remove(&cgroup_id);
+        let _ = self.map.remove(&cgroup_id);
+        if self.ids.remove(&cgroup_id)
+            && self.ids.is_empty()
+            && let Some(g) = &self.gate
+        {
+            g.close_later();
+        }
+    }
+
+    /// Whether the syscall programs are attached now (always, without a gate).
+    pub fn attached(&self) -> bool {
+        self.gate.as_ref().is_none_or(Gate::is_open)
     }
 }
 
@@ -465,7 +493,11 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
         None
     };
 
-    attach(&mut ebpf, cfg.hook, btf.as_ref())?;
+    // The daemon's set starts empty: its syscall programs wait for a target (bpf/gate.rs).
+    let gated = cfg.gate
+        && matches!(cfg.filter, Filter::CgroupSet { .. })
+        && cfg.hook == Hook::RawTracepoint;
+    let gate = attach(&mut ebpf, cfg.hook, btf.as_ref(), gated)?;
 
     let events = RingBuf::try_from(
         ebpf.take_map("EVENTS")
@@ -488,7 +520,12 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
                 _ => None,
             };
             let set = HashMap::try_from(map).map_err(|e| bpf_error("TARGET_CGROUPS", e))?;
-            (Some(TargetSet(set)), live)
+            let set = TargetSet {
+                map: set,
+                ids: std::collections::HashSet::new(),
+                gate,
+            };
+            (Some(set), live)
         }
         _ => (None, None),
     };
@@ -553,15 +590,35 @@ fn view(data: &MapData) -> Result<HashMap<MapData, u64, u8>, Error> {
         .map_err(|e| bpf_error("TARGET_CGROUPS view", e))
 }
 
-fn attach(ebpf: &mut Ebpf, hook: Hook, btf: Option<&Btf>) -> Result<(), Error> {
+/// Loads and attaches the programs; `gated`: the raw syscall programs are loaded only, and
+/// handed back as a gate that attaches them while a target is followed.
+fn attach(
+    ebpf: &mut Ebpf,
+    hook: Hook,
+    btf: Option<&Btf>,
+    gated: bool,
+) -> Result<Option<Gate>, Error> {
+    let mut gated_progs = Vec::new();
     // Enter first: an exit seen before its enter is reported as `enter: missing`, never lost.
-    for (side, tp) in [("enter", "sys_enter"), ("exit", "sys_exit")] {
+    for (side, tp, tp_c) in [
+        ("enter", "sys_enter", c"sys_enter"),
+        ("exit", "sys_exit", c"sys_exit"),
+    ] {
         match hook {
             Hook::RawTracepoint => {
                 let name = format!("raw_sys_{side}");
                 let p: &mut RawTracePoint = program(ebpf, &name)?;
                 p.load().map_err(|e| bpf_error(&name, e))?;
-                p.attach(tp).map_err(|e| bpf_error(&name, e))?;
+                if gated {
+                    let fd = p
+                        .fd()
+                        .map_err(|e| bpf_error(&name, e))?
+                        .try_clone()
+                        .map_err(|e| Error::Internal(format!("{name} fd: {e}")))?;
+                    gated_progs.push((fd, tp_c));
+                } else {
+                    p.attach(tp).map_err(|e| bpf_error(&name, e))?;
+                }
             }
             Hook::BtfTracepoint => {
                 let name = format!("btf_sys_{side}");
@@ -591,7 +648,7 @@ fn attach(ebpf: &mut Ebpf, hook: Hook, btf: Option<&Btf>) -> Result<(), Error> {
     let p: &mut RawTracePoint = program(ebpf, name)?;
     p.load().map_err(|e| bpf_error(name, e))?;
     p.attach("signal_deliver").map_err(|e| bpf_error(name, e))?;
-    Ok(())
+    Ok(gated.then(|| Gate::new(gated_progs)))
 }
 
 fn program<'a, T>(ebpf: &'a mut Ebpf, name: &str) -> Result<&'a mut T, Error>

@@ -1,4 +1,5 @@
 //! The kernel side from user space: load, configure, attach, then read.
+pub mod gate;
 pub mod load;
 pub mod reader;
 pub mod recording;

@@ -95,6 +95,10 @@ pub struct DaemonArgs {
     /// tracer_seccomp_findings_total.
     #[arg(long, value_name = "FILE")]
     pub seccomp_watch: Option<PathBuf>,
+    /// Benchmarks only: keep the syscall programs attached while nothing is followed (the
+    /// daemon attaches them only while it follows a container).
+    #[arg(long, hide = true)]
+    pub attach_always: bool,
 }
 
 fn usage(msg: String) -> Error {
@@ -280,6 +284,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             }),
             otlp,
             seccomp_watch,
+            attach_always: a.attach_always,
         })
     }
 }
@@ -354,6 +359,7 @@ mod tests {
             format: None,
             otlp: None,
             seccomp_watch: None,
+            attach_always: false,
         }
     }
 

@@ -124,6 +124,8 @@ pub struct Kernel {
     /// Count every followed call per target in the kernel's summary maps (the daemon's
     /// syscall metrics).
     pub counts: bool,
+    /// Attach the syscall programs only while a target is followed (bpf/gate.rs).
+    pub gate: bool,
 }
 
 /// Loads the programs for a changing set of containers' cgroups and builds their follower.
@@ -139,6 +141,7 @@ pub async fn follow(
         syscalls,
         string_size,
         counts,
+        gate,
     } = kernel;
     let mount = cgroup::cgroup2_mount().ok_or_else(|| {
         Error::KernelSupport(
@@ -166,6 +169,7 @@ pub async fn follow(
         capture_specs: capture_spec::table(),
         stack: false,
         wake_syscalls: Vec::new(),
+        gate,
     })?;
     let targets: TargetSet = loaded
         .targets
@@ -456,6 +460,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
             string_size: kernel_string_size,
             // Served only with --metrics.
             counts: cfg.metrics.is_some(),
+            gate: !cfg.attach_always,
         },
         metrics.clone(),
     )

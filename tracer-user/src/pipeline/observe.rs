@@ -147,6 +147,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         capture_specs: capture_spec::table(),
         stack: cfg.stack,
         wake_syscalls: wake_syscalls(cfg),
+        gate: false,
     }
 }
 

@@ -140,6 +140,7 @@ async fn feed(
                 syscalls: Vec::new(),
                 string_size: DEFAULT_STRING_SIZE,
                 counts: false,
+                gate: true,
             },
             Arc::new(LogOnly),
         )

@@ -250,7 +250,8 @@ pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
     let out = ["--output", "/dev/null"];
     // Each starts a tracer; the host loop runs while it is attached.
     type Start<'a> = Box<dyn Fn() -> Result<Interrupt> + 'a>;
-    let host: [(&str, Start); 4] = [
+    let waiting = ["--container", "tracer-bench-does-not-exist"];
+    let host: [(&str, Start); 6] = [
         (
             "--container (cgroup filter)",
             Box::new(|| start_observe(root, &[&["--container", &name][..], &json[..]].concat())),
@@ -266,18 +267,34 @@ pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
             }),
         ),
         (
+            // No pod is selected: attached anyway, to measure the two-depth filter.
             "daemon, CRI (two depths)",
             Box::new(|| {
                 start_daemon_env(
                     root,
                     &[
                         &["--runtime", "cri", "--selector", "tracer-bench=none"][..],
+                        &["--attach-always"][..],
                         &out[..],
                     ]
                     .concat(),
                     &[("CONTAINER_RUNTIME_ENDPOINT", &endpoint)],
                 )
             }),
+        ),
+        (
+            "daemon waiting, attached",
+            Box::new(|| {
+                start_daemon_env(
+                    root,
+                    &[&waiting[..], &["--attach-always"], &out[..]].concat(),
+                    &[],
+                )
+            }),
+        ),
+        (
+            "daemon waiting (detached)",
+            Box::new(|| start_daemon_env(root, &[&waiting[..], &out[..]].concat(), &[])),
         ),
     ];
     let mut f: Vec<Vec<f64>> = vec![Vec::new(); followed.len() + 1];
