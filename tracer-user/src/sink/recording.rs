@@ -351,3 +351,54 @@ impl Open {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Runtime;
+
+    fn container(name: &str) -> Container {
+        Container {
+            id: format!("{name}-id"),
+            name: name.into(),
+            runtime: Runtime::Docker,
+            pod: None,
+        }
+    }
+
+    #[test]
+    fn which_containers_are_recorded_and_where() {
+        let own = Plan {
+            path: "/var/log/web.trec".into(),
+            rotation: None,
+            syscalls: vec![1],
+            string_size: 64,
+        };
+        let mut plans = Plans {
+            own: HashMap::from([("web".to_string(), own.clone())]),
+            default_syscalls: vec![2],
+            default_string_size: 32,
+            ..Plans::default()
+        };
+        // A table of its own: recorded wherever the others go.
+        assert_eq!(plans.of(&container("web")), Some(own.clone()));
+        assert_eq!(plans.of(&container("db")), None);
+        assert!(plans.any());
+        // --format binary --output-dir: everyone else in the directory, unless its table
+        // says json or text.
+        plans.dir = Some("/var/log/tracer".into());
+        plans.default_binary = true;
+        plans.formats.insert("db".into(), false);
+        plans.string_sizes.insert("cache".into(), 16);
+        assert_eq!(plans.of(&container("db")), None);
+        let cache = plans.of(&container("cache")).expect("recorded");
+        assert_eq!(cache.path, PathBuf::from("/var/log/tracer/cache.trec"));
+        assert_eq!((cache.syscalls, cache.string_size), (vec![2], 16));
+        // json by default: only a table's format = "binary" records, in the directory.
+        plans.default_binary = false;
+        assert_eq!(plans.of(&container("cache")), None);
+        plans.formats.insert("cache".into(), true);
+        assert!(plans.of(&container("cache")).is_some());
+        assert_eq!(plans.of(&container("web")), Some(own));
+    }
+}
