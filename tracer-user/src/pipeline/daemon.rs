@@ -365,6 +365,7 @@ fn recordings(
         dir,
         default_binary: cfg.format == DaemonFormat::Binary,
         rotation: cfg.rotation,
+        default_keep: crate::config::DEFAULT_KEEP,
         default_syscalls: cfg.syscalls.clone(),
         default_string_size: cfg.string_size,
         ..Plans::default()
@@ -383,6 +384,7 @@ fn recordings(
             let plan = Plan {
                 path: path.clone(),
                 rotation: p.rotation,
+                keep: p.rotation.map_or(crate::config::DEFAULT_KEEP, |r| r.keep),
                 syscalls: syscalls(p),
                 string_size: string_size(p),
             };

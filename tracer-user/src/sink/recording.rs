@@ -27,14 +27,15 @@ use crate::{
 };
 
 const WRITE_BUFFER: usize = 1 << 20;
-/// A file found at a recording's path with no rotation asked: the previous ones kept.
-const KEEP_UNROTATED: u32 = crate::config::DEFAULT_KEEP;
 
 /// Where and how one container's recording is written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub path: PathBuf,
     pub rotation: Option<Rotation>,
+    /// Earlier recordings kept when one found at the path is moved aside (the rotation's
+    /// count, or the daemon's default without rotation).
+    pub keep: u32,
     /// The syscalls its records are shown with (empty: all), and its string size: `show`'s
     /// defaults, from the container's policy.
     pub syscalls: Vec<u32>,
@@ -54,6 +55,8 @@ pub struct Plans {
     /// Labels whose table sets the format: recorded or not.
     pub formats: HashMap<String, bool>,
     pub rotation: Option<Rotation>,
+    /// Earlier recordings kept without rotation (`--rotate-keep`'s default).
+    pub default_keep: u32,
     /// Per label, else the daemon's: the syscall set and string size.
     pub syscalls: HashMap<String, Vec<u32>>,
     pub string_sizes: HashMap<String, u32>,
@@ -80,6 +83,7 @@ impl Plans {
         Some(Plan {
             path: dir.join(format!("{}.trec", c.file_stem())),
             rotation: self.rotation,
+            keep: self.rotation.map_or(self.default_keep, |r| r.keep),
             syscalls: self
                 .syscalls
                 .get(label.as_ref())
@@ -298,8 +302,7 @@ impl Open {
         }
         let path = &self.plan.path;
         if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
-            let keep = self.plan.rotation.map_or(KEEP_UNROTATED, |r| r.keep);
-            file::shift(path, keep)?;
+            file::shift(path, self.plan.keep)?;
         }
         let f = file::create(path)?;
         let header = Header {
@@ -371,6 +374,7 @@ mod tests {
         let own = Plan {
             path: "/var/log/web.trec".into(),
             rotation: None,
+            keep: 5,
             syscalls: vec![1],
             string_size: 64,
         };
