@@ -98,22 +98,30 @@ fn check(profile: &Path, events: &Path) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), report)
 }
 
-#[test]
-fn generated_nginx_profile_runs_nginx_with_zero_denials() {
-    let dir = TempDir::new("seccomp-nginx");
-    let profile = dir.0.join("nginx.json");
+/// A profile generated (`seccomp profile` with `extra`) from the start of an nginx that serves
+/// 200 requests: its directory (also holding the recording), the profile's and the recording's
+/// paths, and the profile read back.
+fn nginx_profile(tag: &str, extra: &[&str]) -> (TempDir, PathBuf, PathBuf, Value) {
+    let dir = TempDir::new(tag);
+    let profile = dir.0.join("profile.json");
     let record = dir.0.join("events.jsonl");
-    let name = unique("sc-nginx");
+    let name = unique(tag);
     let port = free_port();
-    let generator = profile_from_start(&name, "6s", &record, &profile);
+    let generator = profile_from_start_with(&name, "6s", &record, &profile, extra);
     let (c, _conf) = nginx_named(&name, port, &[]);
     for _ in 0..200 {
         assert!(http_get(port).contains("200"));
     }
     wait_ok(generator, Duration::from_secs(30));
     drop(c);
-    let p: Value =
+    let p =
         serde_json::from_str(&std::fs::read_to_string(&profile).expect("profile")).expect("JSON");
+    (dir, profile, record, p)
+}
+
+#[test]
+fn generated_nginx_profile_runs_nginx_with_zero_denials() {
+    let (_dir, profile, record, p) = nginx_profile("sc-nginx", &[]);
     assert_eq!(p["defaultAction"], "SCMP_ACT_ERRNO");
     let names: Vec<&str> = p["syscalls"][0]["names"]
         .as_array()
@@ -387,20 +395,7 @@ fn sigsys_from_kill_and_trap_is_seen_live_and_predicted_by_check() {
 /// against it.
 #[test]
 fn generated_nginx_profile_with_args_runs_nginx() {
-    let dir = TempDir::new("seccomp-nginx-args");
-    let profile = dir.0.join("nginx-args.json");
-    let record = dir.0.join("events.jsonl");
-    let name = unique("sc-nginx-args");
-    let port = free_port();
-    let generator = profile_from_start_with(&name, "6s", &record, &profile, &["--args"]);
-    let (c, _conf) = nginx_named(&name, port, &[]);
-    for _ in 0..200 {
-        assert!(http_get(port).contains("200"));
-    }
-    wait_ok(generator, Duration::from_secs(30));
-    drop(c);
-    let p: Value =
-        serde_json::from_str(&std::fs::read_to_string(&profile).expect("profile")).expect("JSON");
+    let (_dir, profile, record, p) = nginx_profile("sc-nginx-args", &["--args"]);
     let rules = p["syscalls"].as_array().expect("rules");
     let conditioned: Vec<String> = rules
         .iter()
