@@ -15,6 +15,8 @@ pub struct Daemon {
     child: Option<Child>,
     stderr: std::sync::mpsc::Receiver<String>,
     pub dir: TempDir,
+    /// The "tracer: daemon following …" line it started with.
+    pub started: String,
 }
 
 impl Daemon {
@@ -70,12 +72,13 @@ impl Daemon {
             .stderr(Stdio::piped())
             .spawn()
             .expect("tracer daemon starts");
-        let d = Daemon {
+        let mut d = Daemon {
             stderr: crate::stderr_lines(&mut child, Some("daemon")),
             child: Some(child),
             dir,
+            started: String::new(),
         };
-        crate::wait_for_line(
+        d.started = crate::wait_for_line(
             &d.stderr,
             "tracer: daemon following ",
             Duration::from_secs(30),

@@ -472,6 +472,26 @@ pub fn run_tracer(args: &[&str], envs: &[(&str, &str)]) -> Output {
         .expect("tracer runs")
 }
 
+/// The raw tracepoints `pid` holds a BPF link to (its fds' `tp_name`).
+pub fn raw_tracepoints(pid: u32) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
+        .expect("fdinfo")
+        .flatten()
+    {
+        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+        if text.contains("link_type:\traw_tracepoint") {
+            out.extend(
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("tp_name:"))
+                    .map(|t| t.trim().to_string()),
+            );
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Runs the workload on the host (outside every container).
 pub fn host_workload(args: &[&str]) -> Child {
     Command::new(workload_bin())

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tests::{
     Container,
     daemon::{Daemon, complete_lines, eventually, http, metric, read_lines, restart_dockerd},
-    docker, env, free_port, unique,
+    docker, env, free_port, raw_tracepoints, unique,
 };
 
 /// `docker run -d --name NAME --network none IMAGE /workload ARGS…`, removed when dropped.
@@ -180,24 +180,25 @@ fn follows_a_recreated_container_under_its_new_id() {
     assert!(status.success());
 }
 
-/// The raw tracepoints `pid` holds a BPF link to (its fds' `tp_name`).
-fn raw_tracepoints(pid: u32) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(format!("/proc/{pid}/fdinfo"))
-        .expect("fdinfo")
-        .flatten()
-    {
-        let text = std::fs::read_to_string(e.path()).unwrap_or_default();
-        if text.contains("link_type:\traw_tracepoint") {
-            out.extend(
-                text.lines()
-                    .filter_map(|l| l.strip_prefix("tp_name:"))
-                    .map(|t| t.trim().to_string()),
-            );
-        }
-    }
-    out.sort();
-    out
+/// The syscall tracepoints (`sys_enter`, `sys_exit`) `pid` holds a link to.
+fn syscall_links(pid: u32) -> Vec<String> {
+    raw_tracepoints(pid)
+        .into_iter()
+        .filter(|t| t.starts_with("sys_"))
+        .collect()
+}
+
+/// Runs container `name` with `workload burst 7 3` as its entrypoint (7 getppid, 3 failing
+/// openat) and waits until the daemon has written its exit_group; the container and the file.
+fn burst_to_its_exit(d: &Daemon, name: &str) -> (Container, PathBuf) {
+    let c = run_workload(name, &["burst", "7", "3"]);
+    let file = d.file(name);
+    eventually(
+        "the entrypoint's exit_group",
+        Duration::from_secs(10),
+        || count(&complete_lines(&file), "workload", "exit_group") == 1,
+    );
+    (c, file)
 }
 
 #[test]
@@ -207,21 +208,10 @@ fn waits_for_a_container_and_sees_its_entrypoint_start() {
     std::thread::sleep(Duration::from_millis(500));
     // Waiting, the daemon leaves the host's syscalls alone: its syscall programs are loaded,
     // not attached (its signal hooks are: rare events).
-    let syscalls = || {
-        raw_tracepoints(d.pid())
-            .into_iter()
-            .filter(|t| t.starts_with("sys_"))
-            .collect::<Vec<_>>()
-    };
+    let syscalls = || syscall_links(d.pid());
     assert_eq!(syscalls(), Vec::<String>::new());
     // The entrypoint makes 7 getppid and 3 failing openat, then exits.
-    let c = run_workload(&name, &["burst", "7", "3"]);
-    let file = d.file(&name);
-    eventually(
-        "the entrypoint's exit_group",
-        Duration::from_secs(10),
-        || count(&complete_lines(&file), "workload", "exit_group") == 1,
-    );
+    let (c, file) = burst_to_its_exit(&d, &name);
     // The container stopped: detached once the linger (5 s) has passed with nothing followed.
     d.wait_for_log("syscall programs detached", Duration::from_secs(15));
     assert_eq!(syscalls(), Vec::<String>::new());
@@ -250,6 +240,43 @@ fn waits_for_a_container_and_sees_its_entrypoint_start() {
         .filter(|v| v["comm"].as_str().is_some_and(|c| c.starts_with("runc")))
         .collect();
     assert!(runc.is_empty(), "{runc:#?}");
+    drop(c);
+}
+
+/// `--exit-only`: one syscall program (on sys_exit) while the container runs, its calls counted
+/// exactly, none with a duration, exit_group read as the task ends, execve left out.
+#[test]
+fn exit_only_follows_a_container_with_one_program() {
+    let name = unique("exit-only");
+    let mut d = Daemon::start(&["--container", &name, "--exit-only"]);
+    assert!(
+        d.started.contains("at exits only") && d.started.contains("execve"),
+        "{}",
+        d.started
+    );
+    let (c, file) = burst_to_its_exit(&d, &name);
+    // Within the linger (5 s) after the container stopped: still attached, exit program only.
+    assert_eq!(syscall_links(d.pid()), ["sys_exit"]);
+    let (status, _) = d.stop();
+    assert!(status.success());
+    let lines = read_lines(&file);
+    assert_eq!(count(&lines, "workload", "getppid"), 7);
+    let openat: Vec<&Value> = lines
+        .iter()
+        .filter(|v| is_call(v, "workload", "openat") && v["errno"] == "ENOENT")
+        .collect();
+    assert_eq!(openat.len(), 3);
+    let calls: Vec<&Value> = lines.iter().filter(|v| v["type"] == "syscall").collect();
+    assert!(calls.iter().all(|v| v["duration_ns"].is_null()));
+    assert!(calls.iter().all(|v| v["syscall"] != "execve"));
+    let exit = calls
+        .iter()
+        .find(|v| is_call(v, "workload", "exit_group"))
+        .expect("exit_group");
+    assert!(
+        exit["ret"].is_null() && exit["args"][0]["value"] == 0,
+        "{exit}"
+    );
     drop(c);
 }
 

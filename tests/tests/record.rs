@@ -25,10 +25,22 @@ fn observe_and_record(
     args: &[&str],
     dir: &TempDir,
 ) -> (String, std::path::PathBuf, u64) {
+    observe_and_record_with(c, args, &[], dir)
+}
+
+/// As `observe_and_record`, `record` given `rec_args` too.
+fn observe_and_record_with(
+    c: &Container,
+    args: &[&str],
+    rec_args: &[&str],
+    dir: &TempDir,
+) -> (String, std::path::PathBuf, u64) {
     let mut a = vec!["--container", c.name.as_str()];
     a.extend_from_slice(args);
     let live = Tracer::start(&a);
-    let rec = Tracer::start_as("record", &["--container", &c.name]);
+    let mut r = vec!["--container", c.name.as_str()];
+    r.extend_from_slice(rec_args);
+    let rec = Tracer::start_as("record", &r);
     let pid = burst(c);
     // observe stops on SIGINT; record on SIGTERM, which must end it as cleanly (its trailer
     // written: `show` of the whole file succeeds).
@@ -101,7 +113,53 @@ fn show_json_equals_observe_json_record_for_record() {
     let c = workload_container();
     let dir = TempDir::new("record-json");
     let (live, cap, pid) = observe_and_record(&c, &["--format", "json"], &dir);
-    let shown = show(&cap, &["--format", "json"]);
+    let shown = same_records(&live, &cap);
+    let mine = |name: &str, errno: Option<&str>| workload_calls(&shown, pid, name, errno);
+    assert_eq!(mine("getppid", None), K as usize);
+    assert_eq!(mine("openat", Some("ENOENT")), M as usize);
+    assert_eq!(mine("exit_group", None), 1);
+}
+
+/// `--exit-only` on both sides: the recording shows what observe printed, every call without a
+/// duration, exit_group read as the task ended, execve left out.
+#[test]
+fn an_exit_only_recording_shows_what_exit_only_observe_printed() {
+    let c = workload_container();
+    let dir = TempDir::new("record-exit-only");
+    let (live, cap, pid) = observe_and_record_with(
+        &c,
+        &["--format", "json", "--exit-only"],
+        &["--exit-only"],
+        &dir,
+    );
+    let shown = same_records(&live, &cap);
+    let mine = |name: &str, errno: Option<&str>| workload_calls(&shown, pid, name, errno);
+    assert_eq!(mine("getppid", None), K as usize);
+    assert_eq!(mine("openat", Some("ENOENT")), M as usize);
+    assert_eq!(mine("exit_group", None), 1);
+    let calls: Vec<&Value> = shown.iter().filter(|v| v["type"] == "syscall").collect();
+    assert!(calls.iter().all(|v| v["duration_ns"].is_null()));
+    assert!(calls.iter().all(|v| v["syscall"] != "execve"));
+}
+
+/// The burst process's calls named `name` (failed with `errno`, when given).
+fn workload_calls(shown: &[Value], pid: u64, name: &str, errno: Option<&str>) -> usize {
+    shown
+        .iter()
+        .filter(|v| {
+            v["type"] == "syscall"
+                && v["ns_pid"].as_u64() == Some(pid)
+                && v["comm"] == "workload"
+                && v["syscall"] == name
+                && errno.is_none_or(|e| v["errno"] == e)
+        })
+        .count()
+}
+
+/// `show --format json` of the recording `cap` prints the records of `live` (observe's JSON),
+/// thread by thread, times aside; returns them.
+fn same_records(live: &str, cap: &Path) -> Vec<Value> {
+    let shown = show(cap, &["--format", "json"]);
     assert!(
         shown.status.success(),
         "{}",
@@ -109,7 +167,7 @@ fn show_json_equals_observe_json_record_for_record() {
     );
     assert!(String::from_utf8_lossy(&shown.stderr).contains(" records, 0 lost"));
     let (live, shown) = (
-        json_lines(&live),
+        json_lines(live),
         json_lines(&String::from_utf8_lossy(&shown.stdout)),
     );
     assert_eq!(live.len(), shown.len(), "record counts");
@@ -143,21 +201,7 @@ fn show_json_equals_observe_json_record_for_record() {
             "record {i}"
         );
     }
-    let mine = |name: &str, errno: Option<&str>| {
-        shown
-            .iter()
-            .filter(|v| {
-                v["type"] == "syscall"
-                    && v["ns_pid"].as_u64() == Some(pid)
-                    && v["comm"] == "workload"
-                    && v["syscall"] == name
-                    && errno.is_none_or(|e| v["errno"] == e)
-            })
-            .count()
-    };
-    assert_eq!(mine("getppid", None), K as usize);
-    assert_eq!(mine("openat", Some("ENOENT")), M as usize);
-    assert_eq!(mine("exit_group", None), 1);
+    shown
 }
 
 #[test]

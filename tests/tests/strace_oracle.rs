@@ -159,6 +159,75 @@ fn a_workload_looks_the_same_to_strace_and_tracer() {
     assert_same("child", &strace[&child], &tracer[&child]);
 }
 
+/// `--exit-only` (no program on sys_enter): the same run, and every call it keeps decoded as
+/// strace decodes it, though the arguments are read at exit. The calls it leaves out (its
+/// start line names them) are absent; the oracle makes several (getsockname, accept4,
+/// recvfrom, recvmsg), so the comparison skips some of strace's lines. exit_group, which has
+/// no exit, is read as the task ends.
+#[test]
+fn exit_only_shows_the_calls_it_keeps_as_strace_does() {
+    let c = workload_container();
+    let pid = start_workload(&c, &["oracle"]);
+    let args = [
+        "--container",
+        &c.name,
+        "-s",
+        "64",
+        "--host-pids",
+        "--exit-only",
+    ];
+    let tracer = Tracer::start(&args);
+    assert_eq!(
+        tests::raw_tracepoints(tracer.pid()),
+        [
+            "sched_process_exit",
+            "signal_deliver",
+            "signal_generate",
+            "sys_exit"
+        ],
+        "one syscall program, on sys_exit; exit_group's as tasks end"
+    );
+    let left_out: Vec<String> = tracer
+        .started
+        .split_once("need the entry: ")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(names, _)| names.split(", ").map(str::to_string).collect())
+        .unwrap_or_else(|| panic!("no calls left out in {:?}", tracer.started));
+    let strace = Strace::attach(&[pid]);
+    c.exec(&["/workload", "touch", "/tmp/oracle-go"]);
+    let strace = parse_strace(&strace.wait(false));
+    let done = tracer.stop();
+    assert!(done.status.success(), "{}", done.stderr);
+    let tracer = parse_tracer(&done.stdout);
+    let kept = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| !left_out.iter().any(|n| n == name(l)))
+            .cloned()
+            .collect()
+    };
+    let all = from(&strace[&pid], "/oracle-start");
+    let main = kept(all);
+    for gone in ["getsockname", "accept4", "recvfrom", "recvmsg"] {
+        assert!(
+            all.iter().any(|l| name(l) == gone) && !main.iter().any(|l| name(l) == gone),
+            "strace shows {gone}, --exit-only leaves it out"
+        );
+    }
+    // exit_group has no exit: read as the task ends, it is kept (compared below).
+    assert!(
+        main.iter().any(|l| name(l) == "exit_group"),
+        "exit_group kept"
+    );
+    assert!(main.len() > 40, "{} calls compared", main.len());
+    let ours = from(&tracer[&pid], "/oracle-start");
+    assert_same("main, exit only", &main, ours);
+    let children: Vec<&u32> = strace.keys().filter(|&&p| p != pid).collect();
+    assert_eq!(children.len(), 1, "one forked child");
+    let child = *children[0];
+    assert_same("child, exit only", &kept(&strace[&child]), &tracer[&child]);
+}
+
 /// `-y` on both sides: fd numbers reused at once (a file's number for a pipe, the pipe's for
 /// another file) name what the trace opened, as strace names them, not what /proc shows by
 /// the time tracer decodes the records.

@@ -24,6 +24,11 @@ pub const FLAG_THREAD_KNOWN: u16 = 1 << 2;
 /// With [`FLAG_ENTER_MISSING`]: seccomp answered this call with SIGSYS (`SCMP_ACT_KILL*`,
 /// `SCMP_ACT_TRAP`); it never ran, and `ret` is meaningless (the registers were rolled back).
 pub const FLAG_SECCOMP_SIGSYS: u16 = 1 << 3;
+/// Exit-only mode (`--exit-only`, no `sys_enter` program): the call was seen at its exit only,
+/// its arguments read from the registers there and its enter-side captures read at exit from
+/// the same memory (only calls that leave their inputs as they were are selected). `enter_ns`
+/// is 0: the call has no duration.
+pub const FLAG_EXIT_ONLY: u16 = 1 << 4;
 
 /// Every record starts with this header.
 #[repr(C)]

@@ -283,6 +283,14 @@ fn count_of(spec: &CaptureSpec, i: usize, args: &[u64; 6], ret: i64) -> u64 {
     }
 }
 
+/// `all_args`: the enter side's captures (at `sys_enter`).
+pub const SIDE_ENTER: u64 = 0;
+/// `all_args`: the exit side's captures (at `sys_exit`, after an enter).
+pub const SIDE_EXIT: u64 = 1;
+/// `all_args`: both sides' captures at `sys_exit`, for a call whose enter was not traced
+/// (`--exit-only`: only calls whose inputs read the same at exit are selected).
+pub const SIDE_WHOLE: u64 = 2;
+
 /// State shared with the `bpf_loop` bodies, in per-CPU map memory (`ARGS_LOOP`), not on the
 /// caller's stack: the kernel counts a `bpf_loop` callback's frame on top of its caller's, and
 /// the whole chain must fit in 512 bytes.
@@ -291,7 +299,8 @@ pub struct ArgsLoop {
     spec: CaptureSpec,
     args: [u64; 6],
     ret: i64,
-    exit_side: u64,
+    /// `SIDE_*`: which side's captures are read.
+    side: u64,
     /// Enter side: set to the address buffer size read (see `Pending::len_in`). Exit side:
     /// that size, the most of an address to read.
     len_in: u64,
@@ -314,7 +323,7 @@ pub fn all_args(
     spec: &CaptureSpec,
     args: &[u64; 6],
     ret: i64,
-    exit_side: bool,
+    side: u64,
     facts: EnterFacts,
 ) -> EnterFacts {
     let Some(state) = ARGS_LOOP.get_ptr_mut(0) else {
@@ -326,7 +335,7 @@ pub fn all_args(
         spec: *spec,
         args: *args,
         ret,
-        exit_side: u64::from(exit_side),
+        side,
         len_in: u64::from(facts.len_in),
         retry: u64::from(facts.retry),
     };
@@ -358,7 +367,13 @@ extern "C" fn arg_step(index: u64, _ctx: *mut c_void) -> i64 {
         return 1;
     };
     let spec = &state.spec;
-    if state.exit_side != 0 {
+    let exit = match state.side {
+        SIDE_ENTER => false,
+        SIDE_EXIT => true,
+        // A call seen at its exit alone: each argument read as its kind says.
+        _ => CaptureSpec::is_exit_kind(spec.kind[i]),
+    };
+    if exit {
         if state.retry & (1 << i) != 0 {
             string_again(&mut c, spec, i, state.args[i]);
         } else {

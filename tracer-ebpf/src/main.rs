@@ -17,7 +17,7 @@ use aya_ebpf::{
     macros::{btf_tracepoint, raw_tracepoint, tracepoint},
     programs::{BtfTracePointContext, RawTracePointContext, TracePointContext},
 };
-use syscall::{ExitRegs, on_enter, on_exit, on_sigsys};
+use syscall::{ExitRegs, on_enter, on_exit, on_exit_call, on_exit_only, on_sigsys};
 
 // --- raw tracepoints: TP_PROTO(struct pt_regs *regs, long id) / (struct pt_regs *regs, long ret)
 
@@ -36,6 +36,22 @@ pub fn raw_sys_exit(ctx: RawTracePointContext) -> i32 {
     let regs: *const regs::PtRegs = ctx.arg(0);
     let ret: i64 = ctx.arg(1);
     let _ = on_exit(ctx.as_ptr(), ret, || ExitRegs::Regs(regs::read(regs)));
+    0
+}
+
+/// `--exit-only`: the one program on `sys_exit`, with no `sys_enter` program beside it.
+#[raw_tracepoint(tracepoint = "sys_exit")]
+pub fn raw_sys_exit_only(ctx: RawTracePointContext) -> i32 {
+    let regs: *const regs::PtRegs = ctx.arg(0);
+    let ret: i64 = ctx.arg(1);
+    let _ = on_exit_only(ctx.as_ptr(), ret, || ExitRegs::Regs(regs::read(regs)));
+    0
+}
+
+/// `--exit-only`: `exit` and `exit_group`, which have no `sys_exit`, seen as the task ends.
+#[raw_tracepoint(tracepoint = "sched_process_exit")]
+pub fn raw_sched_process_exit_call(ctx: RawTracePointContext) -> i32 {
+    let _ = on_exit_call(ctx.as_ptr());
     0
 }
 
@@ -114,6 +130,14 @@ pub fn btf_sys_exit(ctx: BtfTracePointContext) -> i32 {
     let regs: *const regs::PtRegs = ctx.arg(0);
     let ret: i64 = ctx.arg(1);
     let _ = on_exit(ctx.as_ptr(), ret, || ExitRegs::Regs(regs::read(regs)));
+    0
+}
+
+#[btf_tracepoint(function = "sys_exit")]
+pub fn btf_sys_exit_only(ctx: BtfTracePointContext) -> i32 {
+    let regs: *const regs::PtRegs = ctx.arg(0);
+    let ret: i64 = ctx.arg(1);
+    let _ = on_exit_only(ctx.as_ptr(), ret, || ExitRegs::Regs(regs::read(regs)));
     0
 }
 

@@ -6,17 +6,17 @@ use aya_ebpf::{
     helpers::{bpf_get_current_cgroup_id, bpf_ktime_get_ns, bpf_probe_read_kernel},
 };
 use tracer_common::{
-    capture::{CAP_ARGV, CAP_IOV_OUT, CaptureSpec, EnterRecord, LEN_IN_UNKNOWN},
+    capture::{CAP_ARGV, CAP_IOV_OUT, CAP_NONE, CaptureSpec, EnterRecord, LEN_IN_UNKNOWN},
     config::{PENDING_DONE, PENDING_IN_FLIGHT, PENDING_SIGSYS, Pending},
     record::{
-        COMM_LEN, FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN,
-        KIND_ENTER, KIND_SYSCALL, RecordHeader, SyscallRecord,
+        COMM_LEN, FLAG_ENTER_MISSING, FLAG_EXIT_ONLY, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS,
+        FLAG_THREAD_KNOWN, KIND_ENTER, KIND_SYSCALL, RecordHeader, SyscallRecord,
     },
     stats::{STAT_PENDING_FULL, STAT_REGS_UNREADABLE, STAT_RINGBUF_FULL, STAT_STACK_FAILED},
 };
 
 use crate::{
-    capture::{Cursor, EnterFacts, all_args, put_stack},
+    capture::{Cursor, EnterFacts, SIDE_ENTER, SIDE_EXIT, SIDE_WHOLE, all_args, put_stack},
     filter::{Followed, ns_ids, status_shown, syscall_selected, task_followed},
     maps::{
         CAPTURE_SPEC, EVENTS, PENDING, STACK_ON, STREAM_ON, WAKE_ON, WAKE_SYSCALLS, WAKEUP_BYTES,
@@ -30,6 +30,13 @@ use crate::{
 const NO_RETURN: [u32; 2] = [60, 231]; // exit, exit_group
 #[cfg(bpf_target_arch = "aarch64")]
 const NO_RETURN: [u32; 2] = [93, 94]; // exit, exit_group
+
+/// x86_64 and aarch64 numbers of the calls that start a task (the child returns 0 from them
+/// without having entered them). aarch64 has neither fork nor vfork: clone repeated.
+#[cfg(bpf_target_arch = "x86_64")]
+const CLONES: [u32; 4] = [56, 57, 58, 435]; // clone, fork, vfork, clone3
+#[cfg(bpf_target_arch = "aarch64")]
+const CLONES: [u32; 4] = [220, 220, 220, 435]; // clone, clone3
 
 /// What the exit hook knows besides the return value.
 pub enum ExitRegs {
@@ -183,7 +190,7 @@ pub fn on_exit(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> R
                             len_in: p.len_in,
                             retry,
                         };
-                        return emit_with_captures(ctx, pid_tgid, parts, spec, facts);
+                        return emit_with_captures(ctx, pid_tgid, parts, spec, facts, SIDE_EXIT);
                     }
                 }
                 return emit(ctx, pid_tgid, parts);
@@ -240,6 +247,143 @@ pub fn on_exit(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> R
             ns,
         },
     )
+}
+
+/// `--exit-only`'s exit program (no `sys_enter` program is attached): each call is reported
+/// from its exit alone. On x86-64 and arm64 the argument registers are still in `pt_regs` at
+/// exit and `orig_ax` / `syscallno` hold the number; user space selects only the calls that
+/// leave their inputs as they were (`capture_spec::needs_enter`), so their enter-side
+/// captures are read here from the same memory, into the one record. A program of its own:
+/// beside `on_exit`'s paths the verifier would walk both capture loops twice over.
+#[inline(always)]
+pub fn on_exit_only(ctx: *mut c_void, ret: i64, regs: impl FnOnce() -> ExitRegs) -> Result<(), ()> {
+    let Some(Followed { pid_tgid, target }) = task_followed() else {
+        return Ok(());
+    };
+    // SAFETY: helper without arguments.
+    let now = unsafe { bpf_ktime_get_ns() };
+    let tid = pid_tgid as u32;
+    let (nr, args) = match regs() {
+        ExitRegs::Regs(Some(r)) => (r.nr, r.args),
+        ExitRegs::Regs(None) => {
+            count(STAT_REGS_UNREADABLE);
+            crate::diag::regs_unreadable();
+            return Ok(());
+        }
+        // The classic tracepoint has no registers: user space refuses the combination.
+        ExitRegs::Nr(_) => return Ok(()),
+    };
+    // The thread's entry keeps its ids in the target PID namespace (looked up once) and the
+    // mark of a SIGSYS from seccomp (`on_sigsys`).
+    let (ns, sigsys, first) = match PENDING.get_ptr_mut(tid) {
+        Some(p) => {
+            // SAFETY: value pointer of a map entry owned by this thread's key.
+            let p = unsafe { &mut *p };
+            let sigsys = p.state == PENDING_SIGSYS;
+            p.state = PENDING_DONE;
+            (Some((p.ns_tgid, p.ns_tid)), sigsys, false)
+        }
+        None => {
+            let ns = ns_ids();
+            let done = Pending {
+                state: PENDING_DONE,
+                ..Pending::default()
+            };
+            remember(tid, ns, done);
+            (ns, false, true)
+        }
+    };
+    if !syscall_selected(nr) {
+        return Ok(());
+    }
+    // A call answered with SIGSYS never ran: no return value to count, and unfinished, which
+    // the status filter never drops.
+    summary::record(target, nr, (!sigsys).then_some(ret), None);
+    if config_u32(&STREAM_ON) == 0 || (!sigsys && !status_shown(ret)) {
+        return Ok(());
+    }
+    let flags = if sigsys {
+        FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN | FLAG_SECCOMP_SIGSYS
+    } else if first && ret == 0 && CLONES.contains(&nr) {
+        // A new task's first return, from the call its parent made: as with an enter program,
+        // the child side of the call, never entered.
+        FLAG_ENTER_MISSING
+    } else {
+        FLAG_EXIT_ONLY
+    };
+    let parts = Parts {
+        target,
+        nr,
+        ret,
+        enter_ns: 0,
+        now,
+        args,
+        flags,
+        ns,
+    };
+    // `CAPTURE_SPEC` is an array: every number has a spec, most of them empty.
+    if !sigsys
+        && let Some(spec) = spec_of(nr)
+        && has(spec, |k| k != CAP_NONE)
+    {
+        let facts = EnterFacts {
+            len_in: LEN_IN_UNKNOWN,
+            retry: 0,
+        };
+        return emit_with_captures(ctx, pid_tgid, parts, spec, facts, SIDE_WHOLE);
+    }
+    emit(ctx, pid_tgid, parts)
+}
+
+/// `sched_process_exit` with `--exit-only` (kernel/exit.c `do_exit`, in the exiting task):
+/// `exit` and `exit_group` never reach `sys_exit`, so their record comes from here. The task's
+/// saved user registers still hold the call it is leaving by (`orig_ax` / `syscallno`) and
+/// its arguments; a task killed by a signal, or by a sibling's `exit_group`, is leaving from
+/// another call, or none, and has no record here (its death is a signal record).
+#[inline(always)]
+pub fn on_exit_call(ctx: *mut c_void) -> Result<(), ()> {
+    let Some(Followed { pid_tgid, target }) = task_followed() else {
+        return Ok(());
+    };
+    // SAFETY: helpers on the current task, which is alive (it is running this program).
+    let regs = unsafe {
+        aya_ebpf::helpers::generated::bpf_task_pt_regs(
+            aya_ebpf::helpers::generated::bpf_get_current_task_btf(),
+        )
+    } as *const crate::regs::PtRegs;
+    let Some(r) = crate::regs::read(regs) else {
+        return Ok(());
+    };
+    if r.nr != NO_RETURN[0] && r.nr != NO_RETURN[1] {
+        return Ok(());
+    }
+    if !syscall_selected(r.nr) {
+        return Ok(());
+    }
+    summary::record(target, r.nr, None, None);
+    let tid = pid_tgid as u32;
+    let ns = match PENDING.get_ptr(tid) {
+        // SAFETY: value pointer of a map entry owned by this thread's key.
+        Some(p) => unsafe { Some(((*p).ns_tgid, (*p).ns_tid)) },
+        None => ns_ids(),
+    };
+    let _ = PENDING.remove(tid);
+    if config_u32(&STREAM_ON) == 0 {
+        return Ok(());
+    }
+    // SAFETY: helper without arguments.
+    let now = unsafe { bpf_ktime_get_ns() };
+    let parts = Parts {
+        target,
+        nr: r.nr,
+        ret: 0,
+        enter_ns: 0,
+        now,
+        args: r.args,
+        flags: FLAG_NO_RETURN | FLAG_EXIT_ONLY,
+        ns,
+    };
+    emit(ctx, pid_tgid, parts)
 }
 
 /// `include/uapi/asm-generic/siginfo.h`: SIGSYS's `si_code` when seccomp sent it.
@@ -414,12 +558,13 @@ fn emit_with_captures(
     parts: Parts,
     spec: &CaptureSpec,
     facts: EnterFacts,
+    side: u64,
 ) -> Result<(), ()> {
     const FIXED: usize = core::mem::size_of::<SyscallRecord>();
     if Cursor::new(FIXED).is_none() {
         return emit_fixed(pid_tgid, parts);
     }
-    all_args(spec, &parts.args, parts.ret, true, facts);
+    all_args(spec, &parts.args, parts.ret, side, facts);
     let Some(mut c) = Cursor::current() else {
         return Err(());
     };
@@ -449,7 +594,7 @@ fn emit_enter(
     if Cursor::new(FIXED).is_none() {
         return none;
     }
-    let facts = all_args(spec, args, 0, false, none);
+    let facts = all_args(spec, args, 0, SIDE_ENTER, none);
     let Some(c) = Cursor::current() else {
         return facts;
     };

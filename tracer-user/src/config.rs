@@ -109,6 +109,31 @@ pub fn check_string_size(n: u32) -> Result<u32, Error> {
     Ok(n)
 }
 
+/// `--exit-only` (observe, record, daemon): the syscall set (empty: all) without the calls
+/// whose record needs the call's entry, and those calls. A set of nothing but such calls is an
+/// error: nothing would be shown.
+pub fn exit_only_set(set: Vec<u32>) -> Result<(Vec<u32>, Vec<u32>), Error> {
+    let set = if set.is_empty() {
+        (0..tracer_common::config::MAX_SYSCALL_NR).collect()
+    } else {
+        set
+    };
+    let (left_out, kept): (Vec<u32>, Vec<u32>) = set
+        .into_iter()
+        .partition(|&nr| crate::decode::capture_spec::needs_enter(nr));
+    if kept.is_empty() {
+        let names: Vec<_> = left_out
+            .iter()
+            .map(|&n| crate::decode::syscalls::display_name(n))
+            .collect();
+        return Err(Error::Usage(format!(
+            "--exit-only cannot show {}: a record of them needs the call's entry (sys_enter); leave out --exit-only",
+            names.join(", ")
+        )));
+    }
+    Ok((kept, left_out))
+}
+
 /// How records are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
@@ -159,6 +184,11 @@ pub struct ObserveConfig {
     pub trace_paths: Vec<PathBuf>,
     /// `--otlp`: every record as an OpenTelemetry log record to this receiver too.
     pub otlp: Option<Endpoint>,
+    /// `--exit-only`: no `sys_enter` program; `syscalls` then holds the calls that do not
+    /// need it.
+    pub exit_only: bool,
+    /// With `exit_only`: the calls asked for (or all) that it leaves out.
+    pub left_out: Vec<u32>,
 }
 
 /// `record`, checked: observe's target, syscall set and kernel options; the file to write.
@@ -253,6 +283,9 @@ pub struct DaemonConfig {
     pub seccomp_watch: Option<PathBuf>,
     /// The syscall programs stay attached while nothing is followed (benchmarks).
     pub attach_always: bool,
+    /// `--exit-only`: no `sys_enter` program (the calls whose record needs it are left out of
+    /// the kernel's set: `capture_spec::needs_enter`).
+    pub exit_only: bool,
 }
 
 /// What the daemon leaves out unless told otherwise: runc's and crun's set-up of a container
@@ -363,6 +396,8 @@ pub struct DaemonFile {
     /// An OTLP/gRPC receiver, as `--otlp` takes it.
     pub otlp: Option<String>,
     pub seccomp_watch: Option<PathBuf>,
+    /// As `--exit-only`.
+    pub exit_only: Option<bool>,
 }
 
 /// `syscalls = "SET"` or `syscalls = ["ITEM", …]`.
@@ -485,6 +520,24 @@ pub fn valid_container_name(name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::{decode::syscalls, error::exit};
+
+    #[test]
+    fn exit_only_leaves_out_what_needs_the_entry() {
+        let number = |n: &str| crate::decode::syscalls::number(n).expect("known");
+        let (kept, left) =
+            exit_only_set(vec![number("openat"), number("accept4")]).expect("openat is kept");
+        assert_eq!(
+            (kept, left),
+            (vec![number("openat")], vec![number("accept4")])
+        );
+        let (all, left) = exit_only_set(Vec::new()).expect("all");
+        assert!(all.contains(&number("exit_group")) && left.contains(&number("execve")));
+        let err = exit_only_set(vec![number("execve")]).expect_err("nothing left");
+        assert!(
+            err.to_string().contains("--exit-only cannot show execve"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn ring_sizes() {

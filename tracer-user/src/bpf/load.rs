@@ -68,6 +68,9 @@ pub struct BpfConfig {
     /// With [`Filter::CgroupSet`] and raw tracepoints: the syscall programs are attached only
     /// while the set holds a target (bpf/gate.rs).
     pub gate: bool,
+    /// `--exit-only`: no `sys_enter` program; each call is reported from its exit
+    /// (`syscalls` then holds only calls that allow it: `capture_spec::needs_enter`).
+    pub exit_only: bool,
 }
 
 /// The attached programs and the maps the reader needs. Dropping `ebpf` detaches the programs;
@@ -497,7 +500,7 @@ fn load_and_attach_at(cfg: &BpfConfig, log_level: u8) -> Result<Loaded, Error> {
     let gated = cfg.gate
         && matches!(cfg.filter, Filter::CgroupSet { .. })
         && cfg.hook == Hook::RawTracepoint;
-    let gate = attach(&mut ebpf, cfg.hook, btf.as_ref(), gated)?;
+    let gate = attach(&mut ebpf, cfg.hook, btf.as_ref(), gated, cfg.exit_only)?;
 
     let events = RingBuf::try_from(
         ebpf.take_map("EVENTS")
@@ -591,19 +594,27 @@ fn view(data: &MapData) -> Result<HashMap<MapData, u64, u8>, Error> {
 }
 
 /// Loads and attaches the programs; `gated`: the raw syscall programs are loaded only, and
-/// handed back as a gate that attaches them while a target is followed.
+/// handed back as a gate that attaches them while a target is followed; `exit_only`: the
+/// `sys_enter` program is neither loaded nor attached.
 fn attach(
     ebpf: &mut Ebpf,
     hook: Hook,
     btf: Option<&Btf>,
     gated: bool,
+    exit_only: bool,
 ) -> Result<Option<Gate>, Error> {
     let mut gated_progs = Vec::new();
     // Enter first: an exit seen before its enter is reported as `enter: missing`, never lost.
-    for (side, tp, tp_c) in [
+    let sides = [
         ("enter", "sys_enter", c"sys_enter"),
         ("exit", "sys_exit", c"sys_exit"),
-    ] {
+    ];
+    let sides = if exit_only {
+        &[("exit_only", "sys_exit", c"sys_exit")][..]
+    } else {
+        &sides[..]
+    };
+    for &(side, tp, tp_c) in sides {
         match hook {
             Hook::RawTracepoint => {
                 let name = format!("raw_sys_{side}");
@@ -648,6 +659,15 @@ fn attach(
     let p: &mut RawTracePoint = program(ebpf, name)?;
     p.load().map_err(|e| bpf_error(name, e))?;
     p.attach("signal_deliver").map_err(|e| bpf_error(name, e))?;
+    if exit_only {
+        // `exit` and `exit_group` have no `sys_exit`: seen as the task ends (a rare event,
+        // attached for as long as tracer runs).
+        let name = "raw_sched_process_exit_call";
+        let p: &mut RawTracePoint = program(ebpf, name)?;
+        p.load().map_err(|e| bpf_error(name, e))?;
+        p.attach("sched_process_exit")
+            .map_err(|e| bpf_error(name, e))?;
+    }
     Ok(gated.then(|| Gate::new(gated_progs)))
 }
 

@@ -99,6 +99,11 @@ pub struct DaemonArgs {
     /// daemon attaches them only while it follows a container).
     #[arg(long, hide = true)]
     pub attach_always: bool,
+    /// Report each call from its exit alone, as `observe --exit-only`: one program on the
+    /// host's syscalls instead of two; calls have no duration, and the calls whose record
+    /// needs their entry are left out (execve, accept4, recvfrom, select, poll, sendfile…).
+    #[arg(long)]
+    pub exit_only: bool,
 }
 
 fn usage(msg: String) -> Error {
@@ -285,6 +290,7 @@ impl TryFrom<DaemonArgs> for DaemonConfig {
             otlp,
             seccomp_watch,
             attach_always: a.attach_always,
+            exit_only: a.exit_only || f.exit_only.unwrap_or(false),
         })
     }
 }
@@ -360,6 +366,7 @@ mod tests {
             otlp: None,
             seccomp_watch: None,
             attach_always: false,
+            exit_only: false,
         }
     }
 

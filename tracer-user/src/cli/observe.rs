@@ -234,6 +234,13 @@ pub struct ObserveArgs {
     /// Benchmarks only: attach programs that follow nothing, to measure the hook's floor cost.
     #[arg(long, hide = true)]
     pub follow_nothing: bool,
+    /// Report each call from its exit alone: no program on sys_enter, so every syscall of the
+    /// host runs one program instead of two, and a followed call writes one record. Calls
+    /// have no duration, and the calls whose record needs their entry are left out (execve,
+    /// accept4, recvfrom, select, poll, sendfile…: docs/design.md); -T, -t, -r and --summary
+    /// need it too.
+    #[arg(long)]
+    pub exit_only: bool,
 }
 
 /// Command-line positions of the syscall-set options' values.
@@ -563,6 +570,11 @@ pub fn config_for(a: ObserveArgs, target: TargetSpec) -> Result<ObserveConfig, E
         Some(e) => Some(config::parse_otlp(e)?),
         None => None,
     };
+    let (syscalls, left_out) = if a.exit_only {
+        exit_only(&a, syscalls)?
+    } else {
+        (syscalls, Vec::new())
+    };
     let duration =
         config::check_duration("--duration", a.duration.map(Duration::from), Duration::ZERO)?;
     let ring_size = config::parse_ring_size(&a.ring_size)?;
@@ -630,7 +642,35 @@ pub fn config_for(a: ObserveArgs, target: TargetSpec) -> Result<ObserveConfig, E
         exclude_comm: a.exclude_comm,
         trace_paths: a.trace_path,
         otlp,
+        exit_only: a.exit_only,
+        left_out,
     })
+}
+
+/// `--exit-only`: the options that need each call's entry are refused, and the calls whose
+/// record needs it leave the syscall set (all calls when none was given). Returns the set and
+/// the calls left out of it.
+fn exit_only(a: &ObserveArgs, asked: Vec<u32>) -> Result<(Vec<u32>, Vec<u32>), Error> {
+    let needs = |what: &str| {
+        Err(Error::Usage(format!(
+            "{what} with --exit-only: it needs each call's entry, which --exit-only does not trace; leave out one of them"
+        )))
+    };
+    if a.syscall_times {
+        return needs("-T (each call's time)");
+    }
+    if a.timestamps > 0 || a.relative_timestamps {
+        return needs("-t/-r (each call's entry time)");
+    }
+    if a.summary || a.summary_and_stream {
+        return needs("--summary (it times each call)");
+    }
+    if a.hook == HookArg::Tracepoint {
+        return Err(Error::Usage(
+            "--exit-only with --hook tracepoint: the classic tracepoint's exit has no registers to read the arguments from; use --hook raw or btf".into(),
+        ));
+    }
+    config::exit_only_set(asked)
 }
 
 #[cfg(test)]
@@ -644,6 +684,60 @@ mod tests {
             crate::cli::Command::Observe(a) => ObserveConfig::try_from(*a),
             _ => unreachable!("observe"),
         }
+    }
+
+    #[test]
+    fn exit_only_keeps_the_calls_that_read_the_same_at_exit() {
+        let names = |v: &[u32]| -> Vec<String> {
+            let mut n: Vec<String> = v
+                .iter()
+                .map(|&x| syscalls::display_name(x).into())
+                .collect();
+            n.sort();
+            n
+        };
+        let c =
+            parse(&["-p", "1", "--exit-only", "-e", "trace=openat,accept4,write"]).expect("valid");
+        assert!(c.exit_only);
+        assert_eq!(names(&c.syscalls), ["openat", "write"]);
+        assert_eq!(names(&c.left_out), ["accept4"]);
+        // No set given: every number but the calls that need the entry.
+        let all = parse(&["-p", "1", "--exit-only"]).expect("valid");
+        let needing = (0..tracer_common::config::MAX_SYSCALL_NR)
+            .filter(|&nr| crate::decode::capture_spec::needs_enter(nr))
+            .count();
+        assert_eq!(all.left_out.len(), needing);
+        assert_eq!(
+            all.syscalls.len() + needing,
+            tracer_common::config::MAX_SYSCALL_NR as usize
+        );
+        assert!(!all.syscalls.contains(&59) && all.syscalls.contains(&257));
+        let plain = parse(&["-p", "1"]).expect("valid");
+        assert!(!plain.exit_only && plain.syscalls.is_empty() && plain.left_out.is_empty());
+    }
+
+    #[test]
+    fn exit_only_refuses_what_needs_the_entry() {
+        let err = |args: &[&str]| {
+            let mut a = vec!["-p", "1", "--exit-only"];
+            a.extend_from_slice(args);
+            match parse(&a) {
+                Err(Error::Usage(m)) => m,
+                other => panic!("{args:?}: {other:?}"),
+            }
+        };
+        assert!(err(&["-T"]).starts_with("-T (each call's time) with --exit-only"));
+        assert!(err(&["-tt"]).starts_with("-t/-r"));
+        assert!(err(&["-r"]).starts_with("-t/-r"));
+        assert!(err(&["-c"]).starts_with("--summary"));
+        assert!(err(&["--hook", "tracepoint"]).contains("use --hook raw or btf"));
+        assert_eq!(
+            err(&["-e", "trace=execve,execveat"]),
+            "--exit-only cannot show execve, execveat: a record of them needs the call's entry (sys_enter); leave out --exit-only"
+        );
+        // exit_group has no exit: it is read as the task ends.
+        let c = parse(&["-p", "1", "--exit-only", "-e", "trace=execve,exit_group"]);
+        assert_eq!(c.expect("valid").syscalls, [231]);
     }
 
     #[test]

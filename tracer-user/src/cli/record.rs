@@ -59,7 +59,7 @@ const DISPLAY: [&str; 15] = [
 
 /// Observe's options that choose what is followed and how the kernel captures it: hidden from
 /// `show --help` (the target ones are refused there).
-const KERNEL: [&str; 7] = [
+const KERNEL: [&str; 8] = [
     "container",
     "attach",
     "pid",
@@ -67,6 +67,7 @@ const KERNEL: [&str; 7] = [
     "duration",
     "ring_size",
     "hook",
+    "exit_only",
 ];
 
 fn hide_if(a: clap::Arg, ids: &[&str]) -> clap::Arg {
@@ -151,6 +152,11 @@ impl TryFrom<ShowArgs> for ShowConfig {
                 "show follows no target: the recording names what it followed; give only the FILE and what to print".into(),
             ));
         }
+        if a.view.exit_only {
+            return Err(Error::Usage(
+                "--exit-only with show: it chooses how the kernel traces; give it to `tracer record`".into(),
+            ));
+        }
         // The recording names its target; observe's field is not used by show.
         let view = observe::config_for(a.view, TargetSpec::Processes(Vec::new()))?;
         if view.summary.is_some() {
@@ -207,6 +213,16 @@ mod tests {
         match parse(&a)? {
             Command::Show(a) => ShowConfig::try_from(*a),
             other => panic!("show parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn exit_only_is_records_not_shows() {
+        let r = record(&["-p", "1", "--exit-only", "-o", "x.trec"]).expect("valid");
+        assert!(r.observe.exit_only && !r.observe.syscalls.contains(&59));
+        match show(&["x.trec", "--exit-only"]) {
+            Err(Error::Usage(m)) => assert!(m.starts_with("--exit-only with show"), "{m}"),
+            other => panic!("{other:?}"),
         }
     }
 

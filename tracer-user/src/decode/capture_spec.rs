@@ -428,6 +428,23 @@ pub fn spec_for(syscall: &str, args: &[syscalls::Arg]) -> CaptureSpec {
     spec
 }
 
+/// Whether a record of syscall `nr` needs `sys_enter` (`--exit-only` leaves these calls out,
+/// docs/design.md): `execve` and `execveat` (a successful exec replaces the registers and the
+/// memory the arguments were in), and the calls that overwrite an input they are shown with
+/// (an address buffer's size, select's fd sets, poll's array, a timeout or an offset the call
+/// updates). Every other call leaves its argument registers and its inputs as they were, so
+/// they read the same at exit; `exit` and `exit_group`, which have no exit, are read as the
+/// task ends (`sched_process_exit`).
+pub fn needs_enter(nr: u32) -> bool {
+    let (Some(name), Some(args)) = (syscalls::name(nr), syscalls::args(nr)) else {
+        return false;
+    };
+    spec_for(name, args)
+        .kind
+        .iter()
+        .any(|&k| k == CAP_ARGV || (CaptureSpec::reads_at_enter(k) && CaptureSpec::is_exit_kind(k)))
+}
+
 /// Every syscall number of the host architecture with something to capture.
 pub fn table() -> Vec<(u32, CaptureSpec)> {
     (0..tracer_common::config::MAX_SYSCALL_NR)
@@ -446,6 +463,34 @@ pub fn table() -> Vec<(u32, CaptureSpec)> {
 #[cfg(all(test, target_arch = "x86_64"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_calls_that_need_sys_enter() {
+        let mut needing: Vec<&str> = (0..tracer_common::config::MAX_SYSCALL_NR)
+            .filter(|&nr| needs_enter(nr))
+            .filter_map(syscalls::name)
+            .collect();
+        needing.sort_unstable();
+        assert_eq!(
+            needing,
+            [
+                "accept",
+                "accept4",
+                "execve",
+                "execveat",
+                "getpeername",
+                "getsockname",
+                "getsockopt",
+                "poll",
+                "ppoll",
+                "pselect6",
+                "recvfrom",
+                "recvmsg",
+                "select",
+                "sendfile",
+            ]
+        );
+    }
 
     fn spec(name: &str) -> CaptureSpec {
         let nr = syscalls::number(name).expect("known");

@@ -30,8 +30,8 @@ pub use event::event;
 use tracer_common::{
     capture::{CaptureHeader, EnterRecord, capture_size},
     record::{
-        FLAG_ENTER_MISSING, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN, KIND_ENTER,
-        KIND_SIGNAL, KIND_SYSCALL, RecordHeader, SignalRecord, SyscallRecord,
+        FLAG_ENTER_MISSING, FLAG_EXIT_ONLY, FLAG_NO_RETURN, FLAG_SECCOMP_SIGSYS, FLAG_THREAD_KNOWN,
+        KIND_ENTER, KIND_SIGNAL, KIND_SYSCALL, RecordHeader, SignalRecord, SyscallRecord,
     },
 };
 
@@ -173,7 +173,8 @@ pub fn decode(buf: &[u8]) -> Result<SyscallEvent, DecodeError> {
     let no_return = sigsys || flags & FLAG_NO_RETURN != 0;
     Ok(SyscallEvent {
         ktime_ns: header.ktime_ns,
-        enter_ns: (enter == Enter::Seen).then_some(r.enter_ns),
+        // An exit-only record (`--exit-only`) is a whole call with no enter time.
+        enter_ns: (enter == Enter::Seen && flags & FLAG_EXIT_ONLY == 0).then_some(r.enter_ns),
         nr: r.nr,
         args: r.args,
         ret: (!no_return).then_some(r.ret),

@@ -126,6 +126,8 @@ pub struct Kernel {
     pub counts: bool,
     /// Attach the syscall programs only while a target is followed (bpf/gate.rs).
     pub gate: bool,
+    /// `--exit-only`: the exit program alone (`syscalls` holds only calls that allow it).
+    pub exit_only: bool,
 }
 
 /// Loads the programs for a changing set of containers' cgroups and builds their follower.
@@ -142,6 +144,7 @@ pub async fn follow(
         string_size,
         counts,
         gate,
+        exit_only,
     } = kernel;
     let mount = cgroup::cgroup2_mount().ok_or_else(|| {
         Error::KernelSupport(
@@ -170,6 +173,7 @@ pub async fn follow(
         stack: false,
         wake_syscalls: Vec::new(),
         gate,
+        exit_only,
     })?;
     let targets: TargetSet = loaded
         .targets
@@ -447,6 +451,11 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
     // The kernel reports what any container shows, and captures the longest strings any
     // container asks for; each container's own filter and size apply after.
     let kernel_syscalls = policy::kernel_syscalls(&cfg.syscalls, policies);
+    let (kernel_syscalls, left_out) = if cfg.exit_only {
+        crate::config::exit_only_set(kernel_syscalls)?
+    } else {
+        (kernel_syscalls, Vec::new())
+    };
     let kernel_string_size = policies
         .values()
         .filter_map(|p| p.string_size)
@@ -463,6 +472,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
             // Served only with --metrics.
             counts: cfg.metrics.is_some(),
             gate: !cfg.attach_always,
+            exit_only: cfg.exit_only,
         },
         metrics.clone(),
     )
@@ -475,8 +485,20 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         .cloned()
         .chain(cfg.pods.iter().map(|p| p.describe()))
         .collect();
+    let exit_only = if cfg.exit_only {
+        let names: Vec<_> = left_out
+            .iter()
+            .map(|&n| crate::decode::syscalls::display_name(n))
+            .collect();
+        format!(
+            ", at exits only (left out, as their records need the entry: {})",
+            names.join(", ")
+        )
+    } else {
+        String::new()
+    };
     ready(format!(
-        "daemon following {}; SIGTERM to stop, SIGHUP to reopen output files",
+        "daemon following {}{exit_only}; SIGTERM to stop, SIGHUP to reopen output files",
         followed_names.join(", ")
     ));
     let sink: Box<dyn Sink + Send> =

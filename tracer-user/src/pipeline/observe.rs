@@ -89,6 +89,9 @@ fn kernel_syscalls(cfg: &ObserveConfig) -> Vec<u32> {
         }
         set.sort_unstable();
         set.dedup();
+        if cfg.exit_only {
+            set.retain(|&nr| !capture_spec::needs_enter(nr));
+        }
     }
     set
 }
@@ -125,6 +128,22 @@ fn kernel_status(cfg: &ObserveConfig) -> u32 {
     shown
 }
 
+/// What the "tracing …" line says of `--exit-only`: the calls it leaves out.
+pub(super) fn exit_only_note(cfg: &ObserveConfig) -> String {
+    if !cfg.exit_only {
+        return String::new();
+    }
+    let names: Vec<_> = cfg
+        .left_out
+        .iter()
+        .map(|&nr| syscalls::display_name(nr))
+        .collect();
+    format!(
+        ", at exits only (left out, as their records need the entry: {})",
+        names.join(", ")
+    )
+}
+
 /// The kernel side for one resolved target.
 pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
     BpfConfig {
@@ -148,6 +167,7 @@ pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
         stack: cfg.stack,
         wake_syscalls: wake_syscalls(cfg),
         gate: false,
+        exit_only: cfg.exit_only,
     }
 }
 
@@ -224,7 +244,11 @@ pub async fn observe(
     let (sink, otlp) = super::with_otlp(sink, cfg.otlp.as_ref(), clock)?;
     let mut loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;
     let tasks = loaded.tasks.take();
-    ready(format!("tracing {}; Ctrl-C to stop", target.describe()));
+    ready(format!(
+        "tracing {}{}; Ctrl-C to stop",
+        target.describe(),
+        exit_only_note(&cfg)
+    ));
     let container = target.container.clone().map(Arc::new);
     let shown = widened(&cfg).then(|| cfg.syscalls.clone());
     let stages = stages(

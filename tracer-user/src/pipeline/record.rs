@@ -175,8 +175,9 @@ pub async fn record(cfg: RecordConfig, ready: &dyn Fn(String)) -> Result<Summary
     let writer = Writer::new(BufWriter::with_capacity(WRITE_BUFFER, file), &header)
         .map_err(|e| output_error(&e))?;
     ready(format!(
-        "tracing {} into {}; Ctrl-C to stop",
+        "tracing {}{} into {}; Ctrl-C to stop",
         target.describe(),
+        observe::exit_only_note(&cfg),
         output.display()
     ));
 

@@ -141,6 +141,7 @@ async fn feed(
                 string_size: DEFAULT_STRING_SIZE,
                 counts: false,
                 gate: true,
+                exit_only: false,
             },
             Arc::new(LogOnly),
         )
@@ -195,6 +196,8 @@ async fn feed(
         exclude_comm: Vec::new(),
         trace_paths: Vec::new(),
         otlp: None,
+        exit_only: false,
+        left_out: Vec::new(),
     };
     let target = runtime::resolve(&cfg.target).await?;
     let loaded = bpf::load_and_attach(&bpf_config(&cfg, &target))?;

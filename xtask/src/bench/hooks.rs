@@ -36,6 +36,8 @@ pub fn hooks(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
         "none",
         "raw-floor",
         "raw",
+        "raw-exit-only-floor",
+        "raw-exit-only",
         "btf-floor",
         "btf",
         "tracepoint-floor",
@@ -49,7 +51,7 @@ pub fn hooks(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
                 hook => Some(start_tracer(root, &name, hook)?),
             };
             let ns = storm(root, args.calls)?;
-            report.raw(format!("round {round} {mode:>16}: {ns:.1} ns/syscall"));
+            report.raw(format!("round {round} {mode:>20}: {ns:.1} ns/syscall"));
             results[i].push(ns);
         }
     }
@@ -59,12 +61,12 @@ pub fn hooks(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
         args.calls, args.rounds
     ));
     report.out(format!(
-        "{:>16} {:>14} {:>14}",
+        "{:>20} {:>14} {:>14}",
         "hook", "ns/syscall", "added ns"
     ));
     for (i, mode) in modes.iter().enumerate() {
         let m = median(&mut results[i]);
-        report.out(format!("{mode:>16} {m:>14.1} {:>14.1}", m - base));
+        report.out(format!("{mode:>20} {m:>14.1} {:>14.1}", m - base));
     }
     kernel_logs(root, &name, args, report)
 }
@@ -163,7 +165,7 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
     let guard = Container::workload()?;
     let name = guard.0.clone();
     let n = args.calls / 10;
-    let mut r: [Vec<f64>; 5] = Default::default();
+    let mut r: [Vec<f64>; 7] = Default::default();
     for round in 0..args.rounds {
         r[0].push(timed_in(&name, "getppid", n)?);
         r[1].push(timed_in(&name, "openat", n)?);
@@ -183,9 +185,20 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         let tracer = start_tracer_with(root, &name, &stack)?;
         r[4].push(timed_in(&name, "getppid", n)?);
         drop(tracer);
+        let exit_only = ["--format", "json", "--output", "/dev/null", "--exit-only"];
+        let tracer = start_tracer_with(root, &name, &exit_only)?;
+        r[5].push(timed_in(&name, "getppid", n)?);
+        r[6].push(timed_in(&name, "openat", n)?);
+        drop(tracer);
         report.raw(format!(
-            "round {round}: getppid {:.0} -> {:.0} ns (-k {:.0} ns), openat {:.0} -> {:.0} ns",
-            r[0][round], r[2][round], r[4][round], r[1][round], r[3][round]
+            "round {round}: getppid {:.0} -> {:.0} ns (-k {:.0} ns, --exit-only {:.0} ns), openat {:.0} -> {:.0} ns (--exit-only {:.0} ns)",
+            r[0][round],
+            r[2][round],
+            r[4][round],
+            r[5][round],
+            r[1][round],
+            r[3][round],
+            r[6][round]
         ));
     }
     let m: Vec<f64> = r.iter_mut().map(|v| median(v)).collect();
@@ -201,6 +214,8 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         ("getppid (no capture)", m[0], m[2]),
         ("openat (29-byte path)", m[1], m[3]),
         ("getppid -k (user stack)", m[0], m[4]),
+        ("getppid --exit-only", m[0], m[5]),
+        ("openat --exit-only", m[1], m[6]),
     ] {
         report.out(format!(
             "{label:>28} {untraced:>10.0} {traced:>10.0} {:>10.0}",
@@ -216,6 +231,11 @@ pub fn capture(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
         "{:>28} {:>32.0}",
         "user stack (-k) alone",
         m[4] - m[2]
+    ));
+    report.out(format!(
+        "{:>28} {:>32.0}",
+        "path capture, --exit-only",
+        (m[6] - m[1]) - (m[5] - m[0])
     ));
     Ok(())
 }
@@ -237,8 +257,9 @@ pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
     let pid = pid.trim().to_string();
     let n = args.calls / 10;
     let json = ["--format", "json", "--output", "/dev/null"];
-    let followed: [(&str, Vec<&str>); 4] = [
+    let followed: [(&str, Vec<&str>); 5] = [
         ("every call streamed", json.to_vec()),
+        ("--exit-only", [&json[..], &["--exit-only"]].concat()),
         (
             "-e trace=openat (kernel)",
             [&json[..], &["-e", "trace=openat"]].concat(),
@@ -251,10 +272,19 @@ pub fn filters(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()>
     // Each starts a tracer; the host loop runs while it is attached.
     type Start<'a> = Box<dyn Fn() -> Result<Interrupt> + 'a>;
     let waiting = ["--container", "tracer-bench-does-not-exist"];
-    let host: [(&str, Start); 6] = [
+    let host: [(&str, Start); 7] = [
         (
             "--container (cgroup filter)",
             Box::new(|| start_observe(root, &[&["--container", &name][..], &json[..]].concat())),
+        ),
+        (
+            "--container --exit-only",
+            Box::new(|| {
+                start_observe(
+                    root,
+                    &[&["--container", &name][..], &json[..], &["--exit-only"]].concat(),
+                )
+            }),
         ),
         (
             "-p (task-set filter)",

@@ -132,9 +132,16 @@ fn start_tracer(root: &Path, container: &str, hook: &str) -> Result<Interrupt> {
         Some(h) => (h, true),
         None => (hook, false),
     };
+    let (hook, exit_only) = match hook.strip_suffix("-exit-only") {
+        Some(h) => (h, true),
+        None => (hook, false),
+    };
     let mut args = vec!["--format", "json", "--output", "/dev/null", "--hook", hook];
     if floor {
         args.push("--follow-nothing");
+    }
+    if exit_only {
+        args.push("--exit-only");
     }
     start_tracer_with(root, container, &args)
 }

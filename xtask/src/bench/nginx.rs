@@ -110,10 +110,12 @@ fn start_bpftrace(cgroup: &Path, action: &str, out: &Path) -> Result<Interrupt> 
     Ok(guard)
 }
 
-/// `tracer record --container NAME -o OUT`: the kernel's records to a file, decoded later.
-fn start_record(root: &Path, container: &str, out: &str) -> Result<Interrupt> {
+/// `tracer record --container NAME -o OUT EXTRA…`: the kernel's records to a file, decoded
+/// later.
+fn start_record(root: &Path, container: &str, out: &str, extra: &[&str]) -> Result<Interrupt> {
     let mut c = Command::new(root.join("target/release/tracer"));
     c.args(["record", "--container", container, "-o", out]);
+    c.args(extra);
     super::spawn_until(&mut c, "tracer record", |l| {
         if l.contains("tracer: tracing") {
             Some(true)
@@ -148,20 +150,26 @@ enum Mode {
     BpftracePrint,
     BpftraceCount,
     TracerJson,
+    TracerJsonSameCalls,
+    TracerJsonExitOnly,
     TracerRecord,
+    TracerRecordExitOnly,
     TracerDaemon,
     TracerDaemonBinary,
     TracerSummary,
 }
 
 impl Mode {
-    const ALL: [Mode; 9] = [
+    const ALL: [Mode; 12] = [
         Mode::Untraced,
         Mode::Strace,
         Mode::BpftracePrint,
         Mode::BpftraceCount,
         Mode::TracerJson,
+        Mode::TracerJsonSameCalls,
+        Mode::TracerJsonExitOnly,
         Mode::TracerRecord,
+        Mode::TracerRecordExitOnly,
         Mode::TracerDaemon,
         Mode::TracerDaemonBinary,
         Mode::TracerSummary,
@@ -174,13 +182,20 @@ impl Mode {
             Mode::BpftracePrint => "bpftrace printf, to a file",
             Mode::BpftraceCount => "bpftrace count map",
             Mode::TracerJson => "tracer JSON, to a file",
+            Mode::TracerJsonSameCalls => "JSON, --exit-only's calls",
+            Mode::TracerJsonExitOnly => "JSON --exit-only",
             Mode::TracerRecord => "tracer record, to a file",
+            Mode::TracerRecordExitOnly => "record --exit-only",
             Mode::TracerDaemon => "tracer daemon, to a file",
             Mode::TracerDaemonBinary => "tracer daemon, binary",
             Mode::TracerSummary => "tracer --summary",
         }
     }
 }
+
+/// Every call but those `--exit-only` leaves out (tracer-user's `capture_spec::needs_enter`,
+/// named in its start line).
+const EXIT_ONLY_KEEPS: &str = "trace=!accept,accept4,execve,execveat,getpeername,getsockname,getsockopt,poll,ppoll,pselect6,recvfrom,recvmsg,select,sendfile";
 
 pub fn nginx(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
     ensure_installed("wrk", "wrk")?;
@@ -217,7 +232,29 @@ pub fn nginx(root: &Path, args: &BenchArgs, report: &mut Report) -> Result<()> {
                     &nginx.0,
                     &["--format", "json", "--output", &out_arg],
                 )?),
-                Mode::TracerRecord => Some(start_record(root, &nginx.0, &out_arg)?),
+                // The calls --exit-only keeps, with both programs: what the enter program
+                // costs, apart from the calls it leaves out.
+                Mode::TracerJsonSameCalls => Some(start_tracer_with(
+                    root,
+                    &nginx.0,
+                    &[
+                        "--format",
+                        "json",
+                        "-e",
+                        EXIT_ONLY_KEEPS,
+                        "--output",
+                        &out_arg,
+                    ],
+                )?),
+                Mode::TracerJsonExitOnly => Some(start_tracer_with(
+                    root,
+                    &nginx.0,
+                    &["--format", "json", "--exit-only", "--output", &out_arg],
+                )?),
+                Mode::TracerRecord => Some(start_record(root, &nginx.0, &out_arg, &[])?),
+                Mode::TracerRecordExitOnly => {
+                    Some(start_record(root, &nginx.0, &out_arg, &["--exit-only"])?)
+                }
                 Mode::TracerDaemon => Some(start_daemon(root, &nginx.0, &["--output", &out_arg])?),
                 Mode::TracerDaemonBinary => {
                     let args = ["--format", "binary", "--output-dir", &rec_dir_arg];
