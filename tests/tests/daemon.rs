@@ -201,10 +201,26 @@ fn burst_to_its_exit(d: &Daemon, name: &str) -> (Container, PathBuf) {
     (c, file)
 }
 
+/// Stops the daemon (exit 0) and reads `file`, in which the burst's entrypoint made exactly 7
+/// getppid and 3 openat, each failing with ENOENT.
+fn stop_with_the_burst(mut d: Daemon, file: &Path) -> Vec<Value> {
+    let (status, _) = d.stop();
+    assert!(status.success());
+    let lines = read_lines(file);
+    assert_eq!(count(&lines, "workload", "getppid"), 7);
+    let openat: Vec<&Value> = lines
+        .iter()
+        .filter(|v| is_call(v, "workload", "openat"))
+        .collect();
+    assert_eq!(openat.len(), 3);
+    assert!(openat.iter().all(|v| v["errno"] == "ENOENT"));
+    lines
+}
+
 #[test]
 fn waits_for_a_container_and_sees_its_entrypoint_start() {
     let name = unique("later");
-    let mut d = Daemon::start(&["--container", &name]);
+    let d = Daemon::start(&["--container", &name]);
     std::thread::sleep(Duration::from_millis(500));
     // Waiting, the daemon leaves the host's syscalls alone: its syscall programs are loaded,
     // not attached (its signal hooks are: rare events).
@@ -215,16 +231,7 @@ fn waits_for_a_container_and_sees_its_entrypoint_start() {
     // The container stopped: detached once the linger (5 s) has passed with nothing followed.
     d.wait_for_log("syscall programs detached", Duration::from_secs(15));
     assert_eq!(syscalls(), Vec::<String>::new());
-    let (status, _) = d.stop();
-    assert!(status.success());
-    let lines = read_lines(&file);
-    assert_eq!(count(&lines, "workload", "getppid"), 7);
-    let openat: Vec<&Value> = lines
-        .iter()
-        .filter(|v| is_call(v, "workload", "openat"))
-        .collect();
-    assert_eq!(openat.len(), 3);
-    assert!(openat.iter().all(|v| v["errno"] == "ENOENT"));
+    let lines = stop_with_the_burst(d, &file);
     // Followed before the entrypoint ran: runc's exec of it is in the stream.
     let exec = lines.iter().find(|v| {
         v["syscall"] == "execve" && v["ret"] == 0 && v["args"][0]["value"] == "/workload"
@@ -248,7 +255,7 @@ fn waits_for_a_container_and_sees_its_entrypoint_start() {
 #[test]
 fn exit_only_follows_a_container_with_one_program() {
     let name = unique("exit-only");
-    let mut d = Daemon::start(&["--container", &name, "--exit-only"]);
+    let d = Daemon::start(&["--container", &name, "--exit-only"]);
     assert!(
         d.started.contains("at exits only") && d.started.contains("execve"),
         "{}",
@@ -257,15 +264,7 @@ fn exit_only_follows_a_container_with_one_program() {
     let (c, file) = burst_to_its_exit(&d, &name);
     // Within the linger (5 s) after the container stopped: still attached, exit program only.
     assert_eq!(syscall_links(d.pid()), ["sys_exit"]);
-    let (status, _) = d.stop();
-    assert!(status.success());
-    let lines = read_lines(&file);
-    assert_eq!(count(&lines, "workload", "getppid"), 7);
-    let openat: Vec<&Value> = lines
-        .iter()
-        .filter(|v| is_call(v, "workload", "openat") && v["errno"] == "ENOENT")
-        .collect();
-    assert_eq!(openat.len(), 3);
+    let lines = stop_with_the_burst(d, &file);
     let calls: Vec<&Value> = lines.iter().filter(|v| v["type"] == "syscall").collect();
     assert!(calls.iter().all(|v| v["duration_ns"].is_null()));
     assert!(calls.iter().all(|v| v["syscall"] != "execve"));

@@ -138,18 +138,31 @@ fn start_workload(c: &Container, args: &[&str]) -> u32 {
     }
 }
 
-#[test]
-fn a_workload_looks_the_same_to_strace_and_tracer() {
+/// The oracle workload watched by strace and by `tracer observe --container C -s 64
+/// --host-pids EXTRA…` at once; `attached` looks at tracer once it traces. Both sides' lines
+/// per thread, the workload's host pid and tracer's "tracing" line.
+fn oracle_run(
+    extra: &[&str],
+    attached: impl FnOnce(&Tracer),
+) -> (PerThread, PerThread, u32, String) {
     let c = workload_container();
     let pid = start_workload(&c, &["oracle"]);
-    let tracer = Tracer::start(&["--container", &c.name, "-s", "64", "--host-pids"]);
+    let mut args = vec!["--container", c.name.as_str(), "-s", "64", "--host-pids"];
+    args.extend_from_slice(extra);
+    let tracer = Tracer::start(&args);
+    attached(&tracer);
+    let started = tracer.started.clone();
     let strace = Strace::attach(&[pid]);
     c.exec(&["/workload", "touch", "/tmp/oracle-go"]);
     let strace = parse_strace(&strace.wait(false));
     let done = tracer.stop();
     assert!(done.status.success(), "{}", done.stderr);
-    let tracer = parse_tracer(&done.stdout);
+    (strace, parse_tracer(&done.stdout), pid, started)
+}
 
+#[test]
+fn a_workload_looks_the_same_to_strace_and_tracer() {
+    let (strace, tracer, pid, _) = oracle_run(&[], |_| {});
     let main = from(&strace[&pid], "/oracle-start");
     assert!(main.len() > 50, "strace saw {} calls", main.len());
     assert_same("main", main, from(&tracer[&pid], "/oracle-start"));
@@ -166,39 +179,23 @@ fn a_workload_looks_the_same_to_strace_and_tracer() {
 /// no exit, is read as the task ends.
 #[test]
 fn exit_only_shows_the_calls_it_keeps_as_strace_does() {
-    let c = workload_container();
-    let pid = start_workload(&c, &["oracle"]);
-    let args = [
-        "--container",
-        &c.name,
-        "-s",
-        "64",
-        "--host-pids",
-        "--exit-only",
-    ];
-    let tracer = Tracer::start(&args);
-    assert_eq!(
-        tests::raw_tracepoints(tracer.pid()),
-        [
-            "sched_process_exit",
-            "signal_deliver",
-            "signal_generate",
-            "sys_exit"
-        ],
-        "one syscall program, on sys_exit; exit_group's as tasks end"
-    );
-    let left_out: Vec<String> = tracer
-        .started
+    let (strace, tracer, pid, started) = oracle_run(&["--exit-only"], |t| {
+        assert_eq!(
+            tests::raw_tracepoints(t.pid()),
+            [
+                "sched_process_exit",
+                "signal_deliver",
+                "signal_generate",
+                "sys_exit"
+            ],
+            "one syscall program, on sys_exit; exit_group's as tasks end"
+        );
+    });
+    let left_out: Vec<String> = started
         .split_once("need the entry: ")
         .and_then(|(_, rest)| rest.split_once(')'))
         .map(|(names, _)| names.split(", ").map(str::to_string).collect())
-        .unwrap_or_else(|| panic!("no calls left out in {:?}", tracer.started));
-    let strace = Strace::attach(&[pid]);
-    c.exec(&["/workload", "touch", "/tmp/oracle-go"]);
-    let strace = parse_strace(&strace.wait(false));
-    let done = tracer.stop();
-    assert!(done.status.success(), "{}", done.stderr);
-    let tracer = parse_tracer(&done.stdout);
+        .unwrap_or_else(|| panic!("no calls left out in {started:?}"));
     let kept = |lines: &[String]| -> Vec<String> {
         lines
             .iter()

@@ -303,6 +303,20 @@ pub(crate) mod tests {
             (ev.enter, ev.enter_ns, ev.duration_ns()),
             (Enter::Missing, None, None)
         );
+        // `--exit-only`: a whole call, returned, without an enter time.
+        let ev = decode(&bytes(&record(FLAG_EXIT_ONLY, 0, 5))).expect("decodes");
+        assert_eq!(
+            (
+                ev.enter,
+                ev.enter_ns,
+                ev.ret,
+                ev.duration_ns(),
+                ev.seccomp()
+            ),
+            (Enter::Seen, None, Some(5), None, None)
+        );
+        let ev = decode(&bytes(&record(FLAG_EXIT_ONLY | FLAG_NO_RETURN, 231, 0))).expect("decodes");
+        assert_eq!((ev.enter, ev.ret, ev.enter_ns), (Enter::Seen, None, None));
         let ev = decode(&bytes(&record(
             FLAG_ENTER_MISSING | FLAG_THREAD_KNOWN,
             90,

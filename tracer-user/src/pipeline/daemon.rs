@@ -485,18 +485,7 @@ pub async fn daemon(cfg: DaemonConfig, ready: &dyn Fn(String)) -> Result<Summary
         .cloned()
         .chain(cfg.pods.iter().map(|p| p.describe()))
         .collect();
-    let exit_only = if cfg.exit_only {
-        let names: Vec<_> = left_out
-            .iter()
-            .map(|&n| crate::decode::syscalls::display_name(n))
-            .collect();
-        format!(
-            ", at exits only (left out, as their records need the entry: {})",
-            names.join(", ")
-        )
-    } else {
-        String::new()
-    };
+    let exit_only = super::exit_only_note(cfg.exit_only, &left_out);
     ready(format!(
         "daemon following {}{exit_only}; SIGTERM to stop, SIGHUP to reopen output files",
         followed_names.join(", ")

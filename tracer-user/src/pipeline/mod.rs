@@ -688,3 +688,19 @@ pub(crate) fn with_otlp(
     let tee = crate::sink::tee::Tee(vec![sink, Box::new(otlp)]);
     Ok((Box::new(tee), Some(counts)))
 }
+
+/// What a start line ("tracing …", "daemon following …") says of `--exit-only`: the calls it
+/// leaves out (`config::exit_only_set`); nothing without it.
+fn exit_only_note(exit_only: bool, left_out: &[u32]) -> String {
+    if !exit_only {
+        return String::new();
+    }
+    let names: Vec<_> = left_out
+        .iter()
+        .map(|&nr| crate::decode::syscalls::display_name(nr))
+        .collect();
+    format!(
+        ", at exits only (left out, as their records need the entry: {})",
+        names.join(", ")
+    )
+}

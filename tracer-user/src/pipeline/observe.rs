@@ -128,22 +128,6 @@ fn kernel_status(cfg: &ObserveConfig) -> u32 {
     shown
 }
 
-/// What the "tracing …" line says of `--exit-only`: the calls it leaves out.
-pub(super) fn exit_only_note(cfg: &ObserveConfig) -> String {
-    if !cfg.exit_only {
-        return String::new();
-    }
-    let names: Vec<_> = cfg
-        .left_out
-        .iter()
-        .map(|&nr| syscalls::display_name(nr))
-        .collect();
-    format!(
-        ", at exits only (left out, as their records need the entry: {})",
-        names.join(", ")
-    )
-}
-
 /// The kernel side for one resolved target.
 pub fn bpf_config(cfg: &ObserveConfig, target: &Target) -> BpfConfig {
     BpfConfig {
@@ -247,7 +231,7 @@ pub async fn observe(
     ready(format!(
         "tracing {}{}; Ctrl-C to stop",
         target.describe(),
-        exit_only_note(&cfg)
+        super::exit_only_note(cfg.exit_only, &cfg.left_out)
     ));
     let container = target.container.clone().map(Arc::new);
     let shown = widened(&cfg).then(|| cfg.syscalls.clone());

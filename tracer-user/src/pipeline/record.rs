@@ -177,7 +177,7 @@ pub async fn record(cfg: RecordConfig, ready: &dyn Fn(String)) -> Result<Summary
     ready(format!(
         "tracing {}{} into {}; Ctrl-C to stop",
         target.describe(),
-        observe::exit_only_note(&cfg),
+        super::exit_only_note(cfg.exit_only, &cfg.left_out),
         output.display()
     ));
 
